@@ -1,0 +1,1 @@
+"""The `glyph` command: a thin door into glyphmemory (see main.py)."""

@@ -1,0 +1,3 @@
+from glyph_cli.main import main
+
+raise SystemExit(main())

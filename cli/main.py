@@ -1,0 +1,294 @@
+"""glyph: episodic memory for AI assistants, from the terminal.
+
+Exit codes: 0 success, 1 usage or bad input, 2 authentication, 3 network or server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from glyphmemory import __version__, config, names
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 1, 2, 3
+COMMANDS: dict[str, callable] = {}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def command(func):
+    """Register a command; its docstring is its --help."""
+    COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
+    return func
+
+
+# --- shared plumbing -------------------------------------------------------------------------
+
+
+def _load_key():
+    from glyphmemory.errors import InvalidInput
+    from glyphmemory.keys import load_key_file, parse_key
+
+    try:
+        raw = os.environ.get(names.ENV_KEY)
+        if raw:
+            return parse_key(raw)
+        path = config.key_path()
+        if not os.path.exists(path):
+            raise CliError(
+                f"no key at {path}: run `glyph serve` once (it creates one), or set {names.ENV_KEY}",
+                EXIT_AUTH,
+            )
+        return load_key_file(path)
+    except InvalidInput as exc:
+        raise CliError(exc.detail, EXIT_AUTH) from None
+
+
+def _server_url() -> str:
+    url = os.environ.get(names.ENV_URL)
+    if url:
+        return url
+    try:
+        with open(config.config_path(), encoding="utf-8") as fh:
+            return json.load(fh).get("url") or config.DEFAULT_URL
+    except FileNotFoundError:
+        return config.DEFAULT_URL
+    except (OSError, ValueError, AttributeError):
+        raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
+
+
+def _client():
+    from glyphmemory.client import Client
+
+    return Client(_server_url(), _load_key())
+
+
+def _call(func, *args, **kwargs):
+    """Run a client call, turning its failures into messages and exit codes."""
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        return func(*args, **kwargs)
+    except NetworkError as exc:
+        raise CliError(f"{exc}. Is the server running? Start it with `glyph serve`.", EXIT_SERVER) from None
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise CliError(f"not authorised ({exc.status}): {exc.detail}", EXIT_AUTH) from None
+        code = EXIT_SERVER if exc.status >= 500 or exc.status == 429 else EXIT_USAGE
+        raise CliError(f"the server answered {exc.status}: {exc.detail}", code) from None
+
+
+def _emit(args, data, human: str) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=None))
+    else:
+        print(human)
+
+
+def _one_line(text: str, width: int = 100) -> str:
+    flat = " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+@command
+def cmd_serve(args) -> int:
+    """Run the local GlyphMemory server (SQLite in your data folder, no cloud needed).
+
+    Creates the root key on first run, so the other glyph commands work at once.
+    """
+    import signal
+
+    from glyphmemory.keys import ensure_key_file
+    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.server import make_server
+
+    key, created = key_from_env(), False
+    if key is None:
+        key, created = ensure_key_file(config.key_path())
+    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
+    app = build_app(store_url, key)
+    try:
+        server = make_server(app, args.host, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", EXIT_SERVER) from None
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+    info = {"url": url, "store": store_url, "key_file": None if os.environ.get(names.ENV_KEY) else config.key_path(), "key_created": created}
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(
+            f"GlyphMemory {__version__} serving {url}\n"
+            f"  store: {store_url}\n"
+            f"  key:   {info['key_file'] or names.ENV_KEY} ({'created now' if created else 'kid ' + key.kid})\n"
+            "Next, in another terminal:\n"
+            '  glyph write "We use pytest, not unittest" --tags preference\n'
+            "  glyph recent\n"
+            "  glyph context\n"
+            "Stop with Ctrl-C.",
+            flush=True,
+        )
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.memories.store.close()
+    return EXIT_OK
+
+
+@command
+def cmd_write(args) -> int:
+    """Save a memory. TEXT is the memory; use - to read it from standard input.
+
+    Writing the same text to the same namespace again returns the memory already saved.
+    """
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise CliError("nothing to save: the text is empty", EXIT_USAGE)
+    payload = {"text": text, "source": args.source, "namespace": args.ns}
+    if args.tags:
+        payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
+    if args.session:
+        payload["session"] = args.session
+    if args.ttl_days is not None:
+        payload["ttl_days"] = args.ttl_days
+    _, memory = _call(_client().json, "POST", "/v1/memories", scope="w", payload=payload)
+    word = "already saved" if memory["duplicate"] else "saved"
+    _emit(args, memory, f"{word} {memory['id']}")
+    return EXIT_OK
+
+
+@command
+def cmd_recent(args) -> int:
+    """Show the most recent memories, newest first."""
+    query = {"namespace": args.ns, "limit": args.n, "tag": args.tag, "since": args.since}
+    _, page = _call(_client().json, "GET", "/v1/memories", scope="r", query=query)
+    lines = []
+    for m in page["items"]:
+        tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
+        lines.append(f"{m['created_at'][:16].replace('T', ' ')}  {m['id']}{tags}\n  {_one_line(m['text'])}")
+    _emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
+    return EXIT_OK
+
+
+@command
+def cmd_context(args) -> int:
+    """Print the context block a new assistant session starts from (newest memories first)."""
+    fmt = "json" if args.json else args.format
+    query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
+    _, _, data = _call(_client().request, "GET", "/v1/context", scope="r", query=query)
+    sys.stdout.write(data.decode("utf-8"))
+    if args.json:
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
+@command
+def cmd_token(args) -> int:
+    """Mint a window token for scripts and curl (sent as Authorization: Bearer TOKEN)."""
+    import time
+
+    from glyphmemory.tokens import mint_window_token
+
+    key = _load_key()
+    ttl = _parse_duration(args.ttl)
+    exp = int(time.time()) + ttl
+    token = mint_window_token(key.kid, key.secret, args.scope, exp)
+    _emit(args, {"token": token, "expires_at": exp, "scope": args.scope}, token)
+    return EXIT_OK
+
+
+def _parse_duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h or 7d", EXIT_USAGE)
+    seconds = int(number) * units[unit]
+    if not 0 < seconds <= names.MAX_TOKEN_TTL_S:
+        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE)
+    return seconds
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 1, as documented
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"glyph: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="glyph", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"glyph {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str):
+        func = COMMANDS[name]
+        doc = func.__doc__ or ""
+        return sub.add_parser(
+            name, parents=[common], help=doc.strip().splitlines()[0], description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ns_help = f"namespace (default {names.DEFAULT_NAMESPACE})"
+    p = add("serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    p = add("write")
+    p.add_argument("text", metavar="TEXT", help="the memory, or - to read standard input")
+    p.add_argument("--tags", help="comma-separated tags, e.g. decision,infra")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p.add_argument("--source", default="cli", help="who wrote it (default cli)")
+    p.add_argument("--session", help="an id grouping memories of one session")
+    p.add_argument("--ttl-days", type=float, help="forget the memory after this many days")
+    p = add("recent")
+    p.add_argument("-n", type=int, default=10, help="how many (1-100, default 10)")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p.add_argument("--tag", help="only memories with this tag")
+    p.add_argument("--since", help="ISO date/time, or 30m, 12h, 7d, 2w")
+    p = add("context")
+    p.add_argument("--budget", type=int, default=names.DEFAULT_CONTEXT_BUDGET, help="most characters (default 8000)")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p.add_argument("--format", choices=("md", "text"), default="md", help="md (default) or text")
+    p = add("token")
+    p.add_argument("--scope", choices=("r", "w", "rw", "a"), default="rw", help="what it allows (default rw)")
+    p.add_argument("--ttl", default="12h", help="lifetime: 90s, 15m, 12h (default), 7d; at most 30d")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"glyph: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""The Lambda door: API Gateway HTTP API events (payload format 2.0) in and out of the App."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from . import names
+from .errors import GlyphError, InvalidInput, Unavailable
+from .http import log
+from .http.app import App, Request, problem
+
+_app: App | None = None
+_cold = True
+
+
+def _load_app() -> App:
+    global _app
+    if _app is None:
+        from .runtime import build_app, key_from_env
+
+        key = key_from_env()
+        store_url = os.environ.get(names.ENV_STORE)
+        if key is None or not store_url:
+            raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
+        _app = build_app(store_url, key)
+    return _app
+
+
+def _request_from_event(event: object) -> Request:
+    if not isinstance(event, dict) or event.get("version") != "2.0":
+        raise InvalidInput("expected an API Gateway HTTP API event, payload format 2.0")
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict) or not isinstance(http.get("method"), str):
+        raise InvalidInput("the event has no requestContext.http.method")
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise InvalidInput("the event body is not a string")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("the event body is flagged base64 but is not base64") from None
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    headers = event.get("headers") or {}
+    return Request(
+        method=http["method"].upper(),
+        path=event.get("rawPath") or http.get("path") or "/",
+        query=event.get("rawQueryString") or "",
+        headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
+        body=raw,
+        request_id=str(context.get("requestId", "")),
+    )
+
+
+def lambda_handler(event, context=None) -> dict:
+    global _cold
+    cold, _cold = _cold, False
+    try:
+        request = _request_from_event(event)
+        response = _load_app().handle(request)
+    except GlyphError as error:
+        response = problem(error)
+        log.event("request", status=response.status, cold_start=cold, error=error.slug)
+    else:
+        if cold:
+            log.event("cold_start", request_id=request.request_id)
+    try:
+        body, is_b64 = response.body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, is_b64 = base64.b64encode(response.body).decode("ascii"), True
+    return {
+        "statusCode": response.status,
+        "headers": response.headers,
+        "body": body,
+        "isBase64Encoded": is_b64,
+    }

@@ -1,0 +1,97 @@
+"""A small HTTP client for the API: mints a fresh short-lived token for every request.
+
+Standard library only (http.client): the CLI runs at every session start and must start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode, urlsplit
+
+from .keys import Key
+from .tokens import mint_window_token
+
+REQUEST_TOKEN_TTL_S = 300
+
+
+class ApiError(Exception):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str]):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+
+
+class NetworkError(Exception):
+    """The server could not be reached."""
+
+
+class Client:
+    def __init__(self, base_url: str, key: Key | None, *, timeout: float = 10.0):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise NetworkError(f"not an http(s) URL: {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self._parts = parts
+        self.key = key
+        self.timeout = timeout
+
+    def token(self, scope: str, ttl_s: int = REQUEST_TOKEN_TTL_S) -> str:
+        if self.key is None:
+            raise ApiError(401, "no key: run `glyph serve` once, or set GLYPH_KEY", {})
+        return mint_window_token(self.key.kid, self.key.secret, scope, int(time.time()) + ttl_s)
+
+    def _connection(self):
+        import http.client
+
+        if self._parts.scheme == "https":
+            return http.client.HTTPSConnection(self._parts.netloc, timeout=self.timeout)
+        return http.client.HTTPConnection(self._parts.netloc, timeout=self.timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        scope: str | None = None,
+        query: dict | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, dict[str, str], bytes]:
+        target = self._parts.path.rstrip("/") + path
+        if query:
+            target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Accept": "application/json, text/markdown, */*"}
+        if scope:
+            headers["Authorization"] = "Bearer " + self.token(scope)
+        if body is not None:
+            headers["Content-Type"] = content_type
+        conn = self._connection()
+        try:
+            conn.request(method, target, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            reply_headers = {k.lower(): v for k, v in response.getheaders()}
+        except (OSError, ConnectionError) as exc:
+            raise NetworkError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}") from None
+        finally:
+            conn.close()
+        if response.status >= 400:
+            raise ApiError(response.status, _problem_detail(data, response.reason), reply_headers)
+        return response.status, reply_headers, data
+
+    def json(self, method: str, path: str, *, scope: str | None = None, query=None, payload=None):
+        body = None if payload is None else json.dumps(payload).encode()
+        status, _, data = self.request(method, path, scope=scope, query=query, body=body)
+        return status, (json.loads(data) if data else None)
+
+
+def _problem_detail(data: bytes, reason: str) -> str:
+    try:
+        problem = json.loads(data)
+        return str(problem.get("detail") or problem.get("title") or reason)
+    except (ValueError, AttributeError):
+        return (data.decode("utf-8", "replace").strip() or reason)[:300]

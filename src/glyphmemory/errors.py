@@ -1,0 +1,59 @@
+"""The few domain errors; the HTTP layer turns each into one problem+json answer."""
+
+
+class GlyphError(Exception):
+    """Base class: an HTTP status, a short title and a sentence that says what to fix."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class InvalidInput(GlyphError):
+    status, title, slug = 400, "Invalid input", "invalid-input"
+
+
+class Unauthorized(GlyphError):
+    status, title, slug = 401, "Not authenticated", "unauthorized"
+
+
+class Forbidden(GlyphError):
+    status, title, slug = 403, "Not allowed", "forbidden"
+
+
+class NotFound(GlyphError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class MethodNotAllowed(GlyphError):
+    status, title, slug = 405, "Method not allowed", "method-not-allowed"
+
+
+class PayloadTooLarge(GlyphError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UriTooLong(GlyphError):
+    status, title, slug = 414, "URI too long", "uri-too-long"
+
+
+class UnsupportedMediaType(GlyphError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class TooManyRequests(GlyphError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
+class Unavailable(GlyphError):
+    """The storage backend is throttling or down: the client should retry later."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 2):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})

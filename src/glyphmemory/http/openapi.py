@@ -1,0 +1,295 @@
+"""The OpenAPI 3.1 document of the HTTP API, built from the shared limits."""
+
+from __future__ import annotations
+
+from .. import __version__, names
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
+
+
+def _param(name: str, schema: dict, description: str, *, where: str = "query", required=False):
+    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
+
+
+_NAMESPACE = _param(
+    "namespace",
+    {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$", "default": names.DEFAULT_NAMESPACE},
+    "Namespace to read.",
+)
+_LIMIT = _param(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": names.MAX_LIMIT, "default": names.DEFAULT_LIMIT},
+    "Most items to return.",
+)
+_BEFORE = _param("before", {"type": "string"}, "Opaque cursor: the `next` of the previous page.")
+_MEMORY_ID = _param(
+    "memory_id", {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}, "Memory id (ULID).",
+    where="path", required=True,
+)
+
+
+def _errors(*codes: int) -> dict:
+    return {str(code): _PROBLEM for code in codes}
+
+
+def _json(schema_ref: str, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+def openapi_document() -> dict:
+    memory_props = {
+        "id": {"type": "string", "description": "ULID, time-sortable and URL-safe."},
+        "namespace": {"type": "string"},
+        "text": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "source": {"type": "string"},
+        "session": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "epoch_ms": {"type": "integer"},
+        "epoch_us": {"type": "integer", "description": "Sort key: newest first is by this."},
+        "expires_at": {"type": ["integer", "null"], "description": "Epoch seconds."},
+        "content_hash": {"type": "string", "description": "SHA-256 of namespace and text."},
+    }
+    schemas = {
+        "Memory": {
+            "type": "object",
+            "required": list(memory_props),
+            "properties": memory_props,
+        },
+        "WrittenMemory": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Memory"},
+                {
+                    "type": "object",
+                    "required": ["duplicate"],
+                    "properties": {"duplicate": {"type": "boolean"}},
+                },
+            ]
+        },
+        "MemoryInput": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text"],
+            "properties": {
+                "text": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation.",
+                },
+                "tags": {
+                    "type": "array",
+                    "maxItems": names.MAX_TAGS,
+                    "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS},
+                },
+                "namespace": {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"},
+                "source": {"type": "string", "minLength": 1, "maxLength": names.MAX_SOURCE_CHARS},
+                "session": {"type": "string", "minLength": 1, "maxLength": names.MAX_SESSION_CHARS},
+                "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
+            },
+        },
+        "MemoryPage": {
+            "type": "object",
+            "required": ["items", "next"],
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Memory"}},
+                "next": {"type": ["string", "null"]},
+            },
+        },
+        "SearchHits": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "allOf": [
+                            {"$ref": "#/components/schemas/Memory"},
+                            {"type": "object", "properties": {"score": {"type": "number"}}},
+                        ]
+                    },
+                }
+            },
+        },
+        "Context": {
+            "type": "object",
+            "required": ["namespace", "budget", "items", "older", "older_capped", "text"],
+            "properties": {
+                "namespace": {"type": "string"},
+                "budget": {"type": "integer"},
+                "items": {"type": "array", "items": {"type": "object"}},
+                "older": {"type": "integer"},
+                "older_capped": {"type": "boolean"},
+                "text": {"type": "string"},
+            },
+        },
+        "ImportResult": {
+            "type": "object",
+            "required": ["imported", "duplicates", "expired"],
+            "properties": {
+                "imported": {"type": "integer"},
+                "duplicates": {"type": "integer"},
+                "expired": {"type": "integer"},
+            },
+        },
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "request_id": {"type": "string"},
+            },
+        },
+    }
+    paths = {
+        "/v1/health": {
+            "get": {
+                "summary": "Liveness and version",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "Up",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status", "version"],
+                                    "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/v1/memories": {
+            "post": {
+                "summary": "Write a memory (the same text in a namespace is stored once)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemoryInput"}}},
+                },
+                "responses": {
+                    "201": _json("WrittenMemory", "Stored"),
+                    "200": _json("WrittenMemory", "Already stored: the existing memory"),
+                    **_errors(400, 401, 403, 413, 415, 503),
+                },
+            },
+            "get": {
+                "summary": "Recent memories, newest first",
+                "parameters": [
+                    _NAMESPACE,
+                    _LIMIT,
+                    _BEFORE,
+                    _param("tag", {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS}, "Only memories with this tag."),
+                    _param("since", {"type": "string"}, "ISO 8601 date or time, or 30m / 12h / 7d / 2w."),
+                ],
+                "responses": {"200": _json("MemoryPage", "A page"), **_errors(400, 401, 403, 503)},
+            },
+        },
+        "/v1/memories/{memory_id}": {
+            "get": {
+                "summary": "One memory",
+                "parameters": [_MEMORY_ID],
+                "responses": {"200": _json("Memory", "The memory"), **_errors(401, 403, 404, 503)},
+            },
+            "delete": {
+                "summary": "Delete a memory",
+                "parameters": [_MEMORY_ID],
+                "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 503)},
+            },
+        },
+        "/v1/search": {
+            "get": {
+                "summary": "Keyword search, best match first",
+                "parameters": [
+                    _param("q", {"type": "string", "minLength": 1, "maxLength": names.MAX_QUERY_CHARS}, "Words to find.", required=True),
+                    _NAMESPACE,
+                    _LIMIT,
+                ],
+                "responses": {"200": _json("SearchHits", "Hits"), **_errors(400, 401, 403, 503)},
+            }
+        },
+        "/v1/context": {
+            "get": {
+                "summary": "Context block for a new session",
+                "parameters": [
+                    _NAMESPACE,
+                    _param(
+                        "budget",
+                        {"type": "integer", "minimum": names.MIN_CONTEXT_BUDGET, "maximum": names.MAX_CONTEXT_BUDGET, "default": names.DEFAULT_CONTEXT_BUDGET},
+                        "Most characters in the block.",
+                    ),
+                    _param("format", {"type": "string", "enum": ["md", "text", "json"], "default": "md"}, "Rendering."),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The block",
+                        "content": {
+                            "text/markdown": {"schema": {"type": "string"}},
+                            "text/plain": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Context"}},
+                        },
+                    },
+                    **_errors(400, 401, 403, 503),
+                },
+            }
+        },
+        "/v1/export": {
+            "get": {
+                "summary": "Export a namespace as NDJSON, newest first (Link rel=next pages on)",
+                "parameters": [_NAMESPACE, _BEFORE],
+                "responses": {
+                    "200": {"description": "One memory per line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+                    **_errors(400, 401, 403, 503),
+                },
+            }
+        },
+        "/v1/import": {
+            "post": {
+                "summary": "Import NDJSON memories (idempotent: duplicates are skipped)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                },
+                "responses": {"200": _json("ImportResult", "Counts"), **_errors(400, 401, 403, 413, 415, 503)},
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "GlyphMemory",
+            "version": __version__,
+            "description": "Episodic memory for AI assistants. Errors are application/problem+json (RFC 9457).",
+        },
+        "security": _AUTH,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "Problem": {
+                    "description": "Problem details",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Window token kid.scope.exp.sig"},
+                "tokenHeader": {"type": "apiKey", "in": "header", "name": "X-Glyph-Token"},
+                "tokenQuery": {"type": "apiKey", "in": "query", "name": "t"},
+            },
+        },
+    }

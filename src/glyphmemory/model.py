@@ -1,0 +1,223 @@
+"""The memory: its fields, validation and normalisation. No storage, no HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from . import names
+from .errors import InvalidInput
+
+_NAMESPACE_RE = re.compile(names.NAMESPACE_PATTERN)
+_ULID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_LINE_END_RE = re.compile(r"\r\n?")
+_TRAILING_SPACE_RE = re.compile(r"[ \t]+\n")
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: str
+    namespace: str
+    text: str
+    tags: tuple[str, ...]
+    source: str
+    session: str | None
+    epoch_us: int
+    content_hash: str
+    expires_at: int | None = None
+
+    @property
+    def epoch_ms(self) -> int:
+        return self.epoch_us // 1000
+
+    @property
+    def created_at(self) -> str:
+        return iso_from_epoch_us(self.epoch_us)
+
+    def is_expired(self, now_s: float) -> bool:
+        return self.expires_at is not None and self.expires_at <= now_s
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        data["created_at"] = self.created_at
+        data["epoch_ms"] = self.epoch_ms
+        return data
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position of the last memory of a page: the next page starts strictly after it."""
+
+    epoch_us: int
+    id: str
+
+
+@dataclass
+class Page:
+    items: list[Memory] = field(default_factory=list)
+    next: Cursor | None = None
+
+
+class Clock:
+    """Wall clock in microseconds that never repeats or goes back within this process.
+
+    Two writes in one microsecond, or a clock step backwards, still get increasing epochs,
+    so newest-first matches the order in which one client wrote.
+    """
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def now_us(self) -> int:
+        with self._lock:
+            self._last = max(time.time_ns() // 1000, self._last + 1)
+            return self._last
+
+    def now_s(self) -> float:
+        return time.time()
+
+
+def iso_from_epoch_us(epoch_us: int) -> str:
+    dt = datetime.fromtimestamp(epoch_us / 1_000_000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(epoch_us // 1000) % 1000:03d}Z"
+
+
+def new_ulid(epoch_ms: int) -> str:
+    """A ULID: 48 bits of milliseconds then 80 random bits, Crockford base32 (URL-safe)."""
+    value = (epoch_ms << 80) | int.from_bytes(os.urandom(10), "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def is_memory_id(value: str) -> bool:
+    return bool(_ULID_RE.fullmatch(value))
+
+
+def content_hash(namespace: str, text: str) -> str:
+    return hashlib.sha256(f"{namespace}\x00{text}".encode()).hexdigest()
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def validate_namespace(value: object) -> str:
+    if value is None:
+        return names.DEFAULT_NAMESPACE
+    if not isinstance(value, str) or not _NAMESPACE_RE.fullmatch(value):
+        raise InvalidInput(
+            "namespace must be 1-64 characters of lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def normalise_text(value: object) -> str:
+    """NFC, LF line ends, no trailing blanks on lines or around the text: what dedup compares."""
+    if not isinstance(value, str):
+        raise InvalidInput("text must be a string")
+    text = unicodedata.normalize("NFC", value)
+    text = _LINE_END_RE.sub("\n", text)
+    text = _TRAILING_SPACE_RE.sub("\n", text).strip()
+    if not text:
+        raise InvalidInput("text is empty: write at least one visible character")
+    if "\x00" in text:
+        raise InvalidInput("text contains a NUL character; remove it")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidInput("text is not valid Unicode (it holds a lone surrogate)") from None
+    if size > names.MAX_TEXT_BYTES:
+        raise InvalidInput(
+            f"text is {size} bytes of UTF-8; the limit is {names.MAX_TEXT_BYTES} (32 KiB): "
+            "shorten it or split it into several memories"
+        )
+    return text
+
+
+def validate_tags(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidInput("tags must be a list of strings")
+    if len(value) > names.MAX_TAGS:
+        raise InvalidInput(f"tags has {len(value)} entries; at most {names.MAX_TAGS} are allowed")
+    tags: list[str] = []
+    for tag in value:
+        tags.append(validate_tag(tag))
+    return tuple(dict.fromkeys(tags))  # drop repeats, keep the order given
+
+
+def validate_tag(tag: object) -> str:
+    if not isinstance(tag, str):
+        raise InvalidInput("each tag must be a string")
+    tag = unicodedata.normalize("NFC", tag).strip()
+    if not tag or len(tag) > names.MAX_TAG_CHARS:
+        raise InvalidInput(f"each tag must be 1-{names.MAX_TAG_CHARS} characters")
+    if "," in tag or any(unicodedata.category(c) == "Cc" for c in tag):
+        raise InvalidInput("a tag may not contain commas or control characters")
+    return tag
+
+
+def _short_string(value: object, field_name: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{field_name} must be a non-empty string of at most {limit} characters")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise InvalidInput(f"{field_name} may not contain control characters")
+    return value.strip()
+
+
+def validate_source(value: object, default: str) -> str:
+    return _short_string(value, "source", names.MAX_SOURCE_CHARS) or default
+
+
+def validate_session(value: object) -> str | None:
+    return _short_string(value, "session", names.MAX_SESSION_CHARS)
+
+
+def expires_at_from_ttl_days(value: object, now_s: float) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInput("ttl_days must be a number of days")
+    if not 0 < value <= names.MAX_TTL_DAYS:
+        raise InvalidInput(f"ttl_days must be more than 0 and at most {names.MAX_TTL_DAYS}")
+    return math.ceil(now_s + value * 86400)
+
+
+def new_memory(
+    *,
+    text: object,
+    clock: Clock,
+    namespace: object = None,
+    tags: object = None,
+    source: object = None,
+    session: object = None,
+    ttl_days: object = None,
+    default_source: str = "api",
+) -> Memory:
+    """Validate and normalise a write; the id and epoch come from the clock."""
+    ns = validate_namespace(namespace)
+    body = normalise_text(text)
+    epoch_us = clock.now_us()
+    return Memory(
+        id=new_ulid(epoch_us // 1000),
+        namespace=ns,
+        text=body,
+        tags=validate_tags(tags),
+        source=validate_source(source, default_source),
+        session=validate_session(session),
+        epoch_us=epoch_us,
+        content_hash=content_hash(ns, body),
+        expires_at=expires_at_from_ttl_days(ttl_days, clock.now_s()),
+    )

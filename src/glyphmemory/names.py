@@ -1,0 +1,55 @@
+"""Names and limits shared by the runtime, the CLI and the CDK app, so they cannot drift.
+
+Only constants live here: importing this module must stay free (the CDK app imports it too).
+"""
+
+# --- environment variables ---------------------------------------------------------------
+ENV_STORE = "GLYPH_STORE"  # sqlite:///abs/path.db or dynamodb://TABLE
+ENV_HOME = "GLYPH_HOME"  # one folder for config, key and database (tests, portable setups)
+ENV_URL = "GLYPH_URL"  # the server the CLI talks to
+ENV_KEY = "GLYPH_KEY"  # "kid:BASE32SECRET", overrides the key file
+ENV_KEY_PARAM = "GLYPH_KEY_PARAM"  # SSM parameter name holding the root key (AWS)
+ENV_BASIC_AUTH = "GLYPH_BASIC_AUTH"  # optional second auth layer
+ENV_LOG_LEVEL = "GLYPH_LOG_LEVEL"
+
+# --- DynamoDB single-table layout ----------------------------------------------------------
+PK = "pk"
+SK = "sk"
+GSI_BY_EPOCH = "by-epoch"
+GSI_PARTITION = "namespace"  # only memory items carry it, so the index is sparse
+GSI_SORT = "epoch_us"  # microseconds: a strict order even within one millisecond
+TTL_ATTRIBUTE = "expires_at"
+MEMORY_PREFIX = "MEM#"  # pk of a memory item: MEM#<id>
+HASH_PREFIX = "HASH#"  # pk of a dedup claim: HASH#<namespace>#<content_hash>
+AUTH_PREFIX = "AUTH#"  # auth state (TOTP steps, failure counters, device keys)
+
+# --- memory limits -----------------------------------------------------------------------
+DEFAULT_NAMESPACE = "default"
+NAMESPACE_PATTERN = r"[a-z0-9][a-z0-9._-]{0,63}"
+MAX_TEXT_BYTES = 32 * 1024
+MAX_TAGS = 16
+MAX_TAG_CHARS = 64
+MAX_SOURCE_CHARS = 64
+MAX_SESSION_CHARS = 128
+MAX_TTL_DAYS = 3650
+
+# --- API limits --------------------------------------------------------------------------
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+DEFAULT_CONTEXT_BUDGET = 8000
+MIN_CONTEXT_BUDGET = 500
+MAX_CONTEXT_BUDGET = 200_000
+MAX_QUERY_CHARS = 500
+SEARCH_SCAN_LIMIT = 5000  # search ranks at most this many newest memories of a namespace
+OLDER_COUNT_CAP = 1000  # "N older memories not shown" stops counting here ("1000+")
+MAX_URL_BYTES = 8192  # CloudFront's request URL limit
+MAX_JSON_BODY_BYTES = 256 * 1024  # 32 KiB of text, even fully \u-escaped, fits
+MAX_IMPORT_BODY_BYTES = 5 * 1024 * 1024  # under Lambda's 6 MB synchronous payload
+EXPORT_PAGE_BYTES = 4 * 1024 * 1024  # one export answer; the rest follows by cursor
+
+# --- tokens ------------------------------------------------------------------------------
+MAX_TOKEN_CHARS = 64
+TOKEN_SIG_BYTES = 16  # 128-bit HMAC-SHA256 truncation
+MAX_TOKEN_TTL_S = 30 * 24 * 3600
+ROOT_KID = "root"
+KID_PATTERN = r"[a-z0-9][a-z0-9-]{0,23}"

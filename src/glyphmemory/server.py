@@ -1,0 +1,78 @@
+"""The local door: a threaded stdlib HTTP/1.1 server that runs the same App as the Lambda."""
+
+from __future__ import annotations
+
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+from . import names
+from .errors import GlyphError, InvalidInput, PayloadTooLarge
+from .http.app import App, Request, Response, problem
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def version_string(self) -> str:
+        return "GlyphMemory"
+    server: "GlyphServer"
+
+    def _dispatch(self) -> None:
+        try:
+            request = self._read_request()
+        except GlyphError as error:
+            self.close_connection = True  # the unread body would corrupt the next request
+            self._send(problem(error))
+            return
+        self._send(self.server.app.handle(request))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+    def _read_request(self) -> Request:
+        if self.headers.get("Transfer-Encoding"):
+            raise InvalidInput("send a Content-Length; chunked bodies are not accepted")
+        raw_length = self.headers.get("Content-Length", "0") or "0"
+        if not raw_length.isdigit():
+            raise InvalidInput("Content-Length is not a number")
+        length = int(raw_length)
+        if length > names.MAX_IMPORT_BODY_BYTES:
+            raise PayloadTooLarge(f"the body is over {names.MAX_IMPORT_BODY_BYTES} bytes")
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        return Request(
+            method=self.command,
+            path=unquote(path),
+            query=query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+
+    def _send(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args) -> None:
+        # The stdlib line holds the full request line, query string (tokens) included.
+        # The App logs every request as structured JSON instead.
+        pass
+
+
+class GlyphServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: App):
+        super().__init__(address, _Handler)
+        self.app = app
+
+
+def make_server(app: App, host: str = "127.0.0.1", port: int = 8787) -> GlyphServer:
+    return GlyphServer((host, port), app)

@@ -1,0 +1,184 @@
+"""What GlyphMemory does, one function per use: the HTTP routes each call one of these.
+
+No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import names
+from .errors import InvalidInput, NotFound
+from .model import (
+    Clock,
+    Cursor,
+    Memory,
+    Page,
+    content_hash,
+    is_memory_id,
+    new_memory,
+    new_ulid,
+    normalise_text,
+    validate_namespace,
+    validate_session,
+    validate_source,
+    validate_tags,
+)
+from .store import Store
+
+
+@dataclass
+class Memories:
+    """The memory service: a store and the clock that orders writes."""
+
+    store: Store
+    clock: Clock
+
+    def write(self, *, default_source: str = "api", **fields) -> tuple[Memory, bool]:
+        memory = new_memory(clock=self.clock, default_source=default_source, **fields)
+        return self.store.put(memory, now_s=self.clock.now_s())
+
+    def recent(
+        self,
+        namespace: str,
+        *,
+        limit: int = names.DEFAULT_LIMIT,
+        before: Cursor | None = None,
+        tag: str | None = None,
+        since_us: int | None = None,
+    ) -> Page:
+        return self.store.recent(
+            validate_namespace(namespace),
+            limit=limit,
+            now_s=self.clock.now_s(),
+            before=before,
+            tag=tag,
+            since_us=since_us,
+        )
+
+    def get(self, memory_id: str) -> Memory:
+        memory = self.store.get(memory_id, now_s=self.clock.now_s()) if is_memory_id(memory_id) else None
+        if memory is None:
+            raise NotFound(f"no memory has the id {memory_id[:40]!r}")
+        return memory
+
+    def delete(self, memory_id: str) -> None:
+        if not (is_memory_id(memory_id) and self.store.delete(memory_id)):
+            raise NotFound(f"no memory has the id {memory_id[:40]!r}")
+
+    def iter_newest(self, namespace: str, *, before: Cursor | None = None, page: int = 100):
+        """Every unexpired memory of a namespace, newest first, read a page at a time."""
+        while True:
+            got = self.recent(namespace, limit=page, before=before)
+            yield from got.items
+            if got.next is None:
+                return
+            before = got.next
+
+    def count_older(self, namespace: str, before: Cursor) -> int:
+        return self.store.count_older(
+            namespace, before=before, now_s=self.clock.now_s(), cap=names.OLDER_COUNT_CAP
+        )
+
+    # --- export and import -----------------------------------------------------------------
+
+    def export_page(
+        self, namespace: str, *, before: Cursor | None = None, max_bytes: int = names.EXPORT_PAGE_BYTES
+    ) -> tuple[bytes, Cursor | None]:
+        """NDJSON lines, newest first, up to about max_bytes; the cursor says where to go on."""
+        out: list[bytes] = []
+        size = 0
+        last: Memory | None = None
+        for memory in self.iter_newest(namespace, before=before):
+            if last is not None and size >= max_bytes:
+                return b"".join(out), Cursor(last.epoch_us, last.id)
+            line = json.dumps(memory.to_json(), ensure_ascii=False).encode() + b"\n"
+            out.append(line)
+            size += len(line)
+            last = memory
+        return b"".join(out), None
+
+    def import_lines(self, body: bytes) -> dict:
+        """Import NDJSON memories; every line is checked before anything is stored."""
+        now_s = self.clock.now_s()
+        memories: list[Memory] = []
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the import body is not UTF-8") from None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                memories.append(self._imported_memory(line))
+            except InvalidInput as exc:
+                raise InvalidInput(f"line {number}: {exc.detail}; nothing was imported") from None
+        counts = {"imported": 0, "duplicates": 0, "expired": 0}
+        for memory in memories:
+            if memory.is_expired(now_s):
+                counts["expired"] += 1
+                continue
+            _, duplicate = self.store.put(memory, now_s=now_s, keep_epoch=True)
+            counts["duplicates" if duplicate else "imported"] += 1
+        return counts
+
+    def _imported_memory(self, line: str) -> Memory:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            raise InvalidInput("not a JSON object") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("not a JSON object")
+        namespace = validate_namespace(data.get("namespace"))
+        text = normalise_text(data.get("text"))
+        epoch_us = _imported_epoch(data) or self.clock.now_us()
+        memory_id = data.get("id")
+        if memory_id is None:
+            memory_id = new_ulid(epoch_us // 1000)
+        elif not isinstance(memory_id, str) or not is_memory_id(memory_id):
+            raise InvalidInput("id must be a 26-character ULID")
+        expires_at = data.get("expires_at")
+        if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, int)):
+            raise InvalidInput("expires_at must be whole epoch seconds")
+        return Memory(
+            id=memory_id,
+            namespace=namespace,
+            text=text,
+            tags=validate_tags(data.get("tags")),
+            source=validate_source(data.get("source"), "import"),
+            session=validate_session(data.get("session")),
+            epoch_us=epoch_us,
+            content_hash=content_hash(namespace, text),
+            expires_at=expires_at,
+        )
+
+
+def _imported_epoch(data: dict) -> int | None:
+    """The epoch an exported line carries: epoch_us, else epoch_ms, else created_at."""
+    for field, scale in (("epoch_us", 1), ("epoch_ms", 1000)):
+        value = data.get(field)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"{field} must be a non-negative whole number")
+            return value * scale
+    created = data.get("created_at")
+    if created is None:
+        return None
+    if not isinstance(created, str):
+        raise InvalidInput("created_at must be an ISO 8601 time")
+    return parse_time_us(created, field="created_at")
+
+
+def parse_time_us(value: str, *, field: str) -> int:
+    """ISO 8601 date or date-time (UTC when no offset is given) as epoch microseconds."""
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be an ISO 8601 date or time such as 2026-11-21 or 2026-11-21T09:30:00Z"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1_000_000)

@@ -1,0 +1,57 @@
+"""The one storage protocol both stores implement, and the choice of store from a URL."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from . import names
+from .errors import InvalidInput
+from .model import Cursor, Memory, Page
+
+
+class Store(Protocol):
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
+        """Store a memory unless the namespace holds the same text (or the same id) already.
+
+        Returns the stored memory and whether it was a duplicate. A fresh write (keep_epoch
+        False) may get a later epoch so that it sorts after everything stored before it;
+        an import keeps the epoch it brings.
+        """
+
+    def get(self, memory_id: str, *, now_s: float) -> Memory | None:
+        """The memory with this id, or None when it is unknown or expired."""
+
+    def delete(self, memory_id: str) -> bool:
+        """Delete a memory and its dedup entry; False when there was nothing to delete."""
+
+    def recent(
+        self,
+        namespace: str,
+        *,
+        limit: int,
+        now_s: float,
+        before: Cursor | None = None,
+        tag: str | None = None,
+        since_us: int | None = None,
+    ) -> Page:
+        """Unexpired memories newest first, at most `limit`, strictly after `before`."""
+
+    def count_older(self, namespace: str, *, before: Cursor, now_s: float, cap: int) -> int:
+        """How many unexpired memories sort after `before`, counting at most `cap`."""
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> Store:
+    """sqlite:///abs/path.db or dynamodb://TABLE (boto3 honours AWS_ENDPOINT_URL_DYNAMODB)."""
+    if url.startswith("sqlite:///"):
+        from .stores.sqlite import SqliteStore
+
+        return SqliteStore(url.removeprefix("sqlite://"))
+    if url.startswith("dynamodb://") and len(url) > len("dynamodb://"):
+        from .stores.dynamodb import DynamoStore
+
+        return DynamoStore(url.removeprefix("dynamodb://"))
+    raise InvalidInput(
+        f"{names.ENV_STORE} must be sqlite:///absolute/path.db or dynamodb://TABLE_NAME"
+    )

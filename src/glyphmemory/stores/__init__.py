@@ -1,0 +1,1 @@
+"""Store implementations: one module each, behind glyphmemory.store.Store."""

@@ -1,0 +1,335 @@
+"""DynamoDB store: one table, single-table design, newest-first reads through the by-epoch GSI.
+
+Dedup uses a claim item per (namespace, content hash) written with a conditional PutItem, then
+the memory item. Two single-item writes cost half a TransactWriteItems (which bills twice), and
+the claim carries a copy of the memory, so a writer that died between the two puts is repaired
+by the next identical write instead of leaving the text unwritable.
+"""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .. import names
+from ..errors import Unavailable
+from ..model import Cursor, Memory, Page
+
+_MEMORY_SK = "MEM"
+_CLAIM_SK = "HASH"
+_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
+
+
+def table_definition(table_name: str) -> dict:
+    """CreateTable arguments matching the CDK storage construct (used by tests and benchmarks)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": names.PK, "AttributeType": "S"},
+            {"AttributeName": names.SK, "AttributeType": "S"},
+            {"AttributeName": names.GSI_PARTITION, "AttributeType": "S"},
+            {"AttributeName": names.GSI_SORT, "AttributeType": "N"},
+        ],
+        "KeySchema": [
+            {"AttributeName": names.PK, "KeyType": "HASH"},
+            {"AttributeName": names.SK, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": names.GSI_BY_EPOCH,
+                "KeySchema": [
+                    {"AttributeName": names.GSI_PARTITION, "KeyType": "HASH"},
+                    {"AttributeName": names.GSI_SORT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
+def _memory_attrs(m: Memory) -> dict:
+    attrs = {
+        "id": {"S": m.id},
+        names.GSI_PARTITION: {"S": m.namespace},
+        names.GSI_SORT: {"N": str(m.epoch_us)},
+        "text": {"S": m.text},
+        "tags": {"L": [{"S": t} for t in m.tags]},
+        "source": {"S": m.source},
+        "content_hash": {"S": m.content_hash},
+    }
+    if m.session is not None:
+        attrs["session"] = {"S": m.session}
+    if m.expires_at is not None:
+        attrs[names.TTL_ATTRIBUTE] = {"N": str(m.expires_at)}
+    return attrs
+
+
+def _memory_from_attrs(a: dict) -> Memory:
+    return Memory(
+        id=a["id"]["S"],
+        namespace=a[names.GSI_PARTITION]["S"],
+        text=a["text"]["S"],
+        tags=tuple(t["S"] for t in a["tags"]["L"]),
+        source=a["source"]["S"],
+        session=a["session"]["S"] if "session" in a else None,
+        epoch_us=int(a[names.GSI_SORT]["N"]),
+        content_hash=a["content_hash"]["S"],
+        expires_at=int(a[names.TTL_ATTRIBUTE]["N"]) if names.TTL_ATTRIBUTE in a else None,
+    )
+
+
+def _memory_key(memory_id: str) -> dict:
+    return {names.PK: {"S": names.MEMORY_PREFIX + memory_id}, names.SK: {"S": _MEMORY_SK}}
+
+
+def _claim_key(namespace: str, chash: str) -> dict:
+    return {
+        names.PK: {"S": f"{names.HASH_PREFIX}{namespace}#{chash}"},
+        names.SK: {"S": _CLAIM_SK},
+    }
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoStore:
+    def __init__(self, table_name: str, client=None):
+        self.table = table_name
+        self.client = client or boto3.client(
+            "dynamodb",
+            config=Config(
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+        # Counted for tests and benchmarks: what answering a read cost, in items DynamoDB read.
+        self.last_scanned_count = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _call(self, operation: str, **kwargs):
+        """Run one DynamoDB call; throttling and outages become Unavailable (503)."""
+        try:
+            return getattr(self.client, operation)(TableName=self.table, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _UNAVAILABLE_CODES:
+                raise Unavailable("the memory store is busy; retry in a moment") from None
+            raise
+        except BotoCoreError:
+            raise Unavailable("the memory store cannot be reached; retry in a moment") from None
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
+        # keep_epoch only matters where the store itself orders writes (SQLite); here the
+        # process clock already gives every fresh write a strictly later epoch.
+        for _ in range(4):
+            existing = self._claim(memory, now_s)
+            if existing is None:
+                break
+            if self._memory_present_or_repaired(existing, now_s):
+                return existing, True
+        else:
+            raise Unavailable("the memory store is changing under this write; retry it")
+        try:
+            self._call(
+                "put_item",
+                Item={**_memory_key(memory.id), **_memory_attrs(memory)},
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": names.PK},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            # An import brought an id we hold already: release the claim, answer with ours.
+            self._release_claim(memory)
+            held = self.get(memory.id, now_s=now_s)
+            if held is None:
+                raise Unavailable("the memory store is changing under this write; retry it") from None
+            return held, True
+        return memory, False
+
+    def _claim(self, memory: Memory, now_s: float) -> Memory | None:
+        """Claim the (namespace, hash) for this memory; None when won, else the holder."""
+        claim = {
+            **_claim_key(memory.namespace, memory.content_hash),
+            "memory_id": {"S": memory.id},
+            "memory": {"M": _memory_attrs(memory)},
+        }
+        if memory.expires_at is not None:
+            claim[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
+        for _ in range(4):
+            try:
+                self._call(
+                    "put_item",
+                    Item=claim,
+                    # A claim whose memory expired may be taken over: readers no longer see it.
+                    ConditionExpression="attribute_not_exists(#pk) OR #exp <= :now",
+                    ExpressionAttributeNames={"#pk": names.PK, "#exp": names.TTL_ATTRIBUTE},
+                    ExpressionAttributeValues={":now": {"N": str(int(now_s))}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return None
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+                old = exc.response.get("Item") or self._call(
+                    "get_item",
+                    Key=_claim_key(memory.namespace, memory.content_hash),
+                    ConsistentRead=True,
+                ).get("Item")
+                if old is not None:
+                    return _memory_from_attrs(old["memory"]["M"])
+                # The claim was released between our put and our read: try again.
+        raise Unavailable("the memory store is changing under this write; retry it")
+
+    def _memory_present_or_repaired(self, existing: Memory, now_s: float) -> bool:
+        """True when the claimed memory is stored (writing it from the claim if its writer died)."""
+        got = self._call("get_item", Key=_memory_key(existing.id), ConsistentRead=True).get("Item")
+        if got is not None:
+            return True
+        claim = self._call(
+            "get_item", Key=_claim_key(existing.namespace, existing.content_hash), ConsistentRead=True
+        ).get("Item")
+        if claim is None or claim["memory_id"]["S"] != existing.id:
+            return False  # deleted or taken over meanwhile: claim afresh
+        try:
+            self._call(
+                "put_item",
+                Item={**_memory_key(existing.id), **_memory_attrs(existing)},
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": names.PK},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        return True
+
+    def _release_claim(self, memory: Memory) -> None:
+        try:
+            self._call(
+                "delete_item",
+                Key=_claim_key(memory.namespace, memory.content_hash),
+                ConditionExpression="memory_id = :id",
+                ExpressionAttributeValues={":id": {"S": memory.id}},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def delete(self, memory_id: str) -> bool:
+        got = self._call("get_item", Key=_memory_key(memory_id), ConsistentRead=True).get("Item")
+        if got is None:
+            return False
+        memory = _memory_from_attrs(got)
+        # Claim first: a concurrent identical write then claims afresh instead of repairing.
+        self._release_claim(memory)
+        try:
+            self._call(
+                "delete_item",
+                Key=_memory_key(memory_id),
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": names.PK},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
+        return True
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, memory_id: str, *, now_s: float) -> Memory | None:
+        got = self._call("get_item", Key=_memory_key(memory_id), ConsistentRead=True).get("Item")
+        if got is None:
+            return None
+        memory = _memory_from_attrs(got)
+        return None if memory.is_expired(now_s) else memory
+
+    def _query_pages(self, namespace, *, now_s, before, tag, since_us, page_size, count_only=False):
+        """Yield Query responses on by-epoch, newest first, from just after `before`."""
+        names_map = {"#ns": names.GSI_PARTITION, "#e": names.GSI_SORT, "#exp": names.TTL_ATTRIBUTE}
+        values = {":ns": {"S": namespace}, ":now": {"N": str(int(now_s))}}
+        key_condition = "#ns = :ns"
+        if since_us is not None:
+            key_condition += " AND #e >= :since"
+            values[":since"] = {"N": str(since_us)}
+        # Local emulators never run TTL, and real TTL deletes lazily: filter on expiry always.
+        filters = ["(attribute_not_exists(#exp) OR #exp > :now)"]
+        if tag is not None:
+            filters.append("contains(#tags, :tag)")
+            names_map["#tags"] = "tags"
+            values[":tag"] = {"S": tag}
+        kwargs = {
+            "IndexName": names.GSI_BY_EPOCH,
+            "KeyConditionExpression": key_condition,
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeNames": names_map,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if count_only:
+            kwargs["Select"] = "COUNT"
+        start = None
+        if before is not None:
+            start = {
+                **_memory_key(before.id),
+                names.GSI_PARTITION: {"S": namespace},
+                names.GSI_SORT: {"N": str(before.epoch_us)},
+            }
+        while True:
+            kwargs["Limit"] = page_size()
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            response = self._call("query", **kwargs)
+            self.last_scanned_count += response.get("ScannedCount", 0)
+            yield response
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                return
+
+    def recent(self, namespace, *, limit, now_s, before=None, tag=None, since_us=None) -> Page:
+        self.last_scanned_count = 0
+        wanted = limit + 1  # one more tells whether there is a next page
+        items: list[Memory] = []
+
+        def page_size() -> int:
+            # Without a tag filter nearly every item read is kept: ask for exactly what is
+            # missing, so "N most recent" reads N+1 items however large the table is.
+            missing = wanted - len(items)
+            return missing if tag is None else max(missing, 100)
+
+        for response in self._query_pages(
+            namespace, now_s=now_s, before=before, tag=tag, since_us=since_us, page_size=page_size
+        ):
+            items.extend(_memory_from_attrs(a) for a in response.get("Items", []))
+            if len(items) >= wanted:
+                break
+        page = items[:limit]
+        more = len(items) > limit
+        return Page(page, Cursor(page[-1].epoch_us, page[-1].id) if more else None)
+
+    def count_older(self, namespace, *, before, now_s, cap) -> int:
+        self.last_scanned_count = 0
+        count = 0
+        for response in self._query_pages(
+            namespace, now_s=now_s, before=before, tag=None, since_us=None,
+            page_size=lambda: max(cap - count, 1), count_only=True,
+        ):
+            count += response.get("Count", 0)
+            if count >= cap:
+                return cap
+        return count

@@ -1,0 +1,194 @@
+"""SQLite store: the embedded default. WAL mode, one connection per thread, and every write in
+a BEGIN IMMEDIATE transaction so that dedup and ordering hold across threads and processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import replace
+
+from ..errors import Unavailable
+from ..model import Cursor, Memory, Page
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS memories (
+    id           TEXT PRIMARY KEY,
+    namespace    TEXT NOT NULL,
+    epoch_us     INTEGER NOT NULL,
+    text         TEXT NOT NULL,
+    tags         TEXT NOT NULL,          -- JSON array of strings
+    source       TEXT NOT NULL,
+    session      TEXT,
+    expires_at   INTEGER,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memories_by_epoch ON memories (namespace, epoch_us DESC, id DESC);
+CREATE UNIQUE INDEX IF NOT EXISTS memories_by_hash ON memories (namespace, content_hash);
+CREATE INDEX IF NOT EXISTS memories_by_expiry ON memories (expires_at)
+    WHERE expires_at IS NOT NULL;
+"""
+
+_COLUMNS = "id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash"
+_NOT_EXPIRED = "(expires_at IS NULL OR expires_at > :now)"
+
+
+def _row_to_memory(row: tuple) -> Memory:
+    mid, ns, epoch_us, text, tags, source, session, expires_at, chash = row
+    return Memory(
+        id=mid,
+        namespace=ns,
+        text=text,
+        tags=tuple(json.loads(tags)),
+        source=source,
+        session=session,
+        epoch_us=epoch_us,
+        content_hash=chash,
+        expires_at=expires_at,
+    )
+
+
+class SqliteStore:
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        if not os.path.exists(path):
+            # Create the file 0600 before SQLite does: memories are personal data.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = self._conn()
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+
+    # --- connections -----------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: transactions are explicit BEGIN IMMEDIATE ... COMMIT below.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # an acknowledged write survives power loss
+            conn.execute("PRAGMA busy_timeout = 10000")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self):
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # still locked after busy_timeout
+            raise Unavailable(f"the database is busy ({exc}); try again") from None
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # --- Store protocol --------------------------------------------------------------------
+
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE namespace = ? AND content_hash = ?",
+                (memory.namespace, memory.content_hash),
+            ).fetchone()
+            if row is not None:
+                existing = _row_to_memory(row)
+                if not existing.is_expired(now_s):
+                    return existing, True
+                db.execute("DELETE FROM memories WHERE id = ?", (existing.id,))
+            row = db.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory.id,)).fetchone()
+            if row is not None:  # an import of a memory we already hold under another text
+                return _row_to_memory(row), True
+            if not keep_epoch:
+                (newest,) = db.execute(
+                    "SELECT MAX(epoch_us) FROM memories WHERE namespace = ?", (memory.namespace,)
+                ).fetchone()
+                if newest is not None and newest >= memory.epoch_us:
+                    # Another process wrote in the same microsecond: stay strictly after it.
+                    memory = replace(memory, epoch_us=newest + 1)
+            db.execute(
+                f"INSERT INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    memory.id,
+                    memory.namespace,
+                    memory.epoch_us,
+                    memory.text,
+                    json.dumps(list(memory.tags), ensure_ascii=False),
+                    memory.source,
+                    memory.session,
+                    memory.expires_at,
+                    memory.content_hash,
+                ),
+            )
+            # TTL for SQLite: expired rows go whenever someone writes.
+            db.execute("DELETE FROM memories WHERE expires_at <= ?", (int(now_s),))
+        return memory, False
+
+    def get(self, memory_id: str, *, now_s: float) -> Memory | None:
+        row = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE id = :id AND {_NOT_EXPIRED}",
+            {"id": memory_id, "now": now_s},
+        ).fetchone()
+        return _row_to_memory(row) if row else None
+
+    def delete(self, memory_id: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount > 0
+
+    def recent(self, namespace, *, limit, now_s, before=None, tag=None, since_us=None) -> Page:
+        where, params = self._window(namespace, now_s, before)
+        if tag is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE value = :tag)")
+            params["tag"] = tag
+        if since_us is not None:
+            where.append("epoch_us >= :since")
+            params["since"] = since_us
+        params["limit"] = limit + 1  # one more tells whether there is a next page
+        rows = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE {' AND '.join(where)} "
+            "ORDER BY epoch_us DESC, id DESC LIMIT :limit",
+            params,
+        ).fetchall()
+        items = [_row_to_memory(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, Cursor(items[-1].epoch_us, items[-1].id) if more else None)
+
+    def count_older(self, namespace, *, before, now_s, cap) -> int:
+        where, params = self._window(namespace, now_s, before)
+        params["cap"] = cap
+        (count,) = self._conn().execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM memories WHERE {' AND '.join(where)} LIMIT :cap)",
+            params,
+        ).fetchone()
+        return count
+
+    @staticmethod
+    def _window(namespace: str, now_s: float, before: Cursor | None) -> tuple[list[str], dict]:
+        where = ["namespace = :ns", _NOT_EXPIRED]
+        params: dict = {"ns": namespace, "now": now_s}
+        if before is not None:
+            # Row-value comparison walks the (namespace, epoch_us DESC, id DESC) index.
+            where.append("(epoch_us, id) < (:b_epoch, :b_id)")
+            params.update(b_epoch=before.epoch_us, b_id=before.id)
+        return where, params
