@@ -261,11 +261,12 @@ class DynamoStore:
 
     def _query_pages(self, namespace, *, now_s, before, tag, since_us, page_size, count_only=False):
         """Yield Query responses on by-epoch, newest first, from just after `before`."""
-        names_map = {"#ns": names.GSI_PARTITION, "#e": names.GSI_SORT, "#exp": names.TTL_ATTRIBUTE}
+        names_map = {"#ns": names.GSI_PARTITION, "#exp": names.TTL_ATTRIBUTE}
         values = {":ns": {"S": namespace}, ":now": {"N": str(int(now_s))}}
         key_condition = "#ns = :ns"
         if since_us is not None:
             key_condition += " AND #e >= :since"
+            names_map["#e"] = names.GSI_SORT
             values[":since"] = {"N": str(since_us)}
         # Local emulators never run TTL, and real TTL deletes lazily: filter on expiry always.
         filters = ["(attribute_not_exists(#exp) OR #exp > :now)"]
