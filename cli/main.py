@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 usage or bad input, 2 authentication, 3 network or serv
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -107,6 +108,7 @@ def cmd_serve(args) -> int:
     """
     import signal
 
+    from glyphmemory.errors import GlyphError
     from glyphmemory.keys import ensure_key_file
     from glyphmemory.runtime import build_app, key_from_env
     from glyphmemory.server import make_server
@@ -115,7 +117,10 @@ def cmd_serve(args) -> int:
     if key is None:
         key, created = ensure_key_file(config.key_path())
     store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
-    app = build_app(store_url, key)
+    try:
+        app = build_app(store_url, key)
+    except GlyphError as exc:
+        raise CliError(exc.detail, EXIT_USAGE) from None
     try:
         server = make_server(app, args.host, args.port)
     except OSError as exc:
@@ -130,6 +135,8 @@ def cmd_serve(args) -> int:
             f"GlyphMemory {__version__} serving {url}\n"
             f"  store: {store_url}\n"
             f"  key:   {info['key_file'] or names.ENV_KEY} ({'created now' if created else 'kid ' + key.kid})\n"
+            + ("  basic auth: on (JSON API needs credentials and a token)\n" if app.basic_auth else "")
+            +
             "Next, in another terminal:\n"
             '  glyph write "We use pytest, not unittest" --tags preference\n'
             "  glyph recent\n"
@@ -214,6 +221,113 @@ def cmd_token(args) -> int:
     return EXIT_OK
 
 
+@command
+def cmd_init(args) -> int:
+    """Create this machine's root key and show it for an authenticator app.
+
+    Prints the otpauth:// URI and a QR code: scan it to unlock GlyphMemory from a phone with
+    6-digit codes. An existing key is never replaced without --force.
+    """
+    from glyphmemory.keys import Key, load_key_file, new_key, otpauth_uri, write_key_file
+
+    path = config.key_path()
+    exists = os.path.exists(path)
+    if exists and not args.force:
+        key: Key = load_key_file(path)
+        note = f"a key already exists at {path} (kid {key.kid}); --force replaces it"
+    else:
+        key = new_key()
+        write_key_file(path, key, overwrite=exists)
+        note = f"{'replaced' if exists else 'created'} the root key at {path} (kid {key.kid})"
+    if args.url:
+        _write_config({"url": args.url})
+    uri = otpauth_uri(key, f"root ({key.kid})")
+    if args.json:
+        print(json.dumps({"key_file": path, "kid": key.kid, "otpauth_uri": uri, "created": not exists or args.force}))
+        return EXIT_OK
+    print(note)
+    _print_qr(uri)
+    print("Scan this with an authenticator app, or enter the URI by hand:\n  " + uri)
+    return EXIT_OK
+
+
+def _write_config(values: dict) -> None:
+    path = config.config_path()
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    data.update(values)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+
+
+def _print_qr(uri: str) -> None:
+    import segno  # only here: QR codes are for people at a terminal
+
+    segno.make(uri, error="m").terminal(compact=True)
+
+
+@command
+def cmd_keys(args) -> int:
+    """Manage device keys (root key only): add NAME, list, revoke KID.
+
+    Each device or assistant gets its own key, revocable on its own. `add` shows the new
+    secret and its QR code once: it is never shown again.
+    """
+    client = _client()
+    if args.action == "list":
+        _, data = _call(client.json, "GET", "/v1/keys", scope="a")
+        lines = [f"{k['kid']:<10} {k['name']}{'  (root)' if k['root'] else ''}" for k in data["items"]]
+        _emit(args, data, "\n".join(lines))
+    elif args.action == "add":
+        if not args.arg:
+            raise CliError("keys add needs a NAME, e.g. glyph keys add phone", EXIT_USAGE)
+        _, data = _call(client.json, "POST", "/v1/keys", scope="a", payload={"name": args.arg})
+        if args.json:
+            _emit(args, data, "")
+        else:
+            print(f"added key {data['kid']} ({data['name']}). Its secret, shown only now:")
+            print(f"  GLYPH_KEY={data['kid']}:{data['secret']}")
+            _print_qr(data["otpauth_uri"])
+            print("  " + data["otpauth_uri"])
+    else:
+        if not args.arg:
+            raise CliError("keys revoke needs a KID (see glyph keys list)", EXIT_USAGE)
+        _call(client.request, "DELETE", f"/v1/keys/{args.arg}", scope="a")
+        _emit(args, {"revoked": args.arg}, f"revoked {args.arg}")
+    return EXIT_OK
+
+
+@command
+def cmd_basic_auth(args) -> int:
+    """Print a GLYPH_BASIC_AUTH value (user and salted scrypt hash) for the server.
+
+    With it set, every JSON API request needs these credentials as well as a token; clients
+    put them in the URL: GLYPH_URL=https://USER:PASSWORD@host. Reads the password from
+    standard input when it is not a terminal.
+    """
+    from glyphmemory.basic_auth import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the passwords differ", EXIT_USAGE)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise CliError("use a password of at least 12 characters", EXIT_USAGE)
+    if ":" in args.user or not args.user:
+        raise CliError("the user name may not be empty or contain ':'", EXIT_USAGE)
+    value = f"{args.user}:{hash_password(password)}"
+    _emit(args, {"GLYPH_BASIC_AUTH": value}, f"GLYPH_BASIC_AUTH='{value}'")
+    return EXIT_OK
+
+
 def _parse_duration(text: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = text[:-1], text[-1:]
@@ -243,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str):
         func = COMMANDS[name]
-        doc = func.__doc__ or ""
+        doc = inspect.cleandoc(func.__doc__ or "")
         return sub.add_parser(
             name, parents=[common], help=doc.strip().splitlines()[0], description=doc,
             formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -269,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=names.DEFAULT_CONTEXT_BUDGET, help="most characters (default 8000)")
     p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
     p.add_argument("--format", choices=("md", "text"), default="md", help="md (default) or text")
+    p = add("init")
+    p.add_argument("--force", action="store_true", help="replace an existing key (old tokens stop working)")
+    p.add_argument("--url", help="the server this machine's CLI talks to (saved in config.json)")
+    p = add("keys")
+    p.add_argument("action", choices=("add", "list", "revoke"), help="what to do")
+    p.add_argument("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke")
+    p = add("basic-auth")
+    p.add_argument("user", metavar="USER", help="the user name for HTTP Basic")
     p = add("token")
     p.add_argument("--scope", choices=("r", "w", "rw", "a"), default="rw", help="what it allows (default rw)")
     p.add_argument("--ttl", default="12h", help="lifetime: 90s, 15m, 12h (default), 7d; at most 30d")

@@ -24,7 +24,8 @@ def _load_app() -> App:
         store_url = os.environ.get(names.ENV_STORE)
         if key is None or not store_url:
             raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
-        _app = build_app(store_url, key)
+        # Device keys are cached 30 s per container: a revocation holds within 60 s.
+        _app = build_app(store_url, key, key_cache_s=30)
     return _app
 
 
@@ -61,13 +62,11 @@ def lambda_handler(event, context=None) -> dict:
     cold, _cold = _cold, False
     try:
         request = _request_from_event(event)
+        request.cold_start = cold
         response = _load_app().handle(request)
     except GlyphError as error:
         response = problem(error)
         log.event("request", status=response.status, cold_start=cold, error=error.slug)
-    else:
-        if cold:
-            log.event("cold_start", request_id=request.request_id)
     try:
         body, is_b64 = response.body.decode("utf-8"), False
     except UnicodeDecodeError:

@@ -34,8 +34,18 @@ class Client:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NetworkError(f"not an http(s) URL: {base_url!r}")
-        self.base_url = base_url.rstrip("/")
         self._parts = parts
+        self._basic = None
+        if parts.username is not None:  # https://user:password@host: the basic-auth layer
+            import base64
+            from urllib.parse import unquote
+
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self._basic = "Basic " + base64.b64encode(pair.encode()).decode()
+        name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        self._host = name + (f":{parts.port}" if parts.port else "")
+        # Never show the password: messages name the server without the userinfo.
+        self.base_url = f"{parts.scheme}://{self._host}{parts.path}".rstrip("/")
         self.key = key
         self.timeout = timeout
 
@@ -48,8 +58,8 @@ class Client:
         import http.client
 
         if self._parts.scheme == "https":
-            return http.client.HTTPSConnection(self._parts.netloc, timeout=self.timeout)
-        return http.client.HTTPConnection(self._parts.netloc, timeout=self.timeout)
+            return http.client.HTTPSConnection(self._host, timeout=self.timeout)
+        return http.client.HTTPConnection(self._host, timeout=self.timeout)
 
     def request(
         self,
@@ -65,8 +75,13 @@ class Client:
         if query:
             target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         headers = {"Accept": "application/json, text/markdown, */*"}
+        if self._basic:
+            headers["Authorization"] = self._basic
         if scope:
-            headers["Authorization"] = "Bearer " + self.token(scope)
+            if self._basic:
+                headers["X-Glyph-Token"] = self.token(scope)
+            else:
+                headers["Authorization"] = "Bearer " + self.token(scope)
         if body is not None:
             headers["Content-Type"] = content_type
         conn = self._connection()

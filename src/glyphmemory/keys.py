@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from . import names
@@ -87,12 +90,89 @@ def ensure_key_file(path: str) -> tuple[Key, bool]:
         return load_key_file(path), False
 
 
-class Keyring:
-    """The keys a server accepts tokens from. Device keys join it with the auth issue."""
+DEVICE_GROUP = "keys"
+MAX_KEY_NAME_CHARS = 64
 
-    def __init__(self, root: Key):
+
+def derive_device_secret(root_secret: bytes, kid: str, salt: str) -> bytes:
+    """A device's secret: HMAC of the root secret, its kid and a random salt.
+
+    Only the root secret exists to protect; the store holds no secret at all. The salt makes
+    a kid that is revoked and added again get a new secret.
+    """
+    return hmac.new(root_secret, f"glyphmemory device {kid} {salt}".encode(), hashlib.sha256).digest()[:20]
+
+
+def _b32(raw: bytes) -> str:
+    return base64.b32encode(raw).decode("ascii").rstrip("=")
+
+
+class Keyring:
+    """The keys a server accepts: the root key, and device keys kept in the store.
+
+    cache_s bounds how long a device key is remembered after it was looked up: 0 locally
+    (a revocation takes effect at once), and under 60 s on Lambda, where each container
+    would otherwise read the store on every request.
+    """
+
+    def __init__(self, root: Key, store=None, *, cache_s: float = 0.0):
         self.root = root
-        self._secrets = {root.kid: root.secret}
+        self.store = store
+        self.cache_s = cache_s
+        self._cache: dict[str, tuple[float, bytes | None]] = {}
 
     def secret_for(self, kid: str) -> bytes | None:
-        return self._secrets.get(kid)
+        if hmac.compare_digest(kid.encode(), self.root.kid.encode()):
+            return self.root.secret
+        if self.store is None:
+            return None
+        now = time.monotonic()
+        cached = self._cache.get(kid)
+        if cached is not None and now - cached[0] < self.cache_s:
+            return cached[1]
+        record, _ = self.store.auth_get(DEVICE_GROUP, kid)
+        secret = None if record is None else derive_device_secret(self.root.secret, kid, record["salt"])
+        if self.cache_s > 0:
+            if len(self._cache) > 1024:  # unknown kids must not grow it without bound
+                self._cache.clear()
+            self._cache[kid] = (now, secret)
+        return secret
+
+    def secret_b32_for(self, kid: str) -> str | None:
+        secret = self.secret_for(kid)
+        return None if secret is None else _b32(secret)
+
+    # --- device keys (admin) ---------------------------------------------------------------
+
+    def add_device(self, name: object, now_s: float) -> tuple[Key, dict]:
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or len(name) > MAX_KEY_NAME_CHARS
+            or not name.isprintable()
+        ):
+            raise InvalidInput(f"name must be 1-{MAX_KEY_NAME_CHARS} printable characters")
+        for _ in range(5):
+            kid = "d" + secrets.token_hex(4)[:7]
+            record = {"name": name.strip(), "salt": secrets.token_hex(8), "created_at": int(now_s)}
+            if self.store.auth_put(DEVICE_GROUP, kid, record, expected_version=0):
+                key = Key(kid, _b32(derive_device_secret(self.root.secret, kid, record["salt"])))
+                return key, {"kid": kid, "name": record["name"], "created_at": record["created_at"]}
+        raise InvalidInput("could not allocate a key id; try again")
+
+    def list_devices(self) -> list[dict]:
+        return [
+            {"kid": kid, "name": rec["name"], "created_at": rec["created_at"]}
+            for kid, rec in self.store.auth_list(DEVICE_GROUP)
+        ]
+
+    def revoke(self, kid: str) -> bool:
+        self._cache.pop(kid, None)
+        return self.store.auth_delete(DEVICE_GROUP, kid)
+
+
+def otpauth_uri(key: Key, label: str) -> str:
+    """The otpauth:// URI an authenticator app scans (it holds the secret: show it once)."""
+    import pyotp
+
+    return pyotp.TOTP(key.secret_b32).provisioning_uri(name=label, issuer_name="GlyphMemory")

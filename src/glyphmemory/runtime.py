@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from . import names
+from .basic_auth import BasicAuth
 from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
@@ -12,8 +13,15 @@ from .service import Memories
 from .store import open_store
 
 
-def build_app(store_url: str, root: Key) -> App:
-    return App(Memories(open_store(store_url), Clock()), Keyring(root))
+def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0) -> App:
+    basic = os.environ.get(names.ENV_BASIC_AUTH)
+    basic_auth = BasicAuth(basic) if basic else None  # a malformed value stops the start
+    store = open_store(store_url)
+    return App(
+        Memories(store, Clock()),
+        Keyring(root, store, cache_s=key_cache_s),
+        basic_auth=basic_auth,
+    )
 
 
 def key_from_env() -> Key | None:

@@ -61,12 +61,12 @@ class Memories:
     def get(self, memory_id: str) -> Memory:
         memory = self.store.get(memory_id, now_s=self.clock.now_s()) if is_memory_id(memory_id) else None
         if memory is None:
-            raise NotFound(f"no memory has the id {memory_id[:40]!r}")
+            raise NotFound("no memory has that id (it may have been deleted or have expired)")
         return memory
 
     def delete(self, memory_id: str) -> None:
         if not (is_memory_id(memory_id) and self.store.delete(memory_id)):
-            raise NotFound(f"no memory has the id {memory_id[:40]!r}")
+            raise NotFound("no memory has that id (it may have been deleted or have expired)")
 
     def iter_newest(self, namespace: str, *, before: Cursor | None = None, page: int = 100):
         """Every unexpired memory of a namespace, newest first, read a page at a time."""

@@ -39,6 +39,21 @@ class Store(Protocol):
     def count_older(self, namespace: str, *, before: Cursor, now_s: float, cap: int) -> int:
         """How many unexpired memories sort after `before`, counting at most `cap`."""
 
+    # --- auth records: small JSON documents changed by compare-and-set ----------------------
+
+    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
+        """The record and its version (0 when there is none)."""
+
+    def auth_put(
+        self, group: str, name: str, data: dict, *, expected_version: int, expires_at: int | None = None
+    ) -> bool:
+        """Write the record if its version is still expected_version (0: must not exist)."""
+
+    def auth_delete(self, group: str, name: str) -> bool: ...
+
+    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+        """Every record of a group, by name."""
+
     def close(self) -> None: ...
 
 

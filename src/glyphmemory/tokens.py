@@ -64,6 +64,11 @@ def verify_window_token(token: str, secret_for: Callable[[str], bytes | None], n
     return Grant(kid, scope, exp)
 
 
+def scope_covers(outer: str, inner: str) -> bool:
+    """Whether a token of scope `outer` may mint one of scope `inner`."""
+    return _GRANTS[inner] <= _GRANTS[outer]
+
+
 def require_scope(grant: Grant, needed: str) -> None:
     if not grant.allows(needed):
         wanted = {"r": "read", "w": "write", "a": "admin"}[needed]

@@ -28,6 +28,7 @@ from ..errors import (
     UnsupportedMediaType,
     UriTooLong,
 )
+from ..basic_auth import BasicAuth
 from ..keys import Keyring
 from ..model import Clock
 from ..service import Memories
@@ -45,6 +46,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
     request_id: str = ""
+    cold_start: bool | None = None  # known on Lambda only
 
 
 @dataclass
@@ -150,12 +152,25 @@ def parse_query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
     return {k: v[0] for k, v in pairs.items()}
 
 
+# Chat fetchers cannot send headers, so the chat URL routes are exempt from basic auth.
+CHAT_PATHS = frozenset({"/r", "/w"})
+
+
 class App:
-    def __init__(self, memories: Memories, keyring: Keyring, *, router: Router | None = None):
+    def __init__(
+        self,
+        memories: Memories,
+        keyring: Keyring,
+        *,
+        basic_auth: BasicAuth | None = None,
+        router: Router | None = None,
+    ):
+        from . import auth_routes  # noqa: F401  (registers its routes on ROUTER)
         from .routes import ROUTER  # routes import this module for Request/Response
 
         self.memories = memories
         self.keyring = keyring
+        self.basic_auth = basic_auth
         self.router = router or ROUTER
         # Cursors are signed with a key derived from the root secret, never the secret itself.
         self.cursor_key = _derive(keyring.root.secret, b"glyphmemory cursor v1")
@@ -174,6 +189,8 @@ class App:
                     f"the URL is longer than {names.MAX_URL_BYTES} bytes: shorten it, "
                     "or send the memory in a POST body (glyph write)"
                 )
+            if self.basic_auth is not None and request.path not in CHAT_PATHS:
+                self.basic_auth.check(request.headers.get("authorization"))
             route, params = self.router.match(request.method, request.path)
             template = route.template
             query = parse_query(request.query, route.query)
@@ -194,13 +211,14 @@ class App:
             route=template,
             status=response.status,
             ms=round((time.perf_counter() - started) * 1000, 2),
+            **({} if request.cold_start is None else {"cold_start": request.cold_start}),
         )
         return response
 
     def _authorise(self, request: Request, query: dict[str, str], scope: str | None) -> Grant | None:
         if scope is None:
             return None
-        token = _token_from(request, query)
+        token = token_from(request, query)
         if token is None:
             raise Unauthorized(
                 "this route needs a token: send Authorization: Bearer <token> "
@@ -216,7 +234,8 @@ class _Internal(GlyphError):
     status, title, slug = 500, "Internal error", "internal"
 
 
-def _token_from(request: Request, query: dict[str, str]) -> str | None:
+def token_from(request: Request, query: dict[str, str]) -> str | None:
+    """The window token: Authorization: Bearer, else X-Glyph-Token, else t=."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip()

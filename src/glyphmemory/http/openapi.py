@@ -135,6 +135,57 @@ def openapi_document() -> dict:
                 "expired": {"type": "integer"},
             },
         },
+        "TokenRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["scope"],
+            "properties": {
+                "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                "kid": {"type": "string", "pattern": f"^{names.KID_PATTERN}$"},
+                "scope": {"type": "string", "enum": ["r", "w", "rw", "a"]},
+                "ttl_s": {"type": "integer", "minimum": 1, "maximum": names.MAX_TOKEN_TTL_S},
+            },
+        },
+        "TokenGrant": {
+            "type": "object",
+            "required": ["token", "expires_at", "scope", "kid"],
+            "properties": {
+                "token": {"type": "string", "maxLength": names.MAX_TOKEN_CHARS},
+                "expires_at": {"type": "integer"},
+                "scope": {"type": "string"},
+                "kid": {"type": "string"},
+            },
+        },
+        "KeyList": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kid", "name", "root"],
+                        "properties": {
+                            "kid": {"type": "string"},
+                            "name": {"type": "string"},
+                            "created_at": {"type": ["integer", "null"]},
+                            "root": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+        },
+        "NewKey": {
+            "type": "object",
+            "required": ["kid", "name", "created_at", "secret", "otpauth_uri"],
+            "properties": {
+                "kid": {"type": "string"},
+                "name": {"type": "string"},
+                "created_at": {"type": "integer"},
+                "secret": {"type": "string", "description": "Base32; shown once."},
+                "otpauth_uri": {"type": "string"},
+            },
+        },
         "Problem": {
             "type": "object",
             "required": ["type", "title", "status", "detail"],
@@ -259,6 +310,48 @@ def openapi_document() -> dict:
                     "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                 },
                 "responses": {"200": _json("ImportResult", "Counts"), **_errors(400, 401, 403, 413, 415, 503)},
+            }
+        },
+        "/v1/tokens": {
+            "post": {
+                "summary": "Exchange an authenticator code, or a token of wider scope, for a window token",
+                "description": "Authorised by `code` (TOTP, single use, throttled: 10 failures in 15 min or 30 a day lock the key with 429) or by a token in the usual places.",
+                "security": [{}, *_AUTH],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}},
+                },
+                "responses": {"201": _json("TokenGrant", "Minted"), **_errors(400, 401, 403, 415, 429, 503)},
+            }
+        },
+        "/v1/keys": {
+            "get": {
+                "summary": "List keys (root key, admin scope)",
+                "responses": {"200": _json("KeyList", "Keys"), **_errors(401, 403, 503)},
+            },
+            "post": {
+                "summary": "Add a device key; the secret and otpauth URI are shown only in this answer",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["name"],
+                                "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": _json("NewKey", "Added"), **_errors(400, 401, 403, 415, 503)},
+            },
+        },
+        "/v1/keys/{kid}": {
+            "delete": {
+                "summary": "Revoke a device key",
+                "parameters": [_param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key id.", where="path", required=True)],
+                "responses": {"204": {"description": "Revoked"}, **_errors(400, 401, 403, 404, 503)},
             }
         },
         "/openapi.json": {

@@ -8,6 +8,8 @@ by the next identical write instead of leaving the text unwritable.
 
 from __future__ import annotations
 
+import json
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -334,3 +336,61 @@ class DynamoStore:
             if count >= cap:
                 return cap
         return count
+
+    # --- auth records: pk AUTH#<group>, sk <name>, so a group lists with one Query ------------
+
+    @staticmethod
+    def _auth_key(group: str, name: str) -> dict:
+        return {names.PK: {"S": names.AUTH_PREFIX + group}, names.SK: {"S": name}}
+
+    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
+        got = self._call("get_item", Key=self._auth_key(group, name), ConsistentRead=True).get("Item")
+        if got is None:
+            return None, 0
+        return json.loads(got["data"]["S"]), int(got["version"]["N"])
+
+    def auth_put(self, group, name, data, *, expected_version, expires_at=None) -> bool:
+        item = {
+            **self._auth_key(group, name),
+            "data": {"S": json.dumps(data)},
+            "version": {"N": str(expected_version + 1)},
+        }
+        if expires_at is not None:
+            item[names.TTL_ATTRIBUTE] = {"N": str(expires_at)}
+        if expected_version == 0:
+            condition, values = "attribute_not_exists(#pk)", None
+        else:
+            condition, values = "#v = :v", {":v": {"N": str(expected_version)}}
+        kwargs = {"ExpressionAttributeValues": values} if values else {}
+        names_map = {"#pk": names.PK} if expected_version == 0 else {"#v": "version"}
+        try:
+            self._call(
+                "put_item", Item=item, ConditionExpression=condition,
+                ExpressionAttributeNames=names_map, **kwargs,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def auth_delete(self, group: str, name: str) -> bool:
+        response = self._call("delete_item", Key=self._auth_key(group, name), ReturnValues="ALL_OLD")
+        return "Attributes" in response
+
+    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+        out, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            response = self._call(
+                "query",
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": names.PK},
+                ExpressionAttributeValues={":pk": {"S": names.AUTH_PREFIX + group}},
+                ConsistentRead=True,
+                **kwargs,
+            )
+            out += [(i[names.SK]["S"], json.loads(i["data"]["S"])) for i in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                return sorted(out, key=lambda pair: pair[0])

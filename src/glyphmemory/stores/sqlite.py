@@ -13,7 +13,7 @@ from dataclasses import replace
 from ..errors import Unavailable
 from ..model import Cursor, Memory, Page
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -31,6 +31,14 @@ CREATE INDEX IF NOT EXISTS memories_by_epoch ON memories (namespace, epoch_us DE
 CREATE UNIQUE INDEX IF NOT EXISTS memories_by_hash ON memories (namespace, content_hash);
 CREATE INDEX IF NOT EXISTS memories_by_expiry ON memories (expires_at)
     WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS auth (
+    grp        TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    data       TEXT NOT NULL,            -- JSON object
+    version    INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (grp, name)
+);
 """
 
 _COLUMNS = "id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash"
@@ -192,3 +200,31 @@ class SqliteStore:
             where.append("(epoch_us, id) < (:b_epoch, :b_id)")
             params.update(b_epoch=before.epoch_us, b_id=before.id)
         return where, params
+
+    # --- auth records ----------------------------------------------------------------------
+
+    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
+        row = self._conn().execute(
+            "SELECT data, version FROM auth WHERE grp = ? AND name = ?", (group, name)
+        ).fetchone()
+        return (json.loads(row[0]), row[1]) if row else (None, 0)
+
+    def auth_put(self, group, name, data, *, expected_version, expires_at=None) -> bool:
+        with self._write() as db:
+            row = db.execute("SELECT version FROM auth WHERE grp = ? AND name = ?", (group, name)).fetchone()
+            if (row[0] if row else 0) != expected_version:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO auth (grp, name, data, version, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (group, name, json.dumps(data), expected_version + 1, expires_at),
+            )
+            db.execute("DELETE FROM auth WHERE expires_at <= CAST(strftime('%s', 'now') AS INTEGER)")
+        return True
+
+    def auth_delete(self, group: str, name: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM auth WHERE grp = ? AND name = ?", (group, name)).rowcount > 0
+
+    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+        rows = self._conn().execute("SELECT name, data FROM auth WHERE grp = ? ORDER BY name", (group,))
+        return [(name, json.loads(data)) for name, data in rows]

@@ -1,0 +1,74 @@
+"""Optional second layer: HTTP Basic credentials checked against a salted scrypt hash.
+
+GLYPH_BASIC_AUTH holds `user:scrypt$<n>$<r>$<p>$<salt>$<hash>` (make it with
+`glyph basic-auth USER`), never the password itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+
+from . import names
+from .errors import InvalidInput, Unauthorized
+
+_N, _R, _P = 2**14, 8, 1  # ~16 MB and tens of ms a check: slow for guessing, once per client
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
+    return f"scrypt${_N}${_R}${_P}${b64(salt)}${b64(digest)}"
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class BasicAuth:
+    def __init__(self, spec: str):
+        user, sep, hashed = spec.partition(":")
+        parts = hashed.split("$")
+        try:
+            if not (sep and user and len(parts) == 6 and parts[0] == "scrypt"):
+                raise ValueError
+            self._n, self._r, self._p = (int(x) for x in parts[1:4])
+            self._salt, self._digest = _unb64(parts[4]), _unb64(parts[5])
+        except (ValueError, binascii.Error):
+            raise InvalidInput(
+                f"{names.ENV_BASIC_AUTH} must be user:scrypt$... as printed by `glyph basic-auth USER`"
+            ) from None
+        self.user = user
+        # Credentials that passed once are remembered by a keyed digest, so the scrypt cost is
+        # paid once per client and process, while every wrong guess still pays it in full.
+        self._process_key = secrets.token_bytes(32)
+        self._passed: set[bytes] = set()
+
+    def check(self, header: str | None) -> None:
+        refused = Unauthorized(
+            "this server needs HTTP Basic credentials (and a token in X-Glyph-Token or t=)",
+            headers={"WWW-Authenticate": 'Basic realm="glyphmemory", charset="UTF-8"'},
+        )
+        if not header or header[:6].lower() != "basic ":
+            raise refused
+        mark = hmac.new(self._process_key, header.encode(), hashlib.sha256).digest()
+        if mark in self._passed:
+            return
+        try:
+            user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise refused from None
+        if not sep:
+            raise refused
+        digest = hashlib.scrypt(
+            password.encode(), salt=self._salt, n=self._n, r=self._r, p=self._p, dklen=len(self._digest)
+        )
+        user_ok = hmac.compare_digest(user.encode(), self.user.encode())
+        if not (hmac.compare_digest(digest, self._digest) and user_ok):
+            raise refused
+        if len(self._passed) < 64:
+            self._passed.add(mark)

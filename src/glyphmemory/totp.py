@@ -1,0 +1,121 @@
+"""TOTP for people (RFC 6238: SHA-1, 30 s, 6 digits, one step of drift), single use, throttled.
+
+All state of one key lives in one auth record, changed only by compare-and-set:
+`last_step` (the newest time step accepted: that code and every older one are refused) and
+two failure windows. An attempt is *reserved* in the record before a code is evaluated, so
+concurrent guesses cannot evaluate more codes than the window allows.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+
+from . import names
+from .errors import InvalidInput, TooManyRequests, Unauthorized, Unavailable
+from .keys import Keyring
+from .store import Store
+
+STEP_S = 30
+DIGITS = 6
+DRIFT_STEPS = 1
+SHORT_WINDOW_S, SHORT_MAX = 15 * 60, 10  # 10 failures in 15 minutes lock the key...
+DAY_WINDOW_S, DAY_MAX = 24 * 3600, 30  # ...and 30 in a day lock it until the day is over
+GROUP = "totp"
+_CAS_TRIES = 8
+_CODE_RE = re.compile(r"[0-9]{6}")
+_KID_RE = re.compile(names.KID_PATTERN)
+_REFUSED = "the code is wrong, expired or already used"
+
+
+def match_step(secret_b32: str, code: str, at: float, *, after: int = -1) -> int | None:
+    """The time step whose code equals `code` (within the drift), if newer than `after`.
+
+    Works for any number of digits, so the RFC 6238 test vectors (8 digits) run through it.
+    """
+    import pyotp  # only paid where a code is checked
+
+    totp = pyotp.TOTP(secret_b32, digits=len(code), interval=STEP_S)
+    now_step = int(at // STEP_S)
+    found = None
+    for offset in range(-DRIFT_STEPS, DRIFT_STEPS + 1):  # compare all: no early exit
+        candidate = totp.at(at, counter_offset=offset)
+        if hmac.compare_digest(candidate.encode(), code.encode()) and now_step + offset > after:
+            found = now_step + offset
+    return found
+
+
+def _reserve(state: dict, now: float) -> tuple[dict | None, int]:
+    """Count one more attempt, or say how long the key stays locked."""
+    s = dict(state)
+    if now - s.get("short_start", 0) >= SHORT_WINDOW_S:
+        s["short_start"], s["short_count"] = now, 0
+    if now - s.get("day_start", 0) >= DAY_WINDOW_S:
+        s["day_start"], s["day_count"] = now, 0
+    if s["short_count"] >= SHORT_MAX:
+        return None, math.ceil(s["short_start"] + SHORT_WINDOW_S - now)
+    if s["day_count"] >= DAY_MAX:
+        return None, math.ceil(s["day_start"] + DAY_WINDOW_S - now)
+    s["short_count"] += 1
+    s["day_count"] += 1
+    return s, 0
+
+
+def _update(store: Store, kid: str, change) -> dict:
+    """Apply change(state) -> new state (None: leave it) by compare-and-set, retrying races."""
+    for _ in range(_CAS_TRIES):
+        state, version = store.auth_get(GROUP, kid)
+        new = change(state or {})
+        if new is None:
+            return state or {}
+        expires = int(max(new.get("short_start", 0) + SHORT_WINDOW_S, new.get("day_start", 0) + DAY_WINDOW_S))
+        # Records of keys that were never used successfully may go when their windows close.
+        ttl = None if "last_step" in new else expires
+        if store.auth_put(GROUP, kid, new, expected_version=version, expires_at=ttl):
+            return new
+    raise Unavailable("too many logins at once for this key; retry in a moment")
+
+
+def check_code(store: Store, keyring: Keyring, kid: str, code: object, now: float) -> None:
+    """Accept a person's TOTP code for `kid` once, or raise (400, 401 or 429)."""
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+        raise InvalidInput("code must be the 6 digits your authenticator app shows")
+    if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
+        raise InvalidInput("kid must be a key id such as root")
+
+    locked: list[int] = []
+
+    def reserve(state: dict) -> dict | None:
+        new, retry_after = _reserve(state, now)
+        if new is None:
+            locked.append(retry_after)
+        return new
+
+    state = _update(store, kid, reserve)
+    if locked:
+        raise TooManyRequests(
+            "too many wrong codes for this key: wait before trying again",
+            headers={"Retry-After": str(max(locked[-1], 1))},
+        )
+    # Unknown kids are throttled and refused exactly like known ones: nothing tells them apart.
+    secret = keyring.secret_b32_for(kid)
+    step = match_step(secret, code, now, after=state.get("last_step", -1)) if secret else None
+    if step is None:
+        raise Unauthorized(_REFUSED)
+
+    won: list[bool] = []
+
+    def accept(state: dict) -> dict | None:
+        if state.get("last_step", -1) >= step:  # a racing request used this code first
+            won.append(False)
+            return None
+        won.append(True)
+        s = dict(state, last_step=step)
+        s["short_count"] = max(s.get("short_count", 1) - 1, 0)  # a success is no failure
+        s["day_count"] = max(s.get("day_count", 1) - 1, 0)
+        return s
+
+    _update(store, kid, accept)
+    if not won[-1]:
+        raise Unauthorized(_REFUSED)

@@ -1,0 +1,160 @@
+"""Auth state on both stores: compare-and-set, single-use codes, throttling, device keys."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pyotp
+import pytest
+
+from glyphmemory import totp
+from glyphmemory.errors import InvalidInput, TooManyRequests, Unauthorized
+from glyphmemory.keys import Keyring, new_key
+
+NOW = 1_800_000_015.0  # mid-step, so a code made "now" is in the step of NOW
+
+
+@pytest.fixture
+def keyring(store):
+    return Keyring(new_key(), store)
+
+
+def root_code(keyring, at=NOW, offset=0):
+    return pyotp.TOTP(keyring.root.secret_b32).at(at, counter_offset=offset)
+
+
+def test_compare_and_set(store):
+    assert store.auth_get("g", "n") == (None, 0)
+    assert store.auth_put("g", "n", {"a": 1}, expected_version=0)
+    assert not store.auth_put("g", "n", {"a": 2}, expected_version=0)
+    assert store.auth_get("g", "n") == ({"a": 1}, 1)
+    assert not store.auth_put("g", "n", {"a": 3}, expected_version=5)
+    assert store.auth_put("g", "n", {"a": 4}, expected_version=1)
+    assert store.auth_list("g") == [("n", {"a": 4})]
+    assert store.auth_delete("g", "n") and not store.auth_delete("g", "n")
+    assert store.auth_list("g") == []
+
+
+def test_a_code_is_accepted_once(store, keyring):
+    code = root_code(keyring)
+    totp.check_code(store, keyring, "root", code, NOW)
+    with pytest.raises(Unauthorized):
+        totp.check_code(store, keyring, "root", code, NOW)
+    # Codes of earlier steps are dead too, the next step's code works.
+    with pytest.raises(Unauthorized):
+        totp.check_code(store, keyring, "root", root_code(keyring, offset=-1), NOW)
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 30), NOW + 30)
+
+
+def test_two_requests_racing_with_one_fresh_code_exactly_one_wins(store, keyring):
+    code = root_code(keyring)
+    barrier = threading.Barrier(8)
+
+    def attempt(_):
+        barrier.wait()
+        try:
+            totp.check_code(store, keyring, "root", code, NOW)
+            return "won"
+        except Unauthorized:
+            return "refused"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count("won") == 1 and results.count("refused") == 7
+
+
+def test_a_thousand_wrong_codes_evaluate_at_most_ten(store, keyring, monkeypatch):
+    evaluated = []
+    real = totp.match_step
+    monkeypatch.setattr(totp, "match_step", lambda *a, **k: evaluated.append(1) or real(*a, **k))
+    right = root_code(keyring)
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    outcomes = {"401": 0, "429": 0}
+    retry_after = set()
+    for i in range(1000):
+        try:
+            totp.check_code(store, keyring, "root", wrong, NOW + i * 0.01)
+        except Unauthorized:
+            outcomes["401"] += 1
+        except TooManyRequests as exc:
+            outcomes["429"] += 1
+            retry_after.add(int(exc.headers["Retry-After"]))
+    assert len(evaluated) == 10 and outcomes == {"401": 10, "429": 990}
+    assert retry_after and max(retry_after) <= 15 * 60 and min(retry_after) > 0
+    # The right code is refused (unevaluated) while the window lasts...
+    with pytest.raises(TooManyRequests):
+        totp.check_code(store, keyring, "root", right, NOW + 60)
+    assert len(evaluated) == 10
+    # ...and a fresh code works once it has passed.
+    later = NOW + 15 * 60 + 1
+    totp.check_code(store, keyring, "root", root_code(keyring, later), later)
+
+
+def test_the_daily_cap_holds_across_windows(store, keyring):
+    at = NOW
+    refused = 0
+    for window in range(4):
+        for _ in range(10):
+            try:
+                totp.check_code(store, keyring, "root", "000000", at)
+            except Unauthorized:
+                refused += 1
+            except TooManyRequests:
+                pass
+        at += 15 * 60 + 1
+    assert refused == 30  # 10 per window, then the day's 30 are used up
+    with pytest.raises(TooManyRequests) as info:
+        totp.check_code(store, keyring, "root", root_code(keyring, at), at)
+    assert int(info.value.headers["Retry-After"]) > 20 * 3600
+
+
+def test_malformed_codes_are_400_and_never_count(store, keyring):
+    for bad in ("12345", "1234567", "abcdef", "", None, 123456, "12 456", "١٢٣٤٥٦"):
+        for _ in range(3):
+            with pytest.raises(InvalidInput):
+                totp.check_code(store, keyring, "root", bad, NOW)
+    with pytest.raises(InvalidInput):
+        totp.check_code(store, keyring, "../x", "123456", NOW)
+    totp.check_code(store, keyring, "root", root_code(keyring), NOW)
+
+
+def test_an_unknown_kid_is_refused_and_throttled_like_a_known_one(store, keyring):
+    for _ in range(10):
+        with pytest.raises(Unauthorized) as info:
+            totp.check_code(store, keyring, "nobody", "123456", NOW)
+        assert info.value.detail == "the code is wrong, expired or already used"
+    with pytest.raises(TooManyRequests):
+        totp.check_code(store, keyring, "nobody", "123456", NOW)
+
+
+def test_device_keys_derive_from_the_root_and_revoke(store, keyring):
+    key, info = keyring.add_device("phone", NOW)
+    assert info["name"] == "phone" and key.kid.startswith("d")
+    assert keyring.secret_for(key.kid) == key.secret != keyring.root.secret
+    assert [d["kid"] for d in keyring.list_devices()] == [key.kid]
+    # Nothing secret is stored: the record holds a name and a salt.
+    record, _ = store.auth_get("keys", key.kid)
+    assert set(record) == {"name", "salt", "created_at"} and key.secret_b32 not in str(record)
+    device_code = pyotp.TOTP(key.secret_b32).at(NOW)
+    totp.check_code(store, keyring, key.kid, device_code, NOW)
+    assert keyring.revoke(key.kid)
+    assert keyring.secret_for(key.kid) is None  # at once, locally
+    with pytest.raises(Unauthorized):
+        totp.check_code(store, keyring, key.kid, pyotp.TOTP(key.secret_b32).at(NOW + 30), NOW + 30)
+
+
+def test_a_cached_keyring_forgets_a_revoked_key_within_its_bound(store, monkeypatch):
+    import glyphmemory.keys as keys_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(keys_module.time, "monotonic", lambda: clock[0])
+    admin = Keyring(new_key(), store)
+    lambda_side = Keyring(admin.root, store, cache_s=30)
+    key, _ = admin.add_device("laptop", NOW)
+    assert lambda_side.secret_for(key.kid) == key.secret
+    admin.revoke(key.kid)
+    clock[0] += 29
+    assert lambda_side.secret_for(key.kid) == key.secret  # still cached...
+    clock[0] += 2
+    assert lambda_side.secret_for(key.kid) is None  # ...but never past 30 s (< 60 s)
