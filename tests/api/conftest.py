@@ -62,7 +62,8 @@ class Api:
 def api(store_url, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", store_url)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
+    monkeypatch.setattr(aws_lambda, "_app", None)  # each test is a fresh container
+    monkeypatch.setattr(aws_lambda, "_cold", True)
     yield Api(root_key)
     if aws_lambda._app is not None:
         aws_lambda._app.memories.store.close()

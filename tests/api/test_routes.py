@@ -237,3 +237,15 @@ def test_malformed_events_get_400(api, event):
 def test_a_base64_body_is_decoded(api):
     result = api.call("POST", "/v1/memories", body={"text": "sent base64"}, b64=True)
     assert result["statusCode"] == 201
+
+
+def test_lambda_log_lines_are_structured_and_hold_no_token(api, capsys):
+    token = api.token("rw")
+    api.call("GET", "/v1/memories", f"t={token}", scope=None)
+    api.call("GET", "/v1/memories", scope=None, headers={"x-glyph-token": token})
+    api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {token}x"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["status"] for line in lines] == [200, 200, 401]
+    assert lines[0]["cold_start"] is True and lines[1]["cold_start"] is False
+    assert all(line["request_id"] == "CkqHXjFkIAMEVxQ=" and "ms" in line for line in lines)
+    assert token not in json.dumps(lines)

@@ -30,24 +30,34 @@ def start_moto() -> tuple[subprocess.Popen, str]:
 
 
 def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen, str]:
-    """`glyph serve --json` on a free port; returns the process and its URL once it answers."""
+    """`glyph serve --json` on a free port; returns the process and its URL once it answers.
+
+    Its stderr (the structured logs) goes to a file, `proc.log_path`: a pipe nobody drains
+    would block a busy server.
+    """
+    import tempfile
+
+    log = tempfile.NamedTemporaryFile("w", prefix="glyph-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [GLYPH, "serve", "--port", str(port), "--json"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
+    proc.log_path = log.name
+    log.close()
     line = proc.stdout.readline()
     if not line:
         proc.kill()
-        raise RuntimeError("glyph serve did not start: " + proc.stderr.read())
+        proc.wait()
+        raise RuntimeError("glyph serve did not start: " + Path(proc.log_path).read_text())
     url = json.loads(line)["url"]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
-                return proc, url
+            httpx.get(url + "/v1/health", timeout=1)  # any answer (even 401) means it is up
+            return proc, url
         except httpx.TransportError:
             time.sleep(0.05)
     proc.kill()
@@ -62,6 +72,10 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def read_log(proc: subprocess.Popen) -> list[str]:
+    return Path(proc.log_path).read_text().splitlines()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
