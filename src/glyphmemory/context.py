@@ -4,10 +4,12 @@ budget, deterministic for the same data. Shared by /v1/context, /r and `glyph co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from . import names
 from .errors import InvalidInput
 from .model import Cursor, Memory
+from .search import search_memories
 from .service import Memories
 
 FORMATS = ("md", "text", "json")
@@ -16,6 +18,7 @@ _MIN_CUT_CHARS = 40  # below this a cut memory says nothing useful: leave it out
 # Room kept for the header and the footer, whatever numbers they end up holding.
 _HEADER_RESERVE = 240
 _FOOTER_RESERVE = 90
+_NEWEST = Cursor(2**63 - 1, "Z" * 26)  # sorts before every memory
 
 
 @dataclass
@@ -24,7 +27,8 @@ class ContextBlock:
     budget: int
     entries: list[tuple[Memory, str]] = field(default_factory=list)  # memory, text shown
     truncated_id: str | None = None
-    older: int = 0  # memories left out, counted up to OLDER_COUNT_CAP
+    older: int = 0  # memories (or, for a search, matches) left out, up to OLDER_COUNT_CAP
+    query: str | None = None  # set for a search block
 
     @property
     def older_label(self) -> str:
@@ -43,59 +47,89 @@ def _entry(memory: Memory, text: str, fmt: str) -> str:
     return f"[{_stamp(memory)}]{tags} id={memory.id}\n{text}\n\n"
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
 def _header(block: ContextBlock, fmt: str) -> str:
     n = len(block.entries)
-    what = f"{n} most recent memor{'y' if n == 1 else 'ies'}, newest first"
-    if fmt == "md":
-        return (
-            f"# GlyphMemory context · namespace `{block.namespace}`\n"
-            f"Memories saved by the user's assistants in earlier sessions; {what}.\n\n"
-        )
+    if block.query is not None:
+        # The query comes from a URL: one line, bounded, so it cannot restyle the block.
+        shown_query = " ".join(block.query.split())[:80]
+        title = f"GlyphMemory search for “{shown_query}” · namespace `{block.namespace}`"
+        what = f"{n} best {_plural(n, 'match', 'matches')}, best first"
+    else:
+        title = f"GlyphMemory context · namespace `{block.namespace}`"
+        what = f"{n} most recent {_plural(n, 'memory', 'memories')}, newest first"
+    if fmt != "md":
+        title = title.replace("`", "")
     return (
-        f"GlyphMemory context, namespace {block.namespace}\n"
+        f"{'# ' if fmt == 'md' else ''}{title}\n"
         f"Memories saved by the user's assistants in earlier sessions; {what}.\n\n"
     )
 
 
 def _footer(block: ContextBlock) -> str:
+    if block.query is not None:
+        if block.older == 0:
+            return "(no more matches)\n" if block.entries else "(no matches)\n"
+        return f"({block.older_label} more {_plural(block.older, 'match', 'matches')} not shown)\n"
     if block.older == 0:
         return "(no older memories)\n" if block.entries else "(no memories yet)\n"
-    s = "" if block.older == 1 else "s"
-    return f"({block.older_label} older memor{'y' if s == '' else 'ies'} not shown: budget reached)\n"
+    return f"({block.older_label} older {_plural(block.older, 'memory', 'memories')} not shown)\n"
 
 
-def build_context(memories: Memories, namespace: str, budget: int, fmt: str = "md") -> ContextBlock:
+def _check(fmt: str, budget: int) -> None:
     if fmt not in FORMATS:
         raise InvalidInput("format must be md, text or json")
     if not names.MIN_CONTEXT_BUDGET <= budget <= names.MAX_CONTEXT_BUDGET:
         raise InvalidInput(
             f"budget must be {names.MIN_CONTEXT_BUDGET}-{names.MAX_CONTEXT_BUDGET} characters"
         )
-    block = ContextBlock(namespace=namespace, budget=budget)
-    room = budget - _HEADER_RESERVE - _FOOTER_RESERVE
+
+
+def _fill(block: ContextBlock, candidates: Iterable[Memory], fmt: str, limit: int | None) -> None:
+    """Take memories in order while they fit; cut the first that does not, if enough room is left."""
+    room = block.budget - _HEADER_RESERVE - _FOOTER_RESERVE
     entry_fmt = "text" if fmt == "text" else "md"
-    last: Memory | None = None
-    for memory in memories.iter_newest(namespace):
+    for memory in candidates:
+        if limit is not None and len(block.entries) >= limit:
+            return
         whole = _entry(memory, memory.text, entry_fmt)
         if len(whole) <= room:
             block.entries.append((memory, memory.text))
             room -= len(whole)
-            last = memory
             continue
         spare = room - (len(whole) - len(memory.text)) - len(CUT_MARKER)
         if spare >= _MIN_CUT_CHARS:
-            cut = memory.text[:spare].rstrip() + CUT_MARKER
-            block.entries.append((memory, cut))
+            block.entries.append((memory, memory.text[:spare].rstrip() + CUT_MARKER))
             block.truncated_id = memory.id
-            last = memory
-        else:
-            # This memory is left out whole: count it and everything older.
-            block.older = 1 + memories.count_older(namespace, Cursor(memory.epoch_us, memory.id))
-            block.older = min(block.older, names.OLDER_COUNT_CAP)
-            return block
-        break
-    if last is not None and block.older == 0:
-        block.older = memories.count_older(namespace, Cursor(last.epoch_us, last.id))
+        return
+
+
+def build_context(
+    memories: Memories, namespace: str, budget: int, fmt: str = "md", *, limit: int | None = None
+) -> ContextBlock:
+    """The newest memories that fit the budget (and at most `limit` of them), newest first."""
+    _check(fmt, budget)
+    block = ContextBlock(namespace=namespace, budget=budget)
+    _fill(block, memories.iter_newest(namespace), fmt, limit)
+    # Whatever was left out (cut off by the budget or the limit) is older than the last shown.
+    last = block.entries[-1][0] if block.entries else None
+    after = Cursor(last.epoch_us, last.id) if last else _NEWEST
+    block.older = memories.count_older(namespace, after)
+    return block
+
+
+def build_search_block(
+    memories: Memories, namespace: str, query: str, budget: int, fmt: str = "md", *, limit: int
+) -> ContextBlock:
+    """The best keyword matches that fit the budget, best first, as a context block."""
+    _check(fmt, budget)
+    hits = search_memories(memories, query, namespace=namespace, limit=limit)
+    block = ContextBlock(namespace=namespace, budget=budget, query=query)
+    _fill(block, (m for m, _ in hits), fmt, limit)
+    block.older = len(hits) - len(block.entries)
     return block
 
 

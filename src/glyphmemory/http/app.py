@@ -165,7 +165,7 @@ class App:
         basic_auth: BasicAuth | None = None,
         router: Router | None = None,
     ):
-        from . import auth_routes  # noqa: F401  (registers its routes on ROUTER)
+        from . import auth_routes, chat_routes  # noqa: F401  (they register on ROUTER)
         from .routes import ROUTER  # routes import this module for Request/Response
 
         self.memories = memories
@@ -197,10 +197,10 @@ class App:
             grant = self._authorise(request, query, route.scope)
             response = route.handler(self, Call(request, params, query, grant))
         except GlyphError as error:
-            response = problem(error, request.request_id)
+            response = self._error(request, error)
         except Exception as exc:  # a bug, not bad input: answer 500 without internals
             log.event("error", request_id=request.request_id, route=template, error=type(exc).__name__)
-            response = problem(_Internal("an internal error occurred; it has been logged"), request.request_id)
+            response = self._error(request, _Internal("an internal error occurred; it has been logged"))
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -213,6 +213,15 @@ class App:
             ms=round((time.perf_counter() - started) * 1000, 2),
             **({} if request.cold_start is None else {"cold_start": request.cold_start}),
         )
+        return response
+
+    @staticmethod
+    def _error(request: Request, error: GlyphError) -> Response:
+        """problem+json for the API; one plain sentence for the chat URLs, which chats read."""
+        if request.path not in CHAT_PATHS:
+            return problem(error, request.request_id)
+        response = Response.text(f"Error {error.status}: {error.detail}.\n", error.status)
+        response.headers.update(error.headers)
         return response
 
     def _authorise(self, request: Request, query: dict[str, str], scope: str | None) -> Grant | None:

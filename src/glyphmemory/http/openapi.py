@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__, names
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
+_TEXT_ERROR = {"description": "One plain-text sentence", "content": {"text/plain": {"schema": {"type": "string"}}}}
 _AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
 
 
@@ -352,6 +353,46 @@ def openapi_document() -> dict:
                 "summary": "Revoke a device key",
                 "parameters": [_param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key id.", where="path", required=True)],
                 "responses": {"204": {"description": "Revoked"}, **_errors(400, 401, 403, 404, 503)},
+            }
+        },
+        "/r": {
+            "get": {
+                "summary": "Chat read URL: markdown context plus write instructions",
+                "description": "Authorised by `t` (read scope) or `code` (authenticator code, single use, throttled). Errors are one plain-text sentence.",
+                "security": [{}],
+                "parameters": [
+                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token."),
+                    _param("code", {"type": "string", "pattern": "^[0-9]{6}$"}, "Authenticator code."),
+                    _param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key of the code (default root)."),
+                    _param("n", {"type": "integer", "minimum": 1, "maximum": names.MAX_LIMIT, "default": names.DEFAULT_LIMIT}, "Most memories."),
+                    _param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
+                    _param("q", {"type": "string", "minLength": 1, "maxLength": names.MAX_QUERY_CHARS}, "Search instead of recency."),
+                    _param("budget", {"type": "integer", "minimum": names.MIN_CONTEXT_BUDGET, "maximum": names.MAX_CONTEXT_BUDGET}, "Most characters of context."),
+                ],
+                "responses": {
+                    "200": {"description": "Context", "content": {"text/markdown": {"schema": {"type": "string"}}}},
+                    **{str(c): _TEXT_ERROR for c in (400, 401, 403, 414, 429, 503)},
+                },
+            }
+        },
+        "/w": {
+            "get": {
+                "summary": "Chat write URL: the memory in the query string",
+                "description": "`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. Idempotent: the same URL again answers `already saved <id>`.",
+                "security": [{"tokenQuery": []}],
+                "parameters": [
+                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token with write scope.", required=True),
+                    _param("z", {"type": "string"}, "base64url of gzip-compressed text."),
+                    _param("m", {"type": "string"}, "The text, percent-encoded."),
+                    _param("tags", {"type": "string"}, "Comma-separated tags."),
+                    _param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
+                    _param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS}, "Default chat."),
+                ],
+                "responses": {
+                    "201": {"description": "saved <id>", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "200": {"description": "already saved <id>", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    **{str(c): _TEXT_ERROR for c in (400, 401, 403, 414, 503)},
+                },
             }
         },
         "/openapi.json": {
