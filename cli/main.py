@@ -328,6 +328,49 @@ def cmd_basic_auth(args) -> int:
     return EXIT_OK
 
 
+@command
+def cmd_url(args) -> int:
+    """Print a URL for a chat that can only fetch URLs: `url read` or `url write TEXT`.
+
+    `url read` gives a link to paste into a chat: it answers with your recent memories and tells
+    the assistant how to save new ones. `url write TEXT` gives the shortest link that saves TEXT
+    (compressed z= or plain m=, whichever is shorter), or says why none fits 8,192 bytes.
+    """
+    import time
+    from urllib.parse import quote, urlencode
+
+    from glyphmemory.codec import encode
+    from glyphmemory.tokens import mint_window_token
+
+    client = _client()  # for the server URL without any basic-auth userinfo
+    key = client.key
+    exp = int(time.time()) + _parse_duration(args.ttl)
+    extra = {} if args.ns == names.DEFAULT_NAMESPACE else {"ns": args.ns}
+    if args.action == "read":
+        token = mint_window_token(key.kid, key.secret, "rw", exp)
+        url = f"{client.base_url}/r?" + urlencode({"t": token, **extra})
+        _emit(args, {"url": url, "expires_at": exp}, url)
+        return EXIT_OK
+    text = sys.stdin.read() if args.text in (None, "-") else args.text
+    if not text or not text.strip():
+        raise CliError("url write needs the TEXT to save", EXIT_USAGE)
+    token = mint_window_token(key.kid, key.secret, "w", exp)
+    if args.tags:
+        extra["tags"] = args.tags
+    base = f"{client.base_url}/w?" + urlencode({"t": token, **extra}, safe=",")
+    forms = {"z": f"{base}&z={encode(text)}", "m": f"{base}&m={quote(text, safe='')}"}
+    form, url = min(forms.items(), key=lambda item: len(item[1]))
+    size = len(url.encode())
+    if size > names.MAX_URL_BYTES:
+        raise CliError(
+            f"too long for a URL: even compressed it is {size} bytes, over the {names.MAX_URL_BYTES}-byte "
+            "limit of CloudFront; save it with `glyph write` instead, or split it",
+            EXIT_USAGE,
+        )
+    _emit(args, {"url": url, "form": form, "bytes": size, "expires_at": exp}, url)
+    return EXIT_OK
+
+
 def _parse_duration(text: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = text[:-1], text[-1:]
@@ -391,6 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke")
     p = add("basic-auth")
     p.add_argument("user", metavar="USER", help="the user name for HTTP Basic")
+    p = add("url")
+    p.add_argument("action", choices=("read", "write"), help="a read link, or a link that saves TEXT")
+    p.add_argument("text", nargs="?", metavar="TEXT", help="for write: the memory (- or nothing: stdin)")
+    p.add_argument("--ttl", default="12h", help="how long the link works: 15m, 12h (default), 7d; at most 30d")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p.add_argument("--tags", help="for write: comma-separated tags")
     p = add("token")
     p.add_argument("--scope", choices=("r", "w", "rw", "a"), default="rw", help="what it allows (default rw)")
     p.add_argument("--ttl", default="12h", help="lifetime: 90s, 15m, 12h (default), 7d; at most 30d")

@@ -1,0 +1,117 @@
+"""/r and /w through the Lambda handler, on both stores."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import re
+from urllib.parse import quote
+
+import pyotp
+import pytest
+
+from glyphmemory.codec import encode
+
+
+def text_of(result) -> str:
+    return result["body"]
+
+
+def write_url_prefix(read_body: str) -> str:
+    match = re.search(r"^(\S+/w\?t=[^&\s]+(?:&ns=[^&\s]+)?&m=)$", read_body, re.M)
+    assert match, read_body
+    return match.group(1)
+
+
+def test_read_by_code_gives_context_and_a_working_write_prefix(api):
+    api.json("POST", "/v1/memories", body={"text": "Older memory", "tags": ["x"]})
+    api.json("POST", "/v1/memories", body={"text": "Newer memory"})
+    code = pyotp.TOTP(api.key.secret_b32).now()
+    r = api.call("GET", "/r", f"code={code}", scope=None, headers={"x-forwarded-proto": "https"})
+    assert r["statusCode"] == 200 and r["headers"]["Content-Type"] == "text/markdown; charset=utf-8"
+    assert "no-store" in r["headers"]["Cache-Control"]
+    body = text_of(r)
+    assert body.index("Newer memory") < body.index("Older memory") < body.index("## Saving memories")
+    prefix = write_url_prefix(body)
+    assert prefix.startswith("https://abcdef1234.execute-api.us-east-1.amazonaws.com/w?t=root.w.")
+    assert len(prefix) < 120  # leaves room for text within a 250-character chat URL
+    token = prefix.split("t=")[1].split("&")[0]
+    w = api.call("GET", "/w", f"t={token}&m={quote('Saved from a chat')}&tags=chat,test", scope=None)
+    assert (w["statusCode"], w["body"].split()[0]) == (201, "saved")
+    assert api.call("GET", "/w", f"t={token}&m={quote('Saved from a chat')}", scope=None)["body"].startswith("already saved")
+    # The same code cannot be used twice; the refresh link in the answer works instead.
+    assert api.call("GET", "/r", f"code={code}", scope=None)["statusCode"] == 401
+    refresh = re.search(r"Refresh this context: \S+/r\?(t=\S+)", body).group(1)
+    again = api.call("GET", "/r", refresh, scope=None)
+    assert again["statusCode"] == 200 and "Saved from a chat" in again["body"]
+
+
+def test_read_only_link_stays_read_only(api):
+    r = api.call("GET", "/r", f"t={api.token('r')}", scope=None)
+    assert r["statusCode"] == 200 and "read-only" in r["body"] and "/w?t=" not in r["body"]
+
+
+def test_search_and_namespace_and_n(api):
+    for text in ("alpha one", "beta two", "alpha three"):
+        api.json("POST", "/v1/memories", body={"text": text, "namespace": "chat"})
+    r = api.call("GET", "/r", f"t={api.token('rw')}&ns=chat&q=alpha", scope=None)
+    assert "search for “alpha”" in r["body"] and "beta two" not in r["body"]
+    assert "&ns=chat&m=" in r["body"]
+    r = api.call("GET", "/r", f"t={api.token('rw')}&ns=chat&n=1", scope=None)
+    assert "alpha three" in r["body"] and "alpha one" not in r["body"] and "(2 older memories not shown)" in r["body"]
+
+
+def test_write_with_z_and_padding_and_source(api):
+    text = "Zipped memory ✓ " + "with repetition " * 20
+    z = encode(text)
+    r = api.call("GET", "/w", f"t={api.token('w')}&z={z}==&source=phone", scope=None)
+    assert r["statusCode"] == 201
+    _, page = api.json("GET", "/v1/memories", scope="r")
+    assert page["items"][0]["text"] == text.strip() and page["items"][0]["source"] == "phone"
+    r = api.call("GET", "/w", f"t={api.token('w')}&m={quote(text)}", scope=None)
+    assert r["statusCode"] == 200 and r["body"].startswith("already saved")
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+BAD_WRITES = [
+    ("z=not!base64", 400, "base64url"),
+    (f"z={b64(b'not gzip at all')}", 400, "gzip"),
+    (f"z={b64(gzip.compress(bytes([0xFF, 0xFE])))}", 400, "UTF-8"),
+    ("z=", 400, "empty"),
+    ("m=", 400, "empty"),
+    ("m=%20%20", 400, "empty"),
+    (f"z={encode('x')}&m=x", 400, "exactly one"),
+    ("", 400, "exactly one"),
+    ("m=x&tags=" + ",".join(f"t{i}" for i in range(17)), 400, "17"),
+    ("m=x&tags=" + "a" * 65, 400, "tag"),
+    ("m=x&ns=Bad", 400, "namespace"),
+    ("m=x&ns=../x", 400, "namespace"),
+    ("m=" + "a" * 9000, 414, "shorten"),
+]
+
+
+@pytest.mark.parametrize("query,status,words", BAD_WRITES)
+def test_bad_writes_get_a_plain_sentence_and_store_nothing(api, query, status, words):
+    r = api.call("GET", "/w", f"t={api.token('w')}&{query}", scope=None)
+    assert r["statusCode"] == status and r["headers"]["Content-Type"].startswith("text/plain")
+    assert words in r["body"] and r["body"].startswith(f"Error {status}:") and "{" not in r["body"]
+    assert api.json("GET", "/v1/memories", scope="r")[1]["items"] == []
+
+
+def test_a_read_token_cannot_write_by_url(api):
+    r = api.call("GET", "/w", f"t={api.token('r')}&m=x", scope=None)
+    assert r["statusCode"] == 403 and r["body"].startswith("Error 403")
+    assert api.call("GET", "/w", "m=x", scope=None)["statusCode"] == 401
+
+
+@pytest.mark.parametrize(
+    "query,status",
+    [("n=0", 400), ("n=1000", 400), ("ns=UP", 400), ("budget=5", 400), ("q=", 400), ("code=12345", 400), ("code=abcdef", 400), ("", 401), ("code=000000", 401)],
+)
+def test_bad_reads(api, query, status):
+    auth = "" if "code" in query or query == "" else f"t={api.token('r')}&"
+    r = api.call("GET", "/r", auth + query, scope=None)
+    assert r["statusCode"] == status and r["headers"]["Content-Type"].startswith("text/plain")
