@@ -115,3 +115,14 @@ def test_bad_reads(api, query, status):
     auth = "" if "code" in query or query == "" else f"t={api.token('r')}&"
     r = api.call("GET", "/r", auth + query, scope=None)
     assert r["statusCode"] == status and r["headers"]["Content-Type"].startswith("text/plain")
+
+
+def test_gzip_bombs_are_refused_and_store_nothing(api):
+    small_bomb = b64(gzip.compress(b"\0" * (4 * 1024 * 1024), 9))  # fits the URL, inflates to 4 MB
+    assert len(small_bomb) < 8000
+    r = api.call("GET", "/w", f"t={api.token('w')}&z={small_bomb}", scope=None)
+    assert r["statusCode"] == 400 and "32 KiB" in r["body"]
+    big_bomb = b64(gzip.compress(b"\0" * (64 * 1024 * 1024), 9))  # too long for any URL
+    r = api.call("GET", "/w", f"t={api.token('w')}&z={big_bomb}", scope=None)
+    assert r["statusCode"] == 414 and "glyph write" in r["body"]
+    assert api.json("GET", "/v1/memories", scope="r")[1]["items"] == []

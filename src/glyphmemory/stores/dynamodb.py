@@ -146,23 +146,29 @@ class DynamoStore:
                 return existing, True
         else:
             raise Unavailable("the memory store is changing under this write; retry it")
+        if self._put_new({**_memory_key(memory.id), **_memory_attrs(memory)}):
+            return memory, False
+        # An import brought an id we hold already: release the claim, answer with ours.
+        self._release_claim(memory)
+        held = self.get(memory.id, now_s=now_s)
+        if held is None:
+            raise Unavailable("the memory store is changing under this write; retry it")
+        return held, True
+
+    def _put_new(self, item: dict) -> bool:
+        """PutItem only where no item has this key yet; False when one has."""
         try:
             self._call(
                 "put_item",
-                Item={**_memory_key(memory.id), **_memory_attrs(memory)},
+                Item=item,
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": names.PK},
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            # An import brought an id we hold already: release the claim, answer with ours.
-            self._release_claim(memory)
-            held = self.get(memory.id, now_s=now_s)
-            if held is None:
-                raise Unavailable("the memory store is changing under this write; retry it") from None
-            return held, True
-        return memory, False
+            return False
+        return True
 
     def _claim(self, memory: Memory, now_s: float) -> Memory | None:
         """Claim the (namespace, hash) for this memory; None when won, else the holder."""
@@ -208,16 +214,7 @@ class DynamoStore:
         ).get("Item")
         if claim is None or claim["memory_id"]["S"] != existing.id:
             return False  # deleted or taken over meanwhile: claim afresh
-        try:
-            self._call(
-                "put_item",
-                Item={**_memory_key(existing.id), **_memory_attrs(existing)},
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": names.PK},
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        self._put_new({**_memory_key(existing.id), **_memory_attrs(existing)})  # lost race: fine
         return True
 
     def _release_claim(self, memory: Memory) -> None:
