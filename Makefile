@@ -8,13 +8,25 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test clean chromium
+.PHONY: run test synth clean chromium
+
+# CDK, jsii and npm keep their state inside the project (ignored by git), never in $HOME.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_HOME := $(CURDIR)/.cache/cdk
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
+export npm_config_cache := $(CURDIR)/.cache/npm
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
+
+# The CDK CLI, pinned in package.json / package-lock.json (aws-cdk 3.x refuses our assemblies).
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 run: $(STAMP)
 	$(BIN)/glyph serve
@@ -23,8 +35,12 @@ run: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) chromium
-	$(BIN)/python -m pytest -n 2 -q
+# loadfile keeps each test file on one worker, so the CDK app is synthesized once per run.
+test: $(STAMP) chromium node_modules/.bin/cdk
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+synth: $(STAMP) node_modules/.bin/cdk
+	PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk synth --no-notices -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache cdk.out node_modules .cache

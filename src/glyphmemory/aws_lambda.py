@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import time
 
 from . import names
 from .errors import GlyphError, InvalidInput, Unavailable

@@ -175,6 +175,13 @@ class App:
         # Cursors are signed with a key derived from the root secret, never the secret itself.
         self.cursor_key = _derive(keyring.root.secret, b"glyphmemory cursor v1")
 
+    def use_root_key(self, root) -> None:
+        """Switch to a rotated root key (the Lambda re-reads it from SSM every minute)."""
+        if root.kid == self.keyring.root.kid and root.secret == self.keyring.root.secret:
+            return
+        self.keyring = Keyring(root, self.keyring.store, cache_s=self.keyring.cache_s)
+        self.cursor_key = _derive(root.secret, b"glyphmemory cursor v1")
+
     @property
     def clock(self) -> Clock:
         return self.memories.clock

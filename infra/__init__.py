@@ -1,0 +1,1 @@
+"""The CDK app that puts GlyphMemory on AWS: one construct per concern."""
