@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Arn, ArnFormat, Stack
+from aws_cdk import Arn, ArnComponents, ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -16,12 +16,18 @@ class KeyParameter(Construct):
             raise ValueError("keyParam must be an SSM parameter path such as /glyphmemory/root-key")
         stack = Stack.of(self)
         self.key_param_name = key_param_name
+        # ArnComponents, not a dict: jsii drops dict keys it does not map (resource_name).
         self.key_param_arn = Arn.format(
-            {"service": "ssm", "resource": "parameter", "resource_name": key_param_name.lstrip("/")},
+            ArnComponents(
+                service="ssm",
+                resource="parameter",
+                resource_name=key_param_name.lstrip("/"),
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            ),
             stack,
         )
         self._kms_keys_arn = Arn.format(
-            {"service": "kms", "resource": "key", "resource_name": "*", "arn_format": ArnFormat.SLASH_RESOURCE_NAME},
+            ArnComponents(service="kms", resource="key", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME),
             stack,
         )
 
