@@ -27,8 +27,10 @@ os.environ.update(
 def moto_url():
     """A moto server on 127.0.0.1 (free port); boto3 reaches it over HTTP."""
     proc, url = start_moto()
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = url
+    # Every AWS service the tests touch (DynamoDB, SSM, CloudFormation) goes to moto.
+    os.environ["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = url
     yield url
+    os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     stop(proc)
 

@@ -14,19 +14,43 @@ from .http.app import App, Request, problem
 
 _app: App | None = None
 _cold = True
+_root_checked_at = 0.0
+ROOT_KEY_TTL_S = 60  # a rotated root key is picked up within a minute
+
+
+def _root_key_from_ssm(name: str):
+    """The root key from an SSM SecureString holding `kid:SECRET`."""
+    import boto3  # already loaded on Lambda for DynamoDB
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .keys import parse_key
+
+    try:
+        value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except (BotoCoreError, ClientError):
+        raise Unavailable("the signing key cannot be read right now", retry_after=5) from None
+    return parse_key(value)
 
 
 def _load_app() -> App:
-    global _app
-    if _app is None:
-        from .runtime import build_app, key_from_env
+    """The app, built at cold start; the root key is re-read from SSM at most every minute."""
+    global _app, _root_checked_at
+    from .runtime import build_app, key_from_env
 
-        key = key_from_env()
-        store_url = os.environ.get(names.ENV_STORE)
-        if key is None or not store_url:
-            raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
-        # Device keys are cached 30 s per container: a revocation holds within 60 s.
-        _app = build_app(store_url, key, key_cache_s=30)
+    param = os.environ.get(names.ENV_KEY_PARAM)
+    now = time.monotonic()
+    if _app is not None and (not param or now - _root_checked_at < ROOT_KEY_TTL_S):
+        return _app
+    key = key_from_env() or (_root_key_from_ssm(param) if param else None)
+    _root_checked_at = now
+    if _app is not None:
+        _app.use_root_key(key)
+        return _app
+    store_url = os.environ.get(names.ENV_STORE)
+    if key is None or not store_url:
+        raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
+    # Device keys are cached 30 s per container: a revocation holds within 60 s.
+    _app = build_app(store_url, key, key_cache_s=30)
     return _app
 
 
