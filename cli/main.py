@@ -226,29 +226,57 @@ def cmd_init(args) -> int:
     """Create this machine's root key and show it for an authenticator app.
 
     Prints the otpauth:// URI and a QR code: scan it to unlock GlyphMemory from a phone with
-    6-digit codes. An existing key is never replaced without --force.
+    6-digit codes. An existing key is never replaced without --force. With --aws, the root key
+    lives in an SSM SecureString (created before the first deploy, or fetched from there on
+    another machine); --aws --stack NAME, after `cdk deploy`, points the CLI at the stack.
     """
     from glyphmemory.keys import Key, load_key_file, new_key, otpauth_uri, write_key_file
 
     path = config.key_path()
     exists = os.path.exists(path)
-    if exists and not args.force:
-        key: Key = load_key_file(path)
-        note = f"a key already exists at {path} (kid {key.kid}); --force replaces it"
+    local: Key | None = load_key_file(path) if exists else None
+    if args.aws:
+        key, created, settings = _init_aws(args, local)
+    elif local is not None and not args.force:
+        key, created, settings = local, False, {}
     else:
-        key = new_key()
+        key, created, settings = new_key(), True, {}
+    if created or local is None or (key.kid, key.secret) != (local.kid, local.secret):
+        if local is not None and not args.force:
+            raise CliError(f"{path} holds another key; --force replaces it (its tokens stop working)", EXIT_USAGE)
         write_key_file(path, key, overwrite=exists)
-        note = f"{'replaced' if exists else 'created'} the root key at {path} (kid {key.kid})"
     if args.url:
-        _write_config({"url": args.url})
+        settings["url"] = args.url
+    if settings:
+        _write_config(settings)
     uri = otpauth_uri(key, f"root ({key.kid})")
     if args.json:
-        print(json.dumps({"key_file": path, "kid": key.kid, "otpauth_uri": uri, "created": not exists or args.force}))
+        print(json.dumps({"key_file": path, "kid": key.kid, "otpauth_uri": uri, "created": created, **settings}))
         return EXIT_OK
-    print(note)
+    print(f"{'created' if created else 'using'} the root key (kid {key.kid}); local copy at {path}")
+    for name, value in settings.items():
+        print(f"  {name}: {value}")
     _print_qr(uri)
     print("Scan this with an authenticator app, or enter the URI by hand:\n  " + uri)
     return EXIT_OK
+
+
+def _init_aws(args, local):
+    """The root key from (or into) SSM, and the stack's URL into the config."""
+    from glyphmemory.aws_admin import ensure_root_key, stack_outputs
+    from glyphmemory.errors import GlyphError
+
+    try:
+        key, created = ensure_root_key(args.param, force=args.force)
+        settings = {"key_param": args.param}
+        if args.stack:
+            outputs = stack_outputs(args.stack)
+            if "CloudFrontUrl" not in outputs:
+                raise CliError(f"stack {args.stack} has no CloudFrontUrl output; is it GlyphMemory's?", EXIT_USAGE)
+            settings.update(url=outputs["CloudFrontUrl"], stack=args.stack)
+    except GlyphError as exc:
+        raise CliError(exc.detail, EXIT_SERVER if exc.status >= 500 else EXIT_USAGE) from None
+    return key, created, settings
 
 
 def _write_config(values: dict) -> None:
@@ -429,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init")
     p.add_argument("--force", action="store_true", help="replace an existing key (old tokens stop working)")
     p.add_argument("--url", help="the server this machine's CLI talks to (saved in config.json)")
+    p.add_argument("--aws", action="store_true", help="keep the root key in AWS SSM (needs AWS credentials)")
+    p.add_argument("--param", default="/glyphmemory/root-key", help="the SSM parameter name (with --aws)")
+    p.add_argument("--stack", help="after deploy: read this stack's outputs into the config (with --aws)")
     p = add("keys")
     p.add_argument("action", choices=("add", "list", "revoke"), help="what to do")
     p.add_argument("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke")
