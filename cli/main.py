@@ -64,10 +64,42 @@ def _server_url() -> str:
         raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
 
 
-def _client():
+def _client(*, tries: int = 3, deadline_s: float = 30.0, timeout: float = 10.0):
     from glyphmemory.client import Client
 
-    return Client(_server_url(), _load_key())
+    return Client(_server_url(), _load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
+
+
+def _spool():
+    from glyphmemory.spool import Spool
+
+    return Spool(config.spool_path())
+
+
+def _deliver_spool(client, *, quiet: bool = False) -> None:
+    """Send what earlier commands could not, in order, before this command's own work."""
+    from glyphmemory.client import ApiError
+    from glyphmemory.spool import Undeliverable
+
+    spool = _spool()
+    if not spool.exists():
+        return
+
+    def send(payload: dict) -> None:
+        try:
+            client.json("POST", "/v1/memories", scope="w", payload=payload, tries=1)
+        except ApiError as exc:
+            if exc.status in (400, 413, 415):
+                raise Undeliverable(exc.detail) from None
+            raise
+
+    result = spool.flush(send)
+    for problem in result.problems:
+        print(f"glyph: {problem}", file=sys.stderr)
+    if result.delivered and not quiet:
+        print(f"glyph: delivered {len(result.delivered)} spooled memor{'y' if len(result.delivered) == 1 else 'ies'}", file=sys.stderr)
+    if result.remaining and not quiet:
+        print(f"glyph: {result.remaining} memories still spooled ({spool.path}); the server is not reachable", file=sys.stderr)
 
 
 def _call(func, *args, **kwargs):
@@ -80,7 +112,11 @@ def _call(func, *args, **kwargs):
         raise CliError(f"{exc}. Is the server running? Start it with `glyph serve`.", EXIT_SERVER) from None
     except ApiError as exc:
         if exc.status in (401, 403):
-            raise CliError(f"not authorised ({exc.status}): {exc.detail}", EXIT_AUTH) from None
+            raise CliError(
+                f"not authorised ({exc.status}): {exc.detail}. If this key was revoked or rotated, "
+                "get a new one: `glyph init --aws` (or a new device key from `glyph keys add`)",
+                EXIT_AUTH,
+            ) from None
         code = EXIT_SERVER if exc.status >= 500 or exc.status == 429 else EXIT_USAGE
         raise CliError(f"the server answered {exc.status}: {exc.detail}", code) from None
 
@@ -175,10 +211,24 @@ def cmd_write(args) -> int:
         payload["session"] = args.session
     if args.ttl_days is not None:
         payload["ttl_days"] = args.ttl_days
-    _, memory = _call(_client().json, "POST", "/v1/memories", scope="w", payload=payload)
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        _, memory = _client().json("POST", "/v1/memories", scope="w", payload=payload)
+    except (NetworkError, ApiError) as exc:
+        if isinstance(exc, ApiError) and exc.status < 500 and exc.status != 429:
+            return _call(_raise, exc)
+        _spool().append(payload)
+        why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
+        _emit(args, {"spooled": True, "reason": why}, f"spooled ({why}): it will be sent by the next glyph command")
+        return EXIT_OK
     word = "already saved" if memory["duplicate"] else "saved"
     _emit(args, memory, f"{word} {memory['id']}")
     return EXIT_OK
+
+
+def _raise(exc: Exception):
+    raise exc
 
 
 @command
@@ -196,13 +246,216 @@ def cmd_recent(args) -> int:
 
 @command
 def cmd_context(args) -> int:
-    """Print the context block a new assistant session starts from (newest memories first)."""
+    """Print the context block a new assistant session starts from (newest memories first).
+
+    With --hook (Claude Code's SessionStart hook): finishes within 2 s and never fails; when
+    the server cannot be reached it prints one line saying so and exits 0.
+    """
     fmt = "json" if args.json else args.format
     query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
+    if args.hook:
+        return _context_for_hook(query)
     _, _, data = _call(_client().request, "GET", "/v1/context", scope="r", query=query)
     sys.stdout.write(data.decode("utf-8"))
     if args.json:
         sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _context_for_hook(query: dict) -> int:
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        client = _client(tries=2, deadline_s=1.0, timeout=0.6)
+        _deliver_spool(client, quiet=True)
+        _, _, data = client.request("GET", "/v1/context", scope="r", query=query)
+        sys.stdout.write(data.decode("utf-8"))
+    except (CliError, NetworkError, ApiError, OSError, ValueError) as exc:
+        reason = exc.detail if isinstance(exc, ApiError) else str(exc).split(". ")[0]
+        print(f"GlyphMemory: no memories loaded this session ({reason}).")
+    return EXIT_OK
+
+
+@command
+def cmd_search(args) -> int:
+    """Search memories by keywords, best match first."""
+    query = {"q": args.query, "namespace": args.ns, "limit": args.n}
+    _, hits = _call(_client().json, "GET", "/v1/search", scope="r", query=query)
+    lines = [
+        f"{m['score']:>7.3f}  {m['created_at'][:10]}  {m['id']}\n         {_one_line(m['text'], 90)}"
+        for m in hits["items"]
+    ]
+    _emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")
+    return EXIT_OK
+
+
+@command
+def cmd_get(args) -> int:
+    """Show one memory in full, by its id."""
+    _, m = _call(_client().json, "GET", f"/v1/memories/{args.id}", scope="r")
+    tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
+    _emit(args, m, f"{m['id']}  {m['created_at']}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
+    return EXIT_OK
+
+
+@command
+def cmd_delete(args) -> int:
+    """Delete one memory, by its id."""
+    _call(_client().request, "DELETE", f"/v1/memories/{args.id}", scope="w")
+    _emit(args, {"deleted": args.id}, f"deleted {args.id}")
+    return EXIT_OK
+
+
+@command
+def cmd_export(args) -> int:
+    """Export a namespace as NDJSON (one memory per line, newest first), to stdout or --out."""
+    client = _client()
+    out = sys.stdout.buffer
+    if args.out:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        out = os.fdopen(fd, "wb")
+    count, query = 0, {"namespace": args.ns}
+    try:
+        while True:
+            _, headers, data = _call(client.request, "GET", "/v1/export", scope="r", query=query)
+            out.write(data)
+            count += data.count(b"\n")
+            cursor = _next_cursor(headers.get("link", ""))
+            if cursor is None:
+                break
+            query = {"namespace": args.ns, "before": cursor}
+    finally:
+        if args.out:
+            out.close()
+        else:
+            out.flush()
+    if args.out:
+        _emit(args, {"exported": count, "file": args.out}, f"exported {count} memories to {args.out}")
+    return EXIT_OK
+
+
+def _next_cursor(link: str) -> str | None:
+    from urllib.parse import parse_qs, urlsplit
+
+    if 'rel="next"' not in link:
+        return None
+    target = link.split(";")[0].strip().strip("<>")
+    return parse_qs(urlsplit(target).query).get("before", [None])[0]
+
+
+@command
+def cmd_import(args) -> int:
+    """Import NDJSON memories (a glyph export) from FILE or -; importing twice adds nothing."""
+    try:
+        if args.file == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as fh:
+                raw = fh.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from None
+    client = _client()
+    totals = {"imported": 0, "duplicates": 0, "expired": 0}
+    for chunk in _chunks(raw, limit=4 * 1024 * 1024):
+        _, _, data = _call(
+            client.request, "POST", "/v1/import", scope="w", body=chunk, content_type="application/x-ndjson"
+        )
+        for name, value in json.loads(data).items():
+            totals[name] += value
+    _emit(
+        args, totals,
+        f"imported {totals['imported']}, {totals['duplicates']} already there, {totals['expired']} expired",
+    )
+    return EXIT_OK
+
+
+def _chunks(raw: bytes, *, limit: int):
+    """Whole lines, at most `limit` bytes a request (a single longer line goes alone)."""
+    chunk = bytearray()
+    for line in raw.splitlines(keepends=True):
+        if chunk and len(chunk) + len(line) > limit:
+            yield bytes(chunk)
+            chunk.clear()
+        chunk += line
+    if chunk.strip():
+        yield bytes(chunk)
+
+
+@command
+def cmd_spool(args) -> int:
+    """Show memories waiting to be delivered, and try to deliver them now."""
+    spool = _spool()
+    waiting = spool.entries()
+    if waiting:
+        _deliver_spool(_client(tries=1), quiet=True)
+    left = spool.entries()
+    data = {"waiting": len(waiting), "delivered": len(waiting) - len(left), "remaining": [e["payload"] for e in left]}
+    lines = [f"{len(waiting) - len(left)} delivered, {len(left)} still waiting"]
+    lines += [f"  {e['payload'].get('namespace', 'default')}: {_one_line(e['payload'].get('text', ''), 80)}" for e in left]
+    _emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
+    return EXIT_OK
+
+
+HOOK_MATCHER = "startup|resume|clear|compact"
+HOOK_BUDGET = 9000  # Claude Code replaces SessionStart output over 10,000 characters
+
+
+def plugin_dir():
+    """The Claude Code plugin: inside the installed package, or skills/ in a checkout."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "plugin", here.parent / "skills"):
+        if (candidate / ".claude-plugin" / "plugin.json").is_file():
+            return candidate
+    raise CliError("the Claude Code plugin files are missing from this installation", EXIT_USAGE)
+
+
+@command
+def cmd_install_claude(args) -> int:
+    """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
+
+    Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook to
+    DIR/settings.json, keeping every other setting and hook. Running it again changes nothing.
+    Alternatively, load the whole plugin folder (skills/ in the repository) as a plugin.
+    """
+    import shutil
+    from pathlib import Path
+
+    target = Path(args.dir or os.environ.get("GLYPH_CLAUDE_DIR") or Path.home() / ".claude")
+    skill_src = plugin_dir() / "skills" / "glyphmemory" / "SKILL.md"
+    skill_dst = target / "skills" / "glyphmemory" / "SKILL.md"
+    skill_dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(skill_src, skill_dst)
+
+    settings_path = target / "settings.json"
+    settings: dict = {}
+    if settings_path.exists():
+        try:
+            settings = json.loads(settings_path.read_text(encoding="utf-8") or "{}")
+        except ValueError:
+            raise CliError(f"{settings_path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
+    hooks = settings.setdefault("hooks", {})
+    session = hooks.setdefault("SessionStart", []) if isinstance(hooks, dict) else None
+    if not isinstance(session, list):
+        raise CliError(f"{settings_path}: hooks.SessionStart is not a list; fix it by hand", EXIT_USAGE)
+    present = any(
+        "context --hook" in str(h.get("command", ""))
+        for entry in session if isinstance(entry, dict)
+        for h in entry.get("hooks", []) if isinstance(h, dict)
+    )
+    if not present:
+        running = os.path.abspath(sys.argv[0])
+        glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
+        session.append({
+            "matcher": HOOK_MATCHER,
+            "hooks": [{"type": "command", "command": f"{glyph} context --hook --budget {HOOK_BUDGET}", "timeout": 5}],
+        })
+        tmp = settings_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, settings_path)
+    data = {"skill": str(skill_dst), "settings": str(settings_path), "hook_added": not present}
+    _emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
     return EXIT_OK
 
 
@@ -454,6 +707,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=names.DEFAULT_CONTEXT_BUDGET, help="most characters (default 8000)")
     p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
     p.add_argument("--format", choices=("md", "text"), default="md", help="md (default) or text")
+    p.add_argument("--hook", action="store_true", help="for Claude Code's SessionStart hook: fast, never fails")
+    p = add("search")
+    p.add_argument("query", metavar="Q", help="words to search for")
+    p.add_argument("-n", type=int, default=10, help="how many (1-100, default 10)")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p = add("get")
+    p.add_argument("id", metavar="ID", help="the memory's id")
+    p = add("delete")
+    p.add_argument("id", metavar="ID", help="the memory's id")
+    p = add("export")
+    p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
+    p.add_argument("--out", metavar="FILE", help="write to FILE (0600) instead of standard output")
+    p = add("import")
+    p.add_argument("file", metavar="FILE", help="an NDJSON export, or - for standard input")
+    add("spool")
+    p = add("install-claude")
+    p.add_argument("--dir", help="the Claude Code folder (default ~/.claude, or GLYPH_CLAUDE_DIR)")
     p = add("init")
     p.add_argument("--force", action="store_true", help="replace an existing key (old tokens stop working)")
     p.add_argument("--url", help="the server this machine's CLI talks to (saved in config.json)")
@@ -477,6 +747,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that reach the server deliver the spool before doing their own work.
+_DELIVER_FIRST = {"write", "recent", "context", "search", "get", "delete", "export", "import", "keys"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -484,6 +758,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.command in _DELIVER_FIRST and not getattr(args, "hook", False):
+            _deliver_spool(_client(tries=1))
         return COMMANDS[args.command](args)
     except CliError as exc:
         print(f"glyph: {exc}", file=sys.stderr)

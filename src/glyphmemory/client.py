@@ -30,7 +30,15 @@ class NetworkError(Exception):
 
 
 class Client:
-    def __init__(self, base_url: str, key: Key | None, *, timeout: float = 10.0):
+    def __init__(
+        self,
+        base_url: str,
+        key: Key | None,
+        *,
+        timeout: float = 10.0,
+        tries: int = 3,
+        deadline_s: float = 30.0,
+    ):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NetworkError(f"not an http(s) URL: {base_url!r}")
@@ -48,6 +56,8 @@ class Client:
         self.base_url = f"{parts.scheme}://{self._host}{parts.path}".rstrip("/")
         self.key = key
         self.timeout = timeout
+        self.tries = tries
+        self.deadline_s = deadline_s
 
     def token(self, scope: str, ttl_s: int = REQUEST_TOKEN_TTL_S) -> str:
         if self.key is None:
@@ -70,7 +80,26 @@ class Client:
         query: dict | None = None,
         body: bytes | None = None,
         content_type: str = "application/json",
+        tries: int | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
+        """One API call, retried on network errors, 5xx and 429 (backoff with jitter,
+        honouring Retry-After) while tries and the deadline last."""
+        deadline = time.monotonic() + self.deadline_s
+        tries = tries or self.tries
+        for attempt in range(1, tries + 1):
+            try:
+                return self._once(method, path, scope=scope, query=query, body=body, content_type=content_type)
+            except (NetworkError, ApiError) as exc:
+                retryable = isinstance(exc, NetworkError) or exc.status >= 500 or exc.status == 429
+                if not retryable or attempt == tries:
+                    raise
+                delay = _backoff(attempt, exc)
+                if time.monotonic() + delay >= deadline:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _once(self, method, path, *, scope, query, body, content_type):
         target = self._parts.path.rstrip("/") + path
         if query:
             target += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -91,17 +120,28 @@ class Client:
             data = response.read()
             reply_headers = {k.lower(): v for k, v in response.getheaders()}
         except (OSError, ConnectionError) as exc:
-            raise NetworkError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}") from None
+            raise NetworkError(f"cannot reach {self.base_url} ({exc.__class__.__name__})") from None
         finally:
             conn.close()
         if response.status >= 400:
             raise ApiError(response.status, _problem_detail(data, response.reason), reply_headers)
         return response.status, reply_headers, data
 
-    def json(self, method: str, path: str, *, scope: str | None = None, query=None, payload=None):
+    def json(self, method: str, path: str, *, scope: str | None = None, query=None, payload=None, tries=None):
         body = None if payload is None else json.dumps(payload).encode()
-        status, _, data = self.request(method, path, scope=scope, query=query, body=body)
+        status, _, data = self.request(method, path, scope=scope, query=query, body=body, tries=tries)
         return status, (json.loads(data) if data else None)
+
+
+def _backoff(attempt: int, exc: Exception) -> float:
+    """0.2 s, 0.4 s, … with ±50 % jitter; a server's Retry-After wins when it asks for longer."""
+    import random
+
+    delay = 0.2 * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+    retry_after = getattr(exc, "headers", {}).get("retry-after", "")
+    if retry_after.isdigit():
+        delay = max(delay, min(int(retry_after), 10))
+    return delay
 
 
 def _problem_detail(data: bytes, reason: str) -> str:

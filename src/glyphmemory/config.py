@@ -40,3 +40,7 @@ def config_path() -> str:
 
 def default_store_url() -> str:
     return "sqlite:///" + os.path.abspath(os.path.join(data_dir(), "glyph.db")).lstrip("/")
+
+
+def spool_path() -> str:
+    return os.path.join(data_dir(), "spool.ndjson")

@@ -1,0 +1,125 @@
+"""The CLI's spool: writes that could not be delivered wait here (NDJSON, 0600) and are sent,
+in order, before the next command does its own work. Resending is harmless: the server
+deduplicates, so a crash between delivery and removal cannot make a second memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+class Undeliverable(Exception):
+    """The server refused this entry for good (400): it is set aside, not retried."""
+
+
+@dataclass
+class FlushResult:
+    delivered: list[dict] = field(default_factory=list)
+    remaining: int = 0
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Spool:
+    def __init__(self, path: str):
+        self.path = path
+        self.rejected_path = path.replace(".ndjson", "") + ".rejected.ndjson"
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)  # one stat() on the fast path
+
+    @contextmanager
+    def _locked(self):
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except ImportError:  # Windows: no flock; one glyph at a time is the common case
+                pass
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def append(self, payload: dict) -> None:
+        line = json.dumps({"spooled_at": int(time.time()), "payload": payload}, ensure_ascii=False)
+        with self._locked():
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def entries(self) -> list[dict]:
+        if not self.exists():
+            return []
+        with self._locked():
+            good, _ = self._read()
+        return good
+
+    def _read(self) -> tuple[list[dict], list[str]]:
+        good, bad = [], []
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                    if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
+                        raise ValueError
+                    good.append(entry)
+                except ValueError:
+                    bad.append(line if line.endswith("\n") else line + "\n")
+        return good, bad
+
+    def flush(self, send: Callable[[dict], None]) -> FlushResult:
+        """Deliver entries in order; stop at the first that cannot be delivered now."""
+        result = FlushResult()
+        if not self.exists():
+            return result
+        with self._locked():
+            entries, corrupt = self._read()
+            kept: list[dict] = []
+            rejected: list[str] = list(corrupt)
+            if corrupt:
+                result.problems.append(
+                    f"{len(corrupt)} unreadable line(s) in {self.path} moved to {self.rejected_path}"
+                )
+            for index, entry in enumerate(entries):
+                try:
+                    send(entry["payload"])
+                    result.delivered.append(entry["payload"])
+                except Undeliverable as exc:
+                    rejected.append(json.dumps({**entry, "error": str(exc)}, ensure_ascii=False) + "\n")
+                    result.problems.append(f"a spooled memory was refused ({exc}); kept in {self.rejected_path}")
+                except Exception:  # noqa: BLE001 — network, server, auth: keep it and the rest
+                    kept = entries[index:]
+                    break
+            if rejected:
+                fd = os.open(self.rejected_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                    fh.writelines(rejected)
+            self._rewrite(kept)
+            result.remaining = len(kept)
+            result.rejected = len(rejected)
+        return result
+
+    def _rewrite(self, entries: list[dict]) -> None:
+        if not entries:
+            os.unlink(self.path)
+            return
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for entry in entries:
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
