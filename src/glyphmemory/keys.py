@@ -12,9 +12,7 @@ import hmac
 import json
 import os
 import re
-import secrets
 import time
-from dataclasses import dataclass
 
 from . import names
 from .errors import InvalidInput
@@ -22,14 +20,25 @@ from .errors import InvalidInput
 _KID_RE = re.compile(names.KID_PATTERN)
 
 
-@dataclass(frozen=True)
 class Key:
-    kid: str
-    secret_b32: str
+    """A key id and its base32 secret. A plain class: dataclasses would import inspect
+    (10 ms) at every CLI start."""
+
+    __slots__ = ("kid", "secret_b32")
+
+    def __init__(self, kid: str, secret_b32: str):
+        self.kid = kid
+        self.secret_b32 = secret_b32
 
     @property
     def secret(self) -> bytes:
         return decode_secret(self.secret_b32)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Key) and (self.kid, self.secret_b32) == (other.kid, other.secret_b32)
+
+    def __hash__(self) -> int:
+        return hash((self.kid, self.secret_b32))
 
     def __repr__(self) -> str:  # never print the secret by accident
         return f"Key(kid={self.kid!r}, secret=<hidden>)"
@@ -46,6 +55,8 @@ def decode_secret(secret_b32: str) -> bytes:
 
 
 def new_key(kid: str = names.ROOT_KID) -> Key:
+    import secrets  # only here: it pulls in random, paid at every CLI start otherwise
+
     return Key(kid, base64.b32encode(secrets.token_bytes(20)).decode("ascii").rstrip("="))
 
 
@@ -152,6 +163,8 @@ class Keyring:
             or not name.isprintable()
         ):
             raise InvalidInput(f"name must be 1-{MAX_KEY_NAME_CHARS} printable characters")
+        import secrets
+
         for _ in range(5):
             kid = "d" + secrets.token_hex(4)[:7]
             record = {"name": name.strip(), "salt": secrets.token_hex(8), "created_at": int(now_s)}

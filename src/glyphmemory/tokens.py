@@ -6,8 +6,8 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
-from typing import Callable
+from collections import namedtuple
+from collections.abc import Callable
 
 from . import names
 from .errors import Forbidden, InvalidInput, Unauthorized
@@ -20,11 +20,10 @@ _TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Grant:
-    kid: str
-    scope: str
-    exp: int
+class Grant(namedtuple("Grant", "kid scope exp")):
+    """What a verified token allows (a namedtuple: no dataclasses import on the CLI path)."""
+
+    __slots__ = ()
 
     def allows(self, needed: str) -> bool:
         return needed in _GRANTS[self.scope]
