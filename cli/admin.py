@@ -1,0 +1,212 @@
+"""Setting up: init (local or AWS), keys, basic-auth, token and install-claude."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from glyphmemory import config
+
+from .base import (
+    EXIT_OK,
+    EXIT_SERVER,
+    EXIT_USAGE,
+    CliError,
+    call,
+    command,
+    emit,
+    load_key,
+    make_client,
+    parse_duration,
+    print_qr,
+    write_config,
+)
+
+
+HOOK_MATCHER = "startup|resume|clear|compact"
+
+HOOK_BUDGET = 9000  # Claude Code replaces SessionStart output over 10,000 characters
+
+def plugin_dir():
+    """The Claude Code plugin: inside the installed package, or skills/ in a checkout."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "plugin", here.parent / "skills"):
+        if (candidate / ".claude-plugin" / "plugin.json").is_file():
+            return candidate
+    raise CliError("the Claude Code plugin files are missing from this installation", EXIT_USAGE)
+
+@command
+def cmd_install_claude(args) -> int:
+    """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
+
+    Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook to
+    DIR/settings.json, keeping every other setting and hook. Running it again changes nothing.
+    Alternatively, load the whole plugin folder (skills/ in the repository) as a plugin.
+    """
+    import shutil
+    from pathlib import Path
+
+    target = Path(args.dir or os.environ.get("GLYPH_CLAUDE_DIR") or Path.home() / ".claude")
+    skill_src = plugin_dir() / "skills" / "glyphmemory" / "SKILL.md"
+    skill_dst = target / "skills" / "glyphmemory" / "SKILL.md"
+    skill_dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(skill_src, skill_dst)
+
+    settings_path = target / "settings.json"
+    settings: dict = {}
+    if settings_path.exists():
+        try:
+            settings = json.loads(settings_path.read_text(encoding="utf-8") or "{}")
+        except ValueError:
+            raise CliError(f"{settings_path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
+    hooks = settings.setdefault("hooks", {})
+    session = hooks.setdefault("SessionStart", []) if isinstance(hooks, dict) else None
+    if not isinstance(session, list):
+        raise CliError(f"{settings_path}: hooks.SessionStart is not a list; fix it by hand", EXIT_USAGE)
+    present = any(
+        "context --hook" in str(h.get("command", ""))
+        for entry in session if isinstance(entry, dict)
+        for h in entry.get("hooks", []) if isinstance(h, dict)
+    )
+    if not present:
+        running = os.path.abspath(sys.argv[0])
+        glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
+        session.append({
+            "matcher": HOOK_MATCHER,
+            "hooks": [{"type": "command", "command": f"{glyph} context --hook --budget {HOOK_BUDGET}", "timeout": 5}],
+        })
+        tmp = settings_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, settings_path)
+    data = {"skill": str(skill_dst), "settings": str(settings_path), "hook_added": not present}
+    emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
+    return EXIT_OK
+
+@command
+def cmd_token(args) -> int:
+    """Mint a window token for scripts and curl (sent as Authorization: Bearer TOKEN)."""
+    import time
+
+    from glyphmemory.tokens import mint_window_token
+
+    key = load_key()
+    ttl = parse_duration(args.ttl)
+    exp = int(time.time()) + ttl
+    token = mint_window_token(key.kid, key.secret, args.scope, exp)
+    emit(args, {"token": token, "expires_at": exp, "scope": args.scope}, token)
+    return EXIT_OK
+
+@command
+def cmd_init(args) -> int:
+    """Create this machine's root key and show it for an authenticator app.
+
+    Prints the otpauth:// URI and a QR code: scan it to unlock GlyphMemory from a phone with
+    6-digit codes. An existing key is never replaced without --force. With --aws, the root key
+    lives in an SSM SecureString (created before the first deploy, or fetched from there on
+    another machine); --aws --stack NAME, after `cdk deploy`, points the CLI at the stack.
+    """
+    from glyphmemory.keys import Key, load_key_file, new_key, otpauth_uri, write_key_file
+
+    path = config.key_path()
+    exists = os.path.exists(path)
+    local: Key | None = load_key_file(path) if exists else None
+    if args.aws:
+        key, created, settings = _init_aws(args, local)
+    elif local is not None and not args.force:
+        key, created, settings = local, False, {}
+    else:
+        key, created, settings = new_key(), True, {}
+    if created or local is None or (key.kid, key.secret) != (local.kid, local.secret):
+        if local is not None and not args.force:
+            raise CliError(f"{path} holds another key; --force replaces it (its tokens stop working)", EXIT_USAGE)
+        write_key_file(path, key, overwrite=exists)
+    if args.url:
+        settings["url"] = args.url
+    if settings:
+        write_config(settings)
+    uri = otpauth_uri(key, f"root ({key.kid})")
+    if args.json:
+        print(json.dumps({"key_file": path, "kid": key.kid, "otpauth_uri": uri, "created": created, **settings}))
+        return EXIT_OK
+    print(f"{'created' if created else 'using'} the root key (kid {key.kid}); local copy at {path}")
+    for name, value in settings.items():
+        print(f"  {name}: {value}")
+    print_qr(uri)
+    print("Scan this with an authenticator app, or enter the URI by hand:\n  " + uri)
+    return EXIT_OK
+
+def _init_aws(args, local):
+    """The root key from (or into) SSM, and the stack's URL into the config."""
+    from glyphmemory.aws_admin import ensure_root_key, stack_outputs
+    from glyphmemory.errors import GlyphError
+
+    try:
+        key, created = ensure_root_key(args.param, force=args.force)
+        settings = {"key_param": args.param}
+        if args.stack:
+            outputs = stack_outputs(args.stack)
+            if "CloudFrontUrl" not in outputs:
+                raise CliError(f"stack {args.stack} has no CloudFrontUrl output; is it GlyphMemory's?", EXIT_USAGE)
+            settings.update(url=outputs["CloudFrontUrl"], stack=args.stack)
+    except GlyphError as exc:
+        raise CliError(exc.detail, EXIT_SERVER if exc.status >= 500 else EXIT_USAGE) from None
+    return key, created, settings
+
+@command
+def cmd_keys(args) -> int:
+    """Manage device keys (root key only): add NAME, list, revoke KID.
+
+    Each device or assistant gets its own key, revocable on its own. `add` shows the new
+    secret and its QR code once: it is never shown again.
+    """
+    client = make_client()
+    if args.action == "list":
+        _, data = call(client.json, "GET", "/v1/keys", scope="a")
+        lines = [f"{k['kid']:<10} {k['name']}{'  (root)' if k['root'] else ''}" for k in data["items"]]
+        emit(args, data, "\n".join(lines))
+    elif args.action == "add":
+        if not args.arg:
+            raise CliError("keys add needs a NAME, e.g. glyph keys add phone", EXIT_USAGE)
+        _, data = call(client.json, "POST", "/v1/keys", scope="a", payload={"name": args.arg})
+        if args.json:
+            emit(args, data, "")
+        else:
+            print(f"added key {data['kid']} ({data['name']}). Its secret, shown only now:")
+            print(f"  GLYPH_KEY={data['kid']}:{data['secret']}")
+            print_qr(data["otpauth_uri"])
+            print("  " + data["otpauth_uri"])
+    else:
+        if not args.arg:
+            raise CliError("keys revoke needs a KID (see glyph keys list)", EXIT_USAGE)
+        call(client.request, "DELETE", f"/v1/keys/{args.arg}", scope="a")
+        emit(args, {"revoked": args.arg}, f"revoked {args.arg}")
+    return EXIT_OK
+
+@command
+def cmd_basic_auth(args) -> int:
+    """Print a GLYPH_BASIC_AUTH value (user and salted scrypt hash) for the server.
+
+    With it set, every JSON API request needs these credentials as well as a token; clients
+    put them in the URL: GLYPH_URL=https://USER:PASSWORD@host. Reads the password from
+    standard input when it is not a terminal.
+    """
+    from glyphmemory.basic_auth import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the passwords differ", EXIT_USAGE)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise CliError("use a password of at least 12 characters", EXIT_USAGE)
+    if ":" in args.user or not args.user:
+        raise CliError("the user name may not be empty or contain ':'", EXIT_USAGE)
+    value = f"{args.user}:{hash_password(password)}"
+    emit(args, {"GLYPH_BASIC_AUTH": value}, f"GLYPH_BASIC_AUTH='{value}'")
+    return EXIT_OK

@@ -1,0 +1,156 @@
+"""What every glyph command shares: exit codes, the command registry, the client and the spool."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from glyphmemory import config, names
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 1, 2, 3
+
+COMMANDS: dict[str, callable] = {}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+def command(func):
+    """Register a command; its docstring is its --help."""
+    COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
+    return func
+
+
+# --- shared plumbing -------------------------------------------------------------------------
+
+def load_key():
+    from glyphmemory.errors import InvalidInput
+    from glyphmemory.keys import load_key_file, parse_key
+
+    try:
+        raw = os.environ.get(names.ENV_KEY)
+        if raw:
+            return parse_key(raw)
+        path = config.key_path()
+        if not os.path.exists(path):
+            raise CliError(
+                f"no key at {path}: run `glyph serve` once (it creates one), or set {names.ENV_KEY}",
+                EXIT_AUTH,
+            )
+        return load_key_file(path)
+    except InvalidInput as exc:
+        raise CliError(exc.detail, EXIT_AUTH) from None
+
+def server_url() -> str:
+    url = os.environ.get(names.ENV_URL)
+    if url:
+        return url
+    try:
+        with open(config.config_path(), encoding="utf-8") as fh:
+            return json.load(fh).get("url") or config.DEFAULT_URL
+    except FileNotFoundError:
+        return config.DEFAULT_URL
+    except (OSError, ValueError, AttributeError):
+        raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
+
+def make_client(*, tries: int = 3, deadline_s: float = 30.0, timeout: float = 10.0):
+    from glyphmemory.client import Client
+
+    return Client(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
+
+def open_spool():
+    from glyphmemory.spool import Spool
+
+    return Spool(config.spool_path())
+
+def deliver_spool(client, *, quiet: bool = False) -> None:
+    """Send what earlier commands could not, in order, before this command's own work."""
+    if not os.path.exists(config.spool_path()):
+        return  # the common case costs one stat(), no imports
+    from glyphmemory.client import ApiError
+    from glyphmemory.spool import Undeliverable
+
+    spool = open_spool()
+
+    def send(payload: dict) -> None:
+        try:
+            client.json("POST", "/v1/memories", scope="w", payload=payload, tries=1)
+        except ApiError as exc:
+            if exc.status in (400, 413, 415):
+                raise Undeliverable(exc.detail) from None
+            raise
+
+    result = spool.flush(send)
+    for problem in result.problems:
+        print(f"glyph: {problem}", file=sys.stderr)
+    if result.delivered and not quiet:
+        print(f"glyph: delivered {len(result.delivered)} spooled memor{'y' if len(result.delivered) == 1 else 'ies'}", file=sys.stderr)
+    if result.remaining and not quiet:
+        print(f"glyph: {result.remaining} memories still spooled ({spool.path}); the server is not reachable", file=sys.stderr)
+
+def call(func, *args, **kwargs):
+    """Run a client call, turning its failures into messages and exit codes."""
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        return func(*args, **kwargs)
+    except NetworkError as exc:
+        raise CliError(f"{exc}. Is the server running? Start it with `glyph serve`.", EXIT_SERVER) from None
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise CliError(
+                f"not authorised ({exc.status}): {exc.detail}. If this key was revoked or rotated, "
+                "get a new one: `glyph init --aws` (or a new device key from `glyph keys add`)",
+                EXIT_AUTH,
+            ) from None
+        code = EXIT_SERVER if exc.status >= 500 or exc.status == 429 else EXIT_USAGE
+        raise CliError(f"the server answered {exc.status}: {exc.detail}", code) from None
+
+def reraise(exc: Exception):
+    raise exc
+
+def emit(args, data, human: str) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=None))
+    else:
+        print(human)
+
+def one_line(text: str, width: int = 100) -> str:
+    flat = " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def parse_duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h or 7d", EXIT_USAGE)
+    seconds = int(number) * units[unit]
+    if not 0 < seconds <= names.MAX_TOKEN_TTL_S:
+        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE)
+    return seconds
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+def write_config(values: dict) -> None:
+    path = config.config_path()
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    data.update(values)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+
+def print_qr(uri: str) -> None:
+    import segno  # only here: QR codes are for people at a terminal
+
+    segno.make(uri, error="m").terminal(compact=True)

@@ -1,0 +1,312 @@
+"""The memory commands: serve, write, recent, context, search, get, delete, export, import,
+spool and url."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from glyphmemory import __version__, config, names
+
+from .base import (
+    EXIT_OK,
+    EXIT_SERVER,
+    EXIT_USAGE,
+    CliError,
+    call,
+    command,
+    deliver_spool,
+    emit,
+    make_client,
+    one_line,
+    open_spool,
+    parse_duration,
+    reraise,
+)
+
+
+@command
+def cmd_serve(args) -> int:
+    """Run the local GlyphMemory server (SQLite in your data folder, no cloud needed).
+
+    Creates the root key on first run, so the other glyph commands work at once.
+    """
+    import signal
+
+    from glyphmemory.errors import GlyphError
+    from glyphmemory.keys import ensure_key_file
+    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.server import make_server
+
+    key, created = key_from_env(), False
+    if key is None:
+        key, created = ensure_key_file(config.key_path())
+    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
+    try:
+        app = build_app(store_url, key)
+    except GlyphError as exc:
+        raise CliError(exc.detail, EXIT_USAGE) from None
+    try:
+        server = make_server(app, args.host, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", EXIT_SERVER) from None
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+    info = {"url": url, "store": store_url, "key_file": None if os.environ.get(names.ENV_KEY) else config.key_path(), "key_created": created}
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(
+            f"GlyphMemory {__version__} serving {url}\n"
+            f"  store: {store_url}\n"
+            f"  key:   {info['key_file'] or names.ENV_KEY} ({'created now' if created else 'kid ' + key.kid})\n"
+            + ("  basic auth: on (JSON API needs credentials and a token)\n" if app.basic_auth else "")
+            +
+            "Next, in another terminal:\n"
+            '  glyph write "We use pytest, not unittest" --tags preference\n'
+            "  glyph recent\n"
+            "  glyph context\n"
+            "Stop with Ctrl-C.",
+            flush=True,
+        )
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.memories.store.close()
+    return EXIT_OK
+
+@command
+def cmd_write(args) -> int:
+    """Save a memory. TEXT is the memory; use - to read it from standard input.
+
+    Writing the same text to the same namespace again returns the memory already saved.
+    """
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise CliError("nothing to save: the text is empty", EXIT_USAGE)
+    payload = {"text": text, "source": args.source, "namespace": args.ns}
+    if args.tags:
+        payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
+    if args.session:
+        payload["session"] = args.session
+    if args.ttl_days is not None:
+        payload["ttl_days"] = args.ttl_days
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        _, memory = make_client().json("POST", "/v1/memories", scope="w", payload=payload)
+    except (NetworkError, ApiError) as exc:
+        if isinstance(exc, ApiError) and exc.status < 500 and exc.status != 429:
+            return call(reraise, exc)
+        open_spool().append(payload)
+        why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
+        emit(args, {"spooled": True, "reason": why}, f"spooled ({why}): it will be sent by the next glyph command")
+        return EXIT_OK
+    word = "already saved" if memory["duplicate"] else "saved"
+    emit(args, memory, f"{word} {memory['id']}")
+    return EXIT_OK
+
+@command
+def cmd_recent(args) -> int:
+    """Show the most recent memories, newest first."""
+    query = {"namespace": args.ns, "limit": args.n, "tag": args.tag, "since": args.since}
+    _, page = call(make_client().json, "GET", "/v1/memories", scope="r", query=query)
+    lines = []
+    for m in page["items"]:
+        tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
+        lines.append(f"{m['created_at'][:16].replace('T', ' ')}  {m['id']}{tags}\n  {one_line(m['text'])}")
+    emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
+    return EXIT_OK
+
+@command
+def cmd_context(args) -> int:
+    """Print the context block a new assistant session starts from (newest memories first).
+
+    With --hook (Claude Code's SessionStart hook): finishes within 2 s and never fails; when
+    the server cannot be reached it prints one line saying so and exits 0.
+    """
+    fmt = "json" if args.json else args.format
+    query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
+    if args.hook:
+        return _context_for_hook(query)
+    _, _, data = call(make_client().request, "GET", "/v1/context", scope="r", query=query)
+    sys.stdout.write(data.decode("utf-8"))
+    if args.json:
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+def _context_for_hook(query: dict) -> int:
+    from glyphmemory.client import ApiError, NetworkError
+
+    try:
+        client = make_client(tries=2, deadline_s=1.0, timeout=0.6)
+        deliver_spool(client, quiet=True)
+        _, _, data = client.request("GET", "/v1/context", scope="r", query=query)
+        sys.stdout.write(data.decode("utf-8"))
+    except (CliError, NetworkError, ApiError, OSError, ValueError) as exc:
+        reason = exc.detail if isinstance(exc, ApiError) else str(exc).split(". ")[0]
+        print(f"GlyphMemory: no memories loaded this session ({reason}).")
+    return EXIT_OK
+
+@command
+def cmd_search(args) -> int:
+    """Search memories by keywords, best match first."""
+    query = {"q": args.query, "namespace": args.ns, "limit": args.n}
+    _, hits = call(make_client().json, "GET", "/v1/search", scope="r", query=query)
+    lines = [
+        f"{m['score']:>7.3f}  {m['created_at'][:10]}  {m['id']}\n         {one_line(m['text'], 90)}"
+        for m in hits["items"]
+    ]
+    emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")
+    return EXIT_OK
+
+@command
+def cmd_get(args) -> int:
+    """Show one memory in full, by its id."""
+    _, m = call(make_client().json, "GET", f"/v1/memories/{args.id}", scope="r")
+    tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
+    emit(args, m, f"{m['id']}  {m['created_at']}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
+    return EXIT_OK
+
+@command
+def cmd_delete(args) -> int:
+    """Delete one memory, by its id."""
+    call(make_client().request, "DELETE", f"/v1/memories/{args.id}", scope="w")
+    emit(args, {"deleted": args.id}, f"deleted {args.id}")
+    return EXIT_OK
+
+@command
+def cmd_export(args) -> int:
+    """Export a namespace as NDJSON (one memory per line, newest first), to stdout or --out."""
+    client = make_client()
+    out = sys.stdout.buffer
+    if args.out:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        out = os.fdopen(fd, "wb")
+    count, query = 0, {"namespace": args.ns}
+    try:
+        while True:
+            _, headers, data = call(client.request, "GET", "/v1/export", scope="r", query=query)
+            out.write(data)
+            count += data.count(b"\n")
+            cursor = _next_cursor(headers.get("link", ""))
+            if cursor is None:
+                break
+            query = {"namespace": args.ns, "before": cursor}
+    finally:
+        if args.out:
+            out.close()
+        else:
+            out.flush()
+    if args.out:
+        emit(args, {"exported": count, "file": args.out}, f"exported {count} memories to {args.out}")
+    return EXIT_OK
+
+def _next_cursor(link: str) -> str | None:
+    from urllib.parse import parse_qs, urlsplit
+
+    if 'rel="next"' not in link:
+        return None
+    target = link.split(";")[0].strip().strip("<>")
+    return parse_qs(urlsplit(target).query).get("before", [None])[0]
+
+@command
+def cmd_import(args) -> int:
+    """Import NDJSON memories (a glyph export) from FILE or -; importing twice adds nothing."""
+    try:
+        if args.file == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as fh:
+                raw = fh.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from None
+    client = make_client()
+    totals = {"imported": 0, "duplicates": 0, "expired": 0}
+    for chunk in _chunks(raw, limit=4 * 1024 * 1024):
+        _, _, data = call(
+            client.request, "POST", "/v1/import", scope="w", body=chunk, content_type="application/x-ndjson"
+        )
+        for name, value in json.loads(data).items():
+            totals[name] += value
+    emit(
+        args, totals,
+        f"imported {totals['imported']}, {totals['duplicates']} already there, {totals['expired']} expired",
+    )
+    return EXIT_OK
+
+def _chunks(raw: bytes, *, limit: int):
+    """Whole lines, at most `limit` bytes a request (a single longer line goes alone)."""
+    chunk = bytearray()
+    for line in raw.splitlines(keepends=True):
+        if chunk and len(chunk) + len(line) > limit:
+            yield bytes(chunk)
+            chunk.clear()
+        chunk += line
+    if chunk.strip():
+        yield bytes(chunk)
+
+@command
+def cmd_spool(args) -> int:
+    """Show memories waiting to be delivered, and try to deliver them now."""
+    spool = open_spool()
+    waiting = spool.entries()
+    if waiting:
+        deliver_spool(make_client(tries=1), quiet=True)
+    left = spool.entries()
+    data = {"waiting": len(waiting), "delivered": len(waiting) - len(left), "remaining": [e["payload"] for e in left]}
+    lines = [f"{len(waiting) - len(left)} delivered, {len(left)} still waiting"]
+    lines += [f"  {e['payload'].get('namespace', 'default')}: {one_line(e['payload'].get('text', ''), 80)}" for e in left]
+    emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
+    return EXIT_OK
+
+@command
+def cmd_url(args) -> int:
+    """Print a URL for a chat that can only fetch URLs: `url read` or `url write TEXT`.
+
+    `url read` gives a link to paste into a chat: it answers with your recent memories and tells
+    the assistant how to save new ones. `url write TEXT` gives the shortest link that saves TEXT
+    (compressed z= or plain m=, whichever is shorter), or says why none fits 8,192 bytes.
+    """
+    import time
+    from urllib.parse import quote, urlencode
+
+    from glyphmemory.codec import encode
+    from glyphmemory.tokens import mint_window_token
+
+    client = make_client()  # for the server URL without any basic-auth userinfo
+    key = client.key
+    exp = int(time.time()) + parse_duration(args.ttl)
+    extra = {} if args.ns == names.DEFAULT_NAMESPACE else {"ns": args.ns}
+    if args.action == "read":
+        token = mint_window_token(key.kid, key.secret, "rw", exp)
+        url = f"{client.base_url}/r?" + urlencode({"t": token, **extra})
+        emit(args, {"url": url, "expires_at": exp}, url)
+        return EXIT_OK
+    text = sys.stdin.read() if args.text in (None, "-") else args.text
+    if not text or not text.strip():
+        raise CliError("url write needs the TEXT to save", EXIT_USAGE)
+    token = mint_window_token(key.kid, key.secret, "w", exp)
+    if args.tags:
+        extra["tags"] = args.tags
+    base = f"{client.base_url}/w?" + urlencode({"t": token, **extra}, safe=",")
+    forms = {"z": f"{base}&z={encode(text)}", "m": f"{base}&m={quote(text, safe='')}"}
+    form, url = min(forms.items(), key=lambda item: len(item[1]))
+    size = len(url.encode())
+    if size > names.MAX_URL_BYTES:
+        raise CliError(
+            f"too long for a URL: even compressed it is {size} bytes, over the {names.MAX_URL_BYTES}-byte "
+            "limit of CloudFront; save it with `glyph write` instead, or split it",
+            EXIT_USAGE,
+        )
+    emit(args, {"url": url, "form": form, "bytes": size, "expires_at": exp}, url)
+    return EXIT_OK
