@@ -17,9 +17,14 @@ export CDK_HOME := $(CURDIR)/.cache/cdk
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export npm_config_cache := $(CURDIR)/.cache/npm
 
-$(STAMP): pyproject.toml
+# `run` needs only the package; `test` adds the test and CDK toolchains.
+$(VENV)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): pyproject.toml $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
@@ -28,7 +33,7 @@ node_modules/.bin/cdk: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(STAMP)
+run: $(VENV)/.installed-run
 	$(BIN)/glyph serve
 
 # The browser tests drive Debian's chromium; install it when it is missing.
