@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import re
 import zlib
 
@@ -26,6 +25,8 @@ class CodecError(InvalidInput):
 
 
 def encode(text: str) -> str:
+    import gzip  # only the writer (the CLI) compresses; the server only decodes, with zlib
+
     raw = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qs
@@ -169,18 +169,19 @@ class App:
         from .routes import ROUTER  # routes import this module for Request/Response
 
         self.memories = memories
-        self.keyring = keyring
         self.basic_auth = basic_auth
         self.router = router or ROUTER
+        self._use_keyring(keyring)
+
+    def _use_keyring(self, keyring: Keyring) -> None:
+        self.keyring = keyring
         # Cursors are signed with a key derived from the root secret, never the secret itself.
         self.cursor_key = _derive(keyring.root.secret, b"glyphmemory cursor v1")
 
     def use_root_key(self, root) -> None:
         """Switch to a rotated root key (the Lambda re-reads it from SSM every minute)."""
-        if root.kid == self.keyring.root.kid and root.secret == self.keyring.root.secret:
-            return
-        self.keyring = Keyring(root, self.keyring.store, cache_s=self.keyring.cache_s)
-        self.cursor_key = _derive(root.secret, b"glyphmemory cursor v1")
+        if root != self.keyring.root:
+            self._use_keyring(Keyring(root, self.keyring.store, cache_s=self.keyring.cache_s))
 
     @property
     def clock(self) -> Clock:
@@ -188,7 +189,7 @@ class App:
 
     def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        request.request_id = request.request_id or uuid.uuid4().hex[:16]
+        request.request_id = request.request_id or os.urandom(8).hex()
         template = "-"
         try:
             if len(request.path) + len(request.query) + 1 > names.MAX_URL_BYTES:
