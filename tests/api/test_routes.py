@@ -9,7 +9,7 @@ import pytest
 
 from glyphmemory import aws_lambda
 
-from .conftest import make_event
+from ..support.lambda_events import make_event
 
 
 def test_health_and_openapi_need_no_token(api):
