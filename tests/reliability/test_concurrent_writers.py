@@ -1,0 +1,59 @@
+"""8 processes × 500 distinct writes at once: every acknowledged write is stored, none twice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from ..support.processes import ROOT, stop
+from .conftest import lambda_get, read_all, serve
+
+pytestmark = pytest.mark.e2e
+
+WRITERS, WRITES = 8, 500
+
+
+def run_writers(args_for, env) -> list[dict]:
+    """Start the writer processes together; return every write each one reported."""
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "tests.support.writer", *args_for(w)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for w in range(WRITERS)
+    ]
+    records = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0
+        records += [json.loads(line) for line in out.splitlines()]
+    return records
+
+
+def assert_every_acknowledged_write_stored_once(records: list[dict], stored: list[dict]) -> None:
+    assert len(records) == WRITERS * WRITES
+    acknowledged = {r["id"]: r["text"] for r in records if r["status"] == 201}
+    assert len(acknowledged) == WRITERS * WRITES, Counter(r["status"] for r in records)
+    counts = Counter(m["text"] for m in stored)
+    assert [text for text, n in counts.items() if n > 1] == []
+    by_id = {m["id"]: m["text"] for m in stored}
+    assert {i: by_id.get(i) for i in acknowledged} == acknowledged
+    epochs = [m["epoch_ms"] for m in stored]
+    assert epochs == sorted(epochs, reverse=True)  # read back newest first, as written
+
+
+def test_writers_against_glyph_serve(tmp_path):
+    server = serve(tmp_path / "home")
+    try:
+        env = server.env | {"GLYPH_TOKEN": server.token("w")}
+        records = run_writers(lambda w: ["http", server.url, f"writer {w} write", str(WRITES)], env)
+        assert_every_acknowledged_write_stored_once(records, server.all_memories())
+    finally:
+        stop(server.proc)
+
+
+def test_writers_against_the_lambda_handler_on_dynamodb(lambda_env, root_key):
+    records = run_writers(lambda w: ["lambda", f"writer {w} write", str(WRITES)], lambda_env)
+    stored = read_all(lambda query: lambda_get(root_key, "/v1/memories", query))
+    assert_every_acknowledged_write_stored_once(records, stored)
