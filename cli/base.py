@@ -56,7 +56,7 @@ def server_url() -> str:
     except (OSError, ValueError, AttributeError):
         raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
 
-def make_client(*, tries: int = 3, deadline_s: float = 30.0, timeout: float = 10.0):
+def make_client(*, tries: int = 3, deadline_s: float = 15.0, timeout: float = 10.0):
     from glyphmemory.client import Client
 
     return Client(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)

@@ -103,7 +103,8 @@ def cmd_write(args) -> int:
     from glyphmemory.client import ApiError, NetworkError
 
     try:
-        _, memory = make_client().json("POST", "/v1/memories", scope="w", payload=payload)
+        # A write that cannot land within a few seconds is spooled, not waited for: nothing is lost.
+        _, memory = make_client(deadline_s=5.0).json("POST", "/v1/memories", scope="w", payload=payload)
     except (NetworkError, ApiError) as exc:
         if isinstance(exc, ApiError) and exc.status < 500 and exc.status != 429:
             return call(reraise, exc)

@@ -112,7 +112,8 @@ class DynamoStore:
             config=Config(
                 connect_timeout=2,
                 read_timeout=5,
-                retries={"max_attempts": 3, "mode": "standard"},
+                # One SDK retry: clients retry 503s themselves, and retries multiply.
+                retries={"max_attempts": 2, "mode": "standard"},
             ),
         )
         # Counted for tests and benchmarks: what answering a read cost, in items DynamoDB read.
