@@ -252,11 +252,18 @@ class _Internal(GlyphError):
 
 
 def token_from(request: Request, query: dict[str, str]) -> str | None:
-    """The window token: Authorization: Bearer, else X-Glyph-Token, else t=."""
+    """The window token from Authorization: Bearer, X-Glyph-Token or t= (one place only: a
+    request carrying two could be read two ways, so it is refused)."""
     header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return request.headers.get("x-glyph-token") or query.get("t") or None
+    places = [
+        header[7:].strip() if header[:7].lower() == "bearer " else None,
+        request.headers.get("x-glyph-token"),
+        query.get("t"),
+    ]
+    given = [p for p in places if p is not None]
+    if len(given) > 1:
+        raise InvalidInput("send the token in one place: Authorization: Bearer, X-Glyph-Token or t=")
+    return given[0] if given and given[0] else None
 
 
 def _derive(secret: bytes, label: bytes) -> bytes:

@@ -35,6 +35,8 @@ def exchange_token(app: App, call: Call) -> Response:
     ttl = _ttl(body)
     now = app.clock.now_s()
     presented = token_from(call.request, call.query)
+    if presented is not None and body.keys() & {"code", "kid"}:
+        raise InvalidInput("code and kid go with an authenticator code; with a token send only scope and ttl_s")
     if presented is not None:
         grant = verify_window_token(presented, app.keyring.secret_for, now)
         if not scope_covers(grant.scope, scope):

@@ -7,6 +7,10 @@ from .. import __version__, names
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _TEXT_ERROR = {"description": "One plain-text sentence", "content": {"text/plain": {"schema": {"type": "string"}}}}
 _AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
+# Labels hold no control characters and are not blank; tags have no commas either.
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+_LABEL = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
+_TAG = f"^[^,{_CONTROL}]*[^\\s,{_CONTROL}][^,{_CONTROL}]*$"
 
 
 def _param(name: str, schema: dict, description: str, *, where: str = "query", required=False):
@@ -84,11 +88,21 @@ def openapi_document() -> dict:
                 "tags": {
                     "type": "array",
                     "maxItems": names.MAX_TAGS,
-                    "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS},
+                    "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": _TAG},
                 },
-                "namespace": {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"},
-                "source": {"type": "string", "minLength": 1, "maxLength": names.MAX_SOURCE_CHARS},
-                "session": {"type": "string", "minLength": 1, "maxLength": names.MAX_SESSION_CHARS},
+                "namespace": {
+                    "type": ["string", "null"],
+                    "pattern": f"^{names.NAMESPACE_PATTERN}$",
+                    "description": "Absent or null: default.",
+                },
+                "source": {
+                    "type": ["string", "null"],
+                    "minLength": 1,
+                    "maxLength": names.MAX_SOURCE_CHARS,
+                    "pattern": _LABEL,
+                    "description": "Absent or null: api.",
+                },
+                "session": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SESSION_CHARS, "pattern": _LABEL},
                 "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
             },
         },
@@ -239,7 +253,7 @@ def openapi_document() -> dict:
                     _NAMESPACE,
                     _LIMIT,
                     _BEFORE,
-                    _param("tag", {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS}, "Only memories with this tag."),
+                    _param("tag", {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": _TAG}, "Only memories with this tag."),
                     _param("since", {"type": "string"}, "ISO 8601 date or time, or 30m / 12h / 7d / 2w."),
                 ],
                 "responses": {"200": _json("MemoryPage", "A page"), **_errors(400, 401, 403, 503)},
@@ -249,12 +263,12 @@ def openapi_document() -> dict:
             "get": {
                 "summary": "One memory",
                 "parameters": [_MEMORY_ID],
-                "responses": {"200": _json("Memory", "The memory"), **_errors(401, 403, 404, 503)},
+                "responses": {"200": _json("Memory", "The memory"), **_errors(400, 401, 403, 404, 503)},
             },
             "delete": {
                 "summary": "Delete a memory",
                 "parameters": [_MEMORY_ID],
-                "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 503)},
+                "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 503)},
             },
         },
         "/v1/search": {
@@ -328,7 +342,7 @@ def openapi_document() -> dict:
         "/v1/keys": {
             "get": {
                 "summary": "List keys (root key, admin scope)",
-                "responses": {"200": _json("KeyList", "Keys"), **_errors(401, 403, 503)},
+                "responses": {"200": _json("KeyList", "Keys"), **_errors(400, 401, 403, 503)},
             },
             "post": {
                 "summary": "Add a device key; the secret and otpauth URI are shown only in this answer",
@@ -379,14 +393,14 @@ def openapi_document() -> dict:
             "get": {
                 "summary": "Chat write URL: the memory in the query string",
                 "description": "`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. Idempotent: the same URL again answers `already saved <id>`.",
-                "security": [{"tokenQuery": []}],
+                "security": _AUTH,
                 "parameters": [
-                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token with write scope.", required=True),
+                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token with write scope (or any other token place)."),
                     _param("z", {"type": "string"}, "base64url of gzip-compressed text."),
                     _param("m", {"type": "string"}, "The text, percent-encoded."),
                     _param("tags", {"type": "string"}, "Comma-separated tags."),
                     _param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
-                    _param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS}, "Default chat."),
+                    _param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": _LABEL}, "Default chat."),
                 ],
                 "responses": {
                     "201": {"description": "saved <id>", "content": {"text/plain": {"schema": {"type": "string"}}}},
