@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from . import names
-from .errors import GlyphError, InvalidInput, PayloadTooLarge
+from .errors import GlyphError, InvalidInput, PayloadTooLarge, UriTooLong
 from .http.app import App, Request, Response, problem
 
 
@@ -57,6 +58,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line over 64 KiB, too many headers, a garbled
+        line) answer as problems too, not as its HTML page. Its message is not echoed: it can
+        quote the request line, token and all."""
+        self.close_connection = True
+        if code == 414:
+            error: GlyphError = UriTooLong(f"the URL is longer than {names.MAX_URL_BYTES} bytes: shorten it")
+        else:
+            error = GlyphError(f"the request could not be read as HTTP/1.1 ({HTTPStatus(code).phrase})")
+            error.status, error.title = code, HTTPStatus(code).phrase
+        self._send(problem(error))
 
     def log_message(self, format: str, *args) -> None:
         # The stdlib line holds the full request line, query string (tokens) included.

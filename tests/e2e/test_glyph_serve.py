@@ -106,6 +106,25 @@ def test_http_errors_are_problems_and_the_server_survives_them(served, home):
     assert httpx.get(url + "/v1/memories", headers=auth).json()["items"] == []
 
 
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GET /w?z=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),  # over http.server's 64 KiB line
+        (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431),  # over its 100 headers
+    ],
+)
+def test_what_http_server_refuses_itself_is_a_problem_too(served, raw, status):
+    import socket
+    from urllib.parse import urlsplit
+
+    target = urlsplit(served[0])
+    with socket.create_connection((target.hostname, target.port), timeout=10) as sock:
+        sock.sendall(raw)
+        head, _, body = sock.makefile("rb").read().partition(b"\r\n\r\n")
+    assert head.split()[1] == str(status).encode() and b"application/problem+json" in head
+    assert json.loads(body)["status"] == status
+
+
 def test_concurrent_http_writers(served, home):
     url, _ = served
     auth = bearer(home)
