@@ -51,7 +51,7 @@ def _row_to_memory(row: tuple) -> Memory:
         id=mid,
         namespace=ns,
         text=text,
-        tags=tuple(json.loads(tags)),
+        tags=tuple(json.loads(tags)) if tags != "[]" else (),
         source=source,
         session=session,
         epoch_us=epoch_us,
@@ -61,11 +61,13 @@ def _row_to_memory(row: tuple) -> Memory:
 
 
 class SqliteStore:
+    in_process = True  # no network wait: the local server runs its requests one at a time
     def __init__(self, path: str):
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, mode=0o700, exist_ok=True)
@@ -93,17 +95,20 @@ class SqliteStore:
 
     @contextmanager
     def _write(self):
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # still locked after busy_timeout
-            raise Unavailable(f"the database is busy ({exc}); try again") from None
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        # Threads of this process queue here, handed over at once; SQLite's busy handler (for
+        # other processes) polls with sleeps of up to 100 ms, which idles a busy server.
+        with self._write_lock:
+            conn = self._conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # still locked after busy_timeout
+                raise Unavailable(f"the database is busy ({exc}); try again") from None
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._all_lock:
