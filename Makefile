@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test synth clean chromium
+.PHONY: run test bench synth clean chromium
 
 # CDK, jsii and npm keep their state inside the project (ignored by git), never in $HOME.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -43,6 +43,10 @@ chromium:
 # loadfile keeps each test file on one worker, so the CDK app is synthesized once per run.
 test: $(STAMP) chromium node_modules/.bin/cdk
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# Every benchmark, each beside its baseline, into bench/RESULTS.md (a few minutes).
+bench: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 synth: $(STAMP) node_modules/.bin/cdk
 	PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk synth --no-notices -q

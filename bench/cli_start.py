@@ -67,7 +67,7 @@ def report(result: dict) -> str:
         f"Median of {result['runs']} interleaved runs against a local `glyph serve` (30 memories, budget 8,000).\n\n"
         "| command | median |\n|---|---|\n"
         + "".join(f"| {name} | {seconds * 1000:.1f} ms |\n" for name, seconds in m.items())
-        + f"\n`glyph context` / bare urllib: **{ratio:.2f}×** (goal ≤ 1.5×: {'met' if ratio <= 1.5 else 'NOT met'}).\n"
+        + f"\nGoal ≤ 1.5× (`glyph context` / bare urllib): **{ratio:.2f}×, {'met' if ratio <= 1.5 else 'NOT met'}**.\n"
     )
 
 

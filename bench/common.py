@@ -1,0 +1,126 @@
+"""What the benchmarks share: paths, percentiles, synthetic memories, a moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for _path in (ROOT / "src", ROOT):  # glyphmemory, and tests.support for the moto server
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from glyphmemory import names  # noqa: E402
+from glyphmemory.model import Memory, content_hash, new_ulid  # noqa: E402
+
+CORPUS = ROOT / "bench" / "data" / "memories.jsonl"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def corpus_texts() -> list[str]:
+    return [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+
+
+def synthetic_memories(n: int, namespace: str = names.DEFAULT_NAMESPACE, seed: int = 7) -> list[Memory]:
+    """n distinct memories shaped like the corpus (its sentences, shuffled and numbered), oldest
+    first, one millisecond apart, ending now."""
+    import time
+
+    rng = random.Random(seed)
+    sentences = [s.strip() for t in corpus_texts() for s in t.split(". ") if len(s.strip()) > 20]
+    tags = ["project", "preference", "decision", "todo", "person", "idea"]
+    end_us = int(time.time() * 1_000_000)
+    out = []
+    for i in range(n):
+        text = f"#{i} " + ". ".join(rng.sample(sentences, rng.randint(1, 4)))
+        epoch_us = end_us - (n - i) * 1000
+        out.append(
+            Memory(
+                id=new_ulid(epoch_us // 1000),
+                namespace=namespace,
+                text=text,
+                tags=tuple(rng.sample(tags, rng.randint(0, 2))),
+                source="bench",
+                session=None,
+                epoch_us=epoch_us,
+                content_hash=content_hash(namespace, text),
+            )
+        )
+    return out
+
+
+class Moto:
+    """A moto server on a free port (the serialising one the tests use), with AWS env set."""
+
+    def __enter__(self) -> "Moto":
+        os.environ.update(AWS_ENV)
+        from tests.support.processes import start_moto
+
+        self.proc, self.url = start_moto()
+        os.environ["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.url
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from tests.support.processes import stop
+
+        stop(self.proc)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+
+def create_table(name: str) -> None:
+    import boto3
+
+    from glyphmemory.stores.dynamodb import table_definition
+
+    boto3.client("dynamodb").create_table(**table_definition(name))
+
+
+def load_dynamodb(table: str, memories: list[Memory]) -> None:
+    """Store memories as DynamoStore.put would (memory item + dedup claim), 25 items a request."""
+    import boto3
+
+    from glyphmemory.stores.dynamodb import _claim_key, _memory_attrs, _memory_key
+
+    client = boto3.client("dynamodb")
+    items = []
+    for m in memories:
+        attrs = _memory_attrs(m)
+        items.append({**_memory_key(m.id), **attrs})
+        items.append({**_claim_key(m.namespace, m.content_hash), "memory_id": {"S": m.id}, "memory": {"M": attrs}})
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        while batch:
+            left = client.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
+            batch = left.get(table, [])
+
+
+def load_sqlite(path: str, memories: list[Memory]) -> None:
+    """Store memories in one transaction with the store's own schema."""
+    from glyphmemory.stores.sqlite import SqliteStore
+
+    store = SqliteStore(path)
+    conn = store._conn()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO memories (id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(m.id, m.namespace, m.epoch_us, m.text, json.dumps(list(m.tags)), m.source, m.session, m.expires_at, m.content_hash) for m in memories],
+    )
+    conn.execute("COMMIT")
+    store.close()

@@ -1,0 +1,104 @@
+"""Run every benchmark and write bench/RESULTS.md (the README's `make bench`).
+
+Each section measures its subject beside a baseline in the same run and says whether its goal
+is met; the top of the file gathers those verdicts, with the machine, date and commit.
+
+    python bench/run.py [--quick] [--out FILE]   # --quick: fewer repetitions, a smoke run
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cli_start  # noqa: E402
+import cold_init  # noqa: E402
+import cost  # noqa: E402
+import http_local  # noqa: E402
+import latency  # noqa: E402
+import read_cost  # noqa: E402
+import url_capacity  # noqa: E402
+from common import ROOT  # noqa: E402
+
+FULL = {
+    "read_cost": {},
+    "cold_init": {"runs": 15},
+    "latency": {"reps": 300},
+    "http_local": {"per_connection": 300, "connections": 8, "rounds": 3},
+    "cli_start": {"runs": 20},
+    "url_capacity": {},
+    "cost": {"rounds": 5},
+}
+QUICK = FULL | {
+    "read_cost": {"sizes": (100, 1000)},
+    "cold_init": {"runs": 3},
+    "latency": {"reps": 30},
+    "http_local": {"per_connection": 50, "connections": 4, "rounds": 1},
+    "cli_start": {"runs": 3},
+    "cost": {"rounds": 1},
+}
+MODULES = {"read_cost": read_cost, "cold_init": cold_init, "latency": latency, "http_local": http_local, "cli_start": cli_start, "url_capacity": url_capacity, "cost": cost}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def commit() -> str:
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def main(argv: list[str]) -> int:
+    plan = QUICK if "--quick" in argv else FULL
+    sections, took = [], {}
+    for name, kwargs in plan.items():
+        started = time.perf_counter()
+        print(f"bench: {name} …", file=sys.stderr, flush=True)
+        module = MODULES[name]
+        sections.append(module.report(module.measure(**kwargs)))
+        took[name] = time.perf_counter() - started
+    goals = [
+        f"{s.splitlines()[0].lstrip('# ')}: {g.strip()}"
+        for s in sections
+        for g in re.findall(r"Goal[^\n]*?\*\*[^\n]*?\*\*[^\n]*", s)
+    ]
+    header = [
+        "# Benchmark results",
+        "",
+        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit {commit()}",
+        f"- Machine: {machine()}",
+        f"- Command: `make bench` ({'quick' if plan is QUICK else 'full'} plan: "
+        + ", ".join(f"{n} {', '.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for n, kw in plan.items())
+        + f"); {sum(took.values()):.0f} s in all.",
+        "- Every figure is a ratio against a baseline measured in the same run; absolute times are this machine's.",
+        "",
+        "## Goals",
+        "",
+        *[f"- {g}" for g in goals],
+        "",
+    ]
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else ROOT / "bench" / "RESULTS.md"
+    out.write_text("\n".join(header) + "\n" + "\n".join(sections))
+    print(f"bench: wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
