@@ -95,14 +95,14 @@ def load_dynamodb(table: str, memories: list[Memory]) -> None:
     """Store memories as DynamoStore.put would (memory item + dedup claim), 25 items a request."""
     import boto3
 
-    from glyphmemory.stores.dynamodb import _claim_key, _memory_attrs, _memory_key
+    from glyphmemory.stores.dynamodb_items import claim_key, memory_attrs, memory_key
 
     client = boto3.client("dynamodb")
     items = []
     for m in memories:
-        attrs = _memory_attrs(m)
-        items.append({**_memory_key(m.id), **attrs})
-        items.append({**_claim_key(m.namespace, m.content_hash), "memory_id": {"S": m.id}, "memory": {"M": attrs}})
+        attrs = memory_attrs(m)
+        items.append({**memory_key(m.id), **attrs})
+        items.append({**claim_key(m.namespace, m.content_hash), "memory_id": {"S": m.id}, "memory": {"M": attrs}})
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
         while batch:

@@ -65,37 +65,32 @@ def item_size(item: dict) -> int:
 
 
 class Meter:
-    """Counts DynamoDB units from the calls a boto3 client makes (botocore event hooks)."""
+    """Counts DynamoDB units from the calls the store's client answers (its observers)."""
 
     def __init__(self, client, mean_item: float):
         self.mean_item = mean_item
         self.read = self.write = 0.0
         self.calls = 0
-        client.meta.events.register("provide-client-params.dynamodb.*", self._params)
-        client.meta.events.register("after-call.dynamodb.*", self._after)
-        self._pending: dict = {}
+        client.observers.append(self.observe)
 
-    def _params(self, params, model, **_):
-        self._pending = {"op": model.name, "params": params}
-
-    def _after(self, http_response, parsed, model, **_):
+    def observe(self, op: str, params: dict, parsed) -> None:
         self.calls += 1
-        op, params = model.name, self._pending.get("params", {})
-        if op == "PutItem" and parsed.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200 and "Error" not in parsed:
+        failed = isinstance(parsed, Exception)
+        if op == "PutItem" and not failed:
             size = item_size(params["Item"])
             units = math.ceil(size / 1024)
             gsi = names.GSI_PARTITION in params["Item"]  # memory items are also written to by-epoch
             self.write += units * (2 if gsi else 1)
         elif op == "PutItem":  # a failed condition still costs a write unit
             self.write += 1
-        elif op in ("Query", "Scan"):
+        elif op in ("Query", "Scan") and not failed:
             if "Items" in parsed:
                 size = sum(item_size(i) for i in parsed["Items"])
             else:  # Select=COUNT returns no items but is billed for all it read
                 size = parsed.get("ScannedCount", 0) * self.mean_item
             consistent = params.get("ConsistentRead", False)
             self.read += max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
-        elif op == "GetItem":
+        elif op == "GetItem" and not failed:
             size = item_size(parsed.get("Item", {}))
             self.read += max(1, math.ceil(size / 4096)) * (1 if params.get("ConsistentRead") else 0.5)
         elif op == "DeleteItem":
@@ -106,7 +101,7 @@ def measure(rounds: int = 5) -> dict:
     from glyphmemory import aws_lambda
     from glyphmemory.codec import encode
     from glyphmemory.keys import new_key
-    from glyphmemory.stores.dynamodb import _memory_attrs, _memory_key
+    from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
     from glyphmemory.tokens import mint_window_token
 
     from tests.support.lambda_events import make_event
@@ -116,7 +111,7 @@ def measure(rounds: int = 5) -> dict:
         create_table(table)
         stored = synthetic_memories(1000)
         load_dynamodb(table, stored)
-        mean_item = statistics.mean(item_size({**_memory_key(m.id), **_memory_attrs(m)}) for m in stored)
+        mean_item = statistics.mean(item_size({**memory_key(m.id), **memory_attrs(m)}) for m in stored)
         key = new_key()
         os.environ.update({names.ENV_STORE: f"dynamodb://{table}", names.ENV_KEY: f"{key.kid}:{key.secret_b32}"})
         token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)

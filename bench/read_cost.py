@@ -34,15 +34,14 @@ LIMIT = 20
 
 def dynamodb_row(n: int, memories) -> dict:
     import boto3
-    from botocore.config import Config
 
-    from glyphmemory.stores.dynamodb import DynamoStore
+    from glyphmemory.stores.dynamodb import DynamoStore, dynamodb_client
 
     table = f"bench-{uuid.uuid4().hex[:8]}"
     create_table(table)
     load_dynamodb(table, memories[:n])
     # moto answers a Query in time proportional to the table (DynamoDB does not): wait for it.
-    store = DynamoStore(table, client=boto3.client("dynamodb", config=Config(read_timeout=300, retries={"max_attempts": 1})))
+    store = DynamoStore(table, client=dynamodb_client(read_timeout=300, max_attempts=1, deadline_s=300))
     page = store.recent(names.DEFAULT_NAMESPACE, limit=LIMIT, now_s=time.time())
     assert [m.id for m in page.items] == [m.id for m in reversed(memories[n - LIMIT : n])]
     query_items = store.last_scanned_count

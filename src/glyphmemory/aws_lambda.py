@@ -15,19 +15,21 @@ from .http.app import App, Request, problem
 _app: App | None = None
 _cold = True
 _root_checked_at = 0.0
+_ssm = None
 ROOT_KEY_TTL_S = 60  # a rotated root key is picked up within a minute
 
 
 def _root_key_from_ssm(name: str):
-    """The root key from an SSM SecureString holding `kid:SECRET`."""
-    import boto3  # already loaded on Lambda for DynamoDB
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    """The root key from an SSM SecureString holding `kid:SECRET` (signed HTTPS, no SDK)."""
+    from .aws.client import AwsError, AwsJsonClient, AwsUnreachable
     from .keys import parse_key
 
+    global _ssm
     try:
-        value = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    except (BotoCoreError, ClientError):
+        if _ssm is None:  # kept for the container: the key is read again every minute
+            _ssm = AwsJsonClient("ssm", "AmazonSSM", "1.1", max_attempts=2, deadline_s=5.0)
+        value = _ssm.call("GetParameter", {"Name": name, "WithDecryption": True})["Parameter"]["Value"]
+    except (AwsError, AwsUnreachable, KeyError, TypeError):
         raise Unavailable("the signing key cannot be read right now", retry_after=5) from None
     return parse_key(value)
 

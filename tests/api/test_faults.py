@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.stub import Stubber
 
 from glyphmemory import aws_lambda
 
+from ..support.processes import set_throttle
 from .conftest import Api
 
 
@@ -29,14 +29,14 @@ def assert_503(result):
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"])
-def test_throttling_is_503_with_retry_after(dynamo_api, code):
-    assert dynamo_api.call("GET", "/v1/health", scope=None)["statusCode"] == 200  # builds the app
-    client = aws_lambda._app.memories.store.client
-    with Stubber(client) as stub:
-        stub.add_client_error("query", service_error_code=code, http_status_code=400)
+def test_throttling_is_503_with_retry_after(dynamo_api, dynamo_table, code):
+    set_throttle(dynamo_table, True, code)
+    try:
         assert_503(dynamo_api.call("GET", "/v1/memories", scope="r"))
-        stub.add_client_error("put_item", service_error_code=code, http_status_code=400)
         assert_503(dynamo_api.call("POST", "/v1/memories", body={"text": "during a throttle"}))
+    finally:
+        set_throttle(dynamo_table, False)
+    assert dynamo_api.call("GET", "/v1/memories", scope="r")["statusCode"] == 200
 
 
 def test_a_stopped_dynamodb_is_503(dynamo_api, monkeypatch):

@@ -6,13 +6,15 @@ import time
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from glyphmemory import names
 from glyphmemory.errors import Unavailable
 from glyphmemory.model import Clock, new_memory
 from glyphmemory.service import Memories
-from glyphmemory.stores.dynamodb import DynamoStore, _claim_key, _memory_attrs, _memory_key
+from glyphmemory.stores.dynamodb import DynamoStore, dynamodb_client
+from glyphmemory.stores.dynamodb_items import claim_key, memory_attrs, memory_key
+
+from ..support.processes import set_throttle
 
 
 def bulk_load(table: str, namespace: str, n: int, clock: Clock) -> None:
@@ -21,7 +23,7 @@ def bulk_load(table: str, namespace: str, n: int, clock: Clock) -> None:
     batch = []
     for i in range(n):
         m = new_memory(text=f"bulk memory {i}", namespace=namespace, clock=clock)
-        batch.append({"PutRequest": {"Item": {**_memory_key(m.id), **_memory_attrs(m)}}})
+        batch.append({"PutRequest": {"Item": {**memory_key(m.id), **memory_attrs(m)}}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
@@ -51,9 +53,9 @@ def test_a_claim_left_by_a_crashed_writer_is_repaired_by_the_next_identical_writ
     boto3.client("dynamodb").put_item(
         TableName=dynamo_table,
         Item={
-            **_claim_key(lost.namespace, lost.content_hash),
+            **claim_key(lost.namespace, lost.content_hash),
             "memory_id": {"S": lost.id},
-            "memory": {"M": _memory_attrs(lost)},
+            "memory": {"M": memory_attrs(lost)},
         },
     )
     assert store.get(lost.id, now_s=time.time()) is None
@@ -63,26 +65,36 @@ def test_a_claim_left_by_a_crashed_writer_is_repaired_by_the_next_identical_writ
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
-def test_throttling_becomes_unavailable(code):
-    client = boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9")
-    store = DynamoStore("t", client=client)
-    with Stubber(client) as stub:
-        stub.add_client_error("get_item", service_error_code=code, http_status_code=400)
+def test_throttling_becomes_unavailable_after_one_retry(dynamo_table, code):
+    store = DynamoStore(dynamo_table)
+    answered = []
+    store.client.observers.append(lambda op, params, answer: answered.append(getattr(answer, "code", "ok")))
+    set_throttle(dynamo_table, True, code)
+    try:
         with pytest.raises(Unavailable) as info:
             store.get("01M7YSECJGJP6V29PGWMX1NE6V", now_s=time.time())
+    finally:
+        set_throttle(dynamo_table, False)
     assert info.value.status == 503 and info.value.headers["Retry-After"]
+    assert answered == [code, code]  # the SDK's rule, as configured: one retry after a backoff
 
 
-def test_an_unreachable_endpoint_becomes_unavailable():
-    from botocore.config import Config
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url="http://127.0.0.1:9",
-        config=Config(connect_timeout=0.2, retries={"max_attempts": 1}),
-    )
+def test_an_unreachable_endpoint_becomes_unavailable(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")  # nothing listens there
+    store = DynamoStore("t", client=dynamodb_client(connect_timeout=0.2, max_attempts=1))
     with pytest.raises(Unavailable):
-        DynamoStore("t", client=client).get("01M7YSECJGJP6V29PGWMX1NE6V", now_s=time.time())
+        store.get("01M7YSECJGJP6V29PGWMX1NE6V", now_s=time.time())
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_retry(dynamo_table):
+    store = DynamoStore(dynamo_table)
+    Memories(store, Clock()).write(text="kept-alive connections go stale while a container sleeps")
+    conn = store.client._local.conn
+    conn.sock.shutdown(2)  # as if the far end had dropped the idle connection
+    answered = []
+    store.client.observers.append(lambda op, params, answer: answered.append(op))
+    assert len(store.recent("default", limit=5, now_s=time.time()).items) == 1
+    assert answered == ["Query"] and store.client._local.conn is not conn
 
 
 def test_the_gsi_holds_only_memories(dynamo_table):

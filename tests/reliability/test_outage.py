@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ..support.processes import GLYPH, read_log, stop
+from ..support.processes import GLYPH, read_log, set_throttle, stop
 from ..support.proxy import TcpProxy
 from .conftest import serve
 
@@ -27,10 +27,6 @@ def assert_503(response: httpx.Response) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["retry-after"]) > 0
     assert "Traceback" not in response.text and response.json()["detail"]
-
-
-def set_throttle(table: str, on: bool) -> None:
-    httpx.post(os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/throttle", params={"table": table, "on": int(on)}).raise_for_status()
 
 
 @pytest.fixture

@@ -4,52 +4,106 @@ moto's backends take no locks: two conditional PutItems racing in its threads ca
 their condition, which real DynamoDB never allows (it applies writes to one item atomically).
 Serialising requests gives tests DynamoDB's atomicity while clients still race over HTTP.
 
+It speaks HTTP/1.1 with keep-alive, as DynamoDB does (werkzeug's server closes every connection),
+so clients' kept-alive connections are exercised and latency tests pay one connect, not one a call.
+
 Throttling can be switched on per table, for the outage tests: `POST /_glyph/throttle?table=T&on=1`
-makes every DynamoDB request naming table T answer ThrottlingException until `on=0`.
+makes every DynamoDB request naming table T answer ThrottlingException (or `code=`, e.g.
+ProvisionedThroughputExceededException) until `on=0`.
 """
 
 import io
 import json
 import sys
 import threading
-from urllib.parse import parse_qs
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
-THROTTLED = json.dumps(
-    {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "Rate of requests exceeds the allowed throughput."}
-).encode()
+
+
+def throttled_answer(code: str) -> bytes:
+    return json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "Rate of requests exceeds the allowed throughput."}).encode()
+
+
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """A WSGI adapter on http.server that keeps connections open between requests."""
+
+    protocol_version = "HTTP/1.1"
+    app = None
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        environ = {
+            "REQUEST_METHOD": self.command, "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(self.server.server_port), "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": self.client_address[0], "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http", "wsgi.version": (1, 0),
+            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[key] = value
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+
+        payload = b"".join(self.app(environ, start_response))
+        code, _, reason = answer["status"].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in answer["headers"]:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 
 
 def main() -> None:
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
-    throttled: set[str] = set()
+    throttled: dict[str, str] = {}  # table -> error code
 
     def throttle_control(environ, start_response):
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        (throttled.add if query.get("on") == "1" else throttled.discard)(query["table"])
+        if query.get("on") == "1":
+            throttled[query["table"]] = query.get("code", "ThrottlingException")
+        else:
+            throttled.pop(query["table"], None)
         start_response("204 No Content", [])
         return []
 
-    def is_throttled(environ) -> bool:
+    def throttle_code(environ) -> str | None:
         if not throttled or not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            return False
+            return None
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-        return json.loads(body or b"{}").get("TableName") in throttled
+        return throttled.get(json.loads(body or b"{}").get("TableName"))
 
     def serial(environ, start_response):
         if environ.get("PATH_INFO") == "/_glyph/throttle":
             return throttle_control(environ, start_response)
-        if is_throttled(environ):
-            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(THROTTLED)))])
-            return [THROTTLED]
+        code = throttle_code(environ)
+        if code:
+            answer = throttled_answer(code)
+            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(answer)))])
+            return [answer]
         with lock:
             return list(app(environ, start_response))
 
-    server = make_server("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0, serial, threaded=True)
+    KeepAliveHandler.app = staticmethod(serial)
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), KeepAliveHandler)
+    server.daemon_threads = True
     print(server.server_port, flush=True)
     server.serve_forever()
 

@@ -29,6 +29,12 @@ def start_moto() -> tuple[subprocess.Popen, str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
+def set_throttle(table: str, on: bool, code: str = "ThrottlingException") -> None:
+    """Make the moto server started by start_moto answer `code` for every request on `table`."""
+    params = {"table": table, "on": int(on), "code": code}
+    httpx.post(os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/throttle", params=params).raise_for_status()
+
+
 def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen, str]:
     """`glyph serve --json` on a free port; returns the process and its URL once it answers.
 

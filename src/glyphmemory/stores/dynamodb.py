@@ -4,22 +4,23 @@ Dedup uses a claim item per (namespace, content hash) written with a conditional
 the memory item. Two single-item writes cost half a TransactWriteItems (which bills twice), and
 the claim carries a copy of the memory, so a writer that died between the two puts is repaired
 by the next identical write instead of leaving the text unwritable.
+
+DynamoDB is spoken to with signed HTTPS from the standard library (`..aws.client`), not boto3:
+the SDK's import was most of a cold start at a 512 MB function's CPU share (bench/deployed_path.py).
 """
 
 from __future__ import annotations
 
 import json
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from .. import names
+from ..aws.client import AwsError, AwsJsonClient, AwsUnreachable
 from ..errors import Unavailable
 from ..model import Cursor, Memory, Page
+from .dynamodb_items import claim_key, memory_attrs, memory_from_attrs, memory_key, table_definition
 
-_MEMORY_SK = "MEM"
-_CLAIM_SK = "HASH"
+__all__ = ["DynamoStore", "table_definition"]
+
 _UNAVAILABLE_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -30,108 +31,38 @@ _UNAVAILABLE_CODES = {
 }
 
 
-def table_definition(table_name: str) -> dict:
-    """CreateTable arguments matching the CDK storage construct (used by tests and benchmarks)."""
-    return {
-        "TableName": table_name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": names.PK, "AttributeType": "S"},
-            {"AttributeName": names.SK, "AttributeType": "S"},
-            {"AttributeName": names.GSI_PARTITION, "AttributeType": "S"},
-            {"AttributeName": names.GSI_SORT, "AttributeType": "N"},
-        ],
-        "KeySchema": [
-            {"AttributeName": names.PK, "KeyType": "HASH"},
-            {"AttributeName": names.SK, "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": names.GSI_BY_EPOCH,
-                "KeySchema": [
-                    {"AttributeName": names.GSI_PARTITION, "KeyType": "HASH"},
-                    {"AttributeName": names.GSI_SORT, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    }
+def dynamodb_client(**options) -> AwsJsonClient:
+    # One retry: clients retry 503s themselves, and retries multiply (bench/RESULTS.md, outage).
+    settings = {"connect_timeout": 2.0, "read_timeout": 5.0, "max_attempts": 2, "deadline_s": 10.0} | options
+    return AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", **settings)
 
 
-def _memory_attrs(m: Memory) -> dict:
-    attrs = {
-        "id": {"S": m.id},
-        names.GSI_PARTITION: {"S": m.namespace},
-        names.GSI_SORT: {"N": str(m.epoch_us)},
-        "text": {"S": m.text},
-        "tags": {"L": [{"S": t} for t in m.tags]},
-        "source": {"S": m.source},
-        "content_hash": {"S": m.content_hash},
-    }
-    if m.session is not None:
-        attrs["session"] = {"S": m.session}
-    if m.expires_at is not None:
-        attrs[names.TTL_ATTRIBUTE] = {"N": str(m.expires_at)}
-    return attrs
-
-
-def _memory_from_attrs(a: dict) -> Memory:
-    return Memory(
-        id=a["id"]["S"],
-        namespace=a[names.GSI_PARTITION]["S"],
-        text=a["text"]["S"],
-        tags=tuple(t["S"] for t in a["tags"]["L"]),
-        source=a["source"]["S"],
-        session=a["session"]["S"] if "session" in a else None,
-        epoch_us=int(a[names.GSI_SORT]["N"]),
-        content_hash=a["content_hash"]["S"],
-        expires_at=int(a[names.TTL_ATTRIBUTE]["N"]) if names.TTL_ATTRIBUTE in a else None,
-    )
-
-
-def _memory_key(memory_id: str) -> dict:
-    return {names.PK: {"S": names.MEMORY_PREFIX + memory_id}, names.SK: {"S": _MEMORY_SK}}
-
-
-def _claim_key(namespace: str, chash: str) -> dict:
-    return {
-        names.PK: {"S": f"{names.HASH_PREFIX}{namespace}#{chash}"},
-        names.SK: {"S": _CLAIM_SK},
-    }
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _conditional_failed(exc: AwsError) -> bool:
+    return exc.code == "ConditionalCheckFailedException"
 
 
 class DynamoStore:
-    def __init__(self, table_name: str, client=None):
+    def __init__(self, table_name: str, client: AwsJsonClient | None = None):
         self.table = table_name
-        self.client = client or boto3.client(
-            "dynamodb",
-            config=Config(
-                connect_timeout=2,
-                read_timeout=5,
-                # One SDK retry: clients retry 503s themselves, and retries multiply.
-                retries={"max_attempts": 2, "mode": "standard"},
-            ),
-        )
+        try:
+            self.client = client or dynamodb_client()
+        except AwsUnreachable as exc:  # no region or credentials: a configuration fault
+            raise Unavailable(f"the memory store cannot be reached ({exc})", retry_after=60) from None
         # Counted for tests and benchmarks: what answering a read cost, in items DynamoDB read.
         self.last_scanned_count = 0
 
     def close(self) -> None:
         self.client.close()
 
-    def _call(self, operation: str, **kwargs):
+    def _call(self, operation: str, **params):
         """Run one DynamoDB call; throttling and outages become Unavailable (503)."""
         try:
-            return getattr(self.client, operation)(TableName=self.table, **kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _UNAVAILABLE_CODES:
+            return self.client.call(operation, {"TableName": self.table, **params})
+        except AwsError as exc:
+            if exc.code in _UNAVAILABLE_CODES or exc.status >= 500:
                 raise Unavailable("the memory store is busy; retry in a moment") from None
             raise
-        except BotoCoreError:
+        except AwsUnreachable:
             raise Unavailable("the memory store cannot be reached; retry in a moment") from None
 
     # --- writes ----------------------------------------------------------------------------
@@ -147,7 +78,7 @@ class DynamoStore:
                 return existing, True
         else:
             raise Unavailable("the memory store is changing under this write; retry it")
-        if self._put_new({**_memory_key(memory.id), **_memory_attrs(memory)}):
+        if self._put_new({**memory_key(memory.id), **memory_attrs(memory)}):
             return memory, False
         # An import brought an id we hold already: release the claim, answer with ours.
         self._release_claim(memory)
@@ -160,12 +91,12 @@ class DynamoStore:
         """PutItem only where no item has this key yet; False when one has."""
         try:
             self._call(
-                "put_item",
+                "PutItem",
                 Item=item,
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": names.PK},
             )
-        except ClientError as exc:
+        except AwsError as exc:
             if not _conditional_failed(exc):
                 raise
             return False
@@ -174,16 +105,16 @@ class DynamoStore:
     def _claim(self, memory: Memory, now_s: float) -> Memory | None:
         """Claim the (namespace, hash) for this memory; None when won, else the holder."""
         claim = {
-            **_claim_key(memory.namespace, memory.content_hash),
+            **claim_key(memory.namespace, memory.content_hash),
             "memory_id": {"S": memory.id},
-            "memory": {"M": _memory_attrs(memory)},
+            "memory": {"M": memory_attrs(memory)},
         }
         if memory.expires_at is not None:
             claim[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
         for _ in range(4):
             try:
                 self._call(
-                    "put_item",
+                    "PutItem",
                     Item=claim,
                     # A claim whose memory expired may be taken over: readers no longer see it.
                     ConditionExpression="attribute_not_exists(#pk) OR #exp <= :now",
@@ -192,59 +123,59 @@ class DynamoStore:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return None
-            except ClientError as exc:
+            except AwsError as exc:
                 if not _conditional_failed(exc):
                     raise
-                old = exc.response.get("Item") or self._call(
-                    "get_item",
-                    Key=_claim_key(memory.namespace, memory.content_hash),
+                old = exc.body.get("Item") or self._call(
+                    "GetItem",
+                    Key=claim_key(memory.namespace, memory.content_hash),
                     ConsistentRead=True,
                 ).get("Item")
                 if old is not None:
-                    return _memory_from_attrs(old["memory"]["M"])
+                    return memory_from_attrs(old["memory"]["M"])
                 # The claim was released between our put and our read: try again.
         raise Unavailable("the memory store is changing under this write; retry it")
 
     def _memory_present_or_repaired(self, existing: Memory, now_s: float) -> bool:
         """True when the claimed memory is stored (writing it from the claim if its writer died)."""
-        got = self._call("get_item", Key=_memory_key(existing.id), ConsistentRead=True).get("Item")
+        got = self._call("GetItem", Key=memory_key(existing.id), ConsistentRead=True).get("Item")
         if got is not None:
             return True
         claim = self._call(
-            "get_item", Key=_claim_key(existing.namespace, existing.content_hash), ConsistentRead=True
+            "GetItem", Key=claim_key(existing.namespace, existing.content_hash), ConsistentRead=True
         ).get("Item")
         if claim is None or claim["memory_id"]["S"] != existing.id:
             return False  # deleted or taken over meanwhile: claim afresh
-        self._put_new({**_memory_key(existing.id), **_memory_attrs(existing)})  # lost race: fine
+        self._put_new({**memory_key(existing.id), **memory_attrs(existing)})  # lost race: fine
         return True
 
     def _release_claim(self, memory: Memory) -> None:
         try:
             self._call(
-                "delete_item",
-                Key=_claim_key(memory.namespace, memory.content_hash),
+                "DeleteItem",
+                Key=claim_key(memory.namespace, memory.content_hash),
                 ConditionExpression="memory_id = :id",
                 ExpressionAttributeValues={":id": {"S": memory.id}},
             )
-        except ClientError as exc:
+        except AwsError as exc:
             if not _conditional_failed(exc):
                 raise
 
     def delete(self, memory_id: str) -> bool:
-        got = self._call("get_item", Key=_memory_key(memory_id), ConsistentRead=True).get("Item")
+        got = self._call("GetItem", Key=memory_key(memory_id), ConsistentRead=True).get("Item")
         if got is None:
             return False
-        memory = _memory_from_attrs(got)
+        memory = memory_from_attrs(got)
         # Claim first: a concurrent identical write then claims afresh instead of repairing.
         self._release_claim(memory)
         try:
             self._call(
-                "delete_item",
-                Key=_memory_key(memory_id),
+                "DeleteItem",
+                Key=memory_key(memory_id),
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": names.PK},
             )
-        except ClientError as exc:
+        except AwsError as exc:
             if not _conditional_failed(exc):
                 raise
             return False
@@ -253,10 +184,10 @@ class DynamoStore:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, memory_id: str, *, now_s: float) -> Memory | None:
-        got = self._call("get_item", Key=_memory_key(memory_id), ConsistentRead=True).get("Item")
+        got = self._call("GetItem", Key=memory_key(memory_id), ConsistentRead=True).get("Item")
         if got is None:
             return None
-        memory = _memory_from_attrs(got)
+        memory = memory_from_attrs(got)
         return None if memory.is_expired(now_s) else memory
 
     def _query_pages(self, namespace, *, now_s, before, tag, since_us, page_size, count_only=False):
@@ -287,7 +218,7 @@ class DynamoStore:
         start = None
         if before is not None:
             start = {
-                **_memory_key(before.id),
+                **memory_key(before.id),
                 names.GSI_PARTITION: {"S": namespace},
                 names.GSI_SORT: {"N": str(before.epoch_us)},
             }
@@ -295,7 +226,7 @@ class DynamoStore:
             kwargs["Limit"] = page_size()
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
-            response = self._call("query", **kwargs)
+            response = self._call("Query", **kwargs)
             self.last_scanned_count += response.get("ScannedCount", 0)
             yield response
             start = response.get("LastEvaluatedKey")
@@ -316,7 +247,7 @@ class DynamoStore:
         for response in self._query_pages(
             namespace, now_s=now_s, before=before, tag=tag, since_us=since_us, page_size=page_size
         ):
-            items.extend(_memory_from_attrs(a) for a in response.get("Items", []))
+            items.extend(memory_from_attrs(a) for a in response.get("Items", []))
             if len(items) >= wanted:
                 break
         page = items[:limit]
@@ -342,7 +273,7 @@ class DynamoStore:
         return {names.PK: {"S": names.AUTH_PREFIX + group}, names.SK: {"S": name}}
 
     def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
-        got = self._call("get_item", Key=self._auth_key(group, name), ConsistentRead=True).get("Item")
+        got = self._call("GetItem", Key=self._auth_key(group, name), ConsistentRead=True).get("Item")
         if got is None:
             return None, 0
         return json.loads(got["data"]["S"]), int(got["version"]["N"])
@@ -363,17 +294,17 @@ class DynamoStore:
         names_map = {"#pk": names.PK} if expected_version == 0 else {"#v": "version"}
         try:
             self._call(
-                "put_item", Item=item, ConditionExpression=condition,
+                "PutItem", Item=item, ConditionExpression=condition,
                 ExpressionAttributeNames=names_map, **kwargs,
             )
-        except ClientError as exc:
+        except AwsError as exc:
             if _conditional_failed(exc):
                 return False
             raise
         return True
 
     def auth_delete(self, group: str, name: str) -> bool:
-        response = self._call("delete_item", Key=self._auth_key(group, name), ReturnValues="ALL_OLD")
+        response = self._call("DeleteItem", Key=self._auth_key(group, name), ReturnValues="ALL_OLD")
         return "Attributes" in response
 
     def auth_list(self, group: str) -> list[tuple[str, dict]]:
@@ -381,7 +312,7 @@ class DynamoStore:
         while True:
             kwargs = {"ExclusiveStartKey": start} if start else {}
             response = self._call(
-                "query",
+                "Query",
                 KeyConditionExpression="#pk = :pk",
                 ExpressionAttributeNames={"#pk": names.PK},
                 ExpressionAttributeValues={":pk": {"S": names.AUTH_PREFIX + group}},
