@@ -12,8 +12,15 @@ from constructs import Construct
 
 from glyphmemory import names
 
-from .bundling import ROOT, build_lambda_asset
+from .bundling import LAMBDA_PYTHON, ROOT, build_lambda_asset
 from .key_param import KeyParameter
+
+
+# 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
+# 3.14; maxday/lambda-perf, Dec 2025). The asset's bytecode is compiled for exactly this version.
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+if RUNTIME.name != f"python{LAMBDA_PYTHON}":
+    raise RuntimeError(f"infra/bundling.py compiles for Python {LAMBDA_PYTHON}, the function runs {RUNTIME.name}")
 
 
 @jsii.implements(ILocalBundling)
@@ -31,9 +38,7 @@ class Function(Construct):
         self.function = lambda_.Function(
             self,
             "Handler",
-            # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against
-            # 109-129 ms for 3.14; maxday/lambda-perf, Dec 2025).
-            runtime=lambda_.Runtime.PYTHON_3_12,
+            runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,  # ~20% cheaper per GB-s than x86
             handler="handler.lambda_handler",
             code=lambda_.Code.from_asset(
@@ -78,7 +83,7 @@ def _source_hash() -> str:
     """Hash of what goes into the asset, so a code change makes a new asset."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"bytecode for python{LAMBDA_PYTHON}".encode())
     for path in sorted([ROOT / "lambda" / "handler.py", *(ROOT / "src" / "glyphmemory").rglob("*.py")]):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())

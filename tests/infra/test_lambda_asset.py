@@ -1,4 +1,5 @@
-"""The exact Lambda asset runs the service with only the standard library and boto3 beside it."""
+"""The exact Lambda asset runs the service on the runtime's Python with only the standard library
+beside it (no boto3), from its own bytecode."""
 
 from __future__ import annotations
 
@@ -11,34 +12,23 @@ import zipfile
 from pathlib import Path
 
 import boto3
+import pytest
 
 from glyphmemory.keys import new_key
-from glyphmemory.stores.dynamodb import table_definition
-from infra.bundling import build_lambda_asset
+from infra.bundling import LAMBDA_PYTHON, build_lambda_asset, lambda_python
 
 EVENT = json.loads((Path(__file__).parents[1] / "events" / "http_api_v2.json").read_text())
-# boto3 and what it imports: the Lambda runtime ships exactly these.
-BOTO_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-
 RUNNER = r"""
-import json, sys
-sys.path[:0] = [sys.argv[1]]          # the asset first, as Lambda's /var/task
-sys.path.append(sys.argv[2])          # then boto3, as the runtime provides it
+import importlib._bootstrap_external as external, json, sys
+sys.path[:0] = [sys.argv[1]]          # the asset, as Lambda's /var/task; nothing else
+compiled = []                         # modules compiled from source: none, with bytecode shipped
+to_code = external.SourceLoader.source_to_code
+external.SourceLoader.source_to_code = lambda self, data, path, **kw: compiled.append(path) or to_code(self, data, path, **kw)
 import handler
 for event in json.loads(sys.stdin.read()):
     print(json.dumps(handler.lambda_handler(event, None)))
-print(json.dumps(sorted(m.split(".")[0] for m in sys.modules)))
+print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules), "compiled": compiled}))
 """
-
-
-def boto_only_dir(target: Path) -> Path:
-    target.mkdir()
-    for name in BOTO_PACKAGES:
-        spec = __import__(name)
-        source = Path(spec.__file__)
-        source = source.parent if source.name == "__init__.py" else source
-        (target / source.name).symlink_to(source)
-    return target
 
 
 def event(method, path, query="", headers=None, body=None):
@@ -53,7 +43,6 @@ def event(method, path, query="", headers=None, body=None):
 
 def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     asset = build_lambda_asset(tmp_path / "asset")
-    boto_dir = boto_only_dir(tmp_path / "runtime")
     key = new_key()
     boto3.client("ssm").put_parameter(Name="/glyph/asset-test", Value=f"{key.kid}:{key.secret_b32}", Type="SecureString")
 
@@ -76,19 +65,24 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
         "AWS_ENDPOINT_URL_SSM": moto_url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_SESSION_TOKEN": "session-token-as-lambda-gives-its-role",
+        "AWS_REGION": "us-east-1",
     }
-    # -I: isolated (no user site, no PYTHON* variables); -S: no site-packages at all.
+    # The runtime's version; -I: isolated (no user site, no PYTHON* variables); -S: no
+    # site-packages at all, so no boto3; -B: write no bytecode, as on Lambda's read-only disk.
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", RUNNER, str(asset), str(boto_dir)],
+        [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)],
         input=json.dumps(events), env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     *answers, loaded = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["statusCode"] for a in answers] == [200, 201, 200, 401], answers[0]["body"] + result.stderr[-1500:]
     assert json.loads(answers[2]["body"])["items"][0]["text"] == "from the packaged Lambda"
-    assert "glyphmemory" in loaded and "pyotp" not in loaded  # TOTP imports only when used
-    assert not {"platformdirs", "segno", "httpx", "moto"} & set(loaded)
+    assert "glyphmemory" in loaded["modules"] and "pyotp" not in loaded["modules"]  # TOTP only when used
+    assert not {"boto3", "botocore", "platformdirs", "segno", "httpx", "moto"} & set(loaded["modules"])
+    assert loaded["compiled"] == []  # every module came from the shipped bytecode
+    pycs = list(asset.rglob(f"*.cpython-{LAMBDA_PYTHON.replace('.', '')}.pyc"))
+    assert len(pycs) == len(list(asset.rglob("*.py")))
 
     archive = tmp_path / "asset.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -97,3 +91,9 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     size = archive.stat().st_size
     print(f"\nLambda asset: {size / 1024:.0f} KiB zipped")
     assert size < 512 * 1024
+
+
+def test_the_build_refuses_bytecode_of_another_python(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLYPH_LAMBDA_PYTHON", sys.executable)
+    with pytest.raises(RuntimeError, match="Python 3.99"):
+        build_lambda_asset(tmp_path / "asset", python_version="3.99")
