@@ -10,7 +10,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 
 from . import names
 from .errors import InvalidInput, Unauthorized
@@ -19,6 +18,8 @@ _N, _R, _P = 2**14, 8, 1  # ~16 MB and tens of ms a check: slow for guessing, on
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    import secrets  # only here and below: it imports random
+
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
@@ -45,6 +46,8 @@ class BasicAuth:
         self.user = user
         # Credentials that passed once are remembered by a keyed digest, so the scrypt cost is
         # paid once per client and process, while every wrong guess still pays it in full.
+        import secrets
+
         self._process_key = secrets.token_bytes(32)
         self._passed: set[bytes] = set()
 

@@ -3,9 +3,6 @@ budget, deterministic for the same data. Shared by /v1/context, /r and `glyph co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable
-
 from . import names
 from .errors import InvalidInput
 from .model import Cursor, Memory
@@ -21,14 +18,14 @@ _FOOTER_RESERVE = 90
 _NEWEST = Cursor(2**63 - 1, "Z" * 26)  # sorts before every memory
 
 
-@dataclass
 class ContextBlock:
-    namespace: str
-    budget: int
-    entries: list[tuple[Memory, str]] = field(default_factory=list)  # memory, text shown
-    truncated_id: str | None = None
-    older: int = 0  # memories (or, for a search, matches) left out, up to OLDER_COUNT_CAP
-    query: str | None = None  # set for a search block
+    def __init__(self, namespace: str, budget: int, *, query: str | None = None):
+        self.namespace = namespace
+        self.budget = budget
+        self.entries: list[tuple[Memory, str]] = []  # memory, text shown
+        self.truncated_id: str | None = None
+        self.older = 0  # memories (or, for a search, matches) left out, up to OLDER_COUNT_CAP
+        self.query = query  # set for a search block
 
     @property
     def older_label(self) -> str:
@@ -107,13 +104,21 @@ def _fill(block: ContextBlock, candidates: Iterable[Memory], fmt: str, limit: in
         return
 
 
+def first_page_size(budget: int, limit: int | None = None) -> int:
+    """How many memories to read first for a block: about what fits the budget (a memory and its
+    heading take ~300 characters as assistants write them), so that a session-start block reads
+    ~30 items, not 100 (DynamoDB bills by the data read); more pages follow when they fit."""
+    estimate = min(names.MAX_LIMIT, max(10, budget // 300))
+    return min(limit, estimate) if limit else estimate
+
+
 def build_context(
     memories: Memories, namespace: str, budget: int, fmt: str = "md", *, limit: int | None = None
 ) -> ContextBlock:
     """The newest memories that fit the budget (and at most `limit` of them), newest first."""
     _check(fmt, budget)
     block = ContextBlock(namespace=namespace, budget=budget)
-    _fill(block, memories.iter_newest(namespace), fmt, limit)
+    _fill(block, memories.iter_newest(namespace, first_page=first_page_size(budget, limit)), fmt, limit)
     # Whatever was left out (cut off by the budget or the limit) is older than the last shown.
     last = block.entries[-1][0] if block.entries else None
     after = Cursor(last.epoch_us, last.id) if last else _NEWEST

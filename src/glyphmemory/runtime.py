@@ -10,7 +10,7 @@ from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
 from .service import Memories
-from .store import open_store
+from .stores import open_store
 
 
 def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0) -> App:

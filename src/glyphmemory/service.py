@@ -6,7 +6,6 @@ No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import names
@@ -26,15 +25,14 @@ from .model import (
     validate_source,
     validate_tags,
 )
-from .store import Store
 
 
-@dataclass
 class Memories:
-    """The memory service: a store and the clock that orders writes."""
+    """The memory service: a store (see store.Store) and the clock that orders writes."""
 
-    store: Store
-    clock: Clock
+    def __init__(self, store, clock: Clock):
+        self.store = store
+        self.clock = clock
 
     def write(self, *, default_source: str = "api", **fields) -> tuple[Memory, bool]:
         memory = new_memory(clock=self.clock, default_source=default_source, **fields)
@@ -68,14 +66,18 @@ class Memories:
         if not (is_memory_id(memory_id) and self.store.delete(memory_id)):
             raise NotFound("no memory has that id (it may have been deleted or have expired)")
 
-    def iter_newest(self, namespace: str, *, before: Cursor | None = None, page: int = 100):
-        """Every unexpired memory of a namespace, newest first, read a page at a time."""
+    def iter_newest(
+        self, namespace: str, *, before: Cursor | None = None, page: int = 100, first_page: int | None = None
+    ):
+        """Every unexpired memory of a namespace, newest first, read a page at a time (the first
+        page may be smaller, when the caller can tell how many it will likely need)."""
+        size = first_page or page
         while True:
-            got = self.recent(namespace, limit=page, before=before)
+            got = self.recent(namespace, limit=size, before=before)
             yield from got.items
             if got.next is None:
                 return
-            before = got.next
+            before, size = got.next, page
 
     def count_older(self, namespace: str, before: Cursor) -> int:
         return self.store.count_older(

@@ -15,7 +15,6 @@ import re
 from . import names
 from .errors import InvalidInput, TooManyRequests, Unauthorized, Unavailable
 from .keys import Keyring
-from .store import Store
 
 STEP_S = 30
 DIGITS = 6

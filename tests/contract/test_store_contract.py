@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
 
@@ -83,7 +82,7 @@ def test_an_expired_memory_is_never_returned(store, clock):
     memories = Memories(store, clock)
     now = time.time()
     live = memories.write(text="still valid", ttl_days=1)[0]
-    dead = replace(new_memory(text="already expired", clock=clock), expires_at=int(now) - 5)
+    dead = new_memory(text="already expired", clock=clock).replace(expires_at=int(now) - 5)
     store.put(dead, now_s=now)
     assert store.get(dead.id, now_s=now) is None
     assert [m.id for m in read_all(memories, "default", 10)] == [live.id]
@@ -132,7 +131,7 @@ def test_imported_memories_keep_their_epoch_and_id(store):
     store.put(original, now_s=time.time(), keep_epoch=True)
     assert store.get(original.id, now_s=time.time()) == original
     # Same id, other text: the held memory wins, nothing is overwritten.
-    clash = replace(new_memory(text="another text", clock=clock), id=original.id)
+    clash = new_memory(text="another text", clock=clock).replace(id=original.id)
     held, duplicate = store.put(clash, now_s=time.time(), keep_epoch=True)
     assert duplicate is True and held == original
     page = store.recent("default", limit=10, now_s=time.time())

@@ -13,8 +13,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from collections import namedtuple
 from urllib.parse import parse_qs
 
 from .. import names
@@ -38,22 +37,38 @@ from . import log
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
-@dataclass
+# Plain classes and named tuples, not dataclasses: `dataclasses` imports `inspect`, which was the
+# costliest import of a cold start (bench/deployed_path.py).
 class Request:
-    method: str
-    path: str
-    query: str = ""  # raw query string, still percent-encoded
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-    request_id: str = ""
-    cold_start: bool | None = None  # known on Lambda only
+    __slots__ = ("method", "path", "query", "headers", "body", "request_id", "cold_start")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str = "",  # raw query string, still percent-encoded
+        headers: dict[str, str] | None = None,  # lower-case names
+        body: bytes = b"",
+        request_id: str = "",
+        cold_start: bool | None = None,  # known on Lambda only
+    ):
+        self.method, self.path, self.query = method, path, query
+        self.headers = {} if headers is None else headers
+        self.body, self.request_id, self.cold_start = body, request_id, cold_start
+
+    def __repr__(self) -> str:  # never the query, headers or body: they may hold tokens
+        return f"Request({self.method} {self.path})"
 
 
-@dataclass
 class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+        self.status, self.body = status, body
+        self.headers = {} if headers is None else headers
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes)"
 
     @classmethod
     def json(cls, data, status: int = 200, **headers: str) -> "Response":
@@ -80,27 +95,14 @@ def problem(error: GlyphError, request_id: str = "") -> Response:
     return response
 
 
-@dataclass
-class Call:
-    """What a route handler gets: the request, its path parameters, query and grant."""
+class Call(namedtuple("Call", "request params query grant")):
+    """What a route handler gets: the request, its path parameters, query and grant (or None)."""
 
-    request: Request
-    params: dict[str, str]
-    query: dict[str, str]
-    grant: Grant | None
+    __slots__ = ()
 
 
-Handler = Callable[["App", Call], Response]
-
-
-@dataclass
-class Route:
-    method: str
-    pattern: re.Pattern
-    template: str
-    scope: str | None  # r, w, a, or None for no auth
-    handler: Handler
-    query: frozenset[str]
+# scope: r, w, a, or None for no auth; handler(app, call) -> Response; query: allowed names.
+Route = namedtuple("Route", "method pattern template scope handler query")
 
 
 class Router:
@@ -111,7 +113,7 @@ class Router:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
         allowed = frozenset(query) | ({"t"} if scope else frozenset())
 
-        def register(handler: Handler) -> Handler:
+        def register(handler):
             self.routes.append(
                 Route(method, re.compile(regex + r"\Z"), template, scope, handler, allowed)
             )

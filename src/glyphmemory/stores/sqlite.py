@@ -8,7 +8,6 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import replace
 
 from ..errors import Unavailable
 from ..model import Cursor, Memory, Page
@@ -139,7 +138,7 @@ class SqliteStore:
                 ).fetchone()
                 if newest is not None and newest >= memory.epoch_us:
                     # Another process wrote in the same microsecond: stay strictly after it.
-                    memory = replace(memory, epoch_us=newest + 1)
+                    memory = memory.replace(epoch_us=newest + 1)
             db.execute(
                 f"INSERT INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
