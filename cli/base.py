@@ -66,16 +66,21 @@ def open_spool():
 
     return Spool(config.spool_path())
 
-def deliver_spool(client, *, quiet: bool = False) -> None:
-    """Send what earlier commands could not, in order, before this command's own work."""
+def deliver_spool(client, *, quiet: bool = False, until: float | None = None) -> None:
+    """Send what earlier commands could not, in order, before this command's own work
+    (or, with `until`, a time.monotonic() deadline, what can be sent before it)."""
     if not os.path.exists(config.spool_path()):
         return  # the common case costs one stat(), no imports
+    import time
+
     from glyphmemory.client import ApiError
     from glyphmemory.spool import Undeliverable
 
     spool = open_spool()
 
     def send(payload: dict) -> None:
+        if until is not None and time.monotonic() >= until:
+            raise TimeoutError("no time left: the rest stays spooled")
         try:
             client.json("POST", "/v1/memories", scope="w", payload=payload, tries=1)
         except ApiError as exc:

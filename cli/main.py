@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ns", default=names.DEFAULT_NAMESPACE, help=ns_help)
     p.add_argument("--format", choices=("md", "text"), default="md", help="md (default) or text")
     p.add_argument("--hook", action="store_true", help="for Claude Code's SessionStart hook: fast, never fails")
+    p.add_argument("--cached", action="store_true", help="print the last block fetched, without asking the server")
     p = add("search")
     p.add_argument("query", metavar="Q", help="words to search for")
     p.add_argument("-n", type=int, default=10, help="how many (1-100, default 10)")
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        if args.command in _DELIVER_FIRST and not getattr(args, "hook", False):
+        if args.command in _DELIVER_FIRST and not (getattr(args, "hook", False) or getattr(args, "cached", False)):
             deliver_spool(make_client(tries=1))
         return COMMANDS[args.command](args)
     except CliError as exc:

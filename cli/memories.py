@@ -23,6 +23,7 @@ from .base import (
     open_spool,
     parse_duration,
     reraise,
+    server_url,
 )
 
 
@@ -128,35 +129,85 @@ def cmd_recent(args) -> int:
     emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
     return EXIT_OK
 
+# The SessionStart hook's timing, from the measured deployed path (bench/deployed_path.py): a cold
+# request to the function takes ~0.5 s at a 512 MB function's CPU share, so one try gets 1.5 s,
+# and a second try fits before the deadline, well inside the hook's own 5 s (skills/hooks).
+HOOK_TRY_TIMEOUT_S = 1.5
+HOOK_DEADLINE_S = 3.0
+
+
 @command
 def cmd_context(args) -> int:
     """Print the context block a new assistant session starts from (newest memories first).
 
-    With --hook (Claude Code's SessionStart hook): finishes within 2 s and never fails; when
-    the server cannot be reached it prints one line saying so and exits 0.
+    Every block fetched is kept (0600) in the data folder. With --cached: print the kept block,
+    marked with its age, without asking the server (for when it cannot be reached).
+    With --hook (Claude Code's SessionStart hook): never fails and finishes within ~3 s; when
+    the server cannot answer in time it prints the kept block marked with its age and the
+    reason, or, when there is none, one line saying no memories were loaded, and exits 0.
     """
+    from . import context_cache
+
     fmt = "json" if args.json else args.format
     query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
     if args.hook:
         return _context_for_hook(query)
+    if args.cached:
+        record = context_cache.load(server_url(), args.ns, fmt)
+        if record is None:
+            raise CliError(f"no context block is cached for namespace {args.ns} of {server_url()}", EXIT_USAGE)
+        print(f"GlyphMemory: {context_cache.describe(record)}.", file=sys.stderr)
+        return _print_block(context_cache.fit(record["block"], args.budget), fmt)
     _, _, data = call(make_client().request, "GET", "/v1/context", scope="r", query=query)
-    sys.stdout.write(data.decode("utf-8"))
-    if args.json:
+    block = data.decode("utf-8")
+    context_cache.save(server_url(), args.ns, fmt, block)
+    return _print_block(block, fmt)
+
+
+def _print_block(block: str, fmt: str) -> int:
+    sys.stdout.write(block)
+    if fmt == "json" and not block.endswith("\n"):
         sys.stdout.write("\n")
     return EXIT_OK
 
+
 def _context_for_hook(query: dict) -> int:
+    import time
+
     from glyphmemory.client import ApiError, NetworkError
 
+    from . import context_cache
+
+    deadline = time.monotonic() + HOOK_DEADLINE_S
     try:
-        client = make_client(tries=2, deadline_s=1.0, timeout=0.6)
-        deliver_spool(client, quiet=True)
+        server = server_url()
+    except CliError as exc:
+        print(f"GlyphMemory: no memories loaded this session ({exc}).")
+        return EXIT_OK
+    try:
+        client = make_client(tries=2, deadline_s=HOOK_DEADLINE_S, timeout=HOOK_TRY_TIMEOUT_S)
         _, _, data = client.request("GET", "/v1/context", scope="r", query=query)
-        sys.stdout.write(data.decode("utf-8"))
     except (CliError, NetworkError, ApiError, OSError, ValueError) as exc:
         reason = exc.detail if isinstance(exc, ApiError) else str(exc).split(". ")[0]
-        print(f"GlyphMemory: no memories loaded this session ({reason}).")
+        record = context_cache.load(server, query["namespace"], query["format"])
+        if record is None:
+            print(f"GlyphMemory: no memories loaded this session ({reason}).")
+        else:
+            print(f"GlyphMemory: the server did not answer in time ({reason}); these memories were "
+                  f"{context_cache.describe(record)} and may miss newer ones.\n")
+            sys.stdout.write(context_cache.fit(record["block"], query["budget"]))
+        return EXIT_OK
+    block = data.decode("utf-8")
+    sys.stdout.write(block)
+    sys.stdout.flush()
+    try:
+        context_cache.save(server, query["namespace"], query["format"], block)
+    except OSError:
+        pass  # a read-only data folder must not fail the session start
+    # Writes spooled earlier go after the context, in the time left: the session's start comes first.
+    deliver_spool(client, quiet=True, until=deadline)
     return EXIT_OK
+
 
 @command
 def cmd_search(args) -> int:

@@ -177,6 +177,51 @@ def test_the_hook_with_the_server_down_prints_one_line_and_exits_0(tmp_path):
     assert result.returncode == 0 and len(result.stdout.strip().splitlines()) == 1
 
 
+def test_the_hook_prints_the_cached_block_with_its_age_when_the_server_is_gone(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    try:
+        glyph(env, "write", "The deploy runs from CI, never from a laptop", "--tags", "decision")
+        fresh, _ = run_hook(env)
+    finally:
+        stop(proc)
+    assert fresh.stdout.startswith("# GlyphMemory context")
+    cached = list((tmp_path / "home" / "context-cache").iterdir())
+    assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == 0o600
+
+    result, seconds = run_hook(env)  # the server is down now
+    assert result.returncode == 0 and seconds < 2.0
+    first, _, rest = result.stdout.partition("\n")
+    assert first.startswith("GlyphMemory: the server did not answer in time (cannot reach")
+    assert "were cached less than a minute ago" in first
+    assert rest.lstrip("\n") == fresh.stdout  # the very block the last session got
+    assert len(result.stdout) < 10_000
+
+    offline = glyph(env, "context", "--cached")  # the same cache, asked for directly
+    assert offline.stdout == fresh.stdout and "cached less than a minute ago" in offline.stderr
+
+
+def test_the_hook_gives_up_on_a_server_that_never_answers_within_its_deadline(tmp_path):
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    try:
+        env = clean_env(
+            GLYPH_HOME=str(tmp_path / "home"), GLYPH_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+            GLYPH_KEY="root:" + "A" * 32,
+        )
+        result, seconds = run_hook(env)
+    finally:
+        silent.close()
+    assert result.returncode == 0 and seconds < 4.5  # inside the hook's own 5 s timeout
+    assert "no memories loaded" in result.stdout and "TimeoutError" in result.stdout
+
+
+def test_context_cached_without_a_cache_says_so(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path), GLYPH_URL="http://127.0.0.1:9", GLYPH_KEY="root:" + "A" * 32)
+    result = glyph(env, "context", "--cached", check=False)
+    assert result.returncode == 1 and "no context block is cached" in result.stderr
+
+
 def test_install_claude_is_idempotent_and_keeps_other_settings(tmp_path):
     target = tmp_path / "claude"
     target.mkdir()
