@@ -1,0 +1,486 @@
+"""The deployed cold path, simulated: what a session-start hook's request crosses on AWS.
+
+    glyph context --hook ──HTTPS──▶ front (+60 ms: CloudFront + API Gateway)
+        ──▶ +75 ms runtime INIT ──▶ a fresh Python 3.12 process on the built asset (bytecode as
+            shipped, nothing written), limited to a share of one core
+        ──HTTPS──▶ latency proxy (+30 ms a new connection, +5–15 ms a call) ──▶ moto (SSM, DynamoDB)
+
+Every request is a cold start (a fresh process), the worst case and, at personal scale, the
+usual one. CPU shares: 1.0, 0.5 and 0.29 of a core (0.29 ≈ a 512 MB function's). They are
+applied with a cgroup CPU quota where this machine allows it (v1 or v2, as root); otherwise each
+process's CPU time is measured and the answer held back by cpu × (1/share − 1) ("scaled").
+
+Beside it, the baseline in the same run: the same front, INIT, CPU share and proxy, with a
+process that makes the same AWS calls as the handler's context request (SSM GetParameter, two
+DynamoDB Queries) through boto3, given bytecode (as Lambda's runtime has) and the full CA bundle
+it would load. Then 20 runs of the real `glyph context --hook` per share, each from an empty
+GLYPH_HOME (no cached block to fall back on), counting the runs that loaded memories.
+
+    python bench/deployed_path.py [runs] [hooks] [shares…]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import AWS_ENV, Moto, create_table, load_dynamodb, percentile, synthetic_memories  # noqa: E402
+
+from glyphmemory import names  # noqa: E402
+
+SHARES = (1.0, 0.5, 0.29)
+FRONT_S = 0.060  # CloudFront + API Gateway, each way together
+INIT_S = 0.075  # the Lambda runtime's own INIT before our code
+CONNECT_S = 0.030  # a new TLS connection to an AWS endpoint
+CALL_S = (0.005, 0.015)  # one AWS call's network time
+MEMORY_MB_PER_CORE = 1769  # Lambda gives one full vCPU at 1,769 MB
+GB_SECOND = 0.0000133334  # arm64 list price
+BOTO_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+GLYPH = str(Path(sys.executable).with_name("glyph"))
+
+HANDLER = r"""
+import json, resource, sys
+sys.path[:0] = [sys.argv[1]]
+import handler
+result = handler.lambda_handler(json.loads(sys.stdin.read()), None)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"result": result, "cpu_s": usage.ru_utime + usage.ru_stime}))
+"""
+
+BASELINE = r"""
+import json, os, resource, sys
+sys.path[:0] = [sys.argv[1]]
+import boto3
+from botocore.config import Config
+sys.stdin.read()
+config = Config(retries={"max_attempts": 2, "mode": "standard"})
+key = boto3.client("ssm", config=config).get_parameter(Name=os.environ["GLYPH_KEY_PARAM"], WithDecryption=True)
+ddb = boto3.client("dynamodb", config=config)
+recent, older = json.loads(os.environ["BENCH_QUERIES"])
+items = ddb.query(**recent)["Items"]
+count = ddb.query(**older)["Count"]
+body = json.dumps({"items": len(items), "older": count, "key": bool(key["Parameter"]["Value"])})
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"result": {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": body}, "cpu_s": usage.ru_utime + usage.ru_stime}))
+"""
+
+
+# --- CPU shares ------------------------------------------------------------------------------
+
+
+class CpuShare:
+    """Run commands with `share` of one core: a cgroup quota, or measured and scaled."""
+
+    def __init__(self, share: float):
+        self.share = share
+        self.dir = None
+        self.mode = "scaled"
+        name = f"glyph-bench-{os.getpid()}-{int(share * 100)}"
+        quota = max(1000, int(share * 100_000))
+        for base, files in (
+            ("/sys/fs/cgroup/cpu", {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": str(quota)}),
+            ("/sys/fs/cgroup", {"cpu.max": f"{quota} 100000"}),
+        ):
+            path = Path(base) / name
+            try:
+                if base == "/sys/fs/cgroup" and not Path(base, "cgroup.controllers").exists():
+                    continue
+                if base == "/sys/fs/cgroup":
+                    Path(base, "cgroup.subtree_control").write_text("+cpu")
+                path.mkdir()
+                for file, value in files.items():
+                    (path / file).write_text(value)
+            except OSError:
+                shutil.rmtree(path, ignore_errors=True) if path.exists() and not any(path.iterdir()) else None
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
+                continue
+            self.dir, self.mode = path, ("cgroup v1 quota" if "cpu.cfs_quota_us" in files else "cgroup v2 quota")
+            break
+
+    def command(self, cmd: list[str]) -> list[str]:
+        if self.dir is None:
+            return cmd
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.dir / "cgroup.procs"), *cmd]
+
+    def held_back(self, cpu_s: float) -> float:
+        """Extra wall time a process that used cpu_s would have taken at this share (scaled mode)."""
+        return 0.0 if self.dir is not None else cpu_s * (1 / self.share - 1)
+
+    def close(self) -> None:
+        if self.dir is not None:
+            for _ in range(50):
+                try:
+                    self.dir.rmdir()
+                    return
+                except OSError:
+                    time.sleep(0.1)
+
+
+# --- network pieces --------------------------------------------------------------------------
+
+
+class LatencyTlsProxy:
+    """TLS in front of a plain TCP upstream, adding latency per new connection and per call."""
+
+    def __init__(self, upstream_port: int, context: ssl.SSLContext):
+        self.upstream_port, self.context = upstream_port, context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            time.sleep(CONNECT_S)
+            client = self.context.wrap_socket(conn, server_side=True)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            conn.close()
+            return
+        threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+        self._pump(client, upstream, True)
+
+    @staticmethod
+    def _pump(source, sink, delay: bool) -> None:
+        last = 0.0
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if delay and time.monotonic() - last > 0.002:  # a new call, not the rest of one
+                    time.sleep(random.uniform(*CALL_S))
+                last = time.monotonic()
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.running = False
+        self.listener.close()
+
+
+class Front(ThreadingHTTPServer):
+    """CloudFront + API Gateway + Lambda's INIT: every request runs in a fresh process."""
+
+    daemon_threads = True
+
+    def __init__(self, context: ssl.SSLContext):
+        super().__init__(("127.0.0.1", 0), _FrontHandler)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.command: list[str] = []
+        self.env: dict[str, str] = {}
+        self.share: CpuShare | None = None
+        self.requests = 0
+        self.process_s: list[float] = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def invoke(self, event: dict) -> dict:
+        time.sleep(INIT_S)
+        started = time.perf_counter()
+        proc = subprocess.run(
+            self.share.command(self.command), input=json.dumps(event), env=self.env,
+            capture_output=True, text=True, timeout=60,
+        )
+        if proc.returncode != 0:
+            return {"statusCode": 502, "headers": {}, "body": proc.stderr[-500:]}
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        time.sleep(self.share.held_back(out["cpu_s"]))
+        self.process_s.append(time.perf_counter() - started)
+        return out["result"]
+
+
+class _FrontHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        from tests.support.lambda_events import make_event
+
+        self.server.requests += 1
+        time.sleep(FRONT_S)
+        parts = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        result = self.server.invoke(make_event("GET", parts.path, parts.query, headers))
+        body = result["body"].encode()
+        self.send_response(result["statusCode"])
+        for name, value in result.get("headers", {}).items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+# --- the measurement -------------------------------------------------------------------------
+
+
+def boto_dir(target: Path, python: str) -> Path:
+    """boto3 and what it imports, as the Lambda runtime provides them, with bytecode for `python`."""
+    target.mkdir()
+    sources = []
+    for name in BOTO_PACKAGES:
+        source = Path(__import__(name).__file__)
+        source = source.parent if source.name == "__init__.py" else source
+        (target / source.name).symlink_to(source)
+        sources.append(str(source))
+    # compileall skips symlinked folders: compile the real ones (into their own __pycache__).
+    subprocess.run([python, "-m", "compileall", "-q", "-j", "0", *sources], check=True, capture_output=True)
+    return target
+
+
+def context_queries(table: str) -> list[dict]:
+    """The two Queries the store makes for a context block: the newest page, then a count."""
+    now = {":ns": {"S": names.DEFAULT_NAMESPACE}, ":now": {"N": str(int(time.time()))}}
+    common = {
+        "TableName": table,
+        "IndexName": names.GSI_BY_EPOCH,
+        "KeyConditionExpression": "#ns = :ns",
+        "FilterExpression": "(attribute_not_exists(#exp) OR #exp > :now)",
+        "ExpressionAttributeNames": {"#ns": names.GSI_PARTITION, "#exp": names.TTL_ATTRIBUTE},
+        "ExpressionAttributeValues": now,
+        "ScanIndexForward": False,
+    }
+    from glyphmemory.context import first_page_size
+
+    return [common | {"Limit": first_page_size(9000) + 1}, common | {"Select": "COUNT", "Limit": names.OLDER_COUNT_CAP}]
+
+
+def cold_request(port: int, cafile: str, token: str) -> float:
+    import http.client
+
+    context = ssl.create_default_context(cafile=cafile)
+    started = time.perf_counter()
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60, context=context)
+    conn.request("GET", "/v1/context?budget=9000&format=md", headers={"Authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 200, response.status
+    return time.perf_counter() - started
+
+
+def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES) -> dict:
+    import boto3
+    import trustme
+
+    from glyphmemory.keys import new_key
+    from glyphmemory.tokens import mint_window_token
+    from infra.bundling import build_lambda_asset, lambda_python
+
+    python = lambda_python()
+    work = Path(tempfile.mkdtemp(prefix="glyph-deployed-"))
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_pem = work / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_pem))
+    # What each side would trust on AWS: ours AWS's five roots, botocore a full bundle.
+    from glyphmemory.aws.client import AWS_ROOTS
+
+    small_bundle, full_bundle = work / "aws-roots+test.pem", work / "system+test.pem"
+    small_bundle.write_bytes(Path(AWS_ROOTS).read_bytes() + ca_pem.read_bytes())
+    full_bundle.write_bytes(Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_bytes() + ca_pem.read_bytes())
+
+    asset = build_lambda_asset(work / "asset")
+    boto = boto_dir(work / "boto", python)
+    (work / "handler_runner.py").write_text(HANDLER)
+    (work / "baseline_runner.py").write_text(BASELINE)
+    result: dict = {"runs": runs, "hooks": hooks, "python": python, "shares": {}}
+    with Moto() as moto:
+        table = f"bench-{uuid.uuid4().hex[:8]}"
+        create_table(table)
+        stored = synthetic_memories(200)
+        load_dynamodb(table, stored)
+        key = new_key()
+        param = "/glyphmemory/bench/deployed-key"
+        boto3.client("ssm").put_parameter(Name=param, Value=f"{key.kid}:{key.secret_b32}", Type="SecureString")
+        proxy = LatencyTlsProxy(urlsplit(moto.url).port, server_context)
+        front = Front(server_context)
+        aws_url = f"https://127.0.0.1:{proxy.port}"
+        lambda_env = {
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+            "AWS_ACCESS_KEY_ID": AWS_ENV["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+            "AWS_SESSION_TOKEN": "bench-session-token", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": aws_url, "AWS_ENDPOINT_URL_SSM": aws_url,
+            names.ENV_STORE: f"dynamodb://{table}", names.ENV_KEY_PARAM: param,
+        }
+        variants = {
+            "glyphmemory": ([python, "-I", "-S", "-B", str(work / "handler_runner.py"), str(asset)], lambda_env | {"AWS_CA_BUNDLE": str(small_bundle)}),
+            "boto3 baseline": (
+                [python, "-I", "-S", "-B", str(work / "baseline_runner.py"), str(boto)],
+                lambda_env | {"AWS_CA_BUNDLE": str(full_bundle), "BENCH_QUERIES": json.dumps(context_queries(table))},
+            ),
+        }
+        token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 3600)
+        newest = f"#{len(stored) - 1} "
+        try:
+            for share_value in shares:
+                share = CpuShare(share_value)
+                front.share = share
+                row = {"mode": share.mode, "cold": {}, "process": {}}
+                try:
+                    for name, (command, env) in variants.items():  # one warm-up each: page cache
+                        front.command, front.env = command, env
+                        cold_request(front.server_address[1], str(ca_pem), token)
+                    for name in variants:
+                        row["cold"][name], row["process"][name] = [], []
+                    for _ in range(runs):  # interleaved, so drift hits both alike
+                        for name, (command, env) in variants.items():
+                            front.command, front.env = command, env
+                            front.process_s = []
+                            row["cold"][name].append(cold_request(front.server_address[1], str(ca_pem), token))
+                            row["process"][name] += front.process_s
+                    front.command, front.env = variants["glyphmemory"]
+                    row["hook"] = run_hooks(hooks, front, ca_pem, key, newest, work)
+                finally:
+                    share.close()
+                result["shares"][share_value] = row
+        finally:
+            front.shutdown()
+            proxy.close()
+    result["import_top"] = import_profile(python, asset)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def run_hooks(n: int, front: Front, ca_pem: Path, key, newest: str, work: Path) -> dict:
+    hooks_json = json.loads((Path(__file__).resolve().parents[1] / "skills" / "hooks" / "hooks.json").read_text())
+    command = hooks_json["hooks"]["SessionStart"][0]["hooks"][0]["command"].split()
+    loaded, first_try, walls = 0, 0, []
+    for i in range(n):
+        home = work / f"home-{uuid.uuid4().hex[:6]}"  # empty: no cached block to fall back on
+        env = {
+            "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin", "HOME": str(home), names.ENV_HOME: str(home),
+            names.ENV_URL: f"https://127.0.0.1:{front.server_address[1]}", names.ENV_KEY: f"{key.kid}:{key.secret_b32}",
+            "SSL_CERT_FILE": str(ca_pem),
+        }
+        before = front.requests
+        started = time.perf_counter()
+        proc = subprocess.run([GLYPH, *command[1:]], env=env, capture_output=True, text=True, timeout=30)
+        out = proc.stdout
+        if os.environ.get("BENCH_DEBUG"):
+            print(out[:300], proc.stderr[-2000:], file=sys.stderr)
+        walls.append(time.perf_counter() - started)
+        ok = newest in out and not out.startswith("GlyphMemory:")
+        loaded += ok
+        first_try += ok and front.requests - before == 1
+        time.sleep(0.3)  # let a retried request's abandoned process finish
+    return {"loaded": loaded, "first_try": first_try, "walls": walls}
+
+
+def import_profile(python: str, asset: Path, n: int = 8) -> list[tuple[str, float]]:
+    """`-X importtime` of importing the handler and building the app, from the asset's bytecode."""
+    code = (
+        f"import sys; sys.path[:0] = [{str(asset)!r}]; import handler; "
+        "from glyphmemory import runtime, stores, aws; from glyphmemory.stores import dynamodb; from glyphmemory.aws import client"
+    )
+    err = subprocess.run([python, "-I", "-S", "-B", "-X", "importtime", "-c", code], capture_output=True, text=True).stderr
+    rows = []
+    for line in err.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            rows.append((parts[2].strip(), int(parts[0]) / 1000))
+    return sorted(rows, key=lambda r: -r[1])[:n]
+
+
+def report(result: dict) -> str:
+    lines = [
+        "## Deployed cold path (simulated)",
+        "",
+        f"`glyph context --hook`'s request as it crosses AWS, every request a cold start: HTTPS front "
+        f"(+{FRONT_S * 1000:.0f} ms) → +{INIT_S * 1000:.0f} ms runtime INIT → a fresh `{Path(result['python']).name}` "
+        f"process on the built asset, at a share of one core → HTTPS to SSM and DynamoDB (moto) through a proxy adding "
+        f"{CONNECT_S * 1000:.0f} ms per connection and {CALL_S[0] * 1000:.0f}–{CALL_S[1] * 1000:.0f} ms per call. "
+        f"{result['runs']} cold requests per variant and share, interleaved; the baseline makes the handler's AWS calls "
+        "(SSM GetParameter, two Queries) with boto3, with bytecode and a full CA bundle, through the same path.",
+        "",
+        "| CPU share (≈ memory) | how limited | glyphmemory p50 / p90 | boto3 baseline p50 / p90 | × baseline (p50) | hook loaded memories | first try | hook wall p50 / p90 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for share, row in result["shares"].items():
+        ours, base = row["cold"]["glyphmemory"], row["cold"]["boto3 baseline"]
+        ratio = statistics.median(ours) / statistics.median(base)
+        hook = row["hook"]
+        lines.append(
+            f"| {share:.2f} (≈ {share * MEMORY_MB_PER_CORE:.0f} MB) | {row['mode']} | "
+            f"{statistics.median(ours) * 1000:.0f} / {percentile(ours, 90) * 1000:.0f} ms | "
+            f"{statistics.median(base) * 1000:.0f} / {percentile(base, 90) * 1000:.0f} ms | {ratio:.2f}× | "
+            f"{hook['loaded']}/{len(hook['walls'])} | {hook['first_try']}/{len(hook['walls'])} | "
+            f"{statistics.median(hook['walls']) * 1000:.0f} / {percentile(hook['walls'], 90) * 1000:.0f} ms |"
+        )
+        verdicts.append((share, ratio, hook))
+    low = min(verdicts, key=lambda v: v[0])
+    all_loaded = all(h["loaded"] == len(h["walls"]) for _, _, h in verdicts)
+    worst_p90 = max(percentile(h["walls"], 90) for _, _, h in verdicts)
+    lines += [
+        "",
+        f"Goal: cold request p50 at the {low[0]:.2f} share ≤ 0.4× the baseline's: **{low[1]:.2f}×, "
+        f"{'met' if low[1] <= 0.4 else 'NOT met'}**.",
+        f"Goal: the hook loads memories in every cold start at every share, wall p90 ≤ 1.5 s: "
+        f"**{'met' if all_loaded and worst_p90 <= 1.5 else 'NOT met'}** (worst p90 {worst_p90 * 1000:.0f} ms).",
+        "",
+        "What a cold request costs by memory size (our process's time from start to answer, billed as INIT plus "
+        "duration, at the arm64 list price):",
+        "",
+        "| memory | process time p50 | GB-s per cold request | $ per 1,000 cold requests |",
+        "|---|---|---|---|",
+    ]
+    for share, row in result["shares"].items():
+        mb = share * MEMORY_MB_PER_CORE
+        process = statistics.median(row["process"]["glyphmemory"])
+        gbs = mb / 1024 * process
+        lines.append(f"| {mb:.0f} MB | {process * 1000:.0f} ms | {gbs:.3f} | ${gbs * GB_SECOND * 1000:.5f} |")
+    lines += [
+        "",
+        "Slowest imports when the handler starts (`-X importtime`, self time at a full core, from the shipped bytecode):",
+        "",
+        "| module | self |",
+        "|---|---|",
+        *[f"| `{name}` | {ms:.1f} ms |" for name, ms in result["import_top"]],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:]]
+    runs = int(args[0]) if args else 15
+    hooks = int(args[1]) if len(args) > 1 else 20
+    shares = tuple(float(a) for a in args[2:]) or SHARES
+    print(report(measure(runs, hooks, shares)))
