@@ -40,7 +40,9 @@ PRICE = {
 LAMBDA_GB = 0.5  # memory_size=512 (infra/function.py)
 DYNAMODB_MS = 8.0  # assumed DynamoDB round trip from Lambda (moto's own time is not DynamoDB's)
 COLD = {1_000: 1.0, 100_000: 0.2, 10_000_000: 0.01}  # assumed share of requests that start a container
-COLD_INIT_MS = 250.0  # handler import + first client, near bench/cold_init.py's figure; billed since Aug 2025
+# A cold request's process time at 512 MB less a warm request's (bench/deployed_path.py: 600 ms
+# p50, moto's slower answers included); INIT is billed since Aug 2025.
+COLD_INIT_MS = 580.0
 # What one hundred requests look like for one owner and a few assistants (assumed).
 MIX = {"context (session start)": 40, "write": 30, "recent": 15, "search": 5, "chat read /r": 5, "chat write /w": 5}
 
@@ -205,7 +207,7 @@ def report(result: dict) -> str:
         "",
         f"Mix average: {avg['read']:.2f} read and {avg['write']:.2f} write units, {avg['ddb_calls']:.1f} DynamoDB calls, "
         f"{avg['bytes']:,.0f} bytes answered and {avg['log']:,.0f} bytes logged per request. Assumed: 512 MB arm64, "
-        f"~5 ms of own code plus {DYNAMODB_MS:.0f} ms per DynamoDB call, a {COLD_INIT_MS:.0f} ms billed INIT for "
+        f"~5 ms of own code plus {DYNAMODB_MS:.0f} ms per DynamoDB call, {COLD_INIT_MS:.0f} ms more billed for a cold start (bench/deployed_path.py) for "
         f"{', '.join(f'{v:.0%} at {k:,}' for k, v in COLD.items())} of requests; CloudFront requests and transfer within "
         "its always-free tier; storage (≈ 2 KB a memory, $0.25/GB-month) under a cent. The reference system: $0.42/month.",
     ]

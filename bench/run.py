@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_start  # noqa: E402
-import cold_init  # noqa: E402
 import cost  # noqa: E402
+import deployed_path  # noqa: E402
 import http_local  # noqa: E402
 import latency  # noqa: E402
 import read_cost  # noqa: E402
@@ -30,7 +30,7 @@ from common import ROOT  # noqa: E402
 
 FULL = {
     "read_cost": {},
-    "cold_init": {"runs": 15},
+    "deployed_path": {"runs": 15, "hooks": 20},
     "latency": {"reps": 300},
     "http_local": {"per_connection": 300, "connections": 8, "rounds": 3},
     "cli_start": {"runs": 20},
@@ -39,13 +39,13 @@ FULL = {
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
-    "cold_init": {"runs": 3},
+    "deployed_path": {"runs": 2, "hooks": 2, "shares": (0.29,)},
     "latency": {"reps": 30},
     "http_local": {"per_connection": 50, "connections": 4, "rounds": 1},
     "cli_start": {"runs": 3},
     "cost": {"rounds": 1},
 }
-MODULES = {"read_cost": read_cost, "cold_init": cold_init, "latency": latency, "http_local": http_local, "cli_start": cli_start, "url_capacity": url_capacity, "cost": cost}
+MODULES = {"read_cost": read_cost, "deployed_path": deployed_path, "latency": latency, "http_local": http_local, "cli_start": cli_start, "url_capacity": url_capacity, "cost": cost}
 
 
 def machine() -> str:
