@@ -40,9 +40,9 @@ PRICE = {
 LAMBDA_GB = 0.5  # memory_size=512 (infra/function.py)
 DYNAMODB_MS = 8.0  # assumed DynamoDB round trip from Lambda (moto's own time is not DynamoDB's)
 COLD = {1_000: 1.0, 100_000: 0.2, 10_000_000: 0.01}  # assumed share of requests that start a container
-# A cold request's process time at 512 MB less a warm request's (bench/deployed_path.py: 600 ms
+# A cold request's process time at 512 MB less a warm request's (bench/deployed_path.py: 468 ms
 # p50, moto's slower answers included); INIT is billed since Aug 2025.
-COLD_INIT_MS = 580.0
+COLD_INIT_MS = 450.0
 # What one hundred requests look like for one owner and a few assistants (assumed).
 MIX = {"context (session start)": 40, "write": 30, "recent": 15, "search": 5, "chat read /r": 5, "chat write /w": 5}
 

@@ -159,8 +159,10 @@ class LatencyTlsProxy:
     def _serve(self, conn: socket.socket) -> None:
         try:
             time.sleep(CONNECT_S)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             client = self.context.wrap_socket(conn, server_side=True)
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             conn.close()
             return
@@ -225,6 +227,7 @@ class Front(ThreadingHTTPServer):
 
 class _FrontHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK wait between headers and body
 
     def log_message(self, *args) -> None:
         pass

@@ -51,7 +51,7 @@ class Function(Construct):
                 asset_hash=_source_hash(),
             ),
             # 512 MB (0.29 of a core): with no SDK and bytecode shipped, a cold request takes
-            # 0.74 s p50 here and costs 0.30 GB-s, against 0.56 s and 0.37 GB-s at 884 MB
+            # 0.61 s p50 and costs 0.23 GB-s, against 0.52 s and 0.33 GB-s at 884 MB
             # (bench/deployed_path.py); the hook's 1.5 s a try holds either way.
             memory_size=512,
             # Worst case: three DynamoDB attempts of 5 s each; well under API Gateway's 30 s.
