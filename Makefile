@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test bench synth clean chromium
+.PHONY: run test bench synth clean chromium fmt
 
 # CDK, jsii and npm keep their state inside the project (ignored by git), never in $HOME.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -40,9 +40,17 @@ run: $(VENV)/.installed-run
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# loadfile keeps each test file on one worker, so the CDK app is synthesized once per run.
+# Style is checked first (ruff: lint and format), then the suite. loadfile keeps each test
+# file on one worker, so the CDK app is synthesized once per run.
 test: $(STAMP) chromium node_modules/.bin/cdk
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# Apply the formatter and the linter's safe fixes.
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # Every benchmark, each beside its baseline, into bench/RESULTS.md (a few minutes).
 bench: $(STAMP)

@@ -67,7 +67,7 @@ def synthetic_memories(n: int, namespace: str = names.DEFAULT_NAMESPACE, seed: i
 class Moto:
     """A moto server on a free port (the serialising one the tests use), with AWS env set."""
 
-    def __enter__(self) -> "Moto":
+    def __enter__(self) -> Moto:
         os.environ.update(AWS_ENV)
         from tests.support.processes import start_moto
 

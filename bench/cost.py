@@ -10,7 +10,6 @@ logged.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import statistics
@@ -105,7 +104,6 @@ def measure(rounds: int = 5) -> dict:
     from glyphmemory.keys import new_key
     from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
     from glyphmemory.tokens import mint_window_token
-
     from tests.support.lambda_events import make_event
 
     with Moto():

@@ -358,7 +358,7 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
                 front.share = share
                 row = {"mode": share.mode, "cold": {}, "process": {}}
                 try:
-                    for name, (command, env) in variants.items():  # one warm-up each: page cache
+                    for command, env in variants.values():  # one warm-up each: page cache
                         front.command, front.env = command, env
                         cold_request(front.server_address[1], str(ca_pem), token)
                     for name in variants:
@@ -386,7 +386,7 @@ def run_hooks(n: int, front: Front, ca_pem: Path, key, newest: str, work: Path) 
     hooks_json = json.loads((Path(__file__).resolve().parents[1] / "skills" / "hooks" / "hooks.json").read_text())
     command = hooks_json["hooks"]["SessionStart"][0]["hooks"][0]["command"].split()
     loaded, first_try, walls = 0, 0, []
-    for i in range(n):
+    for _ in range(n):
         home = work / f"home-{uuid.uuid4().hex[:6]}"  # empty: no cached block to fall back on
         env = {
             "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin", "HOME": str(home), names.ENV_HOME: str(home),

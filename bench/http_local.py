@@ -27,7 +27,7 @@ from common import ROOT, load_sqlite, percentile, synthetic_memories  # noqa: E4
 CONSTANT = f"""
 import sys
 sys.path.insert(0, {str(ROOT / "src")!r})
-from glyphmemory.http.app import Response
+from glyphmemory.http.core import Response
 from glyphmemory.server import GlyphServer
 
 body = sys.stdin.buffer.read()

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
     header = [
         "# Benchmark results",
         "",
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; commit {commit()}",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {commit()}",
         f"- Machine: {machine()}",
         f"- Command: `make bench` ({'quick' if plan is QUICK else 'full'} plan: "
         + ", ".join(f"{n} {', '.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for n, kw in plan.items())

@@ -6,13 +6,16 @@ import json
 import os
 import sys
 
-from glyphmemory import config
+from glyphmemory import names
 
+from . import config
 from .base import (
+    DEFAULT_TTL,
     EXIT_OK,
     EXIT_SERVER,
     EXIT_USAGE,
     CliError,
+    arg,
     call,
     command,
     emit,
@@ -22,7 +25,6 @@ from .base import (
     print_qr,
     write_config,
 )
-
 
 HOOK_MATCHER = "startup|resume|clear|compact"
 
@@ -38,7 +40,9 @@ def plugin_dir():
             return candidate
     raise CliError("the Claude Code plugin files are missing from this installation", EXIT_USAGE)
 
-@command
+@command(
+    arg("--dir", help="the Claude Code folder (default ~/.claude, or GLYPH_CLAUDE_DIR)"),
+)
 def cmd_install_claude(args) -> int:
     """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
 
@@ -85,7 +89,10 @@ def cmd_install_claude(args) -> int:
     emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
     return EXIT_OK
 
-@command
+@command(
+    arg("--scope", choices=names.SCOPES, default="rw", help="what it allows (default rw)"),
+    arg("--ttl", default=DEFAULT_TTL, help="lifetime: 90s, 15m, 12h (default), 7d, 2w; at most 30d"),
+)
 def cmd_token(args) -> int:
     """Mint a window token for scripts and curl (sent as Authorization: Bearer TOKEN)."""
     import time
@@ -99,7 +106,13 @@ def cmd_token(args) -> int:
     emit(args, {"token": token, "expires_at": exp, "scope": args.scope}, token)
     return EXIT_OK
 
-@command
+@command(
+    arg("--force", action="store_true", help="replace an existing key (old tokens stop working)"),
+    arg("--url", help="the server this machine's CLI talks to (saved in config.json)"),
+    arg("--aws", action="store_true", help="keep the root key in AWS SSM (needs AWS credentials)"),
+    arg("--param", default=names.DEFAULT_KEY_PARAM, help=f"the SSM parameter name (with --aws; default {names.DEFAULT_KEY_PARAM})"),
+    arg("--stack", help="after deploy: read this stack's outputs into the config (with --aws)"),
+)
 def cmd_init(args) -> int:
     """Create this machine's root key and show it for an authenticator app.
 
@@ -140,8 +153,9 @@ def cmd_init(args) -> int:
 
 def _init_aws(args, local):
     """The root key from (or into) SSM, and the stack's URL into the config."""
-    from glyphmemory.aws_admin import ensure_root_key, stack_outputs
     from glyphmemory.errors import GlyphError
+
+    from .aws_admin import ensure_root_key, stack_outputs
 
     try:
         key, created = ensure_root_key(args.param, force=args.force)
@@ -155,7 +169,10 @@ def _init_aws(args, local):
         raise CliError(exc.detail, EXIT_SERVER if exc.status >= 500 else EXIT_USAGE) from None
     return key, created, settings
 
-@command
+@command(
+    arg("action", choices=("add", "list", "revoke"), help="what to do"),
+    arg("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke"),
+)
 def cmd_keys(args) -> int:
     """Manage device keys (root key only): add NAME, list, revoke KID.
 
@@ -185,7 +202,9 @@ def cmd_keys(args) -> int:
         emit(args, {"revoked": args.arg}, f"revoked {args.arg}")
     return EXIT_OK
 
-@command
+@command(
+    arg("user", metavar="USER", help="the user name for HTTP Basic"),
+)
 def cmd_basic_auth(args) -> int:
     """Print a GLYPH_BASIC_AUTH value (user and salted scrypt hash) for the server.
 

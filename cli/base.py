@@ -6,7 +6,9 @@ import json
 import os
 import sys
 
-from glyphmemory import config, names
+from glyphmemory import names
+
+from . import config
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 1, 2, 3
 
@@ -18,10 +20,25 @@ class CliError(Exception):
         super().__init__(message)
         self.code = code
 
-def command(func):
-    """Register a command; its docstring is its --help."""
-    COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
-    return func
+def command(*arguments):
+    """Register a command: its docstring is its --help, and its arguments (`arg(...)`) stand
+    beside it, so adding a command touches one place."""
+
+    def register(func):
+        func.arguments = arguments
+        COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
+        return func
+
+    return register
+
+
+def arg(*flags, **options) -> tuple:
+    """One argparse argument of a command: arg("--ns", default=…, help=…)."""
+    return flags, options
+
+
+NS = arg("--ns", default=names.DEFAULT_NAMESPACE, help=f"namespace (default {names.DEFAULT_NAMESPACE})")
+DEFAULT_TTL = f"{names.CHAT_TOKEN_TTL_S // 3600}h"
 
 
 # --- shared plumbing -------------------------------------------------------------------------
@@ -57,12 +74,12 @@ def server_url() -> str:
         raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
 
 def make_client(*, tries: int = 3, deadline_s: float = 15.0, timeout: float = 10.0):
-    from glyphmemory.client import Client
+    from .client import Client
 
     return Client(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
 
 def open_spool():
-    from glyphmemory.spool import Spool
+    from .spool import Spool
 
     return Spool(config.spool_path())
 
@@ -73,8 +90,8 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None) ->
         return  # the common case costs one stat(), no imports
     import time
 
-    from glyphmemory.client import ApiError
-    from glyphmemory.spool import Undeliverable
+    from .client import ApiError
+    from .spool import Undeliverable
 
     spool = open_spool()
 
@@ -98,7 +115,7 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None) ->
 
 def call(func, *args, **kwargs):
     """Run a client call, turning its failures into messages and exit codes."""
-    from glyphmemory.client import ApiError, NetworkError
+    from .client import ApiError, NetworkError, retryable
 
     try:
         return func(*args, **kwargs)
@@ -111,7 +128,7 @@ def call(func, *args, **kwargs):
                 "get a new one: `glyph init --aws` (or a new device key from `glyph keys add`)",
                 EXIT_AUTH,
             ) from None
-        code = EXIT_SERVER if exc.status >= 500 or exc.status == 429 else EXIT_USAGE
+        code = EXIT_SERVER if retryable(exc) else EXIT_USAGE
         raise CliError(f"the server answered {exc.status}: {exc.detail}", code) from None
 
 def reraise(exc: Exception):
@@ -131,13 +148,16 @@ def one_line(text: str, width: int = 100) -> str:
 # --- commands --------------------------------------------------------------------------------
 
 def parse_duration(text: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit():
-        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h or 7d", EXIT_USAGE)
-    seconds = int(number) * units[unit]
-    if not 0 < seconds <= names.MAX_TOKEN_TTL_S:
-        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE)
+    """A token's lifetime: 90s, 15m, 12h, 7d or 2w (the API's units), at most 30 days."""
+    from glyphmemory.durations import parse_duration as seconds_of
+    from glyphmemory.errors import InvalidInput
+
+    try:
+        seconds = seconds_of(text, limit_s=names.MAX_TOKEN_TTL_S)
+    except InvalidInput:
+        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE) from None
+    if seconds is None:
+        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h, 7d or 2w", EXIT_USAGE)
     return seconds
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import time
 
-from glyphmemory import config
+from . import config
 
 
 def _path(server: str, namespace: str, fmt: str) -> str:

@@ -7,13 +7,17 @@ import json
 import os
 import sys
 
-from glyphmemory import __version__, config, names
+from glyphmemory import __version__, names
 
+from . import config
 from .base import (
+    DEFAULT_TTL,
     EXIT_OK,
     EXIT_SERVER,
     EXIT_USAGE,
+    NS,
     CliError,
+    arg,
     call,
     command,
     deliver_spool,
@@ -27,7 +31,10 @@ from .base import (
 )
 
 
-@command
+@command(
+    arg("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"),
+    arg("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)"),
+)
 def cmd_serve(args) -> int:
     """Run the local GlyphMemory server (SQLite in your data folder, no cloud needed).
 
@@ -85,7 +92,14 @@ def cmd_serve(args) -> int:
         app.memories.store.close()
     return EXIT_OK
 
-@command
+@command(
+    arg("text", metavar="TEXT", help="the memory, or - to read standard input"),
+    arg("--tags", help="comma-separated tags, e.g. decision,infra"),
+    NS,
+    arg("--source", default="cli", help="who wrote it (default cli)"),
+    arg("--session", help="an id grouping memories of one session"),
+    arg("--ttl-days", type=float, help="forget the memory after this many days"),
+)
 def cmd_write(args) -> int:
     """Save a memory. TEXT is the memory; use - to read it from standard input.
 
@@ -101,13 +115,13 @@ def cmd_write(args) -> int:
         payload["session"] = args.session
     if args.ttl_days is not None:
         payload["ttl_days"] = args.ttl_days
-    from glyphmemory.client import ApiError, NetworkError
+    from .client import ApiError, NetworkError, retryable
 
     try:
         # A write that cannot land within a few seconds is spooled, not waited for: nothing is lost.
         _, memory = make_client(deadline_s=5.0).json("POST", "/v1/memories", scope="w", payload=payload)
     except (NetworkError, ApiError) as exc:
-        if isinstance(exc, ApiError) and exc.status < 500 and exc.status != 429:
+        if not retryable(exc):
             return call(reraise, exc)
         open_spool().append(payload)
         why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
@@ -117,7 +131,12 @@ def cmd_write(args) -> int:
     emit(args, memory, f"{word} {memory['id']}")
     return EXIT_OK
 
-@command
+@command(
+    arg("-n", type=int, default=10, help="how many (1-100, default 10)"),
+    NS,
+    arg("--tag", help="only memories with this tag"),
+    arg("--since", help="ISO date/time, or 30m, 12h, 7d, 2w"),
+)
 def cmd_recent(args) -> int:
     """Show the most recent memories, newest first."""
     query = {"namespace": args.ns, "limit": args.n, "tag": args.tag, "since": args.since}
@@ -136,7 +155,13 @@ HOOK_TRY_TIMEOUT_S = 1.5
 HOOK_DEADLINE_S = 3.0
 
 
-@command
+@command(
+    arg("--budget", type=int, default=names.DEFAULT_CONTEXT_BUDGET, help="most characters (default 8000)"),
+    NS,
+    arg("--format", choices=("md", "text"), default="md", help="md (default) or text"),
+    arg("--hook", action="store_true", help="for Claude Code's SessionStart hook: fast, never fails"),
+    arg("--cached", action="store_true", help="print the last block fetched, without asking the server"),
+)
 def cmd_context(args) -> int:
     """Print the context block a new assistant session starts from (newest memories first).
 
@@ -174,9 +199,8 @@ def _print_block(block: str, fmt: str) -> int:
 def _context_for_hook(query: dict) -> int:
     import time
 
-    from glyphmemory.client import ApiError, NetworkError
-
     from . import context_cache
+    from .client import ApiError, NetworkError
 
     deadline = time.monotonic() + HOOK_DEADLINE_S
     try:
@@ -209,7 +233,11 @@ def _context_for_hook(query: dict) -> int:
     return EXIT_OK
 
 
-@command
+@command(
+    arg("query", metavar="Q", help="words to search for"),
+    arg("-n", type=int, default=10, help="how many (1-100, default 10)"),
+    NS,
+)
 def cmd_search(args) -> int:
     """Search memories by keywords, best match first."""
     query = {"q": args.query, "namespace": args.ns, "limit": args.n}
@@ -221,7 +249,9 @@ def cmd_search(args) -> int:
     emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")
     return EXIT_OK
 
-@command
+@command(
+    arg("id", metavar="ID", help="the memory's id"),
+)
 def cmd_get(args) -> int:
     """Show one memory in full, by its id."""
     _, m = call(make_client().json, "GET", f"/v1/memories/{args.id}", scope="r")
@@ -229,14 +259,19 @@ def cmd_get(args) -> int:
     emit(args, m, f"{m['id']}  {m['created_at']}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
     return EXIT_OK
 
-@command
+@command(
+    arg("id", metavar="ID", help="the memory's id"),
+)
 def cmd_delete(args) -> int:
     """Delete one memory, by its id."""
     call(make_client().request, "DELETE", f"/v1/memories/{args.id}", scope="w")
     emit(args, {"deleted": args.id}, f"deleted {args.id}")
     return EXIT_OK
 
-@command
+@command(
+    NS,
+    arg("--out", metavar="FILE", help="write to FILE (0600) instead of standard output"),
+)
 def cmd_export(args) -> int:
     """Export a namespace as NDJSON (one memory per line, newest first), to stdout or --out."""
     client = make_client()
@@ -271,7 +306,9 @@ def _next_cursor(link: str) -> str | None:
     target = link.split(";")[0].strip().strip("<>")
     return parse_qs(urlsplit(target).query).get("before", [None])[0]
 
-@command
+@command(
+    arg("file", metavar="FILE", help="an NDJSON export, or - for standard input"),
+)
 def cmd_import(args) -> int:
     """Import NDJSON memories (a glyph export) from FILE or -; importing twice adds nothing."""
     try:
@@ -307,7 +344,7 @@ def _chunks(raw: bytes, *, limit: int):
     if chunk.strip():
         yield bytes(chunk)
 
-@command
+@command()
 def cmd_spool(args) -> int:
     """Show memories waiting to be delivered, and try to deliver them now."""
     spool = open_spool()
@@ -321,7 +358,13 @@ def cmd_spool(args) -> int:
     emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
     return EXIT_OK
 
-@command
+@command(
+    arg("action", choices=("read", "write"), help="a read link, or a link that saves TEXT"),
+    arg("text", nargs="?", metavar="TEXT", help="for write: the memory (- or nothing: stdin)"),
+    arg("--ttl", default=DEFAULT_TTL, help="how long the link works: 15m, 12h (default), 7d, 2w; at most 30d"),
+    NS,
+    arg("--tags", help="for write: comma-separated tags"),
+)
 def cmd_url(args) -> int:
     """Print a URL for a chat that can only fetch URLs: `url read` or `url write TEXT`.
 

@@ -14,12 +14,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 from aws_cdk import App, Validations  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from glyphmemory import names  # noqa: E402
 from infra.stack import GlyphMemoryStack  # noqa: E402
 
 
 def build_app(outdir: str | None = None, **context) -> App:
     app = App(outdir=outdir, context=context or None)
-    GlyphMemoryStack(app, app.node.try_get_context("stackName") or "GlyphMemory")
+    GlyphMemoryStack(app, app.node.try_get_context("stackName") or names.STACK_NAME)
     Validations.of(app).add_plugins(AwsSolutionsChecks(verbose=True))
     return app
 

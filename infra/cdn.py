@@ -9,17 +9,20 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
+from glyphmemory import names
+
 READ_MAX_TTL = Duration.seconds(60)
 UNCACHED_PATHS = ("/w", "/v1/tokens", "/v1/keys", "/v1/keys/*")
 
 # API Gateway sees its own host (the Host header is not forwarded), so the public host the
-# viewer used is passed on in a header of our own; /r builds its links from it.
-_PUBLIC_HOST_FUNCTION = """
-function handler(event) {
+# viewer used is passed on in a header of our own, overwriting whatever a client sent in it;
+# /r builds its links from it (glyphmemory.http.chat_routes.public_base_url).
+_PUBLIC_HOST_FUNCTION = f"""
+function handler(event) {{
   var request = event.request;
-  request.headers['x-glyph-public-host'] = { value: request.headers.host.value };
+  request.headers['{names.PUBLIC_HOST_HEADER}'] = {{ value: request.headers.host.value }};
   return request;
-}
+}}
 """
 
 

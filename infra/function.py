@@ -15,7 +15,6 @@ from glyphmemory import names
 from .bundling import LAMBDA_PYTHON, ROOT, build_lambda_asset
 from .key_param import KeyParameter
 
-
 # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
 # 3.14; maxday/lambda-perf, Dec 2025). The asset's bytecode is compiled for exactly this version.
 RUNTIME = lambda_.Runtime.PYTHON_3_12

@@ -6,7 +6,9 @@ from aws_cdk import Arn, ArnComponents, ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-DEFAULT_KEY_PARAM = "/glyphmemory/root-key"
+from glyphmemory import names
+
+DEFAULT_KEY_PARAM = names.DEFAULT_KEY_PARAM
 
 
 class KeyParameter(Construct):

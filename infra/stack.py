@@ -8,9 +8,9 @@ from constructs import Construct
 from .api import Api
 from .cdn import Cdn
 from .function import Function
+from .key_param import DEFAULT_KEY_PARAM, KeyParameter
 from .monitoring import Monitoring
 from .nag import acknowledge_findings
-from .key_param import DEFAULT_KEY_PARAM, KeyParameter
 from .storage import Storage
 
 

@@ -10,7 +10,8 @@ import time
 from . import names
 from .errors import GlyphError, InvalidInput, Unavailable
 from .http import log
-from .http.app import App, Request, problem
+from .http.app import App
+from .http.core import Request, finish, problem
 
 _app: App | None = None
 _cold = True
@@ -74,13 +75,17 @@ def _request_from_event(event: object) -> Request:
     else:
         raw = body.encode("utf-8", "surrogatepass")
     headers = event.get("headers") or {}
+    headers = {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
     return Request(
         method=http["method"].upper(),
         path=event.get("rawPath") or http.get("path") or "/",
         query=event.get("rawQueryString") or "",
-        headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
+        headers=headers,
         body=raw,
         request_id=str(context.get("requestId", "")),
+        scheme="https",  # API Gateway and CloudFront speak nothing else
+        # Set by CloudFront's viewer-request function, which overwrites what a client sent.
+        public_host=headers.get(names.PUBLIC_HOST_HEADER),
     )
 
 
@@ -92,7 +97,7 @@ def lambda_handler(event, context=None) -> dict:
         request.cold_start = cold
         response = _load_app().handle(request)
     except GlyphError as error:
-        response = problem(error)
+        response = finish(problem(error))
         log.event("request", status=response.status, cold_start=cold, error=error.slug)
     try:
         body, is_b64 = response.body.decode("utf-8"), False

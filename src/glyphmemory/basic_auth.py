@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import hmac
 
-from . import names
+from . import b64url, names
 from .errors import InvalidInput, Unauthorized
 
 _N, _R, _P = 2**14, 8, 1  # ~16 MB and tens of ms a check: slow for guessing, once per client
@@ -22,12 +22,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
 
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
-    return f"scrypt${_N}${_R}${_P}${b64(salt)}${b64(digest)}"
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return f"scrypt${_N}${_R}${_P}${b64url.encode(salt)}${b64url.encode(digest)}"
 
 
 class BasicAuth:
@@ -38,7 +33,7 @@ class BasicAuth:
             if not (sep and user and len(parts) == 6 and parts[0] == "scrypt"):
                 raise ValueError
             self._n, self._r, self._p = (int(x) for x in parts[1:4])
-            self._salt, self._digest = _unb64(parts[4]), _unb64(parts[5])
+            self._salt, self._digest = b64url.decode(parts[4]), b64url.decode(parts[5])
         except (ValueError, binascii.Error):
             raise InvalidInput(
                 f"{names.ENV_BASIC_AUTH} must be user:scrypt$... as printed by `glyph basic-auth USER`"

@@ -6,12 +6,11 @@ gzip bomb costs at most that much output (and the 8 KiB URL it came in), never i
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import zlib
 
-from . import names
+from . import b64url, names
 from .errors import InvalidInput
 
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
@@ -28,7 +27,7 @@ def encode(text: str) -> str:
     import gzip  # only the writer (the CLI) compresses; the server only decodes, with zlib
 
     raw = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return b64url.encode(raw)
 
 
 def decode(payload: str, *, limit: int = names.MAX_TEXT_BYTES) -> str:
@@ -39,7 +38,7 @@ def decode(payload: str, *, limit: int = names.MAX_TEXT_BYTES) -> str:
     if len(payload) > _MAX_PAYLOAD_CHARS or not _B64URL_RE.fullmatch(payload):
         raise CodecError("z is not base64url (letters, digits, '-' and '_')")
     try:
-        raw = base64.urlsafe_b64decode(payload.rstrip("=") + "=" * (-len(payload.rstrip("=")) % 4))
+        raw = b64url.decode(payload)
     except (binascii.Error, ValueError):
         raise CodecError("z is not valid base64url") from None
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing only

@@ -3,6 +3,8 @@ budget, deterministic for the same data. Shared by /v1/context, /r and `glyph co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from . import names
 from .errors import InvalidInput
 from .model import Cursor, Memory

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
 
+from . import b64url
 from .errors import InvalidInput
 from .model import Cursor, is_memory_id
 
 _SIG_CHARS = 16
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _sign(key: bytes, namespace: str, payload: str) -> str:
     mac = hmac.new(key, f"cursor|{namespace}|{payload}".encode(), hashlib.sha256).digest()
-    return _b64(mac)[:_SIG_CHARS]
+    return b64url.encode(mac)[:_SIG_CHARS]
 
 
 def encode_cursor(cursor: Cursor, namespace: str, key: bytes) -> str:
-    payload = _b64(f"{cursor.epoch_us}:{cursor.id}".encode())
+    payload = b64url.encode(f"{cursor.epoch_us}:{cursor.id}".encode())
     return f"{payload}.{_sign(key, namespace, payload)}"
 
 
@@ -39,7 +35,7 @@ def decode_cursor(token: str, namespace: str, key: bytes) -> Cursor:
     if not hmac.compare_digest(sig.encode(), _sign(key, namespace, payload).encode()):
         raise bad
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii")
+        raw = b64url.decode(payload).decode("ascii")
         epoch_text, memory_id = raw.split(":")
         epoch_us = int(epoch_text)
     except (binascii.Error, UnicodeDecodeError, ValueError):

@@ -66,7 +66,7 @@ def parse_key(text: str) -> Key:
     if not sep or not _KID_RE.fullmatch(kid):
         raise InvalidInput(f"{names.ENV_KEY} must look like kid:BASE32SECRET")
     key = Key(kid, secret)
-    key.secret  # validates
+    decode_secret(secret)  # validates: base32, 160 bits or more
     return key
 
 
@@ -77,7 +77,7 @@ def load_key_file(path: str) -> Key:
         key = Key(data["kid"], data["secret"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"the key file {path} cannot be read ({type(exc).__name__})") from None
-    key.secret
+    decode_secret(key.secret_b32)  # validates
     return key
 
 
@@ -102,7 +102,7 @@ def ensure_key_file(path: str) -> tuple[Key, bool]:
 
 
 DEVICE_GROUP = "keys"
-MAX_KEY_NAME_CHARS = 64
+MAX_KEY_NAME_CHARS = names.MAX_KEY_NAME_CHARS
 
 
 def derive_device_secret(root_secret: bytes, kid: str, salt: str) -> bytes:
@@ -156,18 +156,17 @@ class Keyring:
     # --- device keys (admin) ---------------------------------------------------------------
 
     def add_device(self, name: object, now_s: float) -> tuple[Key, dict]:
-        if (
-            not isinstance(name, str)
-            or not name.strip()
-            or len(name) > MAX_KEY_NAME_CHARS
-            or not name.isprintable()
-        ):
-            raise InvalidInput(f"name must be 1-{MAX_KEY_NAME_CHARS} printable characters")
         import secrets
+
+        from .model import validate_label  # only here: the CLI's start path never adds keys
+
+        name = validate_label(name, "name", MAX_KEY_NAME_CHARS)
+        if name is None:
+            raise InvalidInput("name is required")
 
         for _ in range(5):
             kid = "d" + secrets.token_hex(4)[:7]
-            record = {"name": name.strip(), "salt": secrets.token_hex(8), "created_at": int(now_s)}
+            record = {"name": name, "salt": secrets.token_hex(8), "created_at": int(now_s)}
             if self.store.auth_put(DEVICE_GROUP, kid, record, expected_version=0):
                 key = Key(kid, _b32(derive_device_secret(self.root.secret, kid, record["salt"])))
                 return key, {"kid": kid, "name": record["name"], "created_at": record["created_at"]}

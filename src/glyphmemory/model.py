@@ -10,13 +10,13 @@ import threading
 import time
 import unicodedata
 from collections import namedtuple
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import names
 from .errors import InvalidInput
 
 _NAMESPACE_RE = re.compile(names.NAMESPACE_PATTERN)
-_ULID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_ULID_RE = re.compile(names.ULID_PATTERN)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LINE_END_RE = re.compile(r"\r\n?")
 _TRAILING_SPACE_RE = re.compile(r"[ \t]+\n")
@@ -34,7 +34,7 @@ class Memory(_MemoryFields):
 
     __slots__ = ()
 
-    def replace(self, **changes) -> "Memory":
+    def replace(self, **changes) -> Memory:
         return self._replace(**changes)
 
     @property
@@ -99,7 +99,7 @@ class Clock:
 
 
 def iso_from_epoch_us(epoch_us: int) -> str:
-    dt = datetime.fromtimestamp(epoch_us / 1_000_000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(epoch_us / 1_000_000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(epoch_us // 1000) % 1000:03d}Z"
 
 
@@ -178,7 +178,8 @@ def validate_tag(tag: object) -> str:
     return tag
 
 
-def _short_string(value: object, field_name: str, limit: int) -> str | None:
+def validate_label(value: object, field_name: str, limit: int) -> str | None:
+    """A short free label (source, session, key name): not blank, no control characters."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
@@ -189,11 +190,11 @@ def _short_string(value: object, field_name: str, limit: int) -> str | None:
 
 
 def validate_source(value: object, default: str) -> str:
-    return _short_string(value, "source", names.MAX_SOURCE_CHARS) or default
+    return validate_label(value, "source", names.MAX_SOURCE_CHARS) or default
 
 
 def validate_session(value: object) -> str | None:
-    return _short_string(value, "session", names.MAX_SESSION_CHARS)
+    return validate_label(value, "session", names.MAX_SESSION_CHARS)
 
 
 def expires_at_from_ttl_days(value: object, now_s: float) -> int | None:
@@ -218,11 +219,31 @@ def new_memory(
     default_source: str = "api",
 ) -> Memory:
     """Validate and normalise a write; the id and epoch come from the clock."""
+    return build_memory(
+        text=text, namespace=namespace, tags=tags, source=source, session=session,
+        default_source=default_source, epoch_us=clock.now_us(),
+        expires_at=expires_at_from_ttl_days(ttl_days, clock.now_s()),
+    )
+
+
+def build_memory(
+    *,
+    text: object,
+    namespace: object,
+    tags: object,
+    source: object,
+    session: object,
+    default_source: str,
+    epoch_us: int,
+    memory_id: str | None = None,
+    expires_at: int | None = None,
+) -> Memory:
+    """The one place a Memory is made from outside input: every field validated and normalised,
+    the content hash taken, and an id minted from the epoch unless one is given."""
     ns = validate_namespace(namespace)
     body = normalise_text(text)
-    epoch_us = clock.now_us()
     return Memory(
-        id=new_ulid(epoch_us // 1000),
+        id=memory_id or new_ulid(epoch_us // 1000),
         namespace=ns,
         text=body,
         tags=validate_tags(tags),
@@ -230,5 +251,5 @@ def new_memory(
         session=validate_session(session),
         epoch_us=epoch_us,
         content_hash=content_hash(ns, body),
-        expires_at=expires_at_from_ttl_days(ttl_days, clock.now_s()),
+        expires_at=expires_at,
     )

@@ -10,7 +10,14 @@ ENV_URL = "GLYPH_URL"  # the server the CLI talks to
 ENV_KEY = "GLYPH_KEY"  # "kid:BASE32SECRET", overrides the key file
 ENV_KEY_PARAM = "GLYPH_KEY_PARAM"  # SSM parameter name holding the root key (AWS)
 ENV_BASIC_AUTH = "GLYPH_BASIC_AUTH"  # optional second auth layer
-ENV_LOG_LEVEL = "GLYPH_LOG_LEVEL"
+ENV_LOG_LEVEL = "GLYPH_LOG_LEVEL"  # INFO (default: every request), WARNING (4xx and 5xx), ERROR (5xx)
+ENV_PUBLIC_URL = "GLYPH_PUBLIC_URL"  # the public base URL for the links /r hands out
+ENV_TRUST_FORWARDED = "GLYPH_TRUST_FORWARDED"  # "1": honour X-Forwarded-Host/Proto (behind your proxy)
+
+# --- HTTP --------------------------------------------------------------------------------
+# CloudFront's viewer-request function puts the host the viewer used here (API Gateway sees
+# only its own); the Lambda door trusts it, since CloudFront overwrites whatever a client sent.
+PUBLIC_HOST_HEADER = "x-glyph-public-host"
 
 # --- DynamoDB single-table layout ----------------------------------------------------------
 PK = "pk"
@@ -24,6 +31,7 @@ HASH_PREFIX = "HASH#"  # pk of a dedup claim: HASH#<namespace>#<content_hash>
 AUTH_PREFIX = "AUTH#"  # auth state (TOTP steps, failure counters, device keys)
 
 # --- memory limits -----------------------------------------------------------------------
+ULID_PATTERN = r"[0-9A-HJKMNP-TV-Z]{26}"  # Crockford base32: a memory id
 DEFAULT_NAMESPACE = "default"
 NAMESPACE_PATTERN = r"[a-z0-9][a-z0-9._-]{0,63}"
 MAX_TEXT_BYTES = 32 * 1024
@@ -55,3 +63,10 @@ TOKEN_SIG_BYTES = 16  # 128-bit HMAC-SHA256 truncation
 MAX_TOKEN_TTL_S = 30 * 24 * 3600
 ROOT_KID = "root"
 KID_PATTERN = r"[a-z0-9][a-z0-9-]{0,23}"
+MAX_KEY_NAME_CHARS = 64
+SCOPES = ("r", "w", "rw", "a")  # read, write, both, admin (keys; root key only)
+CHAT_TOKEN_TTL_S = 12 * 3600  # a chat's write token, `glyph url`'s and `glyph token`'s default
+TOTP_DIGITS = 6
+CODE_PATTERN = rf"[0-9]{{{TOTP_DIGITS}}}"
+DEFAULT_KEY_PARAM = "/glyphmemory/root-key"  # the SSM parameter holding the root key
+STACK_NAME = "GlyphMemory"  # the CloudFormation stack (infra/app.py, glyph init --aws --stack)

@@ -6,6 +6,7 @@ import os
 
 from . import names
 from .basic_auth import BasicAuth
+from .http import auth_routes, chat_routes, routes
 from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
@@ -20,6 +21,7 @@ def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0) -> App:
     return App(
         Memories(store, Clock()),
         Keyring(root, store, cache_s=key_cache_s),
+        routers=(routes.ROUTER, auth_routes.ROUTER, chat_routes.ROUTER),
         basic_auth=basic_auth,
     )
 

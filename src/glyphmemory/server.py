@@ -10,7 +10,8 @@ from urllib.parse import unquote
 
 from . import names
 from .errors import GlyphError, InvalidInput, PayloadTooLarge, UriTooLong
-from .http.app import App, Request, Response, problem
+from .http.app import App
+from .http.core import Request, Response, finish, problem
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -20,14 +21,14 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     def version_string(self) -> str:
         return "GlyphMemory"
-    server: "GlyphServer"
+    server: GlyphServer
 
     def _dispatch(self) -> None:
         try:
             request = self._read_request()
         except GlyphError as error:
             self.close_connection = True  # the unread body would corrupt the next request
-            self._send(problem(error))
+            self._send(finish(problem(error)))
             return
         with self.server.app_lock:
             response = self.server.app.handle(request)
@@ -76,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             error = GlyphError(f"the request could not be read as HTTP/1.1 ({HTTPStatus(code).phrase})")
             error.status, error.title = code, HTTPStatus(code).phrase
-        self._send(problem(error))
+        self._send(finish(problem(error)))
 
     def log_message(self, format: str, *args) -> None:
         # The stdlib line holds the full request line, query string (tokens) included.
@@ -96,9 +97,7 @@ class GlyphServer(ThreadingHTTPServer):
         # fight over the GIL (sqlite3 drops and retakes it on every step): one at a time answers
         # 8 concurrent clients twice as fast (bench/http_local.py). A networked store keeps
         # threads parallel, so that one slow DynamoDB call does not hold up the rest.
-        memories = getattr(app, "memories", None)
-        in_process = getattr(getattr(memories, "store", None), "in_process", False)
-        self.app_lock = threading.Lock() if in_process else nullcontext()
+        self.app_lock = threading.Lock() if app.memories.store.in_process else nullcontext()
 
 
 def make_server(app: App, host: str = "127.0.0.1", port: int = 8787) -> GlyphServer:

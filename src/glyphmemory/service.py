@@ -6,7 +6,7 @@ No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import names
 from .errors import InvalidInput, NotFound
@@ -15,15 +15,10 @@ from .model import (
     Cursor,
     Memory,
     Page,
-    content_hash,
+    build_memory,
     is_memory_id,
     new_memory,
-    new_ulid,
-    normalise_text,
     validate_namespace,
-    validate_session,
-    validate_source,
-    validate_tags,
 )
 
 
@@ -133,27 +128,16 @@ class Memories:
             raise InvalidInput("not a JSON object") from None
         if not isinstance(data, dict):
             raise InvalidInput("not a JSON object")
-        namespace = validate_namespace(data.get("namespace"))
-        text = normalise_text(data.get("text"))
-        epoch_us = _imported_epoch(data) or self.clock.now_us()
         memory_id = data.get("id")
-        if memory_id is None:
-            memory_id = new_ulid(epoch_us // 1000)
-        elif not isinstance(memory_id, str) or not is_memory_id(memory_id):
+        if memory_id is not None and (not isinstance(memory_id, str) or not is_memory_id(memory_id)):
             raise InvalidInput("id must be a 26-character ULID")
         expires_at = data.get("expires_at")
         if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, int)):
             raise InvalidInput("expires_at must be whole epoch seconds")
-        return Memory(
-            id=memory_id,
-            namespace=namespace,
-            text=text,
-            tags=validate_tags(data.get("tags")),
-            source=validate_source(data.get("source"), "import"),
-            session=validate_session(data.get("session")),
-            epoch_us=epoch_us,
-            content_hash=content_hash(namespace, text),
-            expires_at=expires_at,
+        return build_memory(
+            text=data.get("text"), namespace=data.get("namespace"), tags=data.get("tags"),
+            source=data.get("source"), session=data.get("session"), default_source="import",
+            epoch_us=_imported_epoch(data) or self.clock.now_us(), memory_id=memory_id, expires_at=expires_at,
         )
 
 
@@ -182,5 +166,5 @@ def parse_time_us(value: str, *, field: str) -> int:
             f"{field} must be an ISO 8601 date or time such as 2026-11-21 or 2026-11-21T09:30:00Z"
         ) from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1_000_000)

@@ -11,6 +11,10 @@ from .model import Cursor, Memory, Page
 
 
 class Store(Protocol):
+    # True when the store never waits on a network (SQLite): the local server then runs its
+    # requests one at a time instead of letting threads fight over the GIL.
+    in_process: bool
+
     def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
         """Store a memory unless the namespace holds the same text (or the same id) already.
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 from collections import namedtuple
 from collections.abc import Callable
 
-from . import names
+from . import b64url, names
 from .errors import Forbidden, InvalidInput, Unauthorized
 
-SCOPES = ("r", "w", "rw", "a")
+SCOPES = names.SCOPES
 # What each scope may do: admin covers everything, rw covers read and write.
 _GRANTS = {"r": {"r"}, "w": {"w"}, "rw": {"r", "w"}, "a": {"r", "w", "a"}}
 _TOKEN_RE = re.compile(
@@ -31,7 +30,7 @@ class Grant(namedtuple("Grant", "kid scope exp")):
 
 def _signature(secret: bytes, kid: str, scope: str, exp: int) -> str:
     mac = hmac.new(secret, f"{kid}.{scope}.{exp}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac[: names.TOKEN_SIG_BYTES]).rstrip(b"=").decode("ascii")
+    return b64url.encode(mac[: names.TOKEN_SIG_BYTES])
 
 
 def mint_window_token(kid: str, secret: bytes, scope: str, exp: int) -> str:

@@ -17,13 +17,12 @@ from .errors import InvalidInput, TooManyRequests, Unauthorized, Unavailable
 from .keys import Keyring
 
 STEP_S = 30
-DIGITS = 6
 DRIFT_STEPS = 1
 SHORT_WINDOW_S, SHORT_MAX = 15 * 60, 10  # 10 failures in 15 minutes lock the key...
 DAY_WINDOW_S, DAY_MAX = 24 * 3600, 30  # ...and 30 in a day lock it until the day is over
 GROUP = "totp"
 _CAS_TRIES = 8
-_CODE_RE = re.compile(r"[0-9]{6}")
+_CODE_RE = re.compile(names.CODE_PATTERN)
 _KID_RE = re.compile(names.KID_PATTERN)
 _REFUSED = "the code is wrong, expired or already used"
 
@@ -61,7 +60,7 @@ def _reserve(state: dict, now: float) -> tuple[dict | None, int]:
     return s, 0
 
 
-def _update(store: Store, kid: str, change) -> dict:
+def _update(store, kid: str, change) -> dict:
     """Apply change(state) -> new state (None: leave it) by compare-and-set, retrying races."""
     for _ in range(_CAS_TRIES):
         state, version = store.auth_get(GROUP, kid)
@@ -76,7 +75,7 @@ def _update(store: Store, kid: str, change) -> dict:
     raise Unavailable("too many logins at once for this key; retry in a moment")
 
 
-def check_code(store: Store, keyring: Keyring, kid: str, code: object, now: float) -> None:
+def check_code(store, keyring: Keyring, kid: str, code: object, now: float) -> None:
     """Accept a person's TOTP code for `kid` once, or raise (400, 401 or 429)."""
     if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         raise InvalidInput("code must be the 6 digits your authenticator app shows")

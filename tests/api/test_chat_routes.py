@@ -126,3 +126,28 @@ def test_gzip_bombs_are_refused_and_store_nothing(api):
     r = api.call("GET", "/w", f"t={api.token('w')}&z={big_bomb}", scope=None)
     assert r["statusCode"] == 414 and "glyph write" in r["body"]
     assert api.json("GET", "/v1/memories", scope="r")[1]["items"] == []
+
+
+# --- the host in /r's links ----------------------------------------------------------------------
+
+
+def test_links_use_the_public_host_cloudfront_reports_through_the_lambda_door(api):
+    # What CloudFront's viewer-request function sends on: API Gateway's own Host, and the viewer's
+    # host in x-glyph-public-host (overwritten by CloudFront whatever the viewer sent).
+    headers = {"host": "abcdef1234.execute-api.us-east-1.amazonaws.com", "x-glyph-public-host": "d111111abcdef8.cloudfront.net"}
+    body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=headers)["body"]
+    assert write_url_prefix(body).startswith("https://d111111abcdef8.cloudfront.net/w?t=")
+    assert "execute-api" not in body
+
+
+def test_a_clients_own_forwarding_headers_do_not_pick_the_links_host(api, monkeypatch):
+    forged = {"x-forwarded-host": "attacker.example", "x-forwarded-proto": "http"}
+    body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=forged)["body"]
+    assert write_url_prefix(body).startswith("https://abcdef1234.execute-api.us-east-1.amazonaws.com/w?t=")
+    assert "attacker.example" not in body
+    monkeypatch.setenv("GLYPH_TRUST_FORWARDED", "1")  # a server behind the owner's own proxy
+    body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers={"x-forwarded-host": "memory.example.org", "x-forwarded-proto": "https"})["body"]
+    assert write_url_prefix(body).startswith("https://memory.example.org/w?t=")
+    monkeypatch.setenv("GLYPH_PUBLIC_URL", "https://glyph.example.net")  # configured wins over all
+    body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=forged)["body"]
+    assert write_url_prefix(body).startswith("https://glyph.example.net/w?t=")

@@ -94,7 +94,7 @@ def test_a_thousand_wrong_codes_evaluate_at_most_ten(store, keyring, monkeypatch
 def test_the_daily_cap_holds_across_windows(store, keyring):
     at = NOW
     refused = 0
-    for window in range(4):
+    for _window in range(4):
         for _ in range(10):
             try:
                 totp.check_code(store, keyring, "root", "000000", at)

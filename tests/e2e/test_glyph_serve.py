@@ -125,6 +125,20 @@ def test_what_http_server_refuses_itself_is_a_problem_too(served, raw, status):
     assert json.loads(body)["status"] == status
 
 
+def test_the_local_server_ignores_a_clients_host_headers_in_its_links(served, home):
+    url, _ = served
+    forged = {"X-Forwarded-Host": "attacker.example", "X-Glyph-Public-Host": "attacker.example"}
+    token = bearer(home)["Authorization"].split()[1]
+    body = httpx.get(url + "/r", params={"t": token}, headers=forged).text
+    assert "attacker.example" not in body and f"{url}/w?t=" in body
+
+
+def test_a_doors_own_refusal_carries_the_security_headers(served):
+    response = httpx.post(served[0] + "/v1/memories", headers={"Transfer-Encoding": "chunked"}, content=b"0\r\n\r\n")
+    assert response.status_code == 400
+    assert response.headers["x-content-type-options"] == "nosniff" and response.headers["cache-control"] == "no-store"
+
+
 def test_concurrent_http_writers(served, home):
     url, _ = served
     auth = bearer(home)

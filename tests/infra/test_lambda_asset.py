@@ -4,8 +4,6 @@ beside it (no boto3), from its own bytecode."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -46,8 +44,9 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     key = new_key()
     boto3.client("ssm").put_parameter(Name="/glyph/asset-test", Value=f"{key.kid}:{key.secret_b32}", Type="SecureString")
 
-    from glyphmemory.tokens import mint_window_token
     import time
+
+    from glyphmemory.tokens import mint_window_token
 
     token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 300)
     auth = {"authorization": f"Bearer {token}", "content-type": "application/json"}

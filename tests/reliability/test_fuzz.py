@@ -21,10 +21,14 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = 50  # per operation and mode: ~1,400 requests over 16 operations
 # /v1/import takes NDJSON, which schemathesis does not know; its schema is a string of lines.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
-# Every default check but one. positive_data_acceptance expects any schema-valid request to
-# succeed, which an API with opaque cursors (`before`), "q must contain a word" and "exactly one
-# of m or z" cannot promise in JSON Schema: those are 400s with a sentence, by design.
-EXCLUDED = [schemathesis.checks.positive_data_acceptance]
+# Every default check, positive_data_acceptance (any schema-valid request succeeds) included,
+# except on the operations whose rule JSON Schema cannot state: /w takes exactly one of m or z
+# (parameters have no oneOf), /v1/tokens a code or a token but not both (one is a header),
+# /v1/import NDJSON lines (its body is documented as a string), and /v1/search a query holding a
+# word in Unicode's sense (an ECMA-262 pattern's \w is ASCII). Positive cases also go without
+# `before` (an opaque cursor cannot be generated) and `since` (ISO 8601's calendar, 2026-02-30
+# being no date, is beyond a pattern): the rest of those operations is still checked.
+NOT_EXPRESSIBLE = {"GET /w", "POST /v1/tokens", "POST /v1/import", "GET /v1/search"}
 
 
 def test_the_openapi_document_validates(tmp_path):
@@ -51,14 +55,20 @@ def test_generated_requests_find_no_5xx_and_no_schema_violation(tmp_path):
                     nonlocal sent
                     # The token goes in the Authorization header; a generated t= beside it would
                     # make every such request a 400 (two tokens), so t= is left to the other tests.
-                    if isinstance(case.query, dict):
+                    if case.query:
                         case.query.pop("t", None)
+                        if mode is GenerationMode.POSITIVE:
+                            case.query.pop("before", None)
+                            case.query.pop("since", None)
+                    if case.headers:
+                        case.headers.pop("X-Glyph-Token", None)  # the Authorization header carries it
                     headers = {"Authorization": "Bearer " + token}
                     response = case.call(base_url=server.url, headers=headers, timeout=30)
                     sent += 1
                     statuses.add(response.status_code)
                     try:
-                        case.validate_response(response, headers=headers, excluded_checks=EXCLUDED)
+                        excluded = [schemathesis.checks.positive_data_acceptance] if operation.label in NOT_EXPRESSIBLE else []
+                        case.validate_response(response, headers=headers, excluded_checks=excluded)
                     except (AssertionError, BaseExceptionGroup) as failure:  # one failure, or a group
                         failures.append(f"{operation.label} ({mode.value}): {failure!r}"[:2000])
 

@@ -4,7 +4,6 @@ spools what it could not send, and delivers all of it once DynamoDB is back."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from urllib.parse import urlsplit
 

@@ -8,8 +8,8 @@ had just before (KiB). The requests are built first; the peak is reset after tha
 from __future__ import annotations
 
 import base64
-import json
 import gc
+import json
 import os
 import time
 import zlib

@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 
-
 def throttled_answer(code: str) -> bytes:
     return json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "Rate of requests exceeds the allowed throughput."}).encode()
 

@@ -43,7 +43,7 @@ def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Po
     """
     import tempfile
 
-    log = tempfile.NamedTemporaryFile("w", prefix="glyph-serve-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile("w", prefix="glyph-serve-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [GLYPH, "serve", "--port", str(port), "--json"],
         env=env,

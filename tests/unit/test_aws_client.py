@@ -131,7 +131,8 @@ def test_aws_endpoints_are_verified_against_amazons_roots_only(aws_env, monkeypa
 
 
 def test_the_shipped_roots_are_the_systems_own_amazon_and_starfield_roots():
-    pem = open(AWS_ROOTS, encoding="ascii").read()
+    with open(AWS_ROOTS, encoding="ascii") as fh:
+        pem = fh.read()
     blocks = [b.split("-----END CERTIFICATE-----")[0] for b in pem.split("-----BEGIN CERTIFICATE-----")[1:]]
     ours = {ssl.PEM_cert_to_DER_cert(f"-----BEGIN CERTIFICATE-----{b}-----END CERTIFICATE-----\n") for b in blocks}
     system = ssl.create_default_context()

@@ -155,7 +155,6 @@ class AwsJsonClient:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             import http.client
-
             import ssl
 
             host, port = self._address

@@ -9,27 +9,49 @@ from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
 from ..tokens import SCOPES, mint_window_token, scope_covers, verify_window_token
 from ..totp import check_code
-from .app import App, Call, Response, require_json_body, token_from
-from .routes import route
+from . import params as p
+from .core import Call, Response, Router, token_from
 
-_TOKEN_FIELDS = {"code", "kid", "scope", "ttl_s"}
-DEFAULT_TOKEN_TTL_S = 12 * 3600
+ROUTER = Router()
+route = ROUTER.add
+
+_AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
+TOKEN_REQUEST = p.JsonBody(
+    "TokenRequest",
+    "a token request",
+    {
+        "code": {"type": "string", "pattern": f"^{names.CODE_PATTERN}$"},
+        "kid": {"type": "string", "pattern": f"^{names.KID_PATTERN}$"},
+        "scope": {"type": "string", "enum": list(SCOPES)},
+        "ttl_s": {"type": "integer", "minimum": 1, "maximum": names.MAX_TOKEN_TTL_S},
+    },
+    required=("scope",),
+)
+KEY_REQUEST = p.JsonBody(
+    "KeyRequest",
+    "a key",
+    {"name": {"type": "string", "minLength": 1, "maxLength": names.MAX_KEY_NAME_CHARS, "pattern": p.LABEL_PATTERN}},
+    required=("name",),
+)
 
 
 def _ttl(body: dict) -> int:
-    ttl = body.get("ttl_s", DEFAULT_TOKEN_TTL_S)
+    ttl = body.get("ttl_s", names.CHAT_TOKEN_TTL_S)
+    if isinstance(ttl, float) and ttl.is_integer():
+        ttl = int(ttl)  # JSON has one number type: 3600.0 is the whole number its schema allows
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= names.MAX_TOKEN_TTL_S:
         raise InvalidInput(f"ttl_s must be whole seconds from 1 to {names.MAX_TOKEN_TTL_S} (30 days)")
     return ttl
 
 
-@route("POST", "/v1/tokens", scope=None, query=("t",))
-def exchange_token(app: App, call: Call) -> Response:
-    body = require_json_body(call.request)
-    unknown = sorted(set(body) - _TOKEN_FIELDS)
-    if unknown:
-        raise InvalidInput(f"unknown field {unknown[0][:40]!r}; this takes code, kid, scope, ttl_s")
-    scope = body.get("scope")
+@route("POST", "/v1/tokens", scope=None, params=(p.TOKEN,), body=TOKEN_REQUEST, errors=(401, 403, 415, 429, 503),
+       security=[{}, *_AUTH], answers={201: ("TokenGrant", "Minted")},
+       summary="Exchange an authenticator code, or a token of wider scope, for a window token",
+       description="Authorised by `code` (TOTP, single use, throttled: 10 failures in 15 min or 30 a day "
+       "lock the key with 429) or by a token in the usual places.")
+def exchange_token(app, call: Call) -> Response:
+    body = TOKEN_REQUEST.read(call.request)
+    scope = body["scope"]
     if scope not in SCOPES:
         raise InvalidInput("scope must be one of r, w, rw, a")
     ttl = _ttl(body)
@@ -54,36 +76,37 @@ def exchange_token(app: App, call: Call) -> Response:
     return Response.json({"token": token, "expires_at": exp, "scope": scope, "kid": kid}, 201)
 
 
-def _require_root(app: App, call: Call) -> None:
+def _require_root(app, call: Call) -> None:
     if call.grant is None or call.grant.kid != app.keyring.root.kid:
         raise Forbidden("only the root key manages keys")
 
 
-@route("GET", "/v1/keys", scope="a")
-def list_keys(app: App, call: Call) -> Response:
+@route("GET", "/v1/keys", scope="a", errors=(503,), summary="List keys (root key, admin scope)",
+       answers={200: ("KeyList", "Keys")})
+def list_keys(app, call: Call) -> Response:
     _require_root(app, call)
     root = {"kid": app.keyring.root.kid, "name": "root", "created_at": None, "root": True}
     devices = [{**d, "root": False} for d in app.keyring.list_devices()]
     return Response.json({"items": [root, *devices]})
 
 
-@route("POST", "/v1/keys", scope="a")
-def add_key(app: App, call: Call) -> Response:
+@route("POST", "/v1/keys", scope="a", body=KEY_REQUEST, errors=(415, 503), answers={201: ("NewKey", "Added")},
+       summary="Add a device key; the secret and otpauth URI are shown only in this answer")
+def add_key(app, call: Call) -> Response:
     _require_root(app, call)
-    body = require_json_body(call.request)
-    if set(body) - {"name"}:
-        raise InvalidInput("a key takes only a name")
-    key, info = app.keyring.add_device(body.get("name"), time.time())
+    body = KEY_REQUEST.read(call.request)
+    key, info = app.keyring.add_device(body["name"], time.time())
     return Response.json(
         {**info, "secret": key.secret_b32, "otpauth_uri": otpauth_uri(key, f"{info['name']} ({key.kid})")},
         201,
     )
 
 
-@route("DELETE", "/v1/keys/{kid}", scope="a")
-def revoke_key(app: App, call: Call) -> Response:
+@route("DELETE", "/v1/keys/{kid}", scope="a", params=(p.KID,), errors=(404, 503),
+       summary="Revoke a device key", answers={204: (None, "Revoked")})
+def revoke_key(app, call: Call) -> Response:
     _require_root(app, call)
-    kid = call.params["kid"]
+    kid = call.args["kid"]
     if kid == app.keyring.root.kid:
         raise InvalidInput("the root key cannot be revoked; rotate it with glyph init --force")
     if not app.keyring.revoke(kid):

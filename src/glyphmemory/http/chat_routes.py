@@ -8,53 +8,66 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from .. import names
 from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
-from ..model import validate_namespace, validate_tags
+from ..model import validate_tags
 from ..tokens import mint_window_token, require_scope, verify_window_token
 from ..totp import check_code
-from .app import App, Call, Response
-from .routes import int_param, route
+from . import params as p
+from .core import Call, Request, Response, Router
 
-CONVERSATION_TOKEN_TTL_S = 12 * 3600
-ENV_PUBLIC_URL = "GLYPH_PUBLIC_URL"
+ROUTER = Router()
+route = ROUTER.add
+
 _HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
+_MARKDOWN = {"text/markdown": {"type": "string"}}
+_TEXT = {"text/plain": {"type": "string"}}
 
 
-def public_base_url(app: App, call: Call) -> str:
-    """Where this server is reached from outside: GLYPH_PUBLIC_URL, else the forwarded host."""
-    configured = os.environ.get(ENV_PUBLIC_URL)
-    if configured:
-        return configured.rstrip("/")
-    headers = call.request.headers
-    host = headers.get("x-forwarded-host") or headers.get("host") or "127.0.0.1:8787"
-    host = host.split(",")[0].strip()
+def _host(value: str) -> str:
+    host = value.split(",")[0].strip()
     if not _HOST_RE.fullmatch(host):
         raise InvalidInput("the Host header is not a host name")
-    proto = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
-    return f"{'https' if proto == 'https' else 'http'}://{host}"
+    return host
 
 
-def _authorise_read(app: App, call: Call) -> tuple[str | None, int]:
+def public_base_url(request: Request) -> str:
+    """Where this server is reached from outside, for the links /r hands out: GLYPH_PUBLIC_URL;
+    else the viewer's host as a trusted front reports it (CloudFront, through the Lambda door);
+    else X-Forwarded-Host/Proto only when GLYPH_TRUST_FORWARDED=1 (a server behind a proxy of
+    yours: a client's own forwarding headers would otherwise pick the links' host); else Host."""
+    configured = os.environ.get(names.ENV_PUBLIC_URL)
+    if configured:
+        return configured.rstrip("/")
+    if request.public_host:
+        return f"https://{_host(request.public_host)}"
+    headers = request.headers
+    if os.environ.get(names.ENV_TRUST_FORWARDED) == "1" and headers.get("x-forwarded-host"):
+        proto = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+        return f"{'https' if proto == 'https' else 'http'}://{_host(headers['x-forwarded-host'])}"
+    return f"{request.scheme}://{_host(headers.get('host') or '127.0.0.1:8787')}"
+
+
+def _authorise_read(app, call: Call) -> tuple[str | None, int]:
     """Check t or code; returns the write token to hand out (None if not allowed) and its exp."""
-    q = call.query
+    a = call.args
     now = app.clock.now_s()
-    if "t" in q:
-        grant = verify_window_token(q["t"], app.keyring.secret_for, now)
+    if a["t"] is not None:
+        grant = verify_window_token(a["t"], app.keyring.secret_for, now)
         require_scope(grant, "r")
         if not grant.allows("w"):
             return None, grant.exp  # a read-only link stays read-only
-        kid, exp = grant.kid, min(int(now) + CONVERSATION_TOKEN_TTL_S, grant.exp)
-    elif "code" in q:
-        kid = q.get("kid", app.keyring.root.kid)
-        check_code(app.memories.store, app.keyring, kid, q["code"], now)
-        exp = int(now) + CONVERSATION_TOKEN_TTL_S
+        kid, exp = grant.kid, min(int(now) + names.CHAT_TOKEN_TTL_S, grant.exp)
+    elif a["code"] is not None:
+        kid = a["kid"] or app.keyring.root.kid
+        check_code(app.memories.store, app.keyring, kid, a["code"], now)
+        exp = int(now) + names.CHAT_TOKEN_TTL_S
     else:
         raise Unauthorized("add t=<token> or code=<6 digits from your authenticator app> to the URL")
     secret = app.keyring.secret_for(kid)
@@ -62,7 +75,7 @@ def _authorise_read(app: App, call: Call) -> tuple[str | None, int]:
 
 
 def _instructions(base: str, write_token: str | None, read_token: str | None, exp: int, ns: str) -> str:
-    until = datetime.fromtimestamp(exp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    until = datetime.fromtimestamp(exp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     ns_part = "" if ns == names.DEFAULT_NAMESPACE else f"&ns={ns}"
     lines = ["---", "## Saving memories (instructions for the assistant)"]
     if write_token is None:
@@ -86,52 +99,60 @@ def _instructions(base: str, write_token: str | None, read_token: str | None, ex
     return "\n".join(lines) + "\n"
 
 
-@route("GET", "/r", scope=None, query=("t", "code", "kid", "n", "ns", "q", "budget"))
-def read_by_url(app: App, call: Call) -> Response:
-    q = call.query
-    ns = validate_namespace(q.get("ns", names.DEFAULT_NAMESPACE))
-    n = int_param(q, "n", names.DEFAULT_LIMIT, 1, names.MAX_LIMIT)
-    budget = int_param(
-        q, "budget", names.DEFAULT_CONTEXT_BUDGET, names.MIN_CONTEXT_BUDGET, names.MAX_CONTEXT_BUDGET
-    )
+_KID_QUERY = p.Param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key of the code (default root).")
+_N = p.integer("n", 1, names.MAX_LIMIT, names.DEFAULT_LIMIT, "Most memories.")
+_Q = p.Param("q", p.Q_SCHEMA, "Search instead of recency.")
+
+
+@route("GET", "/r", scope=None, params=(p.TOKEN, p.CODE, _KID_QUERY, _N, p.namespace("ns"), _Q, p.BUDGET),
+       errors=(401, 403, 429, 503), summary="Chat read URL: markdown context plus write instructions",
+       description="Authorised by `t` (read scope) or `code` (authenticator code, single use, throttled). "
+       "Errors are one plain-text sentence.", answers={200: (_MARKDOWN, "Context")})
+def read_by_url(app, call: Call) -> Response:
+    a = call.args
+    ns = a["ns"]
     write_token, exp = _authorise_read(app, call)
-    if "q" in q:
-        block = build_search_block(app.memories, ns, q["q"], budget, limit=n)
+    if a["q"] is not None:
+        block = build_search_block(app.memories, ns, a["q"], a["budget"], limit=a["n"])
     else:
-        block = build_context(app.memories, ns, budget, limit=n)
+        block = build_context(app.memories, ns, a["budget"], limit=a["n"])
     # After a code, hand out one read+write token for refreshing; after t=, refresh with it.
-    read_token = q.get("t")
+    read_token = a["t"]
     if read_token is None and write_token is not None:
         kid = write_token.split(".")[0]
         read_token = mint_window_token(kid, app.keyring.secret_for(kid), "rw", exp)
-    base = public_base_url(app, call)
+    base = public_base_url(call.request)
     text = render_context(block) + "\n" + _instructions(base, write_token, read_token, exp, ns)
     response = Response.text(text, content_type="text/markdown")
     response.headers.update(_NO_STORE)
     return response
 
 
-@route("GET", "/w", scope="w", query=("z", "m", "tags", "ns", "source"))
-def write_by_url(app: App, call: Call) -> Response:
-    q = call.query
-    if ("z" in q) == ("m" in q):
+@route("GET", "/w", scope="w", errors=(503,), params=(
+    p.Param("z", {"type": "string"}, "base64url of gzip-compressed text."),
+    p.Param("m", {"type": "string"}, "The text, percent-encoded."),
+    p.Param("tags", {"type": "string"}, "Comma-separated tags."),
+    p.Param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
+    p.Param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN}, "Default chat."),
+), summary="Chat write URL: the memory in the query string",
+   description="`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. "
+   "Idempotent: the same URL again answers `already saved <id>`.",
+   answers={201: (_TEXT, "saved <id>"), 200: (_TEXT, "already saved <id>")})
+def write_by_url(app, call: Call) -> Response:
+    a = call.args
+    if (a["z"] is None) == (a["m"] is None):
         raise InvalidInput("give the memory as exactly one of m=<text> or z=<base64url gzip>")
-    text = decode(q["z"]) if "z" in q else q["m"]
+    text = decode(a["z"]) if a["z"] is not None else a["m"]
     tags = None
-    if "tags" in q:
-        tags = [t for t in q["tags"].split(",") if t.strip()]
+    if a["tags"] is not None:
+        tags = [t for t in a["tags"].split(",") if t.strip()]
         if len(tags) > names.MAX_TAGS:  # checked here too, so the sentence names the URL form
             raise InvalidInput(f"tags has {len(tags)} entries; at most {names.MAX_TAGS}")
         validate_tags(tags)
     memory, duplicate = app.memories.write(
-        text=text,
-        tags=tags,
-        namespace=q.get("ns"),
-        source=q.get("source"),
-        default_source="chat",
+        text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat"
     )
     word = "already saved" if duplicate else "saved"
     response = Response.text(f"{word} {memory.id}\n", 200 if duplicate else 201)
     response.headers.update(_NO_STORE)
     return response
-

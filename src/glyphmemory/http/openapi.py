@@ -1,51 +1,17 @@
-"""The OpenAPI 3.1 document of the HTTP API, built from the shared limits."""
+"""The OpenAPI 3.1 document, built from the routes' own declarations (core.Router.add): their
+parameters, bodies and answers are what the App enforces, so the document cannot drift."""
 
 from __future__ import annotations
 
 from .. import __version__, names
+from .core import CHAT_PATHS
 
+_AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 _TEXT_ERROR = {"description": "One plain-text sentence", "content": {"text/plain": {"schema": {"type": "string"}}}}
-_AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
-# Labels hold no control characters and are not blank; tags have no commas either.
-_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
-_LABEL = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
-_TAG = f"^[^,{_CONTROL}]*[^\\s,{_CONTROL}][^,{_CONTROL}]*$"
 
 
-def _param(name: str, schema: dict, description: str, *, where: str = "query", required=False):
-    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
-
-
-_NAMESPACE = _param(
-    "namespace",
-    {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$", "default": names.DEFAULT_NAMESPACE},
-    "Namespace to read.",
-)
-_LIMIT = _param(
-    "limit",
-    {"type": "integer", "minimum": 1, "maximum": names.MAX_LIMIT, "default": names.DEFAULT_LIMIT},
-    "Most items to return.",
-)
-_BEFORE = _param("before", {"type": "string"}, "Opaque cursor: the `next` of the previous page.")
-_MEMORY_ID = _param(
-    "memory_id", {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}, "Memory id (ULID).",
-    where="path", required=True,
-)
-
-
-def _errors(*codes: int) -> dict:
-    return {str(code): _PROBLEM for code in codes}
-
-
-def _json(schema_ref: str, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
-    }
-
-
-def openapi_document() -> dict:
+def _schemas() -> dict:
     memory_props = {
         "id": {"type": "string", "description": "ULID, time-sortable and URL-safe."},
         "namespace": {"type": "string"},
@@ -59,7 +25,7 @@ def openapi_document() -> dict:
         "expires_at": {"type": ["integer", "null"], "description": "Epoch seconds."},
         "content_hash": {"type": "string", "description": "SHA-256 of namespace and text."},
     }
-    schemas = {
+    return {
         "Memory": {
             "type": "object",
             "required": list(memory_props),
@@ -74,37 +40,6 @@ def openapi_document() -> dict:
                     "properties": {"duplicate": {"type": "boolean"}},
                 },
             ]
-        },
-        "MemoryInput": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["text"],
-            "properties": {
-                "text": {
-                    "type": "string",
-                    "minLength": 1,
-                    "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation.",
-                },
-                "tags": {
-                    "type": "array",
-                    "maxItems": names.MAX_TAGS,
-                    "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": _TAG},
-                },
-                "namespace": {
-                    "type": ["string", "null"],
-                    "pattern": f"^{names.NAMESPACE_PATTERN}$",
-                    "description": "Absent or null: default.",
-                },
-                "source": {
-                    "type": ["string", "null"],
-                    "minLength": 1,
-                    "maxLength": names.MAX_SOURCE_CHARS,
-                    "pattern": _LABEL,
-                    "description": "Absent or null: api.",
-                },
-                "session": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SESSION_CHARS, "pattern": _LABEL},
-                "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
-            },
         },
         "MemoryPage": {
             "type": "object",
@@ -148,17 +83,6 @@ def openapi_document() -> dict:
                 "imported": {"type": "integer"},
                 "duplicates": {"type": "integer"},
                 "expired": {"type": "integer"},
-            },
-        },
-        "TokenRequest": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["scope"],
-            "properties": {
-                "code": {"type": "string", "pattern": "^[0-9]{6}$"},
-                "kid": {"type": "string", "pattern": f"^{names.KID_PATTERN}$"},
-                "scope": {"type": "string", "enum": ["r", "w", "rw", "a"]},
-                "ttl_s": {"type": "integer", "minimum": 1, "maximum": names.MAX_TOKEN_TTL_S},
             },
         },
         "TokenGrant": {
@@ -213,210 +137,42 @@ def openapi_document() -> dict:
             },
         },
     }
-    paths = {
-        "/v1/health": {
-            "get": {
-                "summary": "Liveness and version",
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": "Up",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["status", "version"],
-                                    "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
-                                }
-                            }
-                        },
-                    }
-                },
-            }
-        },
-        "/v1/memories": {
-            "post": {
-                "summary": "Write a memory (the same text in a namespace is stored once)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MemoryInput"}}},
-                },
-                "responses": {
-                    "201": _json("WrittenMemory", "Stored"),
-                    "200": _json("WrittenMemory", "Already stored: the existing memory"),
-                    **_errors(400, 401, 403, 413, 415, 503),
-                },
-            },
-            "get": {
-                "summary": "Recent memories, newest first",
-                "parameters": [
-                    _NAMESPACE,
-                    _LIMIT,
-                    _BEFORE,
-                    _param("tag", {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": _TAG}, "Only memories with this tag."),
-                    _param("since", {"type": "string"}, "ISO 8601 date or time, or 30m / 12h / 7d / 2w."),
-                ],
-                "responses": {"200": _json("MemoryPage", "A page"), **_errors(400, 401, 403, 503)},
-            },
-        },
-        "/v1/memories/{memory_id}": {
-            "get": {
-                "summary": "One memory",
-                "parameters": [_MEMORY_ID],
-                "responses": {"200": _json("Memory", "The memory"), **_errors(400, 401, 403, 404, 503)},
-            },
-            "delete": {
-                "summary": "Delete a memory",
-                "parameters": [_MEMORY_ID],
-                "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 503)},
-            },
-        },
-        "/v1/search": {
-            "get": {
-                "summary": "Keyword search, best match first",
-                "parameters": [
-                    _param("q", {"type": "string", "minLength": 1, "maxLength": names.MAX_QUERY_CHARS}, "Words to find.", required=True),
-                    _NAMESPACE,
-                    _LIMIT,
-                ],
-                "responses": {"200": _json("SearchHits", "Hits"), **_errors(400, 401, 403, 503)},
-            }
-        },
-        "/v1/context": {
-            "get": {
-                "summary": "Context block for a new session",
-                "parameters": [
-                    _NAMESPACE,
-                    _param(
-                        "budget",
-                        {"type": "integer", "minimum": names.MIN_CONTEXT_BUDGET, "maximum": names.MAX_CONTEXT_BUDGET, "default": names.DEFAULT_CONTEXT_BUDGET},
-                        "Most characters in the block.",
-                    ),
-                    _param("format", {"type": "string", "enum": ["md", "text", "json"], "default": "md"}, "Rendering."),
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The block",
-                        "content": {
-                            "text/markdown": {"schema": {"type": "string"}},
-                            "text/plain": {"schema": {"type": "string"}},
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Context"}},
-                        },
-                    },
-                    **_errors(400, 401, 403, 503),
-                },
-            }
-        },
-        "/v1/export": {
-            "get": {
-                "summary": "Export a namespace as NDJSON, newest first (Link rel=next pages on)",
-                "parameters": [_NAMESPACE, _BEFORE],
-                "responses": {
-                    "200": {"description": "One memory per line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-                    **_errors(400, 401, 403, 503),
-                },
-            }
-        },
-        "/v1/import": {
-            "post": {
-                "summary": "Import NDJSON memories (idempotent: duplicates are skipped)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-                },
-                "responses": {"200": _json("ImportResult", "Counts"), **_errors(400, 401, 403, 413, 415, 503)},
-            }
-        },
-        "/v1/tokens": {
-            "post": {
-                "summary": "Exchange an authenticator code, or a token of wider scope, for a window token",
-                "description": "Authorised by `code` (TOTP, single use, throttled: 10 failures in 15 min or 30 a day lock the key with 429) or by a token in the usual places.",
-                "security": [{}, *_AUTH],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}},
-                },
-                "responses": {"201": _json("TokenGrant", "Minted"), **_errors(400, 401, 403, 415, 429, 503)},
-            }
-        },
-        "/v1/keys": {
-            "get": {
-                "summary": "List keys (root key, admin scope)",
-                "responses": {"200": _json("KeyList", "Keys"), **_errors(400, 401, 403, 503)},
-            },
-            "post": {
-                "summary": "Add a device key; the secret and otpauth URI are shown only in this answer",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "required": ["name"],
-                                "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
-                            }
-                        }
-                    },
-                },
-                "responses": {"201": _json("NewKey", "Added"), **_errors(400, 401, 403, 415, 503)},
-            },
-        },
-        "/v1/keys/{kid}": {
-            "delete": {
-                "summary": "Revoke a device key",
-                "parameters": [_param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key id.", where="path", required=True)],
-                "responses": {"204": {"description": "Revoked"}, **_errors(400, 401, 403, 404, 503)},
-            }
-        },
-        "/r": {
-            "get": {
-                "summary": "Chat read URL: markdown context plus write instructions",
-                "description": "Authorised by `t` (read scope) or `code` (authenticator code, single use, throttled). Errors are one plain-text sentence.",
-                "security": [{}],
-                "parameters": [
-                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token."),
-                    _param("code", {"type": "string", "pattern": "^[0-9]{6}$"}, "Authenticator code."),
-                    _param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key of the code (default root)."),
-                    _param("n", {"type": "integer", "minimum": 1, "maximum": names.MAX_LIMIT, "default": names.DEFAULT_LIMIT}, "Most memories."),
-                    _param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
-                    _param("q", {"type": "string", "minLength": 1, "maxLength": names.MAX_QUERY_CHARS}, "Search instead of recency."),
-                    _param("budget", {"type": "integer", "minimum": names.MIN_CONTEXT_BUDGET, "maximum": names.MAX_CONTEXT_BUDGET}, "Most characters of context."),
-                ],
-                "responses": {
-                    "200": {"description": "Context", "content": {"text/markdown": {"schema": {"type": "string"}}}},
-                    **{str(c): _TEXT_ERROR for c in (400, 401, 403, 414, 429, 503)},
-                },
-            }
-        },
-        "/w": {
-            "get": {
-                "summary": "Chat write URL: the memory in the query string",
-                "description": "`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. Idempotent: the same URL again answers `already saved <id>`.",
-                "security": _AUTH,
-                "parameters": [
-                    _param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token with write scope (or any other token place)."),
-                    _param("z", {"type": "string"}, "base64url of gzip-compressed text."),
-                    _param("m", {"type": "string"}, "The text, percent-encoded."),
-                    _param("tags", {"type": "string"}, "Comma-separated tags."),
-                    _param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
-                    _param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": _LABEL}, "Default chat."),
-                ],
-                "responses": {
-                    "201": {"description": "saved <id>", "content": {"text/plain": {"schema": {"type": "string"}}}},
-                    "200": {"description": "already saved <id>", "content": {"text/plain": {"schema": {"type": "string"}}}},
-                    **{str(c): _TEXT_ERROR for c in (400, 401, 403, 414, 503)},
-                },
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
-            }
-        },
-    }
+
+
+def _answer(content, description: str) -> dict:
+    if content is None:
+        return {"description": description}
+    if isinstance(content, str):
+        content = {"application/json": {"$ref": f"#/components/schemas/{content}"}}
+    return {"description": description, "content": {media: {"schema": schema} for media, schema in content.items()}}
+
+
+def _operation(route) -> dict:
+    summary, description, security = route.doc
+    operation = {"summary": summary}
+    if description:
+        operation["description"] = description
+    if route.scope is None:
+        operation["security"] = [] if security is None else security
+    if route.params:
+        operation["parameters"] = [p.openapi() for p in route.params]
+    if route.body is not None:
+        media, schema = route.body.media, route.body.schema()
+        operation["requestBody"] = {"required": True, "content": {media: {"schema": schema}}}
+    responses = {str(status): _answer(content, text) for status, (content, text) in route.answers.items()}
+    # Any request can be malformed (400) or longer than a URL may be (414); a scoped one can lack
+    # its token (401) or carry the wrong scope (403).
+    errors = {400, 414, *route.errors} | ({401, 403} if route.scope else set())
+    error = _TEXT_ERROR if route.template in CHAT_PATHS else _PROBLEM
+    responses.update({str(code): error for code in sorted(errors)})
+    operation["responses"] = responses
+    return operation
+
+
+def openapi_document(routes) -> dict:
+    paths: dict = {}
+    for route in routes:
+        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -427,7 +183,7 @@ def openapi_document() -> dict:
         "security": _AUTH,
         "paths": paths,
         "components": {
-            "schemas": schemas,
+            "schemas": _schemas(),
             "responses": {
                 "Problem": {
                     "description": "Problem details",

@@ -1,156 +1,129 @@
-"""The /v1 routes: each parses its input, then calls one domain function."""
+"""The /v1 memory routes: each declares its input, then calls one domain function."""
 
 from __future__ import annotations
-
-import re
-import time
 
 from .. import __version__, names
 from ..context import build_context, context_json, render_context
 from ..cursor import decode_cursor, encode_cursor
-from ..errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from ..model import Cursor, validate_namespace, validate_tag
+from ..errors import PayloadTooLarge, UnsupportedMediaType
+from ..model import Cursor
 from ..search import search_memories
-from ..service import parse_time_us
-from .app import App, Call, Response, Router, require_json_body
+from . import params as p
+from .core import Call, Response, Router, media_type
 
 ROUTER = Router()
 route = ROUTER.add
 
-_WRITE_FIELDS = {"text", "tags", "namespace", "source", "session", "ttl_days"}
-_RELATIVE_RE = re.compile(r"([0-9]{1,6})([mhdw])")
-_UNIT_S = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MEMORY_INPUT = p.JsonBody(
+    "MemoryInput",
+    "a memory",
+    {
+        "text": {"type": "string", "minLength": 1, "pattern": p.TEXT_PATTERN,
+                 "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation."},
+        "tags": {
+            "type": "array",
+            "maxItems": names.MAX_TAGS,
+            "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": p.TAG_PATTERN},
+        },
+        "namespace": {"type": ["string", "null"], "pattern": f"^{names.NAMESPACE_PATTERN}$", "description": "Absent or null: default."},
+        "source": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN, "description": "Absent or null: api."},
+        "session": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SESSION_CHARS, "pattern": p.LABEL_PATTERN},
+        "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
+    },
+    required=("text",),
+)
+NDJSON = p.RawBody("application/x-ndjson", "One memory per line, as /v1/export writes them.")
+_CONTEXT_ANSWER = {
+    "text/markdown": {"type": "string"},
+    "text/plain": {"type": "string"},
+    "application/json": {"$ref": "#/components/schemas/Context"},
+}
 
 
-# --- query parsing -----------------------------------------------------------------------------
-
-
-def int_param(query: dict, name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
-
-
-def namespace_param(query: dict) -> str:
-    return validate_namespace(query.get("namespace", names.DEFAULT_NAMESPACE))
-
-
-def before_param(app: App, query: dict, namespace: str) -> Cursor | None:
-    raw = query.get("before")
+def before(app, call: Call, namespace: str) -> Cursor | None:
+    raw = call.args["before"]
     return None if raw is None else decode_cursor(raw, namespace, app.cursor_key)
 
 
-def since_param(query: dict) -> int | None:
-    """ISO 8601 (2026-11-21, 2026-11-21T09:30:00Z) or relative: 30m, 12h, 7d, 2w."""
-    raw = query.get("since")
-    if raw is None:
-        return None
-    relative = _RELATIVE_RE.fullmatch(raw)
-    if relative:
-        seconds = int(relative.group(1)) * _UNIT_S[relative.group(2)]
-        return int((time.time() - seconds) * 1_000_000)
-    return parse_time_us(raw, field="since")
-
-
-def next_link(app: App, page_next: Cursor | None, namespace: str) -> str | None:
+def next_link(app, page_next: Cursor | None, namespace: str) -> str | None:
     return None if page_next is None else encode_cursor(page_next, namespace, app.cursor_key)
 
 
-# --- routes --------------------------------------------------------------------------------
-
-
-@route("GET", "/v1/health", scope=None)
-def health(app: App, call: Call) -> Response:
+@route("GET", "/v1/health", scope=None, summary="Liveness and version", answers={
+    200: ({"application/json": {"type": "object", "required": ["status", "version"],
+                                "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}}}, "Up"),
+})
+def health(app, call: Call) -> Response:
     return Response.json({"status": "ok", "version": __version__})
 
 
-@route("GET", "/openapi.json", scope=None)
-def openapi(app: App, call: Call) -> Response:
+@route("GET", "/openapi.json", scope=None, summary="This document",
+       answers={200: ({"application/json": {"type": "object"}}, "OpenAPI 3.1")})
+def openapi(app, call: Call) -> Response:
     from .openapi import openapi_document  # only this route pays for building it
 
-    return Response.json(openapi_document(), **{"Cache-Control": "public, max-age=300"})
+    return Response.json(openapi_document(app.router.routes), **{"Cache-Control": "public, max-age=300"})
 
 
-@route("POST", "/v1/memories", scope="w")
-def write_memory(app: App, call: Call) -> Response:
-    body = require_json_body(call.request)
-    unknown = sorted(set(body) - _WRITE_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"unknown field {unknown[0][:40]!r}; a memory takes {', '.join(sorted(_WRITE_FIELDS))}"
-        )
-    if "text" not in body:
-        raise InvalidInput("text is required")
-    memory, duplicate = app.memories.write(**body)
+@route("POST", "/v1/memories", scope="w", body=MEMORY_INPUT, errors=(413, 415, 503),
+       summary="Write a memory (the same text in a namespace is stored once)",
+       answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")})
+def write_memory(app, call: Call) -> Response:
+    memory, duplicate = app.memories.write(**MEMORY_INPUT.read(call.request))
     data = {**memory.to_json(), "duplicate": duplicate}
     return Response.json(data, 200 if duplicate else 201)
 
 
-@route("GET", "/v1/memories", scope="r", query=("namespace", "limit", "before", "tag", "since"))
-def recent_memories(app: App, call: Call) -> Response:
-    q = call.query
-    namespace = namespace_param(q)
-    tag = validate_tag(q["tag"]) if "tag" in q else None
+@route("GET", "/v1/memories", scope="r", params=(p.NAMESPACE, p.LIMIT, p.BEFORE, p.TAG, p.SINCE), errors=(503,),
+       summary="Recent memories, newest first", answers={200: ("MemoryPage", "A page")})
+def recent_memories(app, call: Call) -> Response:
+    a = call.args
     page = app.memories.recent(
-        namespace,
-        limit=int_param(q, "limit", names.DEFAULT_LIMIT, 1, names.MAX_LIMIT),
-        before=before_param(app, q, namespace),
-        tag=tag,
-        since_us=since_param(q),
+        a["namespace"], limit=a["limit"], before=before(app, call, a["namespace"]), tag=a["tag"], since_us=a["since"]
     )
     return Response.json(
-        {"items": [m.to_json() for m in page.items], "next": next_link(app, page.next, namespace)}
+        {"items": [m.to_json() for m in page.items], "next": next_link(app, page.next, a["namespace"])}
     )
 
 
-@route("GET", "/v1/memories/{memory_id}", scope="r")
-def get_memory(app: App, call: Call) -> Response:
-    return Response.json(app.memories.get(call.params["memory_id"]).to_json())
+@route("GET", "/v1/memories/{memory_id}", scope="r", params=(p.MEMORY_ID,), errors=(404, 503),
+       summary="One memory", answers={200: ("Memory", "The memory")})
+def get_memory(app, call: Call) -> Response:
+    return Response.json(app.memories.get(call.args["memory_id"]).to_json())
 
 
-@route("DELETE", "/v1/memories/{memory_id}", scope="w")
-def delete_memory(app: App, call: Call) -> Response:
-    app.memories.delete(call.params["memory_id"])
+@route("DELETE", "/v1/memories/{memory_id}", scope="w", params=(p.MEMORY_ID,), errors=(404, 503),
+       summary="Delete a memory", answers={204: (None, "Deleted")})
+def delete_memory(app, call: Call) -> Response:
+    app.memories.delete(call.args["memory_id"])
     return Response(204)
 
 
-@route("GET", "/v1/search", scope="r", query=("q", "namespace", "limit"))
-def search(app: App, call: Call) -> Response:
-    q = call.query
-    if "q" not in q:
-        raise InvalidInput("q is required: the words to search for")
-    hits = search_memories(
-        app.memories,
-        q["q"],
-        namespace=namespace_param(q),
-        limit=int_param(q, "limit", names.DEFAULT_LIMIT, 1, names.MAX_LIMIT),
-    )
+@route("GET", "/v1/search", scope="r", params=(p.SEARCH_QUERY, p.NAMESPACE, p.LIMIT),
+       errors=(503,), summary="Keyword search, best match first", answers={200: ("SearchHits", "Hits")})
+def search(app, call: Call) -> Response:
+    a = call.args
+    hits = search_memories(app.memories, a["q"], namespace=a["namespace"], limit=a["limit"])
     return Response.json({"items": [{**m.to_json(), "score": s} for m, s in hits]})
 
 
-@route("GET", "/v1/context", scope="r", query=("namespace", "budget", "format"))
-def context(app: App, call: Call) -> Response:
-    q = call.query
-    fmt = q.get("format", "md")
-    budget = int_param(
-        q, "budget", names.DEFAULT_CONTEXT_BUDGET, names.MIN_CONTEXT_BUDGET, names.MAX_CONTEXT_BUDGET
-    )
-    block = build_context(app.memories, namespace_param(q), budget, fmt)
-    if fmt == "json":
+@route("GET", "/v1/context", scope="r", params=(p.NAMESPACE, p.BUDGET, p.FORMAT), errors=(503,),
+       summary="Context block for a new session", answers={200: (_CONTEXT_ANSWER, "The block")})
+def context(app, call: Call) -> Response:
+    a = call.args
+    block = build_context(app.memories, a["namespace"], a["budget"], a["format"])
+    if a["format"] == "json":
         return Response.json(context_json(block))
-    media = "text/markdown" if fmt == "md" else "text/plain"
-    return Response.text(render_context(block, fmt), content_type=media)
+    media = "text/markdown" if a["format"] == "md" else "text/plain"
+    return Response.text(render_context(block, a["format"]), content_type=media)
 
 
-@route("GET", "/v1/export", scope="r", query=("namespace", "before"))
-def export(app: App, call: Call) -> Response:
-    namespace = namespace_param(call.query)
-    body, page_next = app.memories.export_page(
-        namespace, before=before_param(app, call.query, namespace)
-    )
+@route("GET", "/v1/export", scope="r", params=(p.NAMESPACE, p.BEFORE), errors=(503,),
+       summary="Export a namespace as NDJSON, newest first (Link rel=next pages on)",
+       answers={200: ({"application/x-ndjson": {"type": "string"}}, "One memory per line")})
+def export(app, call: Call) -> Response:
+    namespace = call.args["namespace"]
+    body, page_next = app.memories.export_page(namespace, before=before(app, call, namespace))
     response = Response(200, body, {"Content-Type": "application/x-ndjson; charset=utf-8"})
     cursor = next_link(app, page_next, namespace)
     if cursor is not None:
@@ -158,10 +131,10 @@ def export(app: App, call: Call) -> Response:
     return response
 
 
-@route("POST", "/v1/import", scope="w")
-def import_memories(app: App, call: Call) -> Response:
-    media = call.request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("application/x-ndjson", "application/jsonl"):
+@route("POST", "/v1/import", scope="w", body=NDJSON, errors=(413, 415, 503),
+       summary="Import NDJSON memories (idempotent: duplicates are skipped)", answers={200: ("ImportResult", "Counts")})
+def import_memories(app, call: Call) -> Response:
+    if media_type(call.request) not in ("application/x-ndjson", "application/jsonl"):
         raise UnsupportedMediaType(
             "send the export as Content-Type: application/x-ndjson, one memory per line"
         )

@@ -9,8 +9,8 @@ import json
 import time
 from urllib.parse import urlencode, urlsplit
 
-from .keys import Key
-from .tokens import mint_window_token
+from glyphmemory.keys import Key
+from glyphmemory.tokens import mint_window_token
 
 REQUEST_TOKEN_TTL_S = 300
 
@@ -27,6 +27,11 @@ class ApiError(Exception):
 
 class NetworkError(Exception):
     """The server could not be reached."""
+
+
+def retryable(exc: Exception) -> bool:
+    """Worth trying again later (and spooling a write for): no answer, a 5xx or a 429."""
+    return isinstance(exc, NetworkError) or (isinstance(exc, ApiError) and (exc.status >= 500 or exc.status == 429))
 
 
 class Client:
@@ -90,8 +95,7 @@ class Client:
             try:
                 return self._once(method, path, scope=scope, query=query, body=body, content_type=content_type)
             except (NetworkError, ApiError) as exc:
-                retryable = isinstance(exc, NetworkError) or exc.status >= 500 or exc.status == 429
-                if not retryable or attempt == tries:
+                if not retryable(exc) or attempt == tries:
                     raise
                 delay = _backoff(attempt, exc)
                 if time.monotonic() + delay >= deadline:

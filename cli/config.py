@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from . import names
+from glyphmemory import names
 
 DEFAULT_URL = "http://127.0.0.1:8787"
 

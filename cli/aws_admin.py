@@ -8,10 +8,11 @@ from __future__ import annotations
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import GlyphError, InvalidInput, Unavailable
-from .keys import Key, new_key, parse_key
+from glyphmemory import names
+from glyphmemory.errors import GlyphError, InvalidInput, Unavailable
+from glyphmemory.keys import Key, new_key, parse_key
 
-DEFAULT_STACK = "GlyphMemory"
+DEFAULT_STACK = names.STACK_NAME
 
 
 def _aws_error(exc: Exception) -> GlyphError:

@@ -1,0 +1,212 @@
+"""The HTTP core every door and route module shares: requests, answers, problems, routers.
+
+A route declares its method, path, scope, parameters, body and answers once (`Router.add`);
+the App parses and checks a request against that declaration, and the OpenAPI document is
+built from the same declarations (openapi.py), so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import namedtuple
+from urllib.parse import parse_qs
+
+from .. import names
+from ..errors import GlyphError, InvalidInput, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+
+# Chat fetchers cannot send headers: these paths are exempt from basic auth, and their errors
+# are one plain sentence rather than problem+json.
+CHAT_PATHS = frozenset({"/r", "/w"})
+
+# Every answer, from a route or from a door's own refusal, carries these (unless it set its own).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+DEFAULT_CACHE_CONTROL = "no-store"
+
+
+# Plain classes and named tuples, not dataclasses: `dataclasses` imports `inspect`, which was the
+# costliest import of a cold start (bench/deployed_path.py).
+class Request:
+    __slots__ = ("method", "path", "query", "headers", "body", "request_id", "cold_start", "scheme", "public_host")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str = "",  # raw query string, still percent-encoded
+        headers: dict[str, str] | None = None,  # lower-case names
+        body: bytes = b"",
+        request_id: str = "",
+        cold_start: bool | None = None,  # known on Lambda only
+        scheme: str = "http",  # as the door was reached: Lambda's is always https
+        public_host: str | None = None,  # the viewer's host, where a trusted front says it
+    ):
+        self.method, self.path, self.query = method, path, query
+        self.headers = {} if headers is None else headers
+        self.body, self.request_id, self.cold_start = body, request_id, cold_start
+        self.scheme, self.public_host = scheme, public_host
+
+    def __repr__(self) -> str:  # never the query, headers or body: they may hold tokens
+        return f"Request({self.method} {self.path})"
+
+
+class Response:
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+        self.status, self.body = status, body
+        self.headers = {} if headers is None else headers
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes)"
+
+    @classmethod
+    def json(cls, data, status: int = 200, **headers: str) -> Response:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return cls(status, body, {"Content-Type": "application/json", **headers})
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain") -> Response:
+        return cls(status, text.encode(), {"Content-Type": f"{content_type}; charset=utf-8"})
+
+
+def problem(error: GlyphError, request_id: str = "") -> Response:
+    """RFC 9457 problem details for a domain error."""
+    body = {
+        "type": f"urn:glyphmemory:problem:{error.slug}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    response = Response.json(body, error.status, **error.headers)
+    response.headers["Content-Type"] = "application/problem+json"
+    return response
+
+
+def finish(response: Response) -> Response:
+    """The headers every answer carries, whoever made it."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", DEFAULT_CACHE_CONTROL)
+    return response
+
+
+class Call(namedtuple("Call", "request params query args grant")):
+    """What a route handler gets: the request, its path parameters, the raw query, the declared
+    parameters parsed (`args`, defaults filled in) and the token's grant (None without auth)."""
+
+    __slots__ = ()
+
+
+# A route's declaration: scope r, w, a or None (no auth); params: Param specs (path and query);
+# body: a params.JsonBody or params.RawBody, or None; answers: {status: (content, description)},
+# content a schema name (JSON), {media: schema}, or None (no body);
+# errors: problem statuses; doc: summary and description for the OpenAPI document.
+Route = namedtuple("Route", "method pattern template scope handler params body answers errors doc")
+
+
+class Router:
+    """The routes of one module, declared with their parameters and answers."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(
+        self,
+        method: str,
+        template: str,
+        *,
+        scope: str | None,
+        params: tuple = (),
+        body=None,
+        answers: dict | None = None,
+        errors: tuple[int, ...] = (),
+        summary: str = "",
+        description: str = "",
+        security: list | None = None,  # only for scope None: [] (none, the default) or optional auth
+    ):
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+
+        def register(handler):
+            self.routes.append(Route(
+                method, re.compile(regex + r"\Z"), template, scope, handler, tuple(params), body,
+                answers or {200: (None, "OK")}, errors, (summary, description, security),
+            ))
+            return handler
+
+        return register
+
+    @classmethod
+    def joined(cls, routers) -> Router:
+        """One router holding the routes of several, in order."""
+        joined = cls()
+        joined.routes = [route for router in routers for route in router.routes]
+        return joined
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed: list[str] = []
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found:
+                if route.method == method:
+                    return route, found.groupdict()
+                allowed.append(route.method)
+        if allowed:
+            raise MethodNotAllowed(
+                f"{path} does not take {method}; it takes {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        raise NotFound(f"there is no route {path}; see /openapi.json for the API")
+
+
+def parse_query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
+    try:
+        pairs = parse_qs(raw, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInput("the query string is not valid UTF-8") from None
+    unknown = sorted(set(pairs) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"unknown query parameter {unknown[0][:40]!r}; this route takes "
+            + (", ".join(sorted(allowed)) or "none")
+        )
+    repeated = [k for k, v in pairs.items() if len(v) > 1]
+    if repeated:
+        raise InvalidInput(f"query parameter {repeated[0]!r} is given more than once")
+    return {k: v[0] for k, v in pairs.items()}
+
+
+def media_type(request: Request) -> str:
+    """The Content-Type's media type, lower-case, without parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def require_json_body(request: Request, limit: int = names.MAX_JSON_BODY_BYTES) -> dict:
+    if media_type(request) != "application/json":
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    if len(request.body) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return data
+
+
+def token_from(request: Request, query: dict[str, str]) -> str | None:
+    """The window token from Authorization: Bearer, X-Glyph-Token or t= (one place only: a
+    request carrying two could be read two ways, so it is refused)."""
+    header = request.headers.get("authorization", "")
+    places = [
+        header[7:].strip() if header[:7].lower() == "bearer " else None,
+        request.headers.get("x-glyph-token"),
+        query.get("t"),
+    ]
+    given = [p for p in places if p is not None]
+    if len(given) > 1:
+        raise InvalidInput("send the token in one place: Authorization: Bearer, X-Glyph-Token or t=")
+    return given[0] if given and given[0] else None
