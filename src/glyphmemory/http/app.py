@@ -61,11 +61,12 @@ class App:
         except GlyphError as error:
             response = error_response(request, error)
         except Exception as exc:  # a bug, not bad input: answer 500 without internals
-            log.event("error", request_id=request.request_id, route=template, error=type(exc).__name__)
+            log.event("error", level=40, request_id=request.request_id, route=template, error=type(exc).__name__)
             response = error_response(request, _Internal("an internal error occurred; it has been logged"))
         finish(response)
         log.event(
             "request",
+            level=log.level_of(response.status),
             request_id=request.request_id,
             method=request.method,
             route=template,
