@@ -33,13 +33,22 @@ def measure(runs: int = 20) -> dict:
     glyph = shutil.which("glyph", path=str(Path(sys.executable).parent)) or "glyph"
     home = tempfile.mkdtemp(prefix="glyph-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPH_")} | {"GLYPH_HOME": home}
-    server = subprocess.Popen([glyph, "serve", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [glyph, "serve", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         url = json.loads(server.stdout.readline())["url"]
         env["GLYPH_URL"] = url
         for i in range(30):
-            subprocess.run([glyph, "write", f"benchmark memory {i}: " + "some realistic text " * 10], env=env, check=True, stdout=subprocess.DEVNULL)
-        token = subprocess.run([glyph, "token", "--scope", "r", "--ttl", "1h"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+            subprocess.run(
+                [glyph, "write", f"benchmark memory {i}: " + "some realistic text " * 10],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        token = subprocess.run(
+            [glyph, "token", "--scope", "r", "--ttl", "1h"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
         context_url = f"{url}/v1/context?namespace=default&budget=8000&format=md"
         commands = {
             "glyph context": [glyph, "context"],

@@ -120,7 +120,20 @@ def load_sqlite(path: str, memories: list[Memory]) -> None:
     conn.executemany(
         "INSERT INTO memories (id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(m.id, m.namespace, m.epoch_us, m.text, json.dumps(list(m.tags)), m.source, m.session, m.expires_at, m.content_hash) for m in memories],
+        [
+            (
+                m.id,
+                m.namespace,
+                m.epoch_us,
+                m.text,
+                json.dumps(list(m.tags)),
+                m.source,
+                m.session,
+                m.expires_at,
+                m.content_hash,
+            )
+            for m in memories
+        ],
     )
     conn.execute("COMMIT")
     store.close()

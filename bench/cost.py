@@ -47,7 +47,7 @@ MIX = {"context (session start)": 40, "write": 30, "recent": 15, "search": 5, "c
 
 
 def attr_size(value: dict) -> int:
-    (kind, v), = value.items()
+    ((kind, v),) = value.items()
     if kind == "S":
         return len(v.encode())
     if kind == "N":
@@ -123,7 +123,12 @@ def measure(rounds: int = 5) -> dict:
             text = f"cost model memory {n}: the user prefers short answers and works on a Python CLI today"
             return {
                 "context (session start)": lambda: make_event("GET", "/v1/context", "budget=8000", auth),
-                "write": lambda: make_event("POST", "/v1/memories", headers=auth | {"content-type": "application/json"}, body={"text": text, "tags": ["cost"]}),
+                "write": lambda: make_event(
+                    "POST",
+                    "/v1/memories",
+                    headers=auth | {"content-type": "application/json"},
+                    body={"text": text, "tags": ["cost"]},
+                ),
                 "recent": lambda: make_event("GET", "/v1/memories", "limit=20", auth),
                 "search": lambda: make_event("GET", "/v1/search", "q=python+deadline&limit=10", auth),
                 "chat read /r": lambda: make_event("GET", "/r", f"t={token}"),
@@ -143,7 +148,14 @@ def measure(rounds: int = 5) -> dict:
                 with redirect_stderr(log):
                     result = aws_lambda.lambda_handler(event(kind), None)
                 assert result["statusCode"] in (200, 201), (kind, result["body"][:200])
-                rows.append({"read": meter.read - r0, "write": meter.write - w0, "bytes": len(result["body"].encode()), "log": len(log.getvalue())})
+                rows.append(
+                    {
+                        "read": meter.read - r0,
+                        "write": meter.write - w0,
+                        "bytes": len(result["body"].encode()),
+                        "log": len(log.getvalue()),
+                    }
+                )
             per_kind[kind] = {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
             per_kind[kind]["ddb_calls"] = 0
         for kind in MIX:  # DynamoDB calls per request, for the duration estimate
@@ -158,7 +170,10 @@ def measure(rounds: int = 5) -> dict:
 
 def monthly(result: dict, requests: int) -> dict:
     total = sum(MIX.values())
-    avg = {k: sum(result["per_kind"][kind][k] * w for kind, w in MIX.items()) / total for k in ("read", "write", "bytes", "log", "ddb_calls")}
+    avg = {
+        k: sum(result["per_kind"][kind][k] * w for kind, w in MIX.items()) / total
+        for k in ("read", "write", "bytes", "log", "ddb_calls")
+    }
     warm_ms = 5.0 + avg["ddb_calls"] * DYNAMODB_MS  # ~5 ms of our own code (bench/latency.py) + DynamoDB waits
     ms = warm_ms + COLD[requests] * COLD_INIT_MS
     parts = {
@@ -171,7 +186,9 @@ def monthly(result: dict, requests: int) -> dict:
     }
     free = dict(parts)
     lambda_gb_s = requests * ms / 1000 * LAMBDA_GB
-    free["Lambda"] = max(0, requests - 1e6) * PRICE["lambda_req_per_m"] / 1e6 + max(0, lambda_gb_s - 400_000) * PRICE["lambda_gb_s"]
+    free["Lambda"] = (
+        max(0, requests - 1e6) * PRICE["lambda_req_per_m"] / 1e6 + max(0, lambda_gb_s - 400_000) * PRICE["lambda_gb_s"]
+    )
     free["CloudFront Function"] = max(0, requests - 2e6) * PRICE["cf_function_per_m"] / 1e6
     return {"avg": avg, "ms": ms, "list": parts, "free": free}
 
@@ -187,7 +204,9 @@ def report(result: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for kind, r in result["per_kind"].items():
-        lines.append(f"| {kind} | {r['read']:.1f} | {r['write']:.1f} | {r['ddb_calls']} | {r['bytes']:,.0f} | {r['log']:,.0f} |")
+        lines.append(
+            f"| {kind} | {r['read']:.1f} | {r['write']:.1f} | {r['ddb_calls']} | {r['bytes']:,.0f} | {r['log']:,.0f} |"
+        )
     lines += [
         "",
         "| requests/month | API Gateway | Lambda | DynamoDB | logs | CF Function | alarms | **total, list prices** | **total, with always-free tiers** |",

@@ -214,8 +214,12 @@ class Front(ThreadingHTTPServer):
         time.sleep(INIT_S)
         started = time.perf_counter()
         proc = subprocess.run(
-            self.share.command(self.command), input=json.dumps(event), env=self.env,
-            capture_output=True, text=True, timeout=60,
+            self.share.command(self.command),
+            input=json.dumps(event),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if proc.returncode != 0:
             return {"statusCode": 502, "headers": {}, "body": proc.stderr[-500:]}
@@ -318,7 +322,10 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
 
     small_bundle, full_bundle = work / "aws-roots+test.pem", work / "system+test.pem"
     small_bundle.write_bytes(Path(AWS_ROOTS).read_bytes() + ca_pem.read_bytes())
-    full_bundle.write_bytes(Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_bytes() + ca_pem.read_bytes())
+    full_bundle.write_bytes(
+        Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_bytes()
+        + ca_pem.read_bytes()
+    )
 
     asset = build_lambda_asset(work / "asset")
     boto = boto_dir(work / "boto", python)
@@ -337,14 +344,23 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
         front = Front(server_context)
         aws_url = f"https://127.0.0.1:{proxy.port}"
         lambda_env = {
-            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-            "AWS_ACCESS_KEY_ID": AWS_ENV["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-            "AWS_SESSION_TOKEN": "bench-session-token", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL_DYNAMODB": aws_url, "AWS_ENDPOINT_URL_SSM": aws_url,
-            names.ENV_STORE: f"dynamodb://{table}", names.ENV_KEY_PARAM: param,
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "AWS_ACCESS_KEY_ID": AWS_ENV["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+            "AWS_SESSION_TOKEN": "bench-session-token",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": aws_url,
+            "AWS_ENDPOINT_URL_SSM": aws_url,
+            names.ENV_STORE: f"dynamodb://{table}",
+            names.ENV_KEY_PARAM: param,
         }
         variants = {
-            "glyphmemory": ([python, "-I", "-S", "-B", str(work / "handler_runner.py"), str(asset)], lambda_env | {"AWS_CA_BUNDLE": str(small_bundle)}),
+            "glyphmemory": (
+                [python, "-I", "-S", "-B", str(work / "handler_runner.py"), str(asset)],
+                lambda_env | {"AWS_CA_BUNDLE": str(small_bundle)},
+            ),
             "boto3 baseline": (
                 [python, "-I", "-S", "-B", str(work / "baseline_runner.py"), str(boto)],
                 lambda_env | {"AWS_CA_BUNDLE": str(full_bundle), "BENCH_QUERIES": json.dumps(context_queries(table))},
@@ -389,8 +405,11 @@ def run_hooks(n: int, front: Front, ca_pem: Path, key, newest: str, work: Path) 
     for _ in range(n):
         home = work / f"home-{uuid.uuid4().hex[:6]}"  # empty: no cached block to fall back on
         env = {
-            "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin", "HOME": str(home), names.ENV_HOME: str(home),
-            names.ENV_URL: f"https://127.0.0.1:{front.server_address[1]}", names.ENV_KEY: f"{key.kid}:{key.secret_b32}",
+            "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin",
+            "HOME": str(home),
+            names.ENV_HOME: str(home),
+            names.ENV_URL: f"https://127.0.0.1:{front.server_address[1]}",
+            names.ENV_KEY: f"{key.kid}:{key.secret_b32}",
             "SSL_CERT_FILE": str(ca_pem),
         }
         before = front.requests
@@ -413,7 +432,9 @@ def import_profile(python: str, asset: Path, n: int = 8) -> list[tuple[str, floa
         f"import sys; sys.path[:0] = [{str(asset)!r}]; import handler; "
         "from glyphmemory import runtime, stores, aws; from glyphmemory.stores import dynamodb; from glyphmemory.aws import client"
     )
-    err = subprocess.run([python, "-I", "-S", "-B", "-X", "importtime", "-c", code], capture_output=True, text=True).stderr
+    err = subprocess.run(
+        [python, "-I", "-S", "-B", "-X", "importtime", "-c", code], capture_output=True, text=True
+    ).stderr
     rows = []
     for line in err.splitlines():
         parts = line.removeprefix("import time:").split("|")

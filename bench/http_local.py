@@ -81,9 +81,14 @@ def measure(per_connection: int = 300, connections: int = 8, rounds: int = 3) ->
 
     home = tempfile.mkdtemp(prefix="glyph-http-")
     load_sqlite(f"{home}/glyph.db", synthetic_memories(1000))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPH_")} | {"GLYPH_HOME": home, "GLYPH_LOG_LEVEL": "ERROR"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPH_")} | {
+        "GLYPH_HOME": home,
+        "GLYPH_LOG_LEVEL": "ERROR",
+    }
     glyph = shutil.which("glyph", path=str(Path(sys.executable).parent)) or "glyph"
-    served = subprocess.Popen([glyph, "serve", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    served = subprocess.Popen(
+        [glyph, "serve", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     constant = None
     try:
         port = int(json.loads(served.stdout.readline())["url"].rsplit(":", 1)[1])
@@ -93,7 +98,9 @@ def measure(per_connection: int = 300, connections: int = 8, rounds: int = 3) ->
         conn.request("GET", PATH, headers=headers)
         body = conn.getresponse().read()
         conn.close()
-        constant = subprocess.Popen([sys.executable, "-c", CONSTANT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False)
+        constant = subprocess.Popen(
+            [sys.executable, "-c", CONSTANT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False
+        )
         constant.stdin.write(body)
         constant.stdin.close()
         constant_port = int(constant.stdout.readline())
@@ -111,9 +118,16 @@ def measure(per_connection: int = 300, connections: int = 8, rounds: int = 3) ->
                 proc.wait()
         shutil.rmtree(home, ignore_errors=True)
     summary = {
-        name: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99")} for name, results in runs.items()
+        name: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99")}
+        for name, results in runs.items()
     }
-    return {"connections": connections, "requests": per_connection * connections, "rounds": rounds, "body_bytes": len(body), "rows": summary}
+    return {
+        "connections": connections,
+        "requests": per_connection * connections,
+        "rounds": rounds,
+        "body_bytes": len(body),
+        "rows": summary,
+    }
 
 
 def report(result: dict) -> str:

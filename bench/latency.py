@@ -74,9 +74,17 @@ def measure(reps: int = 300) -> dict:
         ).fetchall()
 
     ops = {
-        "write": (lambda: memories.write(text=f"latency bench write {next(counter)}: " + "words " * 30), "INSERT + COMMIT", raw_insert),
+        "write": (
+            lambda: memories.write(text=f"latency bench write {next(counter)}: " + "words " * 30),
+            "INSERT + COMMIT",
+            raw_insert,
+        ),
         "recent(20)": (lambda: memories.recent(NS, limit=20), "SELECT 21 rows", raw_recent),
-        "context (budget 8,000)": (lambda: render_context(build_context(memories, NS, 8000)), "SELECT 21 rows", raw_recent),
+        "context (budget 8,000)": (
+            lambda: render_context(build_context(memories, NS, 8000)),
+            "SELECT 21 rows",
+            raw_recent,
+        ),
         "search (2 words)": (
             lambda: search_memories(memories, " ".join(rng.sample(words, 2)), namespace=NS, limit=20),
             "LIKE over 5,000 rows",

@@ -58,7 +58,11 @@ def dynamodb_row(n: int, memories) -> dict:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         assert scanned == item_count
     client.delete_table(TableName=table)
-    return {"query": query_items, "scan": scanned if scanned is not None else item_count, "scan_measured": scanned is not None}
+    return {
+        "query": query_items,
+        "scan": scanned if scanned is not None else item_count,
+        "scan_measured": scanned is not None,
+    }
 
 
 def sqlite_row(n: int, memories, folder: str) -> dict:

@@ -45,7 +45,15 @@ QUICK = FULL | {
     "cli_start": {"runs": 3},
     "cost": {"rounds": 1},
 }
-MODULES = {"read_cost": read_cost, "deployed_path": deployed_path, "latency": latency, "http_local": http_local, "cli_start": cli_start, "url_capacity": url_capacity, "cost": cost}
+MODULES = {
+    "read_cost": read_cost,
+    "deployed_path": deployed_path,
+    "latency": latency,
+    "http_local": http_local,
+    "cli_start": cli_start,
+    "url_capacity": url_capacity,
+    "cost": cost,
+}
 
 
 def machine() -> str:
@@ -54,7 +62,9 @@ def machine() -> str:
         cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()).group(1)
     except (OSError, AttributeError):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def commit() -> str:

@@ -78,7 +78,10 @@ def measure() -> dict:
     for label, (param, enc) in ENCODINGS.items():
         url_of = lambda t, p=param, e=enc: f"{prefix}{p}={e(t)}"  # noqa: E731
         per_char = [len(enc(t).encode()) / len(t) for t in texts]
-        fitting = {limit: [t for t in texts if len(url_of(t).encode()) <= limit] for limit in (names.MAX_URL_BYTES, CHAT_URL_CHARS)}
+        fitting = {
+            limit: [t for t in texts if len(url_of(t).encode()) <= limit]
+            for limit in (names.MAX_URL_BYTES, CHAT_URL_CHARS)
+        }
         rows[label] = {
             "median_bytes_per_char": statistics.median(per_char),
             "largest_text_8192": max((len(t) for t in fitting[names.MAX_URL_BYTES]), default=0),
@@ -87,7 +90,12 @@ def measure() -> dict:
             "capacity_8192": longest_prefix_that_fits(stream, url_of, names.MAX_URL_BYTES),
             "capacity_250": longest_prefix_that_fits(stream, url_of, CHAT_URL_CHARS),
         }
-    return {"texts": len(texts), "chars": [min(map(len, texts)), max(map(len, texts))], "prefix_chars": len(prefix), "rows": rows}
+    return {
+        "texts": len(texts),
+        "chars": [min(map(len, texts)), max(map(len, texts))],
+        "prefix_chars": len(prefix),
+        "rows": rows,
+    }
 
 
 def report(result: dict) -> str:

@@ -30,6 +30,7 @@ HOOK_MATCHER = "startup|resume|clear|compact"
 
 HOOK_BUDGET = 9000  # Claude Code replaces SessionStart output over 10,000 characters
 
+
 def plugin_dir():
     """The Claude Code plugin: inside the installed package, or skills/ in a checkout."""
     from pathlib import Path
@@ -39,6 +40,7 @@ def plugin_dir():
         if (candidate / ".claude-plugin" / "plugin.json").is_file():
             return candidate
     raise CliError("the Claude Code plugin files are missing from this installation", EXIT_USAGE)
+
 
 @command(
     arg("--dir", help="the Claude Code folder (default ~/.claude, or GLYPH_CLAUDE_DIR)"),
@@ -72,22 +74,29 @@ def cmd_install_claude(args) -> int:
         raise CliError(f"{settings_path}: hooks.SessionStart is not a list; fix it by hand", EXIT_USAGE)
     present = any(
         "context --hook" in str(h.get("command", ""))
-        for entry in session if isinstance(entry, dict)
-        for h in entry.get("hooks", []) if isinstance(h, dict)
+        for entry in session
+        if isinstance(entry, dict)
+        for h in entry.get("hooks", [])
+        if isinstance(h, dict)
     )
     if not present:
         running = os.path.abspath(sys.argv[0])
         glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
-        session.append({
-            "matcher": HOOK_MATCHER,
-            "hooks": [{"type": "command", "command": f"{glyph} context --hook --budget {HOOK_BUDGET}", "timeout": 5}],
-        })
+        session.append(
+            {
+                "matcher": HOOK_MATCHER,
+                "hooks": [
+                    {"type": "command", "command": f"{glyph} context --hook --budget {HOOK_BUDGET}", "timeout": 5}
+                ],
+            }
+        )
         tmp = settings_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, settings_path)
     data = {"skill": str(skill_dst), "settings": str(settings_path), "hook_added": not present}
     emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
     return EXIT_OK
+
 
 @command(
     arg("--scope", choices=names.SCOPES, default="rw", help="what it allows (default rw)"),
@@ -106,11 +115,16 @@ def cmd_token(args) -> int:
     emit(args, {"token": token, "expires_at": exp, "scope": args.scope}, token)
     return EXIT_OK
 
+
 @command(
     arg("--force", action="store_true", help="replace an existing key (old tokens stop working)"),
     arg("--url", help="the server this machine's CLI talks to (saved in config.json)"),
     arg("--aws", action="store_true", help="keep the root key in AWS SSM (needs AWS credentials)"),
-    arg("--param", default=names.DEFAULT_KEY_PARAM, help=f"the SSM parameter name (with --aws; default {names.DEFAULT_KEY_PARAM})"),
+    arg(
+        "--param",
+        default=names.DEFAULT_KEY_PARAM,
+        help=f"the SSM parameter name (with --aws; default {names.DEFAULT_KEY_PARAM})",
+    ),
     arg("--stack", help="after deploy: read this stack's outputs into the config (with --aws)"),
 )
 def cmd_init(args) -> int:
@@ -151,6 +165,7 @@ def cmd_init(args) -> int:
     print("Scan this with an authenticator app, or enter the URI by hand:\n  " + uri)
     return EXIT_OK
 
+
 def _init_aws(args, local):
     """The root key from (or into) SSM, and the stack's URL into the config."""
     from glyphmemory.errors import GlyphError
@@ -168,6 +183,7 @@ def _init_aws(args, local):
     except GlyphError as exc:
         raise CliError(exc.detail, EXIT_SERVER if exc.status >= 500 else EXIT_USAGE) from None
     return key, created, settings
+
 
 @command(
     arg("action", choices=("add", "list", "revoke"), help="what to do"),
@@ -201,6 +217,7 @@ def cmd_keys(args) -> int:
         call(client.request, "DELETE", f"/v1/keys/{args.arg}", scope="a")
         emit(args, {"revoked": args.arg}, f"revoked {args.arg}")
     return EXIT_OK
+
 
 @command(
     arg("user", metavar="USER", help="the user name for HTTP Basic"),

@@ -20,6 +20,7 @@ class CliError(Exception):
         super().__init__(message)
         self.code = code
 
+
 def command(*arguments):
     """Register a command: its docstring is its --help, and its arguments (`arg(...)`) stand
     beside it, so adding a command touches one place."""
@@ -43,6 +44,7 @@ DEFAULT_TTL = f"{names.CHAT_TOKEN_TTL_S // 3600}h"
 
 # --- shared plumbing -------------------------------------------------------------------------
 
+
 def load_key():
     from glyphmemory.errors import InvalidInput
     from glyphmemory.keys import load_key_file, parse_key
@@ -61,6 +63,7 @@ def load_key():
     except InvalidInput as exc:
         raise CliError(exc.detail, EXIT_AUTH) from None
 
+
 def server_url() -> str:
     url = os.environ.get(names.ENV_URL)
     if url:
@@ -71,17 +74,22 @@ def server_url() -> str:
     except FileNotFoundError:
         return config.DEFAULT_URL
     except (OSError, ValueError, AttributeError):
-        raise CliError(f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE) from None
+        raise CliError(
+            f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE
+        ) from None
+
 
 def make_client(*, tries: int = 3, deadline_s: float = 15.0, timeout: float = 10.0):
     from .client import Client
 
     return Client(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
 
+
 def open_spool():
     from .spool import Spool
 
     return Spool(config.spool_path())
+
 
 def deliver_spool(client, *, quiet: bool = False, until: float | None = None) -> None:
     """Send what earlier commands could not, in order, before this command's own work
@@ -109,9 +117,16 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None) ->
     for problem in result.problems:
         print(f"glyph: {problem}", file=sys.stderr)
     if result.delivered and not quiet:
-        print(f"glyph: delivered {len(result.delivered)} spooled memor{'y' if len(result.delivered) == 1 else 'ies'}", file=sys.stderr)
+        print(
+            f"glyph: delivered {len(result.delivered)} spooled memor{'y' if len(result.delivered) == 1 else 'ies'}",
+            file=sys.stderr,
+        )
     if result.remaining and not quiet:
-        print(f"glyph: {result.remaining} memories still spooled ({spool.path}); the server is not reachable", file=sys.stderr)
+        print(
+            f"glyph: {result.remaining} memories still spooled ({spool.path}); the server is not reachable",
+            file=sys.stderr,
+        )
+
 
 def call(func, *args, **kwargs):
     """Run a client call, turning its failures into messages and exit codes."""
@@ -131,8 +146,10 @@ def call(func, *args, **kwargs):
         code = EXIT_SERVER if retryable(exc) else EXIT_USAGE
         raise CliError(f"the server answered {exc.status}: {exc.detail}", code) from None
 
+
 def reraise(exc: Exception):
     raise exc
+
 
 def emit(args, data, human: str) -> None:
     if args.json:
@@ -140,12 +157,14 @@ def emit(args, data, human: str) -> None:
     else:
         print(human)
 
+
 def one_line(text: str, width: int = 100) -> str:
     flat = " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 # --- commands --------------------------------------------------------------------------------
+
 
 def parse_duration(text: str) -> int:
     """A token's lifetime: 90s, 15m, 12h, 7d or 2w (the API's units), at most 30 days."""
@@ -163,6 +182,7 @@ def parse_duration(text: str) -> int:
 
 # --- argument parsing ------------------------------------------------------------------------
 
+
 def write_config(values: dict) -> None:
     path = config.config_path()
     data = {}
@@ -174,6 +194,7 @@ def write_config(values: dict) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2)
+
 
 def print_qr(uri: str) -> None:
     import segno  # only here: QR codes are for people at a terminal

@@ -21,12 +21,14 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"glyph: error: {message}\n")
 
+
 def _cleandoc(doc: str) -> str:
     """inspect.cleandoc without importing inspect (11 ms at every start)."""
     first, _, rest = doc.strip("\n").partition("\n")
     lines = rest.splitlines()
     indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
     return "\n".join([first.strip(), *(line[indent:] for line in lines)]).strip()
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="glyph", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         func = COMMANDS[name]
         doc = _cleandoc(func.__doc__ or "")
         return sub.add_parser(
-            name, parents=[common], help=doc.strip().splitlines()[0], description=doc,
+            name,
+            parents=[common],
+            help=doc.strip().splitlines()[0],
+            description=doc,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -53,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that reach the server deliver the spool before doing their own work.
 
 _DELIVER_FIRST = {"write", "recent", "context", "search", "get", "delete", "export", "import", "keys"}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -61,7 +61,12 @@ def cmd_serve(args) -> int:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", EXIT_SERVER) from None
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}"
-    info = {"url": url, "store": store_url, "key_file": None if os.environ.get(names.ENV_KEY) else config.key_path(), "key_created": created}
+    info = {
+        "url": url,
+        "store": store_url,
+        "key_file": None if os.environ.get(names.ENV_KEY) else config.key_path(),
+        "key_created": created,
+    }
     if args.json:
         print(json.dumps(info), flush=True)
     else:
@@ -70,8 +75,7 @@ def cmd_serve(args) -> int:
             f"  store: {store_url}\n"
             f"  key:   {info['key_file'] or names.ENV_KEY} ({'created now' if created else 'kid ' + key.kid})\n"
             + ("  basic auth: on (JSON API needs credentials and a token)\n" if app.basic_auth else "")
-            +
-            "Next, in another terminal:\n"
+            + "Next, in another terminal:\n"
             '  glyph write "We use pytest, not unittest" --tags preference\n'
             "  glyph recent\n"
             "  glyph context\n"
@@ -91,6 +95,7 @@ def cmd_serve(args) -> int:
         server.server_close()
         app.memories.store.close()
     return EXIT_OK
+
 
 @command(
     arg("text", metavar="TEXT", help="the memory, or - to read standard input"),
@@ -131,6 +136,7 @@ def cmd_write(args) -> int:
     emit(args, memory, f"{word} {memory['id']}")
     return EXIT_OK
 
+
 @command(
     arg("-n", type=int, default=10, help="how many (1-100, default 10)"),
     NS,
@@ -147,6 +153,7 @@ def cmd_recent(args) -> int:
         lines.append(f"{m['created_at'][:16].replace('T', ' ')}  {m['id']}{tags}\n  {one_line(m['text'])}")
     emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
     return EXIT_OK
+
 
 # The SessionStart hook's timing, from the measured deployed path (bench/deployed_path.py): a cold
 # request to the function takes ~0.5 s at a 512 MB function's CPU share, so one try gets 1.5 s,
@@ -217,8 +224,10 @@ def _context_for_hook(query: dict) -> int:
         if record is None:
             print(f"GlyphMemory: no memories loaded this session ({reason}).")
         else:
-            print(f"GlyphMemory: the server did not answer in time ({reason}); these memories were "
-                  f"{context_cache.describe(record)} and may miss newer ones.\n")
+            print(
+                f"GlyphMemory: the server did not answer in time ({reason}); these memories were "
+                f"{context_cache.describe(record)} and may miss newer ones.\n"
+            )
             sys.stdout.write(context_cache.fit(record["block"], query["budget"]))
         return EXIT_OK
     block = data.decode("utf-8")
@@ -249,6 +258,7 @@ def cmd_search(args) -> int:
     emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")
     return EXIT_OK
 
+
 @command(
     arg("id", metavar="ID", help="the memory's id"),
 )
@@ -259,6 +269,7 @@ def cmd_get(args) -> int:
     emit(args, m, f"{m['id']}  {m['created_at']}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
     return EXIT_OK
 
+
 @command(
     arg("id", metavar="ID", help="the memory's id"),
 )
@@ -267,6 +278,7 @@ def cmd_delete(args) -> int:
     call(make_client().request, "DELETE", f"/v1/memories/{args.id}", scope="w")
     emit(args, {"deleted": args.id}, f"deleted {args.id}")
     return EXIT_OK
+
 
 @command(
     NS,
@@ -298,6 +310,7 @@ def cmd_export(args) -> int:
         emit(args, {"exported": count, "file": args.out}, f"exported {count} memories to {args.out}")
     return EXIT_OK
 
+
 def _next_cursor(link: str) -> str | None:
     from urllib.parse import parse_qs, urlsplit
 
@@ -305,6 +318,7 @@ def _next_cursor(link: str) -> str | None:
         return None
     target = link.split(";")[0].strip().strip("<>")
     return parse_qs(urlsplit(target).query).get("before", [None])[0]
+
 
 @command(
     arg("file", metavar="FILE", help="an NDJSON export, or - for standard input"),
@@ -328,10 +342,12 @@ def cmd_import(args) -> int:
         for name, value in json.loads(data).items():
             totals[name] += value
     emit(
-        args, totals,
+        args,
+        totals,
         f"imported {totals['imported']}, {totals['duplicates']} already there, {totals['expired']} expired",
     )
     return EXIT_OK
+
 
 def _chunks(raw: bytes, *, limit: int):
     """Whole lines, at most `limit` bytes a request (a single longer line goes alone)."""
@@ -344,6 +360,7 @@ def _chunks(raw: bytes, *, limit: int):
     if chunk.strip():
         yield bytes(chunk)
 
+
 @command()
 def cmd_spool(args) -> int:
     """Show memories waiting to be delivered, and try to deliver them now."""
@@ -354,9 +371,12 @@ def cmd_spool(args) -> int:
     left = spool.entries()
     data = {"waiting": len(waiting), "delivered": len(waiting) - len(left), "remaining": [e["payload"] for e in left]}
     lines = [f"{len(waiting) - len(left)} delivered, {len(left)} still waiting"]
-    lines += [f"  {e['payload'].get('namespace', 'default')}: {one_line(e['payload'].get('text', ''), 80)}" for e in left]
+    lines += [
+        f"  {e['payload'].get('namespace', 'default')}: {one_line(e['payload'].get('text', ''), 80)}" for e in left
+    ]
     emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
     return EXIT_OK
+
 
 @command(
     arg("action", choices=("read", "write"), help="a read link, or a link that saves TEXT"),

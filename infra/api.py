@@ -23,6 +23,8 @@ ACCESS_LOG_FORMAT = {
     "latencyMs": "$context.responseLatency",
     "integrationError": "$context.integrationErrorMessage",
 }
+
+
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogs:
     def __init__(self, destination: apigwv2.IAccessLogDestination, fmt: apigw.AccessLogFormat):

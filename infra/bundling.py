@@ -37,7 +37,9 @@ def lambda_python(version: str = LAMBDA_PYTHON) -> str:
         try:
             found = subprocess.run(
                 [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=30,
+                capture_output=True,
+                text=True,
+                timeout=30,
             ).stdout.strip()
         except OSError:
             continue
@@ -63,8 +65,23 @@ def build_lambda_asset(out_dir: str | Path, *, python_version: str = LAMBDA_PYTH
         raise RuntimeError(f"the Lambda asset must be pure Python; found {compiled[0]}")
     # -s/-p: tracebacks name /var/task/… as on Lambda, not this machine's build folder.
     subprocess.run(
-        [lambda_python(python_version), "-m", "compileall", "-q", "-j", "0",
-         "--invalidation-mode", "unchecked-hash", "-s", str(out), "-p", "/var/task", str(out)],
-        check=True, capture_output=True, timeout=300,
+        [
+            lambda_python(python_version),
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(out),
+            "-p",
+            "/var/task",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return out

@@ -98,7 +98,9 @@ def lambda_handler(event, context=None) -> dict:
         response = _load_app().handle(request)
     except GlyphError as error:
         response = finish(problem(error))
-        log.event("request", level=log.level_of(response.status), status=response.status, cold_start=cold, error=error.slug)
+        log.event(
+            "request", level=log.level_of(response.status), status=response.status, cold_start=cold, error=error.slug
+        )
     try:
         body, is_b64 = response.body.decode("utf-8"), False
     except UnicodeDecodeError:

@@ -82,9 +82,7 @@ def _check(fmt: str, budget: int) -> None:
     if fmt not in FORMATS:
         raise InvalidInput("format must be md, text or json")
     if not names.MIN_CONTEXT_BUDGET <= budget <= names.MAX_CONTEXT_BUDGET:
-        raise InvalidInput(
-            f"budget must be {names.MIN_CONTEXT_BUDGET}-{names.MAX_CONTEXT_BUDGET} characters"
-        )
+        raise InvalidInput(f"budget must be {names.MIN_CONTEXT_BUDGET}-{names.MAX_CONTEXT_BUDGET} characters")
 
 
 def _fill(block: ContextBlock, candidates: Iterable[Memory], fmt: str, limit: int | None) -> None:

@@ -220,8 +220,13 @@ def new_memory(
 ) -> Memory:
     """Validate and normalise a write; the id and epoch come from the clock."""
     return build_memory(
-        text=text, namespace=namespace, tags=tags, source=source, session=session,
-        default_source=default_source, epoch_us=clock.now_us(),
+        text=text,
+        namespace=namespace,
+        tags=tags,
+        source=source,
+        session=session,
+        default_source=default_source,
+        epoch_us=clock.now_us(),
         expires_at=expires_at_from_ttl_days(ttl_days, clock.now_s()),
     )
 

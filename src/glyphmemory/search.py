@@ -24,9 +24,7 @@ def terms(text: str) -> list[str]:
     return _WORD_RE.findall(text.casefold())  # one casefold per text, not per word: 2× faster
 
 
-def search_memories(
-    memories: Memories, query: str, *, namespace: str, limit: int
-) -> list[tuple[Memory, float]]:
+def search_memories(memories: Memories, query: str, *, namespace: str, limit: int) -> list[tuple[Memory, float]]:
     """The best `limit` matches for the query's words, best first; ties go to the newer."""
     if len(query) > names.MAX_QUERY_CHARS:
         raise InvalidInput(f"q is longer than {names.MAX_QUERY_CHARS} characters")

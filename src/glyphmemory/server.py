@@ -19,8 +19,10 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out as two writes; with Nagle's algorithm on, the body then waits for
     # the client's delayed ACK of the headers: 40 ms on every keep-alive answer (measured).
     disable_nagle_algorithm = True
+
     def version_string(self) -> str:
         return "GlyphMemory"
+
     server: GlyphServer
 
     def _dispatch(self) -> None:
@@ -90,15 +92,15 @@ class GlyphServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: App):
+    def __init__(self, address: tuple[str, int], app: App, *, one_at_a_time: bool = False):
         super().__init__(address, _Handler)
         self.app = app
-        # Over SQLite the app never waits on a network, and threads running it side by side only
-        # fight over the GIL (sqlite3 drops and retakes it on every step): one at a time answers
-        # 8 concurrent clients twice as fast (bench/http_local.py). A networked store keeps
-        # threads parallel, so that one slow DynamoDB call does not hold up the rest.
-        self.app_lock = threading.Lock() if app.memories.store.in_process else nullcontext()
+        self.app_lock = threading.Lock() if one_at_a_time else nullcontext()
 
 
 def make_server(app: App, host: str = "127.0.0.1", port: int = 8787) -> GlyphServer:
-    return GlyphServer((host, port), app)
+    # Over SQLite the app never waits on a network, and threads running it side by side only
+    # fight over the GIL (sqlite3 drops and retakes it on every step): one at a time answers
+    # 8 concurrent clients twice as fast (bench/http_local.py). A networked store keeps
+    # threads parallel, so that one slow DynamoDB call does not hold up the rest.
+    return GlyphServer((host, port), app, one_at_a_time=app.memories.store.in_process)

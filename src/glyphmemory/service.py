@@ -75,9 +75,7 @@ class Memories:
             before, size = got.next, page
 
     def count_older(self, namespace: str, before: Cursor) -> int:
-        return self.store.count_older(
-            namespace, before=before, now_s=self.clock.now_s(), cap=names.OLDER_COUNT_CAP
-        )
+        return self.store.count_older(namespace, before=before, now_s=self.clock.now_s(), cap=names.OLDER_COUNT_CAP)
 
     # --- export and import -----------------------------------------------------------------
 
@@ -135,9 +133,15 @@ class Memories:
         if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, int)):
             raise InvalidInput("expires_at must be whole epoch seconds")
         return build_memory(
-            text=data.get("text"), namespace=data.get("namespace"), tags=data.get("tags"),
-            source=data.get("source"), session=data.get("session"), default_source="import",
-            epoch_us=_imported_epoch(data) or self.clock.now_us(), memory_id=memory_id, expires_at=expires_at,
+            text=data.get("text"),
+            namespace=data.get("namespace"),
+            tags=data.get("tags"),
+            source=data.get("source"),
+            session=data.get("session"),
+            default_source="import",
+            epoch_us=_imported_epoch(data) or self.clock.now_us(),
+            memory_id=memory_id,
+            expires_at=expires_at,
         )
 
 

@@ -14,9 +14,7 @@ from .errors import Forbidden, InvalidInput, Unauthorized
 SCOPES = names.SCOPES
 # What each scope may do: admin covers everything, rw covers read and write.
 _GRANTS = {"r": {"r"}, "w": {"w"}, "rw": {"r", "w"}, "a": {"r", "w", "a"}}
-_TOKEN_RE = re.compile(
-    rf"({names.KID_PATTERN})\.(r|w|rw|a)\.([0-9]{{1,12}})\.([A-Za-z0-9_-]{{22}})"
-)
+_TOKEN_RE = re.compile(rf"({names.KID_PATTERN})\.(r|w|rw|a)\.([0-9]{{1,12}})\.([A-Za-z0-9_-]{{22}})")
 
 
 class Grant(namedtuple("Grant", "kid scope exp")):

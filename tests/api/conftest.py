@@ -22,7 +22,9 @@ class Api:
     def token(self, scope="rw", ttl=600):
         return mint_window_token(self.key.kid, self.key.secret, scope, int(time.time()) + ttl)
 
-    def call(self, method, path, query="", *, body=None, scope="rw", headers=None, content_type="application/json", b64=False):
+    def call(
+        self, method, path, query="", *, body=None, scope="rw", headers=None, content_type="application/json", b64=False
+    ):
         hdrs = {}
         if scope:
             hdrs["authorization"] = "Bearer " + self.token(scope)

@@ -25,7 +25,9 @@ def test_exchange_a_code_for_a_window_token(api):
     result = api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {grant['token']}"})
     assert result["statusCode"] == 200
     # The same code again is a replay.
-    problem = assert_problem(api.call("POST", "/v1/tokens", body={"code": grant and code_now(api), "scope": "r"}, scope=None), 401)
+    problem = assert_problem(
+        api.call("POST", "/v1/tokens", body={"code": grant and code_now(api), "scope": "r"}, scope=None), 401
+    )
     assert "code" in problem["detail"]
 
 
@@ -36,7 +38,10 @@ def test_a_code_cannot_mint_admin(api):
 def test_exchange_a_wider_token_for_a_narrower_one_that_does_not_outlive_it(api):
     outer = api.token("rw", ttl=600)
     status, grant = api.json(
-        "POST", "/v1/tokens", body={"scope": "r", "ttl_s": 30 * 86400}, scope=None,
+        "POST",
+        "/v1/tokens",
+        body={"scope": "r", "ttl_s": 30 * 86400},
+        scope=None,
         headers={"authorization": f"Bearer {outer}"},
     )
     assert status == 201 and grant["expires_at"] <= int(outer.split(".")[2])
@@ -69,7 +74,13 @@ def test_bad_token_requests(api, body, status):
 
 
 def test_malformed_tokens_on_the_exchange(api):
-    for bad in ("root.rw", "root.rw.notanumber.AAAAAAAAAAAAAAAAAAAAAA", "root.rw.99999999999999999999.x", "x" * 10_000, "röot.r.1.a"):
+    for bad in (
+        "root.rw",
+        "root.rw.notanumber.AAAAAAAAAAAAAAAAAAAAAA",
+        "root.rw.99999999999999999999.x",
+        "x" * 10_000,
+        "röot.r.1.a",
+    ):
         assert_problem(
             api.call("POST", "/v1/tokens", body={"scope": "r"}, scope=None, headers={"authorization": f"Bearer {bad}"}),
             401,
@@ -86,17 +97,33 @@ def test_device_keys_lifecycle_and_revocation(api):
     # The device's own token and its authenticator code work...
     import base64
 
-    device_token = mint_window_token(kid, base64.b32decode(secret + "=" * (-len(secret) % 8)), "rw", int(time.time()) + 60)
-    assert api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {device_token}"})["statusCode"] == 200
-    status, grant = api.json("POST", "/v1/tokens", body={"code": code_now(api, secret), "kid": kid, "scope": "r"}, scope=None)
+    device_token = mint_window_token(
+        kid, base64.b32decode(secret + "=" * (-len(secret) % 8)), "rw", int(time.time()) + 60
+    )
+    assert (
+        api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {device_token}"})["statusCode"]
+        == 200
+    )
+    status, grant = api.json(
+        "POST", "/v1/tokens", body={"code": code_now(api, secret), "kid": kid, "scope": "r"}, scope=None
+    )
     assert status == 201 and grant["kid"] == kid
     # ...a device cannot administer keys, even with scope a...
-    admin_by_device = mint_window_token(kid, base64.b32decode(secret + "=" * (-len(secret) % 8)), "a", int(time.time()) + 60)
+    admin_by_device = mint_window_token(
+        kid, base64.b32decode(secret + "=" * (-len(secret) % 8)), "a", int(time.time()) + 60
+    )
     assert_problem(api.call("GET", "/v1/keys", scope=None, headers={"authorization": f"Bearer {admin_by_device}"}), 403)
     # ...and once revoked, nothing of it works, at once.
     assert api.call("DELETE", f"/v1/keys/{kid}", scope="a")["statusCode"] == 204
-    assert_problem(api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {device_token}"}), 401)
-    assert_problem(api.call("POST", "/v1/tokens", body={"scope": "r"}, scope=None, headers={"authorization": f"Bearer {grant['token']}"}), 401)
+    assert_problem(
+        api.call("GET", "/v1/memories", scope=None, headers={"authorization": f"Bearer {device_token}"}), 401
+    )
+    assert_problem(
+        api.call(
+            "POST", "/v1/tokens", body={"scope": "r"}, scope=None, headers={"authorization": f"Bearer {grant['token']}"}
+        ),
+        401,
+    )
     assert_problem(api.call("DELETE", f"/v1/keys/{kid}", scope="a"), 404)
 
 

@@ -38,7 +38,9 @@ def test_read_by_code_gives_context_and_a_working_write_prefix(api):
     token = prefix.split("t=")[1].split("&")[0]
     w = api.call("GET", "/w", f"t={token}&m={quote('Saved from a chat')}&tags=chat,test", scope=None)
     assert (w["statusCode"], w["body"].split()[0]) == (201, "saved")
-    assert api.call("GET", "/w", f"t={token}&m={quote('Saved from a chat')}", scope=None)["body"].startswith("already saved")
+    assert api.call("GET", "/w", f"t={token}&m={quote('Saved from a chat')}", scope=None)["body"].startswith(
+        "already saved"
+    )
     # The same code cannot be used twice; the refresh link in the answer works instead.
     assert api.call("GET", "/r", f"code={code}", scope=None)["statusCode"] == 401
     refresh = re.search(r"Refresh this context: \S+/r\?(t=\S+)", body).group(1)
@@ -109,7 +111,17 @@ def test_a_read_token_cannot_write_by_url(api):
 
 @pytest.mark.parametrize(
     "query,status",
-    [("n=0", 400), ("n=1000", 400), ("ns=UP", 400), ("budget=5", 400), ("q=", 400), ("code=12345", 400), ("code=abcdef", 400), ("", 401), ("code=000000", 401)],
+    [
+        ("n=0", 400),
+        ("n=1000", 400),
+        ("ns=UP", 400),
+        ("budget=5", 400),
+        ("q=", 400),
+        ("code=12345", 400),
+        ("code=abcdef", 400),
+        ("", 401),
+        ("code=000000", 401),
+    ],
 )
 def test_bad_reads(api, query, status):
     auth = "" if "code" in query or query == "" else f"t={api.token('r')}&"
@@ -134,7 +146,10 @@ def test_gzip_bombs_are_refused_and_store_nothing(api):
 def test_links_use_the_public_host_cloudfront_reports_through_the_lambda_door(api):
     # What CloudFront's viewer-request function sends on: API Gateway's own Host, and the viewer's
     # host in x-glyph-public-host (overwritten by CloudFront whatever the viewer sent).
-    headers = {"host": "abcdef1234.execute-api.us-east-1.amazonaws.com", "x-glyph-public-host": "d111111abcdef8.cloudfront.net"}
+    headers = {
+        "host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+        "x-glyph-public-host": "d111111abcdef8.cloudfront.net",
+    }
     body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=headers)["body"]
     assert write_url_prefix(body).startswith("https://d111111abcdef8.cloudfront.net/w?t=")
     assert "execute-api" not in body
@@ -146,7 +161,13 @@ def test_a_clients_own_forwarding_headers_do_not_pick_the_links_host(api, monkey
     assert write_url_prefix(body).startswith("https://abcdef1234.execute-api.us-east-1.amazonaws.com/w?t=")
     assert "attacker.example" not in body
     monkeypatch.setenv("GLYPH_TRUST_FORWARDED", "1")  # a server behind the owner's own proxy
-    body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers={"x-forwarded-host": "memory.example.org", "x-forwarded-proto": "https"})["body"]
+    body = api.call(
+        "GET",
+        "/r",
+        f"t={api.token('rw')}",
+        scope=None,
+        headers={"x-forwarded-host": "memory.example.org", "x-forwarded-proto": "https"},
+    )["body"]
     assert write_url_prefix(body).startswith("https://memory.example.org/w?t=")
     monkeypatch.setenv("GLYPH_PUBLIC_URL", "https://glyph.example.net")  # configured wins over all
     body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=forged)["body"]

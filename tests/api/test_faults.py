@@ -28,7 +28,9 @@ def assert_503(result):
     assert "Traceback" not in result["body"] and json.loads(result["body"])["detail"]
 
 
-@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"])
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
 def test_throttling_is_503_with_retry_after(dynamo_api, dynamo_table, code):
     set_throttle(dynamo_table, True, code)
     try:

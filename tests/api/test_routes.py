@@ -23,7 +23,11 @@ def test_health_and_openapi_need_no_token(api):
 
 
 def test_write_read_get_delete(api):
-    status, m = api.json("POST", "/v1/memories", body={"text": "Use by-epoch GSI", "tags": ["infra"], "source": "test", "session": "s1", "ttl_days": 30})
+    status, m = api.json(
+        "POST",
+        "/v1/memories",
+        body={"text": "Use by-epoch GSI", "tags": ["infra"], "source": "test", "session": "s1", "ttl_days": 30},
+    )
     assert status == 201 and m["duplicate"] is False and m["tags"] == ["infra"] and m["expires_at"]
     status, again = api.json("POST", "/v1/memories", body={"text": "Use by-epoch GSI  "})
     assert status == 200 and again["duplicate"] is True and again["id"] == m["id"]
@@ -77,7 +81,9 @@ def test_search_context_export_import(api):
     assert export["statusCode"] == 200 and export["body"].count("\n") == 3
     status, counts = api.json("POST", "/v1/import", body=export["body"].encode(), content_type="application/x-ndjson")
     assert status == 200 and counts == {"imported": 0, "duplicates": 3, "expired": 0}
-    status, counts = api.json("POST", "/v1/import", "", body=export["body"].encode(), content_type="application/x-ndjson", headers={})
+    status, counts = api.json(
+        "POST", "/v1/import", "", body=export["body"].encode(), content_type="application/x-ndjson", headers={}
+    )
     assert counts["duplicates"] == 3
 
 
@@ -171,9 +177,19 @@ def test_bad_bodies(seeded, raw, content_type, status):
 @pytest.mark.parametrize(
     "query",
     [
-        "limit=0", "limit=101", "limit=abc", "limit=-1", "limit=", "namespace=../x", "namespace=UP",
-        "before=garbage", "before=MTc5NTI1NTkwNzA5MDQyMDowMU03WVNFQ1JKMVlDNjRHWlhONVRLMjdUUg.kQL_qO4KvBwTz7tw",
-        "since=yesterday", "tag=", "unknown=1", "limit=1&limit=2",
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=-1",
+        "limit=",
+        "namespace=../x",
+        "namespace=UP",
+        "before=garbage",
+        "before=MTc5NTI1NTkwNzA5MDQyMDowMU03WVNFQ1JKMVlDNjRHWlhONVRLMjdUUg.kQL_qO4KvBwTz7tw",
+        "since=yesterday",
+        "tag=",
+        "unknown=1",
+        "limit=1&limit=2",
     ],
 )
 def test_bad_list_queries(seeded, query):
@@ -183,8 +199,12 @@ def test_bad_list_queries(seeded, query):
 @pytest.mark.parametrize(
     "path,query",
     [
-        ("/v1/search", ""), ("/v1/search", "q="), ("/v1/search", "q=x&limit=0"),
-        ("/v1/context", "budget=10"), ("/v1/context", "format=html"), ("/v1/context", "budget=abc"),
+        ("/v1/search", ""),
+        ("/v1/search", "q="),
+        ("/v1/search", "q=x&limit=0"),
+        ("/v1/context", "budget=10"),
+        ("/v1/context", "format=html"),
+        ("/v1/context", "budget=abc"),
         ("/v1/export", "before=nope"),
     ],
 )
@@ -211,7 +231,10 @@ def test_unknown_id_route_and_method(seeded):
 
 def test_bad_imports(seeded):
     assert_problem(seeded.call("POST", "/v1/import", body=b'{"text":"x"}\n', content_type="application/json"), 415)
-    assert_problem(seeded.call("POST", "/v1/import", body=b'{"text":"ok"}\n{"text":""}\n', content_type="application/x-ndjson"), 400)
+    assert_problem(
+        seeded.call("POST", "/v1/import", body=b'{"text":"ok"}\n{"text":""}\n', content_type="application/x-ndjson"),
+        400,
+    )
     assert_problem(seeded.call("POST", "/v1/import", body=b"\xff\n", content_type="application/x-ndjson"), 400)
 
 
@@ -226,7 +249,8 @@ def test_an_overlong_url_is_414(seeded):
         {"version": "1.0", "httpMethod": "GET", "path": "/v1/health"},
         {"version": "2.0", "rawPath": "/v1/health"},
         "not even a dict",
-        make_event("POST", "/v1/memories", headers={"content-type": "application/json"}) | {"body": "@@not base64@@", "isBase64Encoded": True},
+        make_event("POST", "/v1/memories", headers={"content-type": "application/json"})
+        | {"body": "@@not base64@@", "isBase64Encoded": True},
     ],
 )
 def test_malformed_events_get_400(api, event):

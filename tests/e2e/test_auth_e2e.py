@@ -130,7 +130,9 @@ def test_no_secret_reaches_a_log_line_or_an_error_body(tmp_path):
         secrets_used.add(grant["token"])
         call("POST", "/v1/tokens", json={"code": code, "scope": "rw"}, headers=auth)  # replay: 401
         call("POST", "/v1/tokens", json={"code": "12345", "scope": "rw"}, headers=auth)  # malformed: 400
-        added = call("POST", "/v1/keys", json={"name": "laptop"}, headers={**auth, "X-Glyph-Token": token(key, "a")}).json()
+        added = call(
+            "POST", "/v1/keys", json={"name": "laptop"}, headers={**auth, "X-Glyph-Token": token(key, "a")}
+        ).json()
         secrets_used |= {added["secret"], added["otpauth_uri"]}
         call("GET", "/v1/memories", headers={**auth, "X-Glyph-Token": "root.rw.1.AAAAAAAAAAAAAAAAAAAAAA"})
     finally:

@@ -16,10 +16,24 @@ pytestmark = pytest.mark.e2e
 
 def test_the_quick_benchmark_plan_writes_every_section(tmp_path):
     out = tmp_path / "RESULTS.md"
-    run = subprocess.run([sys.executable, "bench/run.py", "--quick", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     text = out.read_text()
-    for title in ("Read cost", "Deployed cold path (simulated)", "In-process latency", "Local HTTP", "CLI start", "URL capacity", "Cost model"):
+    for title in (
+        "Read cost",
+        "Deployed cold path (simulated)",
+        "In-process latency",
+        "Local HTTP",
+        "CLI start",
+        "URL capacity",
+        "Cost model",
+    ):
         assert f"## {title}" in text, title
     assert re.search(r"- Date: \d{4}-\d\d-\d\d .* commit [0-9a-f]{7}", text)
     verdicts = re.findall(r"^- .*Goal.*\*\*(\d+\.\d+)( ms)?×?, (met|NOT met)\*\*", text, re.M)

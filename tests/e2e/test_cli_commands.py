@@ -59,7 +59,11 @@ def test_every_command_works(server, tmp_path):
     assert glyph(env, "delete", a["id"]).stdout.strip() == f"deleted {a['id']}"
     gone = glyph(env, "get", a["id"], check=False)
     assert gone.returncode == 1 and "no memory has that id" in gone.stderr
-    assert json.loads(glyph(env, "import", str(dump), "--json").stdout) == {"imported": 1, "duplicates": 1, "expired": 0}
+    assert json.loads(glyph(env, "import", str(dump), "--json").stdout) == {
+        "imported": 1,
+        "duplicates": 1,
+        "expired": 0,
+    }
     assert json.loads(glyph(env, "import", "-", "--json", stdin=dump.read_text()).stdout)["imported"] == 0
     assert len(json.loads(glyph(env, "recent", "--json").stdout)["items"]) == 2
 
@@ -104,8 +108,10 @@ def test_a_corrupt_spool_line_is_set_aside_and_the_rest_delivered(tmp_path):
     try:
         spool = tmp_path / "home" / "spool.ndjson"
         spool.write_text(
-            json.dumps({"payload": {"text": "first spooled"}}) + "\n{not json\n"
-            + json.dumps({"payload": {"text": "second spooled"}}) + "\n"
+            json.dumps({"payload": {"text": "first spooled"}})
+            + "\n{not json\n"
+            + json.dumps({"payload": {"text": "second spooled"}})
+            + "\n"
         )
         result = glyph(env, "recent", "--json")
         assert "spool.ndjson" in result.stderr and "spool.rejected.ndjson" in result.stderr
@@ -206,7 +212,8 @@ def test_the_hook_gives_up_on_a_server_that_never_answers_within_its_deadline(tm
     silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
     try:
         env = clean_env(
-            GLYPH_HOME=str(tmp_path / "home"), GLYPH_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+            GLYPH_HOME=str(tmp_path / "home"),
+            GLYPH_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
             GLYPH_KEY="root:" + "A" * 32,
         )
         result, seconds = run_hook(env)
@@ -225,7 +232,13 @@ def test_context_cached_without_a_cache_says_so(tmp_path):
 def test_install_claude_is_idempotent_and_keeps_other_settings(tmp_path):
     target = tmp_path / "claude"
     target.mkdir()
-    theirs = {"model": "x", "hooks": {"SessionStart": [{"matcher": "startup", "hooks": [{"type": "command", "command": "echo mine"}]}], "Stop": [{"hooks": []}]}}
+    theirs = {
+        "model": "x",
+        "hooks": {
+            "SessionStart": [{"matcher": "startup", "hooks": [{"type": "command", "command": "echo mine"}]}],
+            "Stop": [{"hooks": []}],
+        },
+    }
     (target / "settings.json").write_text(json.dumps(theirs))
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"), GLYPH_CLAUDE_DIR=str(target))
     first = json.loads(glyph(env, "install-claude", "--json").stdout)

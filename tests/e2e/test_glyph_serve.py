@@ -59,7 +59,9 @@ def test_first_run_creates_a_private_key_and_database(served, home):
 def test_cli_writes_and_reads_through_the_server(served):
     url, env = served
     env = {**env, "GLYPH_URL": url}
-    assert glyph(env, "write", "We use pytest, not unittest", "--tags", "preference,testing").stdout.startswith("saved ")
+    assert glyph(env, "write", "We use pytest, not unittest", "--tags", "preference,testing").stdout.startswith(
+        "saved "
+    )
     assert glyph(env, "write", "We use pytest, not unittest").stdout.startswith("already saved ")
     glyph(env, "write", "-", "--ns", "proj", stdin="Deploy with CDK\n")
     out = json.loads(glyph(env, "write", "Third memory", "--json").stdout)
@@ -98,7 +100,11 @@ def test_http_errors_are_problems_and_the_server_survives_them(served, home):
         httpx.delete(url + "/v1/health"),
         httpx.get(url + "/v1/memories"),
         httpx.get(url + "/v1/search?q=" + "a" * 9000, headers=auth),
-        httpx.post(url + "/v1/memories", content=b"x" * 10, headers={**auth, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}),
+        httpx.post(
+            url + "/v1/memories",
+            content=b"x" * 10,
+            headers={**auth, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        ),
     ]
     assert [r.status_code for r in bad] == [400, 415, 400, 404, 405, 401, 414, 400]
     for r in bad:
@@ -143,7 +149,9 @@ def test_concurrent_http_writers(served, home):
     url, _ = served
     auth = bearer(home)
     with httpx.Client(headers=auth) as client, ThreadPoolExecutor(8) as pool:
-        distinct = list(pool.map(lambda i: client.post(url + "/v1/memories", json={"text": f"c{i}"}).status_code, range(40)))
+        distinct = list(
+            pool.map(lambda i: client.post(url + "/v1/memories", json={"text": f"c{i}"}).status_code, range(40))
+        )
         same = list(pool.map(lambda i: client.post(url + "/v1/memories", json={"text": "same"}).status_code, range(20)))
     assert distinct == [201] * 40 and sorted(same) == [200] * 19 + [201]
     items = httpx.get(url + "/v1/memories?limit=100", headers=auth).json()["items"]

@@ -71,7 +71,9 @@ def test_init_aws_errors(tmp_path, moto_url):
     assert missing.returncode == 1 and "NoSuchStack" in missing.stderr
     # A different local key is never overwritten silently.
     glyph(aws_env(tmp_path / "mine", moto_url), "init")
-    clash = glyph(aws_env(tmp_path / "mine", moto_url), "init", "--aws", "--param", f"/glyph/{tmp_path.name}/k", check=False)
+    clash = glyph(
+        aws_env(tmp_path / "mine", moto_url), "init", "--aws", "--param", f"/glyph/{tmp_path.name}/k", check=False
+    )
     assert clash.returncode == 1 and "--force" in clash.stderr
 
 

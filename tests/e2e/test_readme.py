@@ -35,7 +35,9 @@ def test_readme_block_runs(block, served, tmp_path):
     env, url = served
     env = {**env, "GLYPH_URL": url, "PATH": f"{Path(GLYPH).parent}:{env['PATH']}"}
     script = block.replace("http://127.0.0.1:8787", url)
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip()
     assert "urn:glyphmemory:problem" not in result.stdout  # no request answered with an error

@@ -42,7 +42,9 @@ def event(method, path, query="", headers=None, body=None):
 def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     asset = build_lambda_asset(tmp_path / "asset")
     key = new_key()
-    boto3.client("ssm").put_parameter(Name="/glyph/asset-test", Value=f"{key.kid}:{key.secret_b32}", Type="SecureString")
+    boto3.client("ssm").put_parameter(
+        Name="/glyph/asset-test", Value=f"{key.kid}:{key.secret_b32}", Type="SecureString"
+    )
 
     import time
 
@@ -71,7 +73,11 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     # site-packages at all, so no boto3; -B: write no bytecode, as on Lambda's read-only disk.
     result = subprocess.run(
         [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)],
-        input=json.dumps(events), env=env, capture_output=True, text=True, timeout=60,
+        input=json.dumps(events),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     *answers, loaded = [json.loads(line) for line in result.stdout.splitlines()]

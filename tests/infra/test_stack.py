@@ -37,7 +37,9 @@ def synthesized(tmp_path_factory):
         "GLYPH_BASIC_AUTH": f"owner:{KNOWN_SECRET}",
     }
     code = "import sys; from infra.app import build_app; build_app(sys.argv[1], keyParam='/glyph/test-key').synth()"
-    subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-c", code, str(out)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
+    )
     return out
 
 
@@ -79,7 +81,9 @@ def test_the_test_table_matches_the_stack(template):
     (table,) = resources(template, "AWS::DynamoDB::Table")
     ours = table_definition("t")
     assert ours["KeySchema"] == table["Properties"]["KeySchema"]
-    assert ours["GlobalSecondaryIndexes"][0]["KeySchema"] == table["Properties"]["GlobalSecondaryIndexes"][0]["KeySchema"]
+    assert (
+        ours["GlobalSecondaryIndexes"][0]["KeySchema"] == table["Properties"]["GlobalSecondaryIndexes"][0]["KeySchema"]
+    )
 
 
 def test_function(template):
@@ -91,7 +95,9 @@ def test_function(template):
     env = props["Environment"]["Variables"]
     assert set(env) == {names.ENV_STORE, names.ENV_KEY_PARAM}
     assert env[names.ENV_KEY_PARAM] == "/glyph/test-key"
-    (group,) = [g for g in resources(template, "AWS::Logs::LogGroup") if g["Properties"].get("RetentionInDays") == 14][:1]
+    (group,) = [g for g in resources(template, "AWS::Logs::LogGroup") if g["Properties"].get("RetentionInDays") == 14][
+        :1
+    ]
     assert group
 
 
@@ -120,7 +126,7 @@ def test_iam_is_least_privilege(template):
     assert sorted(only["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     assert json.dumps(only["Resource"]).count(f"/index/{names.GSI_BY_EPOCH}") == 1
     ssm = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
-    assert ssm and ":parameter/glyph/test-key\"" in json.dumps(ssm[0]["Resource"])
+    assert ssm and ':parameter/glyph/test-key"' in json.dumps(ssm[0]["Resource"])
     kms_arn = json.dumps([s for s in statements if "kms:Decrypt" in json.dumps(s["Action"])][0]["Resource"])
     assert ":key/*" in kms_arn
     kms = [s for s in statements if "kms:Decrypt" in json.dumps(s["Action"])]
@@ -192,8 +198,15 @@ def test_cdk_nag_is_clean_and_every_acknowledgement_has_a_reason(synthesized):
 def test_cfn_lint_has_no_errors(synthesized):
     # W3005: CDK adds an explicit DependsOn on the function's role beside the GetAtt; harmless.
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks", "W3005", "--", str(synthesized / "GlyphMemory.template.json")],
-        capture_output=True, text=True,
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--ignore-checks",
+            "W3005",
+            "--",
+            str(synthesized / "GlyphMemory.template.json"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -217,7 +230,11 @@ def test_cdk_cli_synth_works_offline_without_credentials(tmp_path):
     }
     result = subprocess.run(
         [str(cdk), "synth", "--no-notices", "-q", "-o", str(tmp_path / "out")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     template = json.loads((tmp_path / "out" / "GlyphMemory.template.json").read_text())

@@ -31,7 +31,9 @@ class Served:
         return mint_window_token(self.key.kid, self.key.secret, scope, int(time.time()) + 3600)
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": "Bearer " + self.token()}, timeout=30, **kwargs)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": "Bearer " + self.token()}, timeout=30, **kwargs
+        )
 
     def all_memories(self) -> list[dict]:
         with self.client() as client:
@@ -61,7 +63,10 @@ def served(request, tmp_path):
     extra = {}
     if request.param == "dynamodb":
         table = request.getfixturevalue("dynamo_table")
-        extra = {"GLYPH_STORE": f"dynamodb://{table}", "AWS_ENDPOINT_URL_DYNAMODB": os.environ["AWS_ENDPOINT_URL_DYNAMODB"]}
+        extra = {
+            "GLYPH_STORE": f"dynamodb://{table}",
+            "AWS_ENDPOINT_URL_DYNAMODB": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
+        }
     server = serve(tmp_path / "home", **extra)
     yield server
     stop(server.proc)

@@ -20,7 +20,13 @@ WRITERS, WRITES = 8, 500
 def run_writers(args_for, env) -> list[dict]:
     """Start the writer processes together; return every write each one reported."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", "tests.support.writer", *args_for(w)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.support.writer", *args_for(w)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for w in range(WRITERS)
     ]
     records = []

@@ -29,7 +29,10 @@ class Writers:
         self.procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "tests.support.writer", "http", url, f"{prefix} writer {w}", "100000"],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             for w in range(WRITERS)
         ]

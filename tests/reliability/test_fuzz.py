@@ -67,7 +67,9 @@ def test_generated_requests_find_no_5xx_and_no_schema_violation(tmp_path):
                     sent += 1
                     statuses.add(response.status_code)
                     try:
-                        excluded = [schemathesis.checks.positive_data_acceptance] if operation.label in NOT_EXPRESSIBLE else []
+                        excluded = (
+                            [schemathesis.checks.positive_data_acceptance] if operation.label in NOT_EXPRESSIBLE else []
+                        )
                         case.validate_response(response, headers=headers, excluded_checks=excluded)
                     except (AssertionError, BaseExceptionGroup) as failure:  # one failure, or a group
                         failures.append(f"{operation.label} ({mode.value}): {failure!r}"[:2000])
@@ -81,5 +83,7 @@ def test_generated_requests_find_no_5xx_and_no_schema_violation(tmp_path):
         stop(server.proc)
     assert failures == []
     assert sent >= 1000 and max(statuses) < 500 and {200, 201, 400, 404} <= statuses
-    logged = [json.loads(line)["status"] for line in read_log(server.proc) if line.startswith("{") and '"status"' in line]
+    logged = [
+        json.loads(line)["status"] for line in read_log(server.proc) if line.startswith("{") and '"status"' in line
+    ]
     assert len(logged) >= sent and max(logged) < 500

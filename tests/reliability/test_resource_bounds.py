@@ -49,15 +49,26 @@ def test_glyph_serve_refuses_bombs_and_huge_bodies_in_bounded_memory(tmp_path):
             small_bomb = gzip_bomb(4 << 20)  # fits the 8 KiB URL limit: refused by the codec
             host = f"Host: {urlsplit(server.url).netloc}\r\nAuthorization: Bearer {token}\r\n"
             requests = {
-                "10 MiB memory": (f"POST /v1/memories HTTP/1.1\r\n{host}Content-Type: application/json\r\nContent-Length: {len(big)}\r\n", big),
-                "10 MiB import": (f"POST /v1/import HTTP/1.1\r\n{host}Content-Type: application/x-ndjson\r\nContent-Length: {len(big)}\r\n", big),
+                "10 MiB memory": (
+                    f"POST /v1/memories HTTP/1.1\r\n{host}Content-Type: application/json\r\nContent-Length: {len(big)}\r\n",
+                    big,
+                ),
+                "10 MiB import": (
+                    f"POST /v1/import HTTP/1.1\r\n{host}Content-Type: application/x-ndjson\r\nContent-Length: {len(big)}\r\n",
+                    big,
+                ),
                 "1 GiB gzip bomb": (f"GET /w?z={bomb} HTTP/1.1\r\n{host}", b""),
                 "4 MiB gzip bomb": (f"GET /w?z={small_bomb} HTTP/1.1\r\n{host}", b""),
             }
             before = reset_peak(pid)
             statuses = {name: raw_request(server.url, head, body) for name, (head, body) in requests.items()}
             growth = peak_kib(pid) - before
-            assert statuses == {"10 MiB memory": 413, "10 MiB import": 413, "1 GiB gzip bomb": 414, "4 MiB gzip bomb": 400}
+            assert statuses == {
+                "10 MiB memory": 413,
+                "10 MiB import": 413,
+                "1 GiB gzip bomb": 414,
+                "4 MiB gzip bomb": 400,
+            }
             assert growth < LIMIT_KIB, f"peak RSS rose {growth} KiB"
             assert client.get("/v1/health").status_code == 200
         assert server.all_memories() == stored_before  # nothing stored was touched
@@ -67,7 +78,14 @@ def test_glyph_serve_refuses_bombs_and_huge_bodies_in_bounded_memory(tmp_path):
 
 def test_the_lambda_handler_refuses_them_in_bounded_memory(tmp_path, root_key):
     env = clean_env(GLYPH_STORE=f"sqlite://{tmp_path}/glyph.db", GLYPH_KEY=f"{root_key.kid}:{root_key.secret_b32}")
-    probe = subprocess.run([sys.executable, "-m", "tests.support.bounds_probe"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-m", "tests.support.bounds_probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert probe.returncode == 0, probe.stderr[-2000:]
     result = json.loads(probe.stdout)
     assert result["statuses"] == {

@@ -34,7 +34,9 @@ def test_identical_writes_at_once_store_one_memory(served):
     json_text = "the same memory, sent fifty times at once as JSON"
     url_text = "the same memory, sent fifty times at once as a /w link"
     as_json = all_at_once(
-        lambda c: c.post(served.url + "/v1/memories", json={"text": json_text}, headers={"Authorization": "Bearer " + token})
+        lambda c: c.post(
+            served.url + "/v1/memories", json={"text": json_text}, headers={"Authorization": "Bearer " + token}
+        )
     )
     as_url = all_at_once(lambda c: c.get(served.url + "/w", params={"t": token, "z": encode(url_text)}))
 

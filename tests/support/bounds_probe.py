@@ -40,11 +40,15 @@ def main() -> None:
         "1 GiB gzip bomb in /w": make_event("GET", "/w", "z=" + gzip_bomb(1 << 30), auth),
         "4 MiB gzip bomb in /w (fits a URL)": make_event("GET", "/w", "z=" + gzip_bomb(4 << 20), auth),
         "10 MiB JSON memory": make_event("POST", "/v1/memories", headers=json_auth, body=big_json),
-        "10 MiB import": make_event("POST", "/v1/import", headers=auth | {"content-type": "application/x-ndjson"}, body=big_json),
+        "10 MiB import": make_event(
+            "POST", "/v1/import", headers=auth | {"content-type": "application/x-ndjson"}, body=big_json
+        ),
         "10 MiB JSON memory, base64": make_event("POST", "/v1/memories", headers=json_auth, body=big_json, b64=True),
     }
     bomb = gzip_bomb(1 << 30)
-    warm = aws_lambda.lambda_handler(make_event("POST", "/v1/memories", headers=json_auth, body={"text": "warm up"}), None)
+    warm = aws_lambda.lambda_handler(
+        make_event("POST", "/v1/memories", headers=json_auth, body={"text": "warm up"}), None
+    )
     assert warm["statusCode"] in (200, 201), warm
     del big_json
     gc.collect()

@@ -23,7 +23,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 
 def throttled_answer(code: str) -> bytes:
-    return json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "Rate of requests exceeds the allowed throughput."}).encode()
+    return json.dumps(
+        {
+            "__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+            "message": "Rate of requests exceeds the allowed throughput.",
+        }
+    ).encode()
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -42,12 +47,22 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         environ = {
-            "REQUEST_METHOD": self.command, "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(self.server.server_port), "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": self.client_address[0], "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http", "wsgi.version": (1, 0),
-            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": parts.path,
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": str(self.server.server_port),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
         }
         for name, value in self.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
@@ -98,7 +113,10 @@ def main() -> None:
         code = throttle_code(environ)
         if code:
             answer = throttled_answer(code)
-            start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(answer)))])
+            start_response(
+                "400 Bad Request",
+                [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(answer)))],
+            )
             return [answer]
         with lock:
             return list(app(environ, start_response))

@@ -52,7 +52,9 @@ def lambda_writes(prefix: str, n: int):
     headers = {"authorization": "Bearer " + token, "content-type": "application/json"}
     for i in range(n):
         text = f"{prefix} {i}"
-        result = aws_lambda.lambda_handler(make_event("POST", "/v1/memories", headers=headers, body={"text": text}), None)
+        result = aws_lambda.lambda_handler(
+            make_event("POST", "/v1/memories", headers=headers, body={"text": text}), None
+        )
         yield text, result["statusCode"], json.loads(result["body"]).get("id")
 
 

@@ -37,8 +37,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.calls.append({"target": self.headers["X-Amz-Target"], "auth": self.headers["Authorization"],
-                                  "token": self.headers.get("X-Amz-Security-Token"), "body": json.loads(body)})
+        self.server.calls.append(
+            {
+                "target": self.headers["X-Amz-Target"],
+                "auth": self.headers["Authorization"],
+                "token": self.headers.get("X-Amz-Security-Token"),
+                "body": json.loads(body),
+            }
+        )
         self.server.connections.add(self.client_address)
         status, answer = self.server.script.pop(0)
         data = json.dumps(answer).encode()
@@ -73,7 +79,10 @@ def test_a_signed_call_over_one_kept_alive_connection(aws_env, monkeypatch):
     assert client.call("Query", {"TableName": "t"})["Items"][0]["id"] == {"S": "x"}
     first = server.calls[0]
     assert first["target"] == "DynamoDB_20120810.Query" and first["body"] == {"TableName": "t"}
-    assert first["auth"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") and "/eu-west-1/dynamodb/aws4_request" in first["auth"]
+    assert (
+        first["auth"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+        and "/eu-west-1/dynamodb/aws4_request" in first["auth"]
+    )
     assert first["token"] == "the-session-token"
     assert len(server.connections) == 1  # both calls on one connection
 
@@ -89,7 +98,18 @@ def test_throttling_and_5xx_are_retried_with_backoff_until_the_attempts_run_out(
 
 def test_a_client_error_is_not_retried_and_keeps_its_body(aws_env, monkeypatch):
     held = {"id": {"S": "01M7YSECJGJP6V29PGWMX1NE6V"}}
-    server = FakeAws([(400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "message": "no", "Item": held})])
+    server = FakeAws(
+        [
+            (
+                400,
+                {
+                    "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                    "message": "no",
+                    "Item": held,
+                },
+            )
+        ]
+    )
     with pytest.raises(AwsError) as info:
         client_for(server, monkeypatch).call("PutItem", {})
     assert info.value.code == "ConditionalCheckFailedException" and info.value.body["Item"] == held
@@ -140,5 +160,10 @@ def test_the_shipped_roots_are_the_systems_own_amazon_and_starfield_roots():
     assert len(ours) == 5 and ours <= trusted
     context = ssl.create_default_context(cafile=AWS_ROOTS)
     subjects = {dict(x[0] for x in c["subject"])["commonName"] for c in context.get_ca_certs()}
-    assert subjects == {"Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4",
-                        "Starfield Services Root Certificate Authority - G2"}
+    assert subjects == {
+        "Amazon Root CA 1",
+        "Amazon Root CA 2",
+        "Amazon Root CA 3",
+        "Amazon Root CA 4",
+        "Starfield Services Root Certificate Authority - G2",
+    }

@@ -34,7 +34,16 @@ def test_skill_frontmatter_and_body():
     assert re.fullmatch(r"[a-z0-9-]{1,64}", fields["name"]) and fields["name"] == "glyphmemory"
     assert 50 < len(fields["description"]) <= 1024 and "Use it" in fields["description"]
     body = text.split("---", 2)[2].lower()
-    for must in ("decision", "preference", "unfinished", "never save", "password", "glyph write", "glyph search", "glyph recent"):
+    for must in (
+        "decision",
+        "preference",
+        "unfinished",
+        "never save",
+        "password",
+        "glyph write",
+        "glyph search",
+        "glyph recent",
+    ):
         assert must in body, must
     assert len(body) < 4000  # concise: it sits in context when triggered
 

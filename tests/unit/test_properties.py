@@ -30,7 +30,9 @@ def b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-memory_texts = st.text(min_size=1, max_size=2000).filter(lambda t: t.strip() and len(t.encode()) <= names.MAX_TEXT_BYTES)
+memory_texts = st.text(min_size=1, max_size=2000).filter(
+    lambda t: t.strip() and len(t.encode()) <= names.MAX_TEXT_BYTES
+)
 
 
 @PROPS
@@ -127,7 +129,11 @@ def test_any_cursor_string_is_a_cursor_or_invalid_input(text, namespace):
 
 
 @PROPS
-@given(st.integers(0, 2**62), st.from_regex(r"\A[0-9A-HJKMNP-TV-Z]{26}\Z"), st.from_regex(rf"\A{names.NAMESPACE_PATTERN}\Z"))
+@given(
+    st.integers(0, 2**62),
+    st.from_regex(r"\A[0-9A-HJKMNP-TV-Z]{26}\Z"),
+    st.from_regex(rf"\A{names.NAMESPACE_PATTERN}\Z"),
+)
 def test_cursors_round_trip_and_only_for_their_namespace(epoch_us, memory_id, namespace):
     cursor = Cursor(epoch_us, memory_id)
     token = encode_cursor(cursor, namespace, SECRET)

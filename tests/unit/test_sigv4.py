@@ -22,7 +22,10 @@ PREFIX = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws
     [
         ("get-vanilla", "GET", "/", [], "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
         (
-            "get-vanilla-query-order-key-case", "GET", "/", [("Param2", "value2"), ("Param1", "value1")],
+            "get-vanilla-query-order-key-case",
+            "GET",
+            "/",
+            [("Param2", "value2"), ("Param1", "value1")],
             "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
         ),
         ("get-utf8", "GET", "/\u1234", [], "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85"),
@@ -31,9 +34,15 @@ PREFIX = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws
 )
 def test_the_aws_sigv4_test_suite(name, method, path, query, signature):
     header = sigv4.authorization(
-        SUITE, method=method, path=path, query=query,
+        SUITE,
+        method=method,
+        path=path,
+        query=query,
         headers={"Host": "example.amazonaws.com", "X-Amz-Date": AMZ_DATE},
-        payload_hash=EMPTY_SHA256, region="us-east-1", service="service", amz_date=AMZ_DATE,
+        payload_hash=EMPTY_SHA256,
+        region="us-east-1",
+        service="service",
+        amz_date=AMZ_DATE,
     )
     assert header == PREFIX + signature, name
 
@@ -60,15 +69,23 @@ def test_agrees_with_botocore_on_what_the_function_sends(service, target, conten
     host = f"{service}.eu-west-1.amazonaws.com"
     creds = sigv4.Credentials("ASIAEXAMPLE", "c2VjcmV0LWtleS1leGFtcGxl", "IQoJb3JpZ2luX2VjE-session")
     request = AWSRequest(
-        method="POST", url=f"https://{host}/", data=body,
+        method="POST",
+        url=f"https://{host}/",
+        data=body,
         headers={"Content-Type": content_type, "X-Amz-Target": target},
     )
     SigV4Auth(Credentials(creds.access_key, creds.secret_key, creds.token), service, "eu-west-1").add_auth(request)
     amz_date = request.headers["X-Amz-Date"]  # botocore reads the clock itself: sign at its time
     ours = sigv4.sign_headers(
-        creds, method="POST", host=host, path="/", body=body,
+        creds,
+        method="POST",
+        host=host,
+        path="/",
+        body=body,
         headers={"content-type": content_type, "x-amz-target": target},
-        region="eu-west-1", service=service, amz_date=amz_date,
+        region="eu-west-1",
+        service=service,
+        amz_date=amz_date,
     )
     assert ours["authorization"] == request.headers["Authorization"]
     assert ours["x-amz-security-token"] == creds.token
@@ -77,8 +94,15 @@ def test_agrees_with_botocore_on_what_the_function_sends(service, target, conten
 def test_a_different_body_or_secret_changes_the_signature():
     def sign(body: bytes, secret: str) -> str:
         return sigv4.sign_headers(
-            sigv4.Credentials("AKIDEXAMPLE", secret), method="POST", host="h", path="/", body=body,
-            headers={}, region="us-east-1", service="dynamodb", amz_date=AMZ_DATE,
+            sigv4.Credentials("AKIDEXAMPLE", secret),
+            method="POST",
+            host="h",
+            path="/",
+            body=body,
+            headers={},
+            region="us-east-1",
+            service="dynamodb",
+            amz_date=AMZ_DATE,
         )["authorization"]
 
     assert len({sign(b"{}", "a"), sign(b"{ }", "a"), sign(b"{}", "b")}) == 3

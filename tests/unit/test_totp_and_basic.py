@@ -64,8 +64,14 @@ def test_basic_auth_checks_a_salted_hash():
     auth.check(_basic("owner", "correct horse battery"))
     auth.check(_basic("owner", "correct horse battery"))  # remembered: no second scrypt
     bad = [
-        None, "", "Bearer x", _basic("owner", "wrong"), _basic("other", "correct horse battery"),
-        "Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode(), "Basic " + base64.b64encode(b"\xff:\xfe").decode(),
+        None,
+        "",
+        "Bearer x",
+        _basic("owner", "wrong"),
+        _basic("other", "correct horse battery"),
+        "Basic !!!notbase64",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"\xff:\xfe").decode(),
     ]
     for header in bad:
         with pytest.raises(Unauthorized) as info:

@@ -18,13 +18,26 @@ from urllib.parse import urlsplit
 from . import sigv4
 
 # Error codes the SDKs retry (botocore's standard mode: throttling and transient errors).
-RETRYABLE_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "TransactionInProgressException", "RequestThrottled", "LimitExceededException",
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-    "InternalServerError", "InternalFailure", "ServiceUnavailable",
-})
+RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "RequestThrottled",
+        "LimitExceededException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
 
 
 class AwsError(Exception):
@@ -159,7 +172,9 @@ class AwsJsonClient:
 
             host, port = self._address
             if self._https:
-                conn = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout, context=_tls_context(self._cafile))
+                conn = http.client.HTTPSConnection(
+                    host, port, timeout=self.connect_timeout, context=_tls_context(self._cafile)
+                )
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
             try:

@@ -100,7 +100,14 @@ def sign_headers(
     if credentials.token:
         out["x-amz-security-token"] = credentials.token
     out["authorization"] = authorization(
-        credentials, method=method, path=path, query=[], headers=out,
-        payload_hash=hashlib.sha256(body).hexdigest(), region=region, service=service, amz_date=amz_date,
+        credentials,
+        method=method,
+        path=path,
+        query=[],
+        headers=out,
+        payload_hash=hashlib.sha256(body).hexdigest(),
+        region=region,
+        service=service,
+        amz_date=amz_date,
     )
     return out

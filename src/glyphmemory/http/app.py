@@ -56,7 +56,9 @@ class App:
             allowed = {q.name for q in route.params if q.where == "query"} | ({"t"} if route.scope else set())
             query = parse_query(request.query, frozenset(allowed))
             grant = self._authorise(request, query, route.scope)
-            args = {q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params}
+            args = {
+                q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params
+            }
             response = route.handler(self, Call(request, params, query, args, grant))
         except GlyphError as error:
             response = error_response(request, error)
@@ -82,8 +84,7 @@ class App:
         token = token_from(request, query)
         if token is None:
             raise Unauthorized(
-                "this route needs a token: send Authorization: Bearer <token> "
-                "(the glyph command does this for you)",
+                "this route needs a token: send Authorization: Bearer <token> (the glyph command does this for you)",
                 headers={"WWW-Authenticate": 'Bearer realm="glyphmemory"'},
             )
         grant = verify_window_token(token, self.keyring.secret_for, self.clock.now_s())

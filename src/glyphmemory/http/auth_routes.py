@@ -44,11 +44,19 @@ def _ttl(body: dict) -> int:
     return ttl
 
 
-@route("POST", "/v1/tokens", scope=None, params=(p.TOKEN,), body=TOKEN_REQUEST, errors=(401, 403, 415, 429, 503),
-       security=[{}, *_AUTH], answers={201: ("TokenGrant", "Minted")},
-       summary="Exchange an authenticator code, or a token of wider scope, for a window token",
-       description="Authorised by `code` (TOTP, single use, throttled: 10 failures in 15 min or 30 a day "
-       "lock the key with 429) or by a token in the usual places.")
+@route(
+    "POST",
+    "/v1/tokens",
+    scope=None,
+    params=(p.TOKEN,),
+    body=TOKEN_REQUEST,
+    errors=(401, 403, 415, 429, 503),
+    security=[{}, *_AUTH],
+    answers={201: ("TokenGrant", "Minted")},
+    summary="Exchange an authenticator code, or a token of wider scope, for a window token",
+    description="Authorised by `code` (TOTP, single use, throttled: 10 failures in 15 min or 30 a day "
+    "lock the key with 429) or by a token in the usual places.",
+)
 def exchange_token(app, call: Call) -> Response:
     body = TOKEN_REQUEST.read(call.request)
     scope = body["scope"]
@@ -81,8 +89,14 @@ def _require_root(app, call: Call) -> None:
         raise Forbidden("only the root key manages keys")
 
 
-@route("GET", "/v1/keys", scope="a", errors=(503,), summary="List keys (root key, admin scope)",
-       answers={200: ("KeyList", "Keys")})
+@route(
+    "GET",
+    "/v1/keys",
+    scope="a",
+    errors=(503,),
+    summary="List keys (root key, admin scope)",
+    answers={200: ("KeyList", "Keys")},
+)
 def list_keys(app, call: Call) -> Response:
     _require_root(app, call)
     root = {"kid": app.keyring.root.kid, "name": "root", "created_at": None, "root": True}
@@ -90,8 +104,15 @@ def list_keys(app, call: Call) -> Response:
     return Response.json({"items": [root, *devices]})
 
 
-@route("POST", "/v1/keys", scope="a", body=KEY_REQUEST, errors=(415, 503), answers={201: ("NewKey", "Added")},
-       summary="Add a device key; the secret and otpauth URI are shown only in this answer")
+@route(
+    "POST",
+    "/v1/keys",
+    scope="a",
+    body=KEY_REQUEST,
+    errors=(415, 503),
+    answers={201: ("NewKey", "Added")},
+    summary="Add a device key; the secret and otpauth URI are shown only in this answer",
+)
 def add_key(app, call: Call) -> Response:
     _require_root(app, call)
     body = KEY_REQUEST.read(call.request)
@@ -102,8 +123,15 @@ def add_key(app, call: Call) -> Response:
     )
 
 
-@route("DELETE", "/v1/keys/{kid}", scope="a", params=(p.KID,), errors=(404, 503),
-       summary="Revoke a device key", answers={204: (None, "Revoked")})
+@route(
+    "DELETE",
+    "/v1/keys/{kid}",
+    scope="a",
+    params=(p.KID,),
+    errors=(404, 503),
+    summary="Revoke a device key",
+    answers={204: (None, "Revoked")},
+)
 def revoke_key(app, call: Call) -> Response:
     _require_root(app, call)
     kid = call.args["kid"]

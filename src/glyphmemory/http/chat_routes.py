@@ -104,10 +104,17 @@ _N = p.integer("n", 1, names.MAX_LIMIT, names.DEFAULT_LIMIT, "Most memories.")
 _Q = p.Param("q", p.Q_SCHEMA, "Search instead of recency.")
 
 
-@route("GET", "/r", scope=None, params=(p.TOKEN, p.CODE, _KID_QUERY, _N, p.namespace("ns"), _Q, p.BUDGET),
-       errors=(401, 403, 429, 503), summary="Chat read URL: markdown context plus write instructions",
-       description="Authorised by `t` (read scope) or `code` (authenticator code, single use, throttled). "
-       "Errors are one plain-text sentence.", answers={200: (_MARKDOWN, "Context")})
+@route(
+    "GET",
+    "/r",
+    scope=None,
+    params=(p.TOKEN, p.CODE, _KID_QUERY, _N, p.namespace("ns"), _Q, p.BUDGET),
+    errors=(401, 403, 429, 503),
+    summary="Chat read URL: markdown context plus write instructions",
+    description="Authorised by `t` (read scope) or `code` (authenticator code, single use, throttled). "
+    "Errors are one plain-text sentence.",
+    answers={200: (_MARKDOWN, "Context")},
+)
 def read_by_url(app, call: Call) -> Response:
     a = call.args
     ns = a["ns"]
@@ -128,16 +135,27 @@ def read_by_url(app, call: Call) -> Response:
     return response
 
 
-@route("GET", "/w", scope="w", errors=(503,), params=(
-    p.Param("z", {"type": "string"}, "base64url of gzip-compressed text."),
-    p.Param("m", {"type": "string"}, "The text, percent-encoded."),
-    p.Param("tags", {"type": "string"}, "Comma-separated tags."),
-    p.Param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
-    p.Param("source", {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN}, "Default chat."),
-), summary="Chat write URL: the memory in the query string",
-   description="`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. "
-   "Idempotent: the same URL again answers `already saved <id>`.",
-   answers={201: (_TEXT, "saved <id>"), 200: (_TEXT, "already saved <id>")})
+@route(
+    "GET",
+    "/w",
+    scope="w",
+    errors=(503,),
+    params=(
+        p.Param("z", {"type": "string"}, "base64url of gzip-compressed text."),
+        p.Param("m", {"type": "string"}, "The text, percent-encoded."),
+        p.Param("tags", {"type": "string"}, "Comma-separated tags."),
+        p.Param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
+        p.Param(
+            "source",
+            {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN},
+            "Default chat.",
+        ),
+    ),
+    summary="Chat write URL: the memory in the query string",
+    description="`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. "
+    "Idempotent: the same URL again answers `already saved <id>`.",
+    answers={201: (_TEXT, "saved <id>"), 200: (_TEXT, "already saved <id>")},
+)
 def write_by_url(app, call: Call) -> Response:
     a = call.args
     if (a["z"] is None) == (a["m"] is None):

@@ -130,10 +130,20 @@ class Router:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
         def register(handler):
-            self.routes.append(Route(
-                method, re.compile(regex + r"\Z"), template, scope, handler, tuple(params), body,
-                answers or {200: (None, "OK")}, errors, (summary, description, security),
-            ))
+            self.routes.append(
+                Route(
+                    method,
+                    re.compile(regex + r"\Z"),
+                    template,
+                    scope,
+                    handler,
+                    tuple(params),
+                    body,
+                    answers or {200: (None, "OK")},
+                    errors,
+                    (summary, description, security),
+                )
+            )
             return handler
 
         return register
@@ -169,8 +179,7 @@ def parse_query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
     unknown = sorted(set(pairs) - allowed)
     if unknown:
         raise InvalidInput(
-            f"unknown query parameter {unknown[0][:40]!r}; this route takes "
-            + (", ".join(sorted(allowed)) or "none")
+            f"unknown query parameter {unknown[0][:40]!r}; this route takes " + (", ".join(sorted(allowed)) or "none")
         )
     repeated = [k for k, v in pairs.items() if len(v) > 1]
     if repeated:

@@ -41,8 +41,13 @@ class Param:
         return raw if self.parse is None else self.parse(raw)
 
     def openapi(self) -> dict:
-        return {"name": self.name, "in": self.where, "required": self.required or self.where == "path",
-                "description": self.description, "schema": self.schema}
+        return {
+            "name": self.name,
+            "in": self.where,
+            "required": self.required or self.where == "path",
+            "description": self.description,
+            "schema": self.schema,
+        }
 
 
 def integer(name: str, low: int, high: int, default: int | None, description: str) -> Param:
@@ -83,17 +88,31 @@ def _since(raw: str) -> int:
 
 NAMESPACE = namespace()
 LIMIT = integer("limit", 1, names.MAX_LIMIT, names.DEFAULT_LIMIT, "Most items to return.")
-BUDGET = integer("budget", names.MIN_CONTEXT_BUDGET, names.MAX_CONTEXT_BUDGET, names.DEFAULT_CONTEXT_BUDGET, "Most characters in the block.")
+BUDGET = integer(
+    "budget",
+    names.MIN_CONTEXT_BUDGET,
+    names.MAX_CONTEXT_BUDGET,
+    names.DEFAULT_CONTEXT_BUDGET,
+    "Most characters in the block.",
+)
 FORMAT = one_of("format", ("md", "text", "json"), "md", "Rendering of the block.")
 BEFORE = Param("before", {"type": "string"}, "Opaque cursor: the `next` of the previous page.")
-TAG = Param("tag", {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": TAG_PATTERN},
-            "Only memories with this tag.", parse=validate_tag)
-SINCE = Param("since", {"type": "string"}, "ISO 8601 date or time, or a duration back from now: 30m, 12h, 7d, 2w.", parse=_since)
+TAG = Param(
+    "tag",
+    {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": TAG_PATTERN},
+    "Only memories with this tag.",
+    parse=validate_tag,
+)
+SINCE = Param(
+    "since", {"type": "string"}, "ISO 8601 date or time, or a duration back from now: 30m, 12h, 7d, 2w.", parse=_since
+)
 # Search also needs a word (Unicode's \w, as search.py tokenises), which an ECMA-262 pattern, whose
 # \w is ASCII, cannot state: that rule stays a sentence in the 400.
 Q_SCHEMA = {"type": "string", "minLength": 1, "maxLength": names.MAX_QUERY_CHARS}
 SEARCH_QUERY = Param("q", Q_SCHEMA, "Words to find.", required=True, missing="q is required: the words to search for")
-MEMORY_ID = Param("memory_id", {"type": "string", "pattern": f"^{names.ULID_PATTERN}$"}, "Memory id (ULID).", where="path")
+MEMORY_ID = Param(
+    "memory_id", {"type": "string", "pattern": f"^{names.ULID_PATTERN}$"}, "Memory id (ULID).", where="path"
+)
 KID = Param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key id.", where="path")
 TOKEN = Param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token.")
 CODE = Param("code", {"type": "string", "pattern": f"^{names.CODE_PATTERN}$"}, "Authenticator code.")
@@ -118,7 +137,12 @@ class JsonBody:
         return data
 
     def schema(self) -> dict:
-        return {"type": "object", "additionalProperties": False, "required": list(self.required), "properties": self.fields}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": list(self.required),
+            "properties": self.fields,
+        }
 
 
 class RawBody:

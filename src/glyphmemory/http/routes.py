@@ -18,16 +18,35 @@ MEMORY_INPUT = p.JsonBody(
     "MemoryInput",
     "a memory",
     {
-        "text": {"type": "string", "minLength": 1, "pattern": p.TEXT_PATTERN,
-                 "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation."},
+        "text": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": p.TEXT_PATTERN,
+            "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation.",
+        },
         "tags": {
             "type": "array",
             "maxItems": names.MAX_TAGS,
             "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": p.TAG_PATTERN},
         },
-        "namespace": {"type": ["string", "null"], "pattern": f"^{names.NAMESPACE_PATTERN}$", "description": "Absent or null: default."},
-        "source": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN, "description": "Absent or null: api."},
-        "session": {"type": ["string", "null"], "minLength": 1, "maxLength": names.MAX_SESSION_CHARS, "pattern": p.LABEL_PATTERN},
+        "namespace": {
+            "type": ["string", "null"],
+            "pattern": f"^{names.NAMESPACE_PATTERN}$",
+            "description": "Absent or null: default.",
+        },
+        "source": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": names.MAX_SOURCE_CHARS,
+            "pattern": p.LABEL_PATTERN,
+            "description": "Absent or null: api.",
+        },
+        "session": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": names.MAX_SESSION_CHARS,
+            "pattern": p.LABEL_PATTERN,
+        },
         "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
     },
     required=("text",),
@@ -49,33 +68,65 @@ def next_link(app, page_next: Cursor | None, namespace: str) -> str | None:
     return None if page_next is None else encode_cursor(page_next, namespace, app.cursor_key)
 
 
-@route("GET", "/v1/health", scope=None, summary="Liveness and version", answers={
-    200: ({"application/json": {"type": "object", "required": ["status", "version"],
-                                "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}}}, "Up"),
-})
+@route(
+    "GET",
+    "/v1/health",
+    scope=None,
+    summary="Liveness and version",
+    answers={
+        200: (
+            {
+                "application/json": {
+                    "type": "object",
+                    "required": ["status", "version"],
+                    "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+                }
+            },
+            "Up",
+        ),
+    },
+)
 def health(app, call: Call) -> Response:
     return Response.json({"status": "ok", "version": __version__})
 
 
-@route("GET", "/openapi.json", scope=None, summary="This document",
-       answers={200: ({"application/json": {"type": "object"}}, "OpenAPI 3.1")})
+@route(
+    "GET",
+    "/openapi.json",
+    scope=None,
+    summary="This document",
+    answers={200: ({"application/json": {"type": "object"}}, "OpenAPI 3.1")},
+)
 def openapi(app, call: Call) -> Response:
     from .openapi import openapi_document  # only this route pays for building it
 
     return Response.json(openapi_document(app.router.routes), **{"Cache-Control": "public, max-age=300"})
 
 
-@route("POST", "/v1/memories", scope="w", body=MEMORY_INPUT, errors=(413, 415, 503),
-       summary="Write a memory (the same text in a namespace is stored once)",
-       answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")})
+@route(
+    "POST",
+    "/v1/memories",
+    scope="w",
+    body=MEMORY_INPUT,
+    errors=(413, 415, 503),
+    summary="Write a memory (the same text in a namespace is stored once)",
+    answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")},
+)
 def write_memory(app, call: Call) -> Response:
     memory, duplicate = app.memories.write(**MEMORY_INPUT.read(call.request))
     data = {**memory.to_json(), "duplicate": duplicate}
     return Response.json(data, 200 if duplicate else 201)
 
 
-@route("GET", "/v1/memories", scope="r", params=(p.NAMESPACE, p.LIMIT, p.BEFORE, p.TAG, p.SINCE), errors=(503,),
-       summary="Recent memories, newest first", answers={200: ("MemoryPage", "A page")})
+@route(
+    "GET",
+    "/v1/memories",
+    scope="r",
+    params=(p.NAMESPACE, p.LIMIT, p.BEFORE, p.TAG, p.SINCE),
+    errors=(503,),
+    summary="Recent memories, newest first",
+    answers={200: ("MemoryPage", "A page")},
+)
 def recent_memories(app, call: Call) -> Response:
     a = call.args
     page = app.memories.recent(
@@ -86,29 +137,57 @@ def recent_memories(app, call: Call) -> Response:
     )
 
 
-@route("GET", "/v1/memories/{memory_id}", scope="r", params=(p.MEMORY_ID,), errors=(404, 503),
-       summary="One memory", answers={200: ("Memory", "The memory")})
+@route(
+    "GET",
+    "/v1/memories/{memory_id}",
+    scope="r",
+    params=(p.MEMORY_ID,),
+    errors=(404, 503),
+    summary="One memory",
+    answers={200: ("Memory", "The memory")},
+)
 def get_memory(app, call: Call) -> Response:
     return Response.json(app.memories.get(call.args["memory_id"]).to_json())
 
 
-@route("DELETE", "/v1/memories/{memory_id}", scope="w", params=(p.MEMORY_ID,), errors=(404, 503),
-       summary="Delete a memory", answers={204: (None, "Deleted")})
+@route(
+    "DELETE",
+    "/v1/memories/{memory_id}",
+    scope="w",
+    params=(p.MEMORY_ID,),
+    errors=(404, 503),
+    summary="Delete a memory",
+    answers={204: (None, "Deleted")},
+)
 def delete_memory(app, call: Call) -> Response:
     app.memories.delete(call.args["memory_id"])
     return Response(204)
 
 
-@route("GET", "/v1/search", scope="r", params=(p.SEARCH_QUERY, p.NAMESPACE, p.LIMIT),
-       errors=(503,), summary="Keyword search, best match first", answers={200: ("SearchHits", "Hits")})
+@route(
+    "GET",
+    "/v1/search",
+    scope="r",
+    params=(p.SEARCH_QUERY, p.NAMESPACE, p.LIMIT),
+    errors=(503,),
+    summary="Keyword search, best match first",
+    answers={200: ("SearchHits", "Hits")},
+)
 def search(app, call: Call) -> Response:
     a = call.args
     hits = search_memories(app.memories, a["q"], namespace=a["namespace"], limit=a["limit"])
     return Response.json({"items": [{**m.to_json(), "score": s} for m, s in hits]})
 
 
-@route("GET", "/v1/context", scope="r", params=(p.NAMESPACE, p.BUDGET, p.FORMAT), errors=(503,),
-       summary="Context block for a new session", answers={200: (_CONTEXT_ANSWER, "The block")})
+@route(
+    "GET",
+    "/v1/context",
+    scope="r",
+    params=(p.NAMESPACE, p.BUDGET, p.FORMAT),
+    errors=(503,),
+    summary="Context block for a new session",
+    answers={200: (_CONTEXT_ANSWER, "The block")},
+)
 def context(app, call: Call) -> Response:
     a = call.args
     block = build_context(app.memories, a["namespace"], a["budget"], a["format"])
@@ -118,9 +197,15 @@ def context(app, call: Call) -> Response:
     return Response.text(render_context(block, a["format"]), content_type=media)
 
 
-@route("GET", "/v1/export", scope="r", params=(p.NAMESPACE, p.BEFORE), errors=(503,),
-       summary="Export a namespace as NDJSON, newest first (Link rel=next pages on)",
-       answers={200: ({"application/x-ndjson": {"type": "string"}}, "One memory per line")})
+@route(
+    "GET",
+    "/v1/export",
+    scope="r",
+    params=(p.NAMESPACE, p.BEFORE),
+    errors=(503,),
+    summary="Export a namespace as NDJSON, newest first (Link rel=next pages on)",
+    answers={200: ({"application/x-ndjson": {"type": "string"}}, "One memory per line")},
+)
 def export(app, call: Call) -> Response:
     namespace = call.args["namespace"]
     body, page_next = app.memories.export_page(namespace, before=before(app, call, namespace))
@@ -131,15 +216,18 @@ def export(app, call: Call) -> Response:
     return response
 
 
-@route("POST", "/v1/import", scope="w", body=NDJSON, errors=(413, 415, 503),
-       summary="Import NDJSON memories (idempotent: duplicates are skipped)", answers={200: ("ImportResult", "Counts")})
+@route(
+    "POST",
+    "/v1/import",
+    scope="w",
+    body=NDJSON,
+    errors=(413, 415, 503),
+    summary="Import NDJSON memories (idempotent: duplicates are skipped)",
+    answers={200: ("ImportResult", "Counts")},
+)
 def import_memories(app, call: Call) -> Response:
     if media_type(call.request) not in ("application/x-ndjson", "application/jsonl"):
-        raise UnsupportedMediaType(
-            "send the export as Content-Type: application/x-ndjson, one memory per line"
-        )
+        raise UnsupportedMediaType("send the export as Content-Type: application/x-ndjson, one memory per line")
     if len(call.request.body) > names.MAX_IMPORT_BODY_BYTES:
-        raise PayloadTooLarge(
-            f"an import is at most {names.MAX_IMPORT_BODY_BYTES} bytes: split the file"
-        )
+        raise PayloadTooLarge(f"an import is at most {names.MAX_IMPORT_BODY_BYTES} bytes: split the file")
     return Response.json(app.memories.import_lines(call.request.body))

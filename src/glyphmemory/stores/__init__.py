@@ -16,6 +16,4 @@ def open_store(url: str):
         from .dynamodb import DynamoStore
 
         return DynamoStore(url.removeprefix("dynamodb://"))
-    raise InvalidInput(
-        f"{names.ENV_STORE} must be sqlite:///absolute/path.db or dynamodb://TABLE_NAME"
-    )
+    raise InvalidInput(f"{names.ENV_STORE} must be sqlite:///absolute/path.db or dynamodb://TABLE_NAME")

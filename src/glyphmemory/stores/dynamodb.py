@@ -260,7 +260,11 @@ class DynamoStore:
         self.last_scanned_count = 0
         count = 0
         for response in self._query_pages(
-            namespace, now_s=now_s, before=before, tag=None, since_us=None,
+            namespace,
+            now_s=now_s,
+            before=before,
+            tag=None,
+            since_us=None,
             page_size=lambda: max(cap - count, 1),  # noqa: B023 (read at each page: what is still missing)
             count_only=True,
         ):
@@ -297,8 +301,11 @@ class DynamoStore:
         names_map = {"#pk": names.PK} if expected_version == 0 else {"#v": "version"}
         try:
             self._call(
-                "PutItem", Item=item, ConditionExpression=condition,
-                ExpressionAttributeNames=names_map, **kwargs,
+                "PutItem",
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names_map,
+                **kwargs,
             )
         except AwsError as exc:
             if _conditional_failed(exc):

@@ -61,6 +61,7 @@ def _row_to_memory(row: tuple) -> Memory:
 
 class SqliteStore:
     in_process = True  # no network wait: the local server runs its requests one at a time
+
     def __init__(self, path: str):
         self.path = path
         self._local = threading.local()
@@ -158,10 +159,14 @@ class SqliteStore:
         return memory, False
 
     def get(self, memory_id: str, *, now_s: float) -> Memory | None:
-        row = self._conn().execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE id = :id AND {_NOT_EXPIRED}",
-            {"id": memory_id, "now": now_s},
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE id = :id AND {_NOT_EXPIRED}",
+                {"id": memory_id, "now": now_s},
+            )
+            .fetchone()
+        )
         return _row_to_memory(row) if row else None
 
     def delete(self, memory_id: str) -> bool:
@@ -177,11 +182,15 @@ class SqliteStore:
             where.append("epoch_us >= :since")
             params["since"] = since_us
         params["limit"] = limit + 1  # one more tells whether there is a next page
-        rows = self._conn().execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE {' AND '.join(where)} "
-            "ORDER BY epoch_us DESC, id DESC LIMIT :limit",
-            params,
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE {' AND '.join(where)} "
+                "ORDER BY epoch_us DESC, id DESC LIMIT :limit",
+                params,
+            )
+            .fetchall()
+        )
         items = [_row_to_memory(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, Cursor(items[-1].epoch_us, items[-1].id) if more else None)
@@ -189,10 +198,14 @@ class SqliteStore:
     def count_older(self, namespace, *, before, now_s, cap) -> int:
         where, params = self._window(namespace, now_s, before)
         params["cap"] = cap
-        (count,) = self._conn().execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM memories WHERE {' AND '.join(where)} LIMIT :cap)",
-            params,
-        ).fetchone()
+        (count,) = (
+            self._conn()
+            .execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM memories WHERE {' AND '.join(where)} LIMIT :cap)",
+                params,
+            )
+            .fetchone()
+        )
         return count
 
     @staticmethod
@@ -208,9 +221,9 @@ class SqliteStore:
     # --- auth records ----------------------------------------------------------------------
 
     def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
-        row = self._conn().execute(
-            "SELECT data, version FROM auth WHERE grp = ? AND name = ?", (group, name)
-        ).fetchone()
+        row = (
+            self._conn().execute("SELECT data, version FROM auth WHERE grp = ? AND name = ?", (group, name)).fetchone()
+        )
         return (json.loads(row[0]), row[1]) if row else (None, 0)
 
     def auth_put(self, group, name, data, *, expected_version, expires_at=None) -> bool:
