@@ -86,6 +86,10 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     assert "glyphmemory" in loaded["modules"] and "pyotp" not in loaded["modules"]  # TOTP only when used
     assert not {"boto3", "botocore", "platformdirs", "segno", "httpx", "moto"} & set(loaded["modules"])
     assert loaded["compiled"] == []  # every module came from the shipped bytecode
+    # Only what the function runs: the CLI's client, spool, paths and AWS admin live in cli/.
+    assert not {"client.py", "spool.py", "config.py", "aws_admin.py"} & {
+        p.name for p in (asset / "glyphmemory").iterdir()
+    }
     pycs = list(asset.rglob(f"*.cpython-{LAMBDA_PYTHON.replace('.', '')}.pyc"))
     assert len(pycs) == len(list(asset.rglob("*.py")))
 
