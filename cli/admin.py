@@ -109,6 +109,8 @@ def cmd_token(args) -> int:
     from glyphmemory.tokens import mint_window_token
 
     key = load_key()
+    if args.scope == "a" and key.kid != names.ROOT_KID:
+        raise CliError("admin tokens come from the root key only; a device key mints r, w or rw", EXIT_USAGE)
     ttl = parse_duration(args.ttl)
     exp = int(time.time()) + ttl
     token = mint_window_token(key.kid, key.secret, args.scope, exp)

@@ -151,11 +151,19 @@ def reraise(exc: Exception):
     raise exc
 
 
+def terminal_safe(text: str) -> str:
+    """Control characters (but line feed and tab) shown as \\xNN: a memory stored before the
+    server refused them must not drive the terminal that prints it (ESC sequences)."""
+    import re
+
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def emit(args, data, human: str) -> None:
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=None))
+        print(json.dumps(data, ensure_ascii=False, indent=None))  # JSON escapes controls itself
     else:
-        print(human)
+        print(terminal_safe(human))
 
 
 def one_line(text: str, width: int = 100) -> str:

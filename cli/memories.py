@@ -28,6 +28,7 @@ from .base import (
     parse_duration,
     reraise,
     server_url,
+    terminal_safe,
 )
 
 
@@ -197,7 +198,7 @@ def cmd_context(args) -> int:
 
 
 def _print_block(block: str, fmt: str) -> int:
-    sys.stdout.write(block)
+    sys.stdout.write(terminal_safe(block))
     if fmt == "json" and not block.endswith("\n"):
         sys.stdout.write("\n")
     return EXIT_OK
@@ -228,10 +229,10 @@ def _context_for_hook(query: dict) -> int:
                 f"GlyphMemory: the server did not answer in time ({reason}); these memories were "
                 f"{context_cache.describe(record)} and may miss newer ones.\n"
             )
-            sys.stdout.write(context_cache.fit(record["block"], query["budget"]))
+            sys.stdout.write(terminal_safe(context_cache.fit(record["block"], query["budget"])))
         return EXIT_OK
     block = data.decode("utf-8")
-    sys.stdout.write(block)
+    sys.stdout.write(terminal_safe(block))
     sys.stdout.flush()
     try:
         context_cache.save(server, query["namespace"], query["format"], block)

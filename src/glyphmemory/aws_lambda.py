@@ -86,6 +86,7 @@ def _request_from_event(event: object) -> Request:
         scheme="https",  # API Gateway and CloudFront speak nothing else
         # Set by CloudFront's viewer-request function, which overwrites what a client sent.
         public_host=headers.get(names.PUBLIC_HOST_HEADER),
+        client=str(http.get("sourceIp", "")),
     )
 
 

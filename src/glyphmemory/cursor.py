@@ -40,6 +40,7 @@ def decode_cursor(token: str, namespace: str, key: bytes) -> Cursor:
         epoch_us = int(epoch_text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad from None
-    if epoch_us < 0 or not is_memory_id(memory_id):
+    # Signed by this server, so any epoch it carries is one it read from the store.
+    if not is_memory_id(memory_id):
         raise bad
     return Cursor(epoch_us, memory_id)

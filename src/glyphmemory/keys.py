@@ -153,6 +153,17 @@ class Keyring:
         secret = self.secret_for(kid)
         return None if secret is None else _b32(secret)
 
+    def verify(self, token: str, now_s: float):
+        """The grant of a window token signed by one of these keys; admin scope only from the
+        root key, whose tokens alone manage keys (a device key's `a` token is refused whole)."""
+        from .errors import Forbidden
+        from .tokens import verify_window_token
+
+        grant = verify_window_token(token, self.secret_for, now_s)
+        if grant.scope == "a" and grant.kid != self.root.kid:
+            raise Forbidden("admin tokens come from the root key only; a device key's tokens are r, w or rw")
+        return grant
+
     # --- device keys (admin) ---------------------------------------------------------------
 
     def add_device(self, name: object, now_s: float) -> tuple[Key, dict]:

@@ -20,6 +20,9 @@ _ULID_RE = re.compile(names.ULID_PATTERN)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LINE_END_RE = re.compile(r"\r\n?")
 _TRAILING_SPACE_RE = re.compile(r"[ \t]+\n")
+# C0 and C1 controls but line feed and tab: ESC and friends rewrite a terminal (\x1b]52 sets its
+# clipboard), and NUL, BEL or backspace have no place in a note either.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 # Value classes are named tuples, not dataclasses: `dataclasses` imports `inspect`, 21 ms of
@@ -98,8 +101,14 @@ class Clock:
         return time.time()
 
 
+_MAX_ISO_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, the end of datetime's range
+
+
 def iso_from_epoch_us(epoch_us: int) -> str:
-    dt = datetime.fromtimestamp(epoch_us / 1_000_000, tz=UTC)
+    # Any stored epoch renders (clamped to years 1970-9999): one odd item, say from an import
+    # before imports were bounded, must not turn every read of its namespace into a 500.
+    epoch_us = min(max(epoch_us, 0), _MAX_ISO_US)
+    dt = datetime.fromtimestamp(epoch_us // 1_000_000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(epoch_us // 1000) % 1000:03d}Z"
 
 
@@ -140,8 +149,11 @@ def normalise_text(value: object) -> str:
     text = _TRAILING_SPACE_RE.sub("\n", text).strip()
     if not text:
         raise InvalidInput("text is empty: write at least one visible character")
-    if "\x00" in text:
-        raise InvalidInput("text contains a NUL character; remove it")
+    control = _CONTROL_RE.search(text)
+    if control:
+        raise InvalidInput(
+            f"text contains the control character U+{ord(control.group()):04X}; only line breaks and tabs are allowed"
+        )
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:

@@ -124,14 +124,20 @@ class Memories:
             data = json.loads(line)
         except ValueError:
             raise InvalidInput("not a JSON object") from None
+        except RecursionError:
+            raise InvalidInput("nested too deeply") from None
         if not isinstance(data, dict):
             raise InvalidInput("not a JSON object")
         memory_id = data.get("id")
         if memory_id is not None and (not isinstance(memory_id, str) or not is_memory_id(memory_id)):
             raise InvalidInput("id must be a 26-character ULID")
         expires_at = data.get("expires_at")
-        if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, int)):
-            raise InvalidInput("expires_at must be whole epoch seconds")
+        latest_expiry = int(self.clock.now_s()) + names.MAX_TTL_DAYS * 86_400
+        if expires_at is not None and (
+            isinstance(expires_at, bool) or not isinstance(expires_at, int) or not 0 <= expires_at <= latest_expiry
+        ):
+            raise InvalidInput(f"expires_at must be whole epoch seconds, at most {names.MAX_TTL_DAYS} days from now")
+        epoch_us = _imported_epoch(data, self.clock.now_s())
         return build_memory(
             text=data.get("text"),
             namespace=data.get("namespace"),
@@ -139,26 +145,35 @@ class Memories:
             source=data.get("source"),
             session=data.get("session"),
             default_source="import",
-            epoch_us=_imported_epoch(data) or self.clock.now_us(),
+            epoch_us=self.clock.now_us() if epoch_us is None else epoch_us,
             memory_id=memory_id,
             expires_at=expires_at,
         )
 
 
-def _imported_epoch(data: dict) -> int | None:
+# Imported times stay between 1970 and a day from now: a memory from the future would sort
+# first for ever, and epochs past what SQLite and the ISO dates hold broke every read.
+_FUTURE_SLACK_S = 86_400
+
+
+def _imported_epoch(data: dict, now_s: float) -> int | None:
     """The epoch an exported line carries: epoch_us, else epoch_ms, else created_at."""
+    latest_us = int((now_s + _FUTURE_SLACK_S) * 1_000_000)
     for field, scale in (("epoch_us", 1), ("epoch_ms", 1000)):
         value = data.get(field)
         if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InvalidInput(f"{field} must be a non-negative whole number")
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value * scale <= latest_us:
+                raise InvalidInput(f"{field} must be a whole number between 1970 and a day from now")
             return value * scale
     created = data.get("created_at")
     if created is None:
         return None
     if not isinstance(created, str):
         raise InvalidInput("created_at must be an ISO 8601 time")
-    return parse_time_us(created, field="created_at")
+    epoch_us = parse_time_us(created, field="created_at")
+    if not 0 <= epoch_us <= latest_us:
+        raise InvalidInput("created_at must be between 1970 and a day from now")
+    return epoch_us
 
 
 def parse_time_us(value: str, *, field: str) -> int:

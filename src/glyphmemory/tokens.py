@@ -50,6 +50,8 @@ def verify_window_token(token: str, secret_for: Callable[[str], bytes | None], n
         raise refused
     kid, scope, exp_text, sig = match.groups()
     exp = int(exp_text)
+    if exp_text != str(exp):  # 0001700000000 would spell the same token again
+        raise refused
     secret = secret_for(kid)
     # Compare against a signature even for an unknown kid, so timing says nothing about kids.
     expected = _signature(secret or b"\x00" * 20, kid, scope, exp)

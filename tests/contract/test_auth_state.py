@@ -158,3 +158,48 @@ def test_a_cached_keyring_forgets_a_revoked_key_within_its_bound(store, monkeypa
     assert lambda_side.secret_for(key.kid) == key.secret  # still cached...
     clock[0] += 2
     assert lambda_side.secret_for(key.kid) is None  # ...but never past 30 s (< 60 s)
+
+
+# --- strangers cannot lock the owner out (issue 13, item 6) ---------------------------------------
+
+OWNER, STRANGER = "198.51.100.7", "203.0.113.9"
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def test_a_strangers_burst_of_wrong_codes_does_not_lock_the_owner_out(store, keyring):
+    for i in range(10):
+        with pytest.raises(Unauthorized):
+            totp.check_code(store, keyring, "root", wrong(root_code(keyring)), NOW + i, STRANGER)
+    with pytest.raises(TooManyRequests):  # the stranger's own source is locked for the window
+        totp.check_code(store, keyring, "root", root_code(keyring), NOW + 10, STRANGER)
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 11), NOW + 11, OWNER)  # the owner gets in
+
+
+def test_the_daily_cap_still_bounds_guesses_from_everywhere(store, keyring):
+    for i in range(totp.DAY_MAX):  # 30 wrong codes, each from another source
+        with pytest.raises(Unauthorized):
+            totp.check_code(store, keyring, "root", wrong(root_code(keyring)), NOW + i, f"203.0.113.{i}")
+    with pytest.raises(TooManyRequests) as info:
+        totp.check_code(store, keyring, "root", root_code(keyring, NOW + 40), NOW + 40, OWNER)
+    assert int(info.value.headers["Retry-After"]) > 15 * 60  # until the day's window closes
+
+
+def test_fetching_a_used_code_again_spends_nothing(store, keyring):
+    code = root_code(keyring)
+    totp.check_code(store, keyring, "root", code, NOW, OWNER)
+    for i in range(25):  # a chat re-fetching its /r?code= link
+        with pytest.raises(Unauthorized):
+            totp.check_code(store, keyring, "root", code, NOW + 1 + i * 0.1, OWNER)
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 30), NOW + 30, OWNER)
+    state, _ = store.auth_get(totp.GROUP, "root")
+    assert state["day_count"] == 0 and state["sources"][OWNER][1] == 0
+
+
+def test_unknown_kids_share_one_record(store, keyring):
+    for i in range(300):
+        with pytest.raises((Unauthorized, TooManyRequests)):
+            totp.check_code(store, keyring, f"guess{i}", "123456", NOW + i, f"203.0.113.{i % 250}")
+    assert [name for name, _ in store.auth_list(totp.GROUP)] == [totp.UNKNOWN_KIDS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import boto3
@@ -102,3 +103,32 @@ def test_the_gsi_holds_only_memories(dynamo_table):
     Memories(store, Clock()).write(text="one memory")
     items = boto3.client("dynamodb").scan(TableName=dynamo_table, IndexName=names.GSI_BY_EPOCH)["Items"]
     assert len(items) == 1 and items[0][names.PK]["S"].startswith(names.MEMORY_PREFIX)
+
+
+def test_a_slow_writer_never_releases_a_claim_that_another_writer_repaired(dynamo_table):
+    """Writer A claims the text, then its item put is slow (a throttled retry); writer B of the
+    same text finds the claim, no item, and writes the item from the claim. A's put then finds
+    the item there: it must keep the claim, or the next identical write stores a second copy."""
+    slow, fast, clock = DynamoStore(dynamo_table), DynamoStore(dynamo_table), Clock()
+    claimed, go = threading.Event(), threading.Event()
+    put_new = slow._put_new
+
+    def delayed(item):
+        claimed.set()  # the claim is in; the memory item is not yet
+        go.wait(10)
+        return put_new(item)
+
+    slow._put_new = delayed
+    results = {}
+    writer = threading.Thread(target=lambda: results.update(slow=Memories(slow, clock).write(text="one text")))
+    writer.start()
+    assert claimed.wait(10)
+    results["fast"] = Memories(fast, clock).write(text="one text")  # repairs from A's claim
+    go.set()
+    writer.join(10)
+    (a, a_duplicate), (b, b_duplicate) = results["slow"], results["fast"]
+    assert a.id == b.id and (a_duplicate, b_duplicate) == (False, True)
+    third, duplicate = Memories(fast, clock).write(text="one text")
+    assert duplicate and third.id == a.id
+    assert [m.id for m in fast.recent("default", limit=10, now_s=time.time()).items] == [a.id]
+    assert boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=claim_key("default", a.content_hash))["Item"]

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import time
+from contextlib import nullcontext
 
 from .. import names
 from ..basic_auth import BasicAuth
@@ -13,9 +14,11 @@ from ..errors import GlyphError, Unauthorized, UriTooLong
 from ..keys import Keyring
 from ..model import Clock
 from ..service import Memories
-from ..tokens import Grant, require_scope, verify_window_token
+from ..tokens import Grant, require_scope
 from . import log
 from .core import CHAT_PATHS, Call, Request, Response, Router, finish, parse_query, problem, token_from
+
+_NO_LOCK = nullcontext()
 
 
 class App:
@@ -39,7 +42,11 @@ class App:
     def clock(self) -> Clock:
         return self.memories.clock
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request, *, read_body=None, lock=_NO_LOCK) -> Response:
+        """Answer a request. A door that streams (the local server) passes `read_body(limit)`,
+        called only once the route, its body limit and the request's credentials allow a body,
+        and `lock`, held only while the route runs: the credential checks (scrypt, HMAC) and the
+        body's reading happen outside it, so neither wrong passwords nor slow uploads stall others."""
         started = time.perf_counter()
         request.request_id = request.request_id or os.urandom(8).hex()
         template = "-"
@@ -50,16 +57,19 @@ class App:
                     "or send the memory in a POST body (glyph write)"
                 )
             if self.basic_auth is not None and request.path not in CHAT_PATHS:
-                self.basic_auth.check(request.headers.get("authorization"))
+                self.basic_auth.check(request.headers.get("authorization"), request.client)
             route, params = self.router.match(request.method, request.path)
             template = route.template
             allowed = {q.name for q in route.params if q.where == "query"} | ({"t"} if route.scope else set())
             query = parse_query(request.query, frozenset(allowed))
             grant = self._authorise(request, query, route.scope)
-            args = {
-                q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params
-            }
-            response = route.handler(self, Call(request, params, query, args, grant))
+            if read_body is not None:
+                request.body = read_body(None if route.body is None else route.body.limit)
+            with lock:
+                args = {
+                    q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params
+                }
+                response = route.handler(self, Call(request, params, query, args, grant))
         except GlyphError as error:
             response = error_response(request, error)
         except Exception as exc:  # a bug, not bad input: answer 500 without internals
@@ -87,7 +97,7 @@ class App:
                 "this route needs a token: send Authorization: Bearer <token> (the glyph command does this for you)",
                 headers={"WWW-Authenticate": 'Bearer realm="glyphmemory"'},
             )
-        grant = verify_window_token(token, self.keyring.secret_for, self.clock.now_s())
+        grant = self.keyring.verify(token, self.clock.now_s())
         require_scope(grant, scope)
         return grant
 

@@ -7,7 +7,7 @@ import time
 from .. import names
 from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
-from ..tokens import SCOPES, mint_window_token, scope_covers, verify_window_token
+from ..tokens import SCOPES, mint_window_token, scope_covers
 from ..totp import check_code
 from . import params as p
 from .core import Call, Response, Router, token_from
@@ -68,7 +68,7 @@ def exchange_token(app, call: Call) -> Response:
     if presented is not None and body.keys() & {"code", "kid"}:
         raise InvalidInput("code and kid go with an authenticator code; with a token send only scope and ttl_s")
     if presented is not None:
-        grant = verify_window_token(presented, app.keyring.secret_for, now)
+        grant = app.keyring.verify(presented, now)
         if not scope_covers(grant.scope, scope):
             raise Forbidden(f"a token of scope '{grant.scope}' cannot mint scope '{scope}'")
         kid, exp = grant.kid, min(int(now) + ttl, grant.exp)  # never outlives what authorised it
@@ -76,7 +76,7 @@ def exchange_token(app, call: Call) -> Response:
         if scope == "a":
             raise Forbidden("an authenticator code mints r, w or rw; admin tokens need the root key")
         kid = body.get("kid", app.keyring.root.kid)
-        check_code(app.memories.store, app.keyring, kid, body["code"], now)
+        check_code(app.memories.store, app.keyring, kid, body["code"], now, call.request.client)
         exp = int(now) + ttl
     else:
         raise Unauthorized("send an authenticator code (code) or a token of wider scope")

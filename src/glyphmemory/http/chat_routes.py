@@ -16,7 +16,7 @@ from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
 from ..model import validate_tags
-from ..tokens import mint_window_token, require_scope, verify_window_token
+from ..tokens import mint_window_token, require_scope
 from ..totp import check_code
 from . import params as p
 from .core import Call, Request, Response, Router
@@ -59,14 +59,14 @@ def _authorise_read(app, call: Call) -> tuple[str | None, int]:
     a = call.args
     now = app.clock.now_s()
     if a["t"] is not None:
-        grant = verify_window_token(a["t"], app.keyring.secret_for, now)
+        grant = app.keyring.verify(a["t"], now)
         require_scope(grant, "r")
         if not grant.allows("w"):
             return None, grant.exp  # a read-only link stays read-only
         kid, exp = grant.kid, min(int(now) + names.CHAT_TOKEN_TTL_S, grant.exp)
     elif a["code"] is not None:
         kid = a["kid"] or app.keyring.root.kid
-        check_code(app.memories.store, app.keyring, kid, a["code"], now)
+        check_code(app.memories.store, app.keyring, kid, a["code"], now, call.request.client)
         exp = int(now) + names.CHAT_TOKEN_TTL_S
     else:
         raise Unauthorized("add t=<token> or code=<6 digits from your authenticator app> to the URL")

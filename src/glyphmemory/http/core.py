@@ -27,7 +27,18 @@ DEFAULT_CACHE_CONTROL = "no-store"
 # Plain classes and named tuples, not dataclasses: `dataclasses` imports `inspect`, which was the
 # costliest import of a cold start (bench/deployed_path.py).
 class Request:
-    __slots__ = ("method", "path", "query", "headers", "body", "request_id", "cold_start", "scheme", "public_host")
+    __slots__ = (
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "request_id",
+        "cold_start",
+        "scheme",
+        "public_host",
+        "client",
+    )
 
     def __init__(
         self,
@@ -40,11 +51,12 @@ class Request:
         cold_start: bool | None = None,  # known on Lambda only
         scheme: str = "http",  # as the door was reached: Lambda's is always https
         public_host: str | None = None,  # the viewer's host, where a trusted front says it
+        client: str = "",  # the peer's address as the door sees it (throttling buckets)
     ):
         self.method, self.path, self.query = method, path, query
         self.headers = {} if headers is None else headers
         self.body, self.request_id, self.cold_start = body, request_id, cold_start
-        self.scheme, self.public_host = scheme, public_host
+        self.scheme, self.public_host, self.client = scheme, public_host, client
 
     def __repr__(self) -> str:  # never the query, headers or body: they may hold tokens
         return f"Request({self.method} {self.path})"
@@ -201,6 +213,8 @@ def require_json_body(request: Request, limit: int = names.MAX_JSON_BODY_BYTES) 
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the body is not valid JSON") from None
+    except RecursionError:  # [[[[…]]]] a few thousand deep: refused, not a 500
+        raise InvalidInput("the body's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data

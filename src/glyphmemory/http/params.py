@@ -19,8 +19,10 @@ from .core import Request, require_json_body
 CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
 LABEL_PATTERN = f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$"
 TAG_PATTERN = f"^[^,{CONTROL}]*[^\\s,{CONTROL}][^,{CONTROL}]*$"
-# A memory's text: something visible, no NUL (model.normalise_text).
-TEXT_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+# A memory's text: something visible, no control character but line feed, carriage return (read
+# as a line end) and tab (model.normalise_text).
+_TEXT_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+TEXT_PATTERN = f"^[^{_TEXT_CONTROL}]*[^\\s{_TEXT_CONTROL}][^{_TEXT_CONTROL}]*$"
 
 
 class Param:
@@ -125,6 +127,7 @@ class JsonBody:
     def __init__(self, schema_name: str, what: str, fields: dict[str, dict], *, required: tuple[str, ...] = ()):
         self.schema_name, self.what, self.fields, self.required = schema_name, what, fields, required
         self.media = "application/json"
+        self.limit = names.MAX_JSON_BODY_BYTES  # the door reads no more than this
 
     def read(self, request: Request) -> dict:
         data = require_json_body(request)
@@ -148,8 +151,8 @@ class JsonBody:
 class RawBody:
     """A body the route reads itself (NDJSON): only its media type and description are declared."""
 
-    def __init__(self, media: str, description: str):
-        self.media, self.description = media, description
+    def __init__(self, media: str, description: str, *, limit: int):
+        self.media, self.description, self.limit = media, description, limit
 
     def schema(self) -> dict:
         return {"type": "string", "description": self.description}

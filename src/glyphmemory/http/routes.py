@@ -51,7 +51,9 @@ MEMORY_INPUT = p.JsonBody(
     },
     required=("text",),
 )
-NDJSON = p.RawBody("application/x-ndjson", "One memory per line, as /v1/export writes them.")
+NDJSON = p.RawBody(
+    "application/x-ndjson", "One memory per line, as /v1/export writes them.", limit=names.MAX_IMPORT_BODY_BYTES
+)
 _CONTEXT_ANSWER = {
     "text/markdown": {"type": "string"},
     "text/plain": {"type": "string"},

@@ -82,9 +82,14 @@ class DynamoStore:
             raise Unavailable("the memory store is changing under this write; retry it")
         if self._put_new({**memory_key(memory.id), **memory_attrs(memory)}):
             return memory, False
-        # An import brought an id we hold already: release the claim, answer with ours.
-        self._release_claim(memory)
         held = self.get(memory.id, now_s=now_s)
+        if held is not None and (held.namespace, held.content_hash) == (memory.namespace, memory.content_hash):
+            # While our put was slow, a writer of the same text found our claim and wrote this
+            # memory from it: it is ours, and the claim must stay (releasing it let the next
+            # identical write store a second copy).
+            return held, False
+        # An import brought an id another memory holds: our text is not stored, so its claim goes.
+        self._release_claim(memory)
         if held is None:
             raise Unavailable("the memory store is changing under this write; retry it")
         return held, True
