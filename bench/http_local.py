@@ -33,7 +33,7 @@ from glyphmemory.server import GlyphServer
 body = sys.stdin.buffer.read()
 
 class Constant:
-    def handle(self, request):
+    def handle(self, request, **door):
         return Response(200, body, {{"Content-Type": "application/json"}})
 
 server = GlyphServer(("127.0.0.1", 0), Constant())

@@ -142,7 +142,7 @@ class GlyphServer(ThreadingHTTPServer):
             return
         try:
             super().process_request(request, client_address)
-        except BaseException:
+        except Exception:  # the thread did not start: its slot is free again
             self._slots.release()
             raise
 

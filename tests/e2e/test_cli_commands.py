@@ -268,3 +268,34 @@ def test_glyph_context_imports_only_what_it_needs(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     loaded = set(json.loads(result.stdout.splitlines()[-1].replace("'", '"')))
     assert not loaded & {"boto3", "botocore", "sqlite3", "pyotp", "segno", "httpx", "platformdirs", "urllib3"}
+
+
+def test_the_cli_shows_control_characters_of_old_memories_as_escapes(tmp_path):
+    """A memory stored before the server refused control characters cannot drive the terminal
+    that prints it (ESC ] 52 sets the clipboard)."""
+    import sqlite3
+    import time
+
+    from glyphmemory.model import content_hash, new_ulid
+
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    try:
+        glyph(env, "write", "an ordinary memory")
+        text = "evil \x1b]52;c;ZXZpbA==\x07 memory"
+        db = sqlite3.connect(tmp_path / "home" / "glyph.db")
+        epoch_us = int(time.time() * 1_000_000)
+        memory_id = new_ulid(epoch_us // 1000)
+        db.execute(
+            "INSERT INTO memories (id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash) "
+            "VALUES (?, 'default', ?, ?, '[]', 'old', NULL, NULL, ?)",
+            (memory_id, epoch_us, text, content_hash("default", text)),
+        )
+        db.commit()
+        db.close()
+        for args in (["recent"], ["get", memory_id], ["context"], ["search", "evil"]):
+            out = glyph(env, *args).stdout
+            assert "\x1b" not in out and "\x07" not in out and "\\x1b]52" in out, args
+    finally:
+        stop(proc)
