@@ -148,3 +148,36 @@ def test_ambiguous_framing_is_a_400_and_the_server_lives_on(tmp_path, headers):
         stop(server.proc)
     log = read_log(server.proc)
     assert not [line for line in log if "Traceback" in line], "\n".join(log)[-3000:]
+
+
+# --- 1, 7, 8, 10 through this door too (the Lambda door: tests/api/test_hardening.py) --------------
+
+
+def test_the_same_refusals_through_glyph_serve(tmp_path):
+    import json as json_
+
+    from glyphmemory.tokens import mint_window_token
+
+    server = serve(tmp_path / "home")
+    try:
+        with server.client() as client:
+            ndjson = {"Content-Type": "application/x-ndjson"}
+            future = json_.dumps({"text": "from the far future", "epoch_us": 4611686018427387904})
+            assert (
+                client.post("/v1/import", content=b'{"text": "fine"}\n' + future.encode(), headers=ndjson).status_code
+                == 400
+            )
+            assert client.post("/v1/memories", json={"text": "esc \x1b]52;c;eA==\x07"}).status_code == 400
+            deep = b"[" * 100_000 + b"]" * 100_000
+            assert (
+                client.post("/v1/tokens", content=deep, headers={"Content-Type": "application/json"}).status_code == 400
+            )
+            assert client.get("/v1/memories").json()["items"] == []
+            key, exp = server.key, int(time.time()) + 600
+            kid, scope, _, sig = mint_window_token(key.kid, key.secret, "r", exp).split(".")
+            padded = httpx.get(
+                server.url + "/v1/memories", headers={"Authorization": f"Bearer {kid}.{scope}.0{exp}.{sig}"}
+            )
+            assert padded.status_code == 401
+    finally:
+        stop(server.proc)
