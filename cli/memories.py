@@ -133,6 +133,9 @@ def cmd_write(args) -> int:
         why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
         emit(args, {"spooled": True, "reason": why}, f"spooled ({why}): it will be sent by the next glyph command")
         return EXIT_OK
+    if memory.get("redacted"):
+        kinds = sorted(set(memory["redacted"]))
+        print(f"glyph: warning: secrets were removed before saving ({', '.join(kinds)})", file=sys.stderr)
     word = "already saved" if memory["duplicate"] else "saved"
     emit(args, memory, f"{word} {memory['id']}")
     return EXIT_OK
@@ -336,12 +339,18 @@ def cmd_import(args) -> int:
         raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from None
     client = make_client()
     totals = {"imported": 0, "duplicates": 0, "expired": 0}
+    redacted: set[str] = set()
     for chunk in _chunks(raw, limit=4 * 1024 * 1024):
         _, _, data = call(
             client.request, "POST", "/v1/import", scope="w", body=chunk, content_type="application/x-ndjson"
         )
-        for name, value in json.loads(data).items():
+        answer = json.loads(data)
+        redacted.update(answer.pop("redacted", []))
+        for name, value in answer.items():
             totals[name] += value
+    totals["redacted"] = sorted(redacted)
+    if redacted:
+        print(f"glyph: warning: secrets were removed before saving ({', '.join(sorted(redacted))})", file=sys.stderr)
     emit(
         args,
         totals,

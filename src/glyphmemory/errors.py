@@ -46,6 +46,10 @@ class UnsupportedMediaType(GlyphError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
+class Unprocessable(GlyphError):
+    status, title, slug = 422, "Unprocessable content", "unprocessable"
+
+
 class TooManyRequests(GlyphError):
     status, title, slug = 429, "Too many requests", "too-many-requests"
 

@@ -6,10 +6,11 @@ No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 
 from . import names
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, Unprocessable
 from .model import (
     Clock,
     Cursor,
@@ -22,6 +23,27 @@ from .model import (
 )
 
 
+class Written(tuple):
+    """(memory, duplicate) as a write answers, with the kinds of secret the redactor removed."""
+
+    def __new__(cls, memory: Memory, duplicate: bool, redacted: list[str]):
+        written = super().__new__(cls, (memory, duplicate))
+        written.redacted = redacted
+        return written
+
+
+def clean_text(text: object) -> tuple[object, list[str]]:
+    """Every text passes the redactor before it is stored; GLYPH_REDACT=refuse refuses instead."""
+    if not isinstance(text, str):
+        return text, []  # the model says what is wrong with it
+    from .redact import redact, summary  # only writes pay for compiling the rules (~7 ms)
+
+    cleaned, kinds = redact(text)
+    if kinds and os.environ.get(names.ENV_REDACT) == "refuse":
+        raise Unprocessable(f"the text holds secrets ({summary(kinds)}); nothing was stored")
+    return cleaned, kinds
+
+
 class Memories:
     """The memory service: a store (see store.Store) and the clock that orders writes."""
 
@@ -29,9 +51,12 @@ class Memories:
         self.store = store
         self.clock = clock
 
-    def write(self, *, default_source: str = "api", **fields) -> tuple[Memory, bool]:
-        memory = new_memory(clock=self.clock, default_source=default_source, **fields)
-        return self.store.put(memory, now_s=self.clock.now_s())
+    def write(self, *, default_source: str = "api", text: object = None, **fields) -> Written:
+        """Store a memory (its secrets redacted first); unpacks as (memory, duplicate), and
+        `.redacted` lists the kinds of secret removed."""
+        text, kinds = clean_text(text)
+        memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
+        return Written(*self.store.put(memory, now_s=self.clock.now_s()), kinds)
 
     def recent(
         self,
@@ -99,6 +124,7 @@ class Memories:
         """Import NDJSON memories; every line is checked before anything is stored."""
         now_s = self.clock.now_s()
         memories: list[Memory] = []
+        redacted: list[str] = []
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -107,10 +133,14 @@ class Memories:
             if not line.strip():
                 continue
             try:
-                memories.append(self._imported_memory(line))
+                memory, kinds = self._imported_memory(line)
+            except Unprocessable as exc:
+                raise Unprocessable(f"line {number}: {exc.detail}") from None
             except InvalidInput as exc:
                 raise InvalidInput(f"line {number}: {exc.detail}; nothing was imported") from None
-        counts = {"imported": 0, "duplicates": 0, "expired": 0}
+            memories.append(memory)
+            redacted += kinds
+        counts = {"imported": 0, "duplicates": 0, "expired": 0, "redacted": sorted(set(redacted))}
         for memory in memories:
             if memory.is_expired(now_s):
                 counts["expired"] += 1
@@ -119,7 +149,7 @@ class Memories:
             counts["duplicates" if duplicate else "imported"] += 1
         return counts
 
-    def _imported_memory(self, line: str) -> Memory:
+    def _imported_memory(self, line: str) -> tuple[Memory, list[str]]:
         try:
             data = json.loads(line)
         except ValueError:
@@ -138,8 +168,9 @@ class Memories:
         ):
             raise InvalidInput(f"expires_at must be whole epoch seconds, at most {names.MAX_TTL_DAYS} days from now")
         epoch_us = _imported_epoch(data, self.clock.now_s())
-        return build_memory(
-            text=data.get("text"),
+        text, kinds = clean_text(data.get("text"))
+        memory = build_memory(
+            text=text,
             namespace=data.get("namespace"),
             tags=data.get("tags"),
             source=data.get("source"),
@@ -149,6 +180,7 @@ class Memories:
             memory_id=memory_id,
             expires_at=expires_at,
         )
+        return memory, kinds
 
 
 # Imported times stay between 1970 and a day from now: a memory from the future would sort

@@ -87,8 +87,8 @@ def test_export_then_import_into_another_store_is_identical_and_idempotent(memor
     body, nxt = memories.export_page("default")
     assert nxt is None and body.count(b"\n") == 7
     target = Memories(SqliteStore(str(tmp_path / "target.db")), Clock())
-    assert target.import_lines(body) == {"imported": 7, "duplicates": 0, "expired": 0}
-    assert target.import_lines(body) == {"imported": 0, "duplicates": 7, "expired": 0}
+    assert target.import_lines(body) == {"imported": 7, "duplicates": 0, "expired": 0, "redacted": []}
+    assert target.import_lines(body) == {"imported": 0, "duplicates": 7, "expired": 0, "redacted": []}
     assert target.export_page("default")[0] == body
 
 

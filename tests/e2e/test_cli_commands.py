@@ -63,6 +63,7 @@ def test_every_command_works(server, tmp_path):
         "imported": 1,
         "duplicates": 1,
         "expired": 0,
+        "redacted": [],
     }
     assert json.loads(glyph(env, "import", "-", "--json", stdin=dump.read_text()).stdout)["imported"] == 0
     assert len(json.loads(glyph(env, "recent", "--json").stdout)["items"]) == 2
@@ -297,5 +298,20 @@ def test_the_cli_shows_control_characters_of_old_memories_as_escapes(tmp_path):
         for args in (["recent"], ["get", memory_id], ["context"], ["search", "evil"]):
             out = glyph(env, *args).stdout
             assert "\x1b" not in out and "\x07" not in out and "\\x1b]52" in out, args
+    finally:
+        stop(proc)
+
+
+def test_glyph_write_warns_when_secrets_were_removed(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    try:
+        result = glyph(env, "write", "the staging DB is postgres://app:Pw9xK2mQ7rT4@db.internal/main")
+        assert (
+            result.stdout.startswith("saved ")
+            and "secrets were removed before saving (url-credentials)" in result.stderr
+        )
+        assert "Pw9xK2mQ7rT4" not in glyph(env, "recent").stdout
     finally:
         stop(proc)

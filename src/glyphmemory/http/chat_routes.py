@@ -16,6 +16,7 @@ from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
 from ..model import validate_tags
+from ..redact import summary
 from ..tokens import mint_window_token, require_scope
 from ..totp import check_code
 from . import params as p
@@ -139,7 +140,7 @@ def read_by_url(app, call: Call) -> Response:
     "GET",
     "/w",
     scope="w",
-    errors=(503,),
+    errors=(422, 503),
     params=(
         p.Param("z", {"type": "string"}, "base64url of gzip-compressed text."),
         p.Param("m", {"type": "string"}, "The text, percent-encoded."),
@@ -167,10 +168,10 @@ def write_by_url(app, call: Call) -> Response:
         if len(tags) > names.MAX_TAGS:  # checked here too, so the sentence names the URL form
             raise InvalidInput(f"tags has {len(tags)} entries; at most {names.MAX_TAGS}")
         validate_tags(tags)
-    memory, duplicate = app.memories.write(
-        text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat"
-    )
+    written = app.memories.write(text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat")
+    memory, duplicate = written
     word = "already saved" if duplicate else "saved"
-    response = Response.text(f"{word} {memory.id}\n", 200 if duplicate else 201)
+    removed = f" ({summary(written.redacted)})" if written.redacted else ""
+    response = Response.text(f"{word} {memory.id}{removed}\n", 200 if duplicate else 201)
     response.headers.update(_NO_STORE)
     return response

@@ -36,8 +36,15 @@ def _schemas() -> dict:
                 {"$ref": "#/components/schemas/Memory"},
                 {
                     "type": "object",
-                    "required": ["duplicate"],
-                    "properties": {"duplicate": {"type": "boolean"}},
+                    "required": ["duplicate", "redacted"],
+                    "properties": {
+                        "duplicate": {"type": "boolean"},
+                        "redacted": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Kinds of secret replaced by [redacted:KIND] before storing.",
+                        },
+                    },
                 },
             ]
         },
@@ -78,11 +85,12 @@ def _schemas() -> dict:
         },
         "ImportResult": {
             "type": "object",
-            "required": ["imported", "duplicates", "expired"],
+            "required": ["imported", "duplicates", "expired", "redacted"],
             "properties": {
                 "imported": {"type": "integer"},
                 "duplicates": {"type": "integer"},
                 "expired": {"type": "integer"},
+                "redacted": {"type": "array", "items": {"type": "string"}},
             },
         },
         "TokenGrant": {

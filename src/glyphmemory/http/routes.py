@@ -110,13 +110,14 @@ def openapi(app, call: Call) -> Response:
     "/v1/memories",
     scope="w",
     body=MEMORY_INPUT,
-    errors=(413, 415, 503),
+    errors=(413, 415, 422, 503),
     summary="Write a memory (the same text in a namespace is stored once)",
     answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")},
 )
 def write_memory(app, call: Call) -> Response:
-    memory, duplicate = app.memories.write(**MEMORY_INPUT.read(call.request))
-    data = {**memory.to_json(), "duplicate": duplicate}
+    written = app.memories.write(**MEMORY_INPUT.read(call.request))
+    memory, duplicate = written
+    data = {**memory.to_json(), "duplicate": duplicate, "redacted": written.redacted}
     return Response.json(data, 200 if duplicate else 201)
 
 
@@ -223,7 +224,7 @@ def export(app, call: Call) -> Response:
     "/v1/import",
     scope="w",
     body=NDJSON,
-    errors=(413, 415, 503),
+    errors=(413, 415, 422, 503),
     summary="Import NDJSON memories (idempotent: duplicates are skipped)",
     answers={200: ("ImportResult", "Counts")},
 )
