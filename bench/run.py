@@ -25,6 +25,7 @@ import deployed_path  # noqa: E402
 import http_local  # noqa: E402
 import latency  # noqa: E402
 import read_cost  # noqa: E402
+import redaction  # noqa: E402
 import url_capacity  # noqa: E402
 from common import ROOT  # noqa: E402
 
@@ -36,6 +37,7 @@ FULL = {
     "cli_start": {"runs": 20},
     "url_capacity": {},
     "cost": {"rounds": 5},
+    "redaction": {"reps": 300},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -44,6 +46,7 @@ QUICK = FULL | {
     "http_local": {"per_connection": 50, "connections": 4, "rounds": 1},
     "cli_start": {"runs": 3},
     "cost": {"rounds": 1},
+    "redaction": {"reps": 30},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -53,6 +56,7 @@ MODULES = {
     "cli_start": cli_start,
     "url_capacity": url_capacity,
     "cost": cost,
+    "redaction": redaction,
 }
 
 

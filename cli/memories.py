@@ -276,6 +276,33 @@ def cmd_get(args) -> int:
 
 @command(
     arg("id", metavar="ID", help="the memory's id"),
+    arg("text", nargs="?", metavar="TEXT", help="the corrected text, or - to read standard input"),
+    arg("--tags", help="the new comma-separated tags (an empty string clears them)"),
+)
+def cmd_edit(args) -> int:
+    """Correct a memory in place: new TEXT and/or --tags; it keeps its id and its place in time.
+
+    Fails (exit 1) when another memory of the namespace already holds the new text.
+    """
+    payload: dict = {}
+    if args.text is not None:
+        payload["text"] = sys.stdin.read() if args.text == "-" else args.text
+    if args.tags is not None:
+        payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
+    if not payload:
+        raise CliError("give the corrected TEXT, --tags, or both", EXIT_USAGE)
+    _, memory = call(make_client().json, "PATCH", f"/v1/memories/{args.id}", scope="w", payload=payload)
+    if memory.get("redacted"):
+        print(
+            f"glyph: warning: secrets were removed before saving ({', '.join(sorted(set(memory['redacted'])))})",
+            file=sys.stderr,
+        )
+    emit(args, memory, f"edited {memory['id']}")
+    return EXIT_OK
+
+
+@command(
+    arg("id", metavar="ID", help="the memory's id"),
 )
 def cmd_delete(args) -> int:
     """Delete one memory, by its id."""

@@ -70,7 +70,14 @@ class Function(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+                # UpdateItem: edits, inside TransactWriteItems (which needs each action it runs).
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:Query",
+                ],
                 resources=[table.table_arn, f"{table.table_arn}/index/{names.GSI_BY_EPOCH}"],
             )
         )

@@ -46,6 +46,16 @@ class UnsupportedMediaType(GlyphError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
+class Conflict(GlyphError):
+    """The change would give a namespace two memories with one text: `other_id` holds it."""
+
+    status, title, slug = 409, "Conflict", "conflict"
+
+    def __init__(self, detail: str, *, other_id: str):
+        super().__init__(detail)
+        self.other_id = other_id
+
+
 class Unprocessable(GlyphError):
     status, title, slug = 422, "Unprocessable content", "unprocessable"
 

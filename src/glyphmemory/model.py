@@ -28,7 +28,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Value classes are named tuples, not dataclasses: `dataclasses` imports `inspect`, 21 ms of
 # every cold start at a full core (70 ms at a 512 MB function's share; bench/deployed_path.py).
 _MemoryFields = namedtuple(
-    "Memory", "id namespace text tags source session epoch_us content_hash expires_at", defaults=(None,)
+    "Memory",
+    "id namespace text tags source session epoch_us content_hash expires_at updated_us",
+    defaults=(None, None),
 )
 
 
@@ -66,6 +68,7 @@ class Memory(_MemoryFields):
             "expires_at": self.expires_at,
             "created_at": self.created_at,
             "epoch_ms": self.epoch_ms,
+            "updated_at": None if self.updated_us is None else iso_from_epoch_us(self.updated_us),
         }
 
 

@@ -17,9 +17,12 @@ from .model import (
     Memory,
     Page,
     build_memory,
+    content_hash,
     is_memory_id,
     new_memory,
+    normalise_text,
     validate_namespace,
+    validate_tags,
 )
 
 
@@ -81,6 +84,30 @@ class Memories:
         if memory is None:
             raise NotFound("no memory has that id (it may have been deleted or have expired)")
         return memory
+
+    def edit(self, memory_id: str, *, text: object = None, tags: object = None) -> Written:
+        """Change a memory's text and/or tags in place: the same id, namespace, time and place
+        in the order, `updated_at` set; the new text redacted and deduplicated like a write."""
+        if text is None and tags is None:
+            raise InvalidInput("send text, tags or both")
+        current = self.get(memory_id)
+        kinds: list[str] = []
+        body = current.text
+        if text is not None:
+            text, kinds = clean_text(text)
+            body = normalise_text(text)
+        new_tags = current.tags if tags is None else validate_tags(tags)
+        updated = self.store.update(
+            memory_id,
+            text=body,
+            tags=new_tags,
+            content_hash=content_hash(current.namespace, body),
+            updated_us=self.clock.now_us(),
+            now_s=self.clock.now_s(),
+        )
+        if updated is None:
+            raise NotFound("no memory has that id (it may have been deleted or have expired)")
+        return Written(updated, False, kinds)
 
     def delete(self, memory_id: str) -> None:
         if not (is_memory_id(memory_id) and self.store.delete(memory_id)):

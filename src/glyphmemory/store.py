@@ -26,6 +26,13 @@ class Store(Protocol):
     def get(self, memory_id: str, *, now_s: float) -> Memory | None:
         """The memory with this id, or None when it is unknown or expired."""
 
+    def update(
+        self, memory_id: str, *, text: str, tags: tuple[str, ...], content_hash: str, updated_us: int, now_s: float
+    ) -> Memory | None:
+        """Change a memory's text and tags in place (id, namespace, epoch kept), moving its dedup
+        entry with it in one atomic step; None when there is no such memory, Conflict when
+        another memory of the namespace holds the new text."""
+
     def delete(self, memory_id: str) -> bool:
         """Delete a memory and its dedup entry; False when there was nothing to delete."""
 

@@ -23,7 +23,7 @@ DAY_WINDOW_S, DAY_MAX = 24 * 3600, 30  # ...and 30 in a day, from anywhere, lock
 MAX_SOURCES = 32  # short-window buckets kept per key (the oldest goes first)
 GROUP = "totp"
 UNKNOWN_KIDS = "~unknown"  # every unknown kid shares this one record: no row per guessed kid
-_CAS_TRIES = 8
+_CAS_TRIES = 16
 _CODE_RE = re.compile(names.CODE_PATTERN)
 _KID_RE = re.compile(names.KID_PATTERN)
 _REFUSED = "the code is wrong, expired or already used"
@@ -79,7 +79,12 @@ def _give_back(state: dict, source: str) -> dict:
 
 def _update(store, kid: str, change) -> dict:
     """Apply change(state) -> new state (None: leave it) by compare-and-set, retrying races."""
-    for _ in range(_CAS_TRIES):
+    for attempt in range(_CAS_TRIES):
+        if attempt:  # racing writers: a few ms of jitter lets them pass one at a time
+            import random
+            import time
+
+            time.sleep(random.uniform(0, 0.002 * attempt))
         state, version = store.auth_get(GROUP, kid)
         new = change(state or {})
         if new is None:

@@ -273,3 +273,19 @@ def test_lambda_log_lines_are_structured_and_hold_no_token(api, capsys):
     assert lines[0]["cold_start"] is True and lines[1]["cold_start"] is False
     assert all(line["request_id"] == "CkqHXjFkIAMEVxQ=" and "ms" in line for line in lines)
     assert token not in json.dumps(lines)
+
+
+def test_patch_corrects_a_memory_in_place(api):
+    a = api.json("POST", "/v1/memories", body={"text": "The deploy runs on Fridays", "tags": ["ops"]})[1]
+    b = api.json("POST", "/v1/memories", body={"text": "The user prefers tea"})[1]
+    status, edited = api.json("PATCH", f"/v1/memories/{a['id']}", body={"text": "The deploy runs on Thursdays"})
+    assert status == 200 and edited["id"] == a["id"] and edited["created_at"] == a["created_at"]
+    assert edited["tags"] == ["ops"] and edited["updated_at"] and edited["redacted"] == []
+    status, conflict = api.json("PATCH", f"/v1/memories/{b['id']}", body={"text": "The deploy runs on Thursdays"})
+    assert status == 409 and a["id"] in conflict["detail"]
+    assert api.json("PATCH", "/v1/memories/01M7YSECJGJP6V29PGWMX1NE6V", body={"text": "x"})[0] == 404
+    assert api.json("PATCH", f"/v1/memories/{a['id']}", body={})[0] == 400
+    assert api.json("PATCH", f"/v1/memories/{a['id']}", body={"text": "x", "namespace": "other"})[0] == 400
+    assert api.call("PATCH", f"/v1/memories/{a['id']}", body={"text": "x"}, scope="r")["statusCode"] == 403
+    page = api.json("GET", "/v1/memories", scope="r")[1]["items"]
+    assert [m["text"] for m in page] == ["The user prefers tea", "The deploy runs on Thursdays"]

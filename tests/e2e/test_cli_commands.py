@@ -315,3 +315,22 @@ def test_glyph_write_warns_when_secrets_were_removed(tmp_path):
         assert "Pw9xK2mQ7rT4" not in glyph(env, "recent").stdout
     finally:
         stop(proc)
+
+
+def test_glyph_edit_corrects_text_and_tags(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    try:
+        m = json.loads(glyph(env, "write", "we ship on Fridays", "--json").stdout)
+        other = json.loads(glyph(env, "write", "tea, not coffee", "--json").stdout)
+        assert (
+            glyph(env, "edit", m["id"], "we ship on Thursdays", "--tags", "ops").stdout.strip() == f"edited {m['id']}"
+        )
+        got = json.loads(glyph(env, "get", m["id"], "--json").stdout)
+        assert (got["text"], got["tags"], got["created_at"]) == ("we ship on Thursdays", ["ops"], m["created_at"])
+        clash = glyph(env, "edit", other["id"], "we ship on Thursdays", check=False)
+        assert clash.returncode == 1 and m["id"] in clash.stderr
+        assert glyph(env, "edit", m["id"], check=False).returncode == 1
+    finally:
+        stop(proc)

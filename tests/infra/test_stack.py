@@ -123,7 +123,13 @@ def test_iam_is_least_privilege(template):
         assert not role["Properties"].get("ManagedPolicyArns"), "no managed policies"
     dynamo = [s for s in statements if any(str(a).startswith("dynamodb:") for a in s["Action"])]
     (only,) = dynamo
-    assert sorted(only["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    assert sorted(only["Action"]) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ]
     assert json.dumps(only["Resource"]).count(f"/index/{names.GSI_BY_EPOCH}") == 1
     ssm = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
     assert ssm and ':parameter/glyph/test-key"' in json.dumps(ssm[0]["Resource"])

@@ -22,6 +22,7 @@ def _schemas() -> dict:
         "created_at": {"type": "string", "format": "date-time"},
         "epoch_ms": {"type": "integer"},
         "epoch_us": {"type": "integer", "description": "Sort key: newest first is by this."},
+        "updated_at": {"type": ["string", "null"], "format": "date-time", "description": "Last edit, if any."},
         "expires_at": {"type": ["integer", "null"], "description": "Epoch seconds."},
         "content_hash": {"type": "string", "description": "SHA-256 of namespace and text."},
     }

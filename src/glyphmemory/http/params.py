@@ -124,8 +124,17 @@ class JsonBody:
     """A JSON object body: its fields' schemas (for the document) and the check of its shape;
     the fields' values are the domain's to validate."""
 
-    def __init__(self, schema_name: str, what: str, fields: dict[str, dict], *, required: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        schema_name: str,
+        what: str,
+        fields: dict[str, dict],
+        *,
+        required: tuple[str, ...] = (),
+        min_fields: int = 0,
+    ):
         self.schema_name, self.what, self.fields, self.required = schema_name, what, fields, required
+        self.min_fields = min_fields
         self.media = "application/json"
         self.limit = names.MAX_JSON_BODY_BYTES  # the door reads no more than this
 
@@ -137,15 +146,20 @@ class JsonBody:
         for name in self.required:
             if name not in data:
                 raise InvalidInput(f"{name} is required")
+        if len(data) < self.min_fields:
+            raise InvalidInput(f"{self.what} takes at least one of {', '.join(self.fields)}")
         return data
 
     def schema(self) -> dict:
-        return {
+        schema = {
             "type": "object",
             "additionalProperties": False,
             "required": list(self.required),
             "properties": self.fields,
         }
+        if self.min_fields:
+            schema["minProperties"] = self.min_fields
+        return schema
 
 
 class RawBody:

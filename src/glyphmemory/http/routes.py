@@ -51,6 +51,12 @@ MEMORY_INPUT = p.JsonBody(
     },
     required=("text",),
 )
+MEMORY_EDIT = p.JsonBody(
+    "MemoryEdit",
+    "an edit",
+    {"text": MEMORY_INPUT.fields["text"], "tags": MEMORY_INPUT.fields["tags"]},
+    min_fields=1,
+)
 NDJSON = p.RawBody(
     "application/x-ndjson", "One memory per line, as /v1/export writes them.", limit=names.MAX_IMPORT_BODY_BYTES
 )
@@ -151,6 +157,25 @@ def recent_memories(app, call: Call) -> Response:
 )
 def get_memory(app, call: Call) -> Response:
     return Response.json(app.memories.get(call.args["memory_id"]).to_json())
+
+
+@route(
+    "PATCH",
+    "/v1/memories/{memory_id}",
+    scope="w",
+    params=(p.MEMORY_ID,),
+    body=MEMORY_EDIT,
+    errors=(404, 409, 413, 415, 422, 503),
+    summary="Correct a memory's text and/or tags in place (same id, time and place in the order)",
+    description="The new text is redacted and deduplicated like a write: 409 when another memory "
+    "of the namespace holds it (the detail names that memory).",
+    answers={200: ("WrittenMemory", "The memory as it now is")},
+)
+def edit_memory(app, call: Call) -> Response:
+    body = MEMORY_EDIT.read(call.request)
+    written = app.memories.edit(call.args["memory_id"], text=body.get("text"), tags=body.get("tags"))
+    memory, _ = written
+    return Response.json({**memory.to_json(), "duplicate": False, "redacted": written.redacted})
 
 
 @route(

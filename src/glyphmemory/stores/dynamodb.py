@@ -15,9 +15,9 @@ import json
 
 from .. import names
 from ..aws.client import AwsError, AwsJsonClient, AwsUnreachable
-from ..errors import Unavailable
+from ..errors import Conflict, Unavailable
 from ..model import Cursor, Memory, Page
-from .dynamodb_items import claim_key, memory_attrs, memory_from_attrs, memory_key, table_definition
+from .dynamodb_items import claim_item, claim_key, memory_attrs, memory_from_attrs, memory_key, table_definition
 
 __all__ = ["DynamoStore", "table_definition"]
 
@@ -35,6 +35,16 @@ def dynamodb_client(**options) -> AwsJsonClient:
     # One retry: clients retry 503s themselves, and retries multiply (bench/RESULTS.md, outage).
     settings = {"connect_timeout": 2.0, "read_timeout": 5.0, "max_attempts": 2, "deadline_s": 10.0} | options
     return AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", **settings)
+
+
+def _cancellation_codes(exc: AwsError) -> list[str]:
+    """Why each item of a cancelled transaction failed: CancellationReasons, or (as some
+    emulators send it) the list in the message."""
+    reasons = exc.body.get("CancellationReasons")
+    if isinstance(reasons, list):
+        return [str(r.get("Code", "None")) for r in reasons if isinstance(r, dict)]
+    listed = exc.message.rpartition("[")[2].rstrip("]")
+    return [code.strip() for code in listed.split(",")] if listed else []
 
 
 def _conditional_failed(exc: AwsError) -> bool:
@@ -111,13 +121,7 @@ class DynamoStore:
 
     def _claim(self, memory: Memory, now_s: float) -> Memory | None:
         """Claim the (namespace, hash) for this memory; None when won, else the holder."""
-        claim = {
-            **claim_key(memory.namespace, memory.content_hash),
-            "memory_id": {"S": memory.id},
-            "memory": {"M": memory_attrs(memory)},
-        }
-        if memory.expires_at is not None:
-            claim[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
+        claim = claim_item(memory)
         for _ in range(4):
             try:
                 self._call(
@@ -167,6 +171,106 @@ class DynamoStore:
         except AwsError as exc:
             if not _conditional_failed(exc):
                 raise
+
+    def update(self, memory_id: str, *, text: str, tags: tuple, content_hash: str, updated_us: int, now_s: float):
+        """The item and its claim change in one TransactWriteItems: the new text's claim is taken
+        (or the same claim rewritten), the old one released, the item updated only while it
+        still holds the text it was read with. Two racing edits, or an edit racing a write of
+        the same text, can never leave two memories with one text or a claim naming nothing."""
+        for _ in range(4):
+            current = self.get(memory_id, now_s=now_s)
+            if current is None:
+                return None
+            updated = current.replace(text=text, tags=tuple(tags), content_hash=content_hash, updated_us=updated_us)
+            item = {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": memory_key(memory_id),
+                    "UpdateExpression": "SET #text = :text, #tags = :tags, #hash = :hash, #upd = :upd",
+                    "ConditionExpression": "#hash = :old",
+                    "ExpressionAttributeNames": {
+                        "#text": "text",
+                        "#tags": "tags",
+                        "#hash": "content_hash",
+                        "#upd": "updated_us",
+                    },
+                    "ExpressionAttributeValues": {
+                        ":text": {"S": text},
+                        ":tags": {"L": [{"S": t} for t in tags]},
+                        ":hash": {"S": content_hash},
+                        ":upd": {"N": str(updated_us)},
+                        ":old": {"S": current.content_hash},
+                    },
+                }
+            }
+            ours = {":id": {"S": memory_id}}
+            if content_hash == current.content_hash:  # tags only: the claim's copy follows
+                claims = [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": claim_item(updated),
+                            "ConditionExpression": "memory_id = :id",
+                            "ExpressionAttributeValues": ours,
+                        }
+                    }
+                ]
+            else:
+                claims = [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": claim_item(updated),
+                            # A claim whose memory expired may be taken over, as on write.
+                            "ConditionExpression": "attribute_not_exists(#pk) OR #exp <= :now",
+                            "ExpressionAttributeNames": {"#pk": names.PK, "#exp": names.TTL_ATTRIBUTE},
+                            "ExpressionAttributeValues": {":now": {"N": str(int(now_s))}},
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": claim_key(current.namespace, current.content_hash),
+                            "ConditionExpression": "attribute_not_exists(#pk) OR memory_id = :id",
+                            "ExpressionAttributeNames": {"#pk": names.PK},
+                            "ExpressionAttributeValues": ours,
+                        }
+                    },
+                ]
+            try:
+                self._transact([item, *claims])
+                return updated
+            except AwsError as exc:
+                if exc.code != "TransactionCanceledException":
+                    raise
+                reasons = _cancellation_codes(exc)
+                if content_hash != current.content_hash and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    holder = self._claim_holder(current.namespace, content_hash, now_s)
+                    if holder is not None and holder != memory_id:
+                        raise Conflict(f"memory {holder} already holds that text", other_id=holder) from None
+                # The item changed or went under us (or the holder just left): read it again.
+        raise Unavailable("the memory is changing under this edit; retry it")
+
+    def _transact(self, items: list[dict]) -> None:
+        try:
+            self.client.call("TransactWriteItems", {"TransactItems": items})
+        except AwsError as exc:
+            if exc.code in _UNAVAILABLE_CODES or exc.status >= 500:
+                raise Unavailable("the memory store is busy; retry in a moment") from None
+            raise
+        except AwsUnreachable:
+            raise Unavailable("the memory store cannot be reached; retry in a moment") from None
+
+    def _claim_holder(self, namespace: str, chash: str, now_s: float) -> str | None:
+        """The id of the memory that holds a text, writing it from its claim if its writer died."""
+        claim = self._call("GetItem", Key=claim_key(namespace, chash), ConsistentRead=True).get("Item")
+        if claim is None:
+            return None
+        holder = memory_from_attrs(claim["memory"]["M"])
+        if holder.is_expired(now_s):
+            return None
+        self._memory_present_or_repaired(holder, now_s)
+        return holder.id
 
     def delete(self, memory_id: str) -> bool:
         got = self._call("GetItem", Key=memory_key(memory_id), ConsistentRead=True).get("Item")

@@ -55,6 +55,8 @@ def memory_attrs(m: Memory) -> dict:
         attrs["session"] = {"S": m.session}
     if m.expires_at is not None:
         attrs[names.TTL_ATTRIBUTE] = {"N": str(m.expires_at)}
+    if m.updated_us is not None:
+        attrs["updated_us"] = {"N": str(m.updated_us)}
     return attrs
 
 
@@ -69,6 +71,7 @@ def memory_from_attrs(a: dict) -> Memory:
         epoch_us=int(a[names.GSI_SORT]["N"]),
         content_hash=a["content_hash"]["S"],
         expires_at=int(a[names.TTL_ATTRIBUTE]["N"]) if names.TTL_ATTRIBUTE in a else None,
+        updated_us=int(a["updated_us"]["N"]) if "updated_us" in a else None,
     )
 
 
@@ -81,3 +84,15 @@ def claim_key(namespace: str, chash: str) -> dict:
         names.PK: {"S": f"{names.HASH_PREFIX}{namespace}#{chash}"},
         names.SK: {"S": CLAIM_SK},
     }
+
+
+def claim_item(memory: Memory) -> dict:
+    """The dedup claim of a memory: its (namespace, hash) key, its id and a copy of it."""
+    item = {
+        **claim_key(memory.namespace, memory.content_hash),
+        "memory_id": {"S": memory.id},
+        "memory": {"M": memory_attrs(memory)},
+    }
+    if memory.expires_at is not None:
+        item[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
+    return item

@@ -9,10 +9,10 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
-from ..errors import Unavailable
+from ..errors import Conflict, Unavailable
 from ..model import Cursor, Memory, Page
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: updated_us (edits)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS memories (
     source       TEXT NOT NULL,
     session      TEXT,
     expires_at   INTEGER,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    updated_us   INTEGER                 -- set by an edit
 );
 CREATE INDEX IF NOT EXISTS memories_by_epoch ON memories (namespace, epoch_us DESC, id DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS memories_by_hash ON memories (namespace, content_hash);
@@ -40,12 +41,12 @@ CREATE TABLE IF NOT EXISTS auth (
 );
 """
 
-_COLUMNS = "id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash"
+_COLUMNS = "id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash, updated_us"
 _NOT_EXPIRED = "(expires_at IS NULL OR expires_at > :now)"
 
 
 def _row_to_memory(row: tuple) -> Memory:
-    mid, ns, epoch_us, text, tags, source, session, expires_at, chash = row
+    mid, ns, epoch_us, text, tags, source, session, expires_at, chash, updated_us = row
     return Memory(
         id=mid,
         namespace=ns,
@@ -56,6 +57,7 @@ def _row_to_memory(row: tuple) -> Memory:
         epoch_us=epoch_us,
         content_hash=chash,
         expires_at=expires_at,
+        updated_us=updated_us,
     )
 
 
@@ -76,7 +78,13 @@ class SqliteStore:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = self._conn()
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+            with self._write() as db:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                if "updated_us" not in {row[1] for row in db.execute("PRAGMA table_info(memories)")}:
+                    db.execute("ALTER TABLE memories ADD COLUMN updated_us INTEGER")  # a version 2 file
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections -----------------------------------------------------------------------
 
@@ -141,7 +149,7 @@ class SqliteStore:
                     # Another process wrote in the same microsecond: stay strictly after it.
                     memory = memory.replace(epoch_us=newest + 1)
             db.execute(
-                f"INSERT INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     memory.id,
                     memory.namespace,
@@ -152,11 +160,36 @@ class SqliteStore:
                     memory.session,
                     memory.expires_at,
                     memory.content_hash,
+                    memory.updated_us,
                 ),
             )
             # TTL for SQLite: expired rows go whenever someone writes.
             db.execute("DELETE FROM memories WHERE expires_at <= ?", (int(now_s),))
         return memory, False
+
+    def update(self, memory_id: str, *, text: str, tags: tuple, content_hash: str, updated_us: int, now_s: float):
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE id = :id AND {_NOT_EXPIRED}", {"id": memory_id, "now": now_s}
+            ).fetchone()
+            if row is None:
+                return None
+            current = _row_to_memory(row)
+            if content_hash != current.content_hash:
+                other = db.execute(
+                    "SELECT id, expires_at FROM memories WHERE namespace = ? AND content_hash = ?",
+                    (current.namespace, content_hash),
+                ).fetchone()
+                if other is not None and (other[1] is None or other[1] > now_s):
+                    raise Conflict(f"memory {other[0]} already holds that text", other_id=other[0])
+                if other is not None:
+                    db.execute("DELETE FROM memories WHERE id = ?", (other[0],))  # expired: gone
+            updated = current.replace(text=text, tags=tuple(tags), content_hash=content_hash, updated_us=updated_us)
+            db.execute(
+                "UPDATE memories SET text = ?, tags = ?, content_hash = ?, updated_us = ? WHERE id = ?",
+                (text, json.dumps(list(tags), ensure_ascii=False), content_hash, updated_us, memory_id),
+            )
+        return updated
 
     def get(self, memory_id: str, *, now_s: float) -> Memory | None:
         row = (
