@@ -159,6 +159,12 @@ def terminal_safe(text: str) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def warn_redacted(kinds) -> None:
+    """The server removed secrets before saving: say which kinds, on stderr."""
+    if kinds:
+        print(f"glyph: warning: secrets were removed before saving ({', '.join(sorted(set(kinds)))})", file=sys.stderr)
+
+
 def emit(args, data, human: str) -> None:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=None))  # JSON escapes controls itself

@@ -29,6 +29,7 @@ from .base import (
     reraise,
     server_url,
     terminal_safe,
+    warn_redacted,
 )
 
 
@@ -133,9 +134,7 @@ def cmd_write(args) -> int:
         why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
         emit(args, {"spooled": True, "reason": why}, f"spooled ({why}): it will be sent by the next glyph command")
         return EXIT_OK
-    if memory.get("redacted"):
-        kinds = sorted(set(memory["redacted"]))
-        print(f"glyph: warning: secrets were removed before saving ({', '.join(kinds)})", file=sys.stderr)
+    warn_redacted(memory.get("redacted"))
     word = "already saved" if memory["duplicate"] else "saved"
     emit(args, memory, f"{word} {memory['id']}")
     return EXIT_OK
@@ -292,11 +291,7 @@ def cmd_edit(args) -> int:
     if not payload:
         raise CliError("give the corrected TEXT, --tags, or both", EXIT_USAGE)
     _, memory = call(make_client().json, "PATCH", f"/v1/memories/{args.id}", scope="w", payload=payload)
-    if memory.get("redacted"):
-        print(
-            f"glyph: warning: secrets were removed before saving ({', '.join(sorted(set(memory['redacted'])))})",
-            file=sys.stderr,
-        )
+    warn_redacted(memory.get("redacted"))
     emit(args, memory, f"edited {memory['id']}")
     return EXIT_OK
 
@@ -376,8 +371,7 @@ def cmd_import(args) -> int:
         for name, value in answer.items():
             totals[name] += value
     totals["redacted"] = sorted(redacted)
-    if redacted:
-        print(f"glyph: warning: secrets were removed before saving ({', '.join(sorted(redacted))})", file=sys.stderr)
+    warn_redacted(redacted)
     emit(
         args,
         totals,

@@ -61,3 +61,29 @@ def test_database_file_is_private(tmp_path):
     path = tmp_path / "sub" / "g.db"
     SqliteStore(str(path)).close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_of_the_previous_schema_gains_the_edit_column_and_keeps_its_memories(tmp_path):
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE memories (id TEXT PRIMARY KEY, namespace TEXT NOT NULL, epoch_us INTEGER NOT NULL,
+            text TEXT NOT NULL, tags TEXT NOT NULL, source TEXT NOT NULL, session TEXT, expires_at INTEGER,
+            content_hash TEXT NOT NULL);
+        CREATE UNIQUE INDEX memories_by_hash ON memories (namespace, content_hash);
+        PRAGMA user_version = 2;
+        """
+    )
+    db.execute(
+        "INSERT INTO memories VALUES ('01M7YSECJGJP6V29PGWMX1NE6V', 'default', 1795000000000000, 'from version 2', '[]', 'cli', NULL, NULL, 'h')"
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(str(path))
+    memories = Memories(store, Clock())
+    old = memories.get("01M7YSECJGJP6V29PGWMX1NE6V")
+    assert old.text == "from version 2" and old.updated_us is None
+    edited, _ = memories.edit(old.id, text="edited after the upgrade")
+    assert edited.updated_us is not None and memories.get(old.id).text == "edited after the upgrade"
+    store.close()

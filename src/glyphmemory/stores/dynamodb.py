@@ -67,9 +67,12 @@ class DynamoStore:
         self.client.close()
 
     def _call(self, operation: str, **params):
-        """Run one DynamoDB call; throttling and outages become Unavailable (503)."""
+        """Run one DynamoDB call on the table; throttling and outages become Unavailable (503)."""
+        return self._send(operation, {"TableName": self.table, **params})
+
+    def _send(self, operation: str, params: dict):
         try:
-            return self.client.call(operation, {"TableName": self.table, **params})
+            return self.client.call(operation, params)
         except AwsError as exc:
             if exc.code in _UNAVAILABLE_CODES or exc.status >= 500:
                 raise Unavailable("the memory store is busy; retry in a moment") from None
@@ -238,7 +241,7 @@ class DynamoStore:
                     },
                 ]
             try:
-                self._transact([item, *claims])
+                self._send("TransactWriteItems", {"TransactItems": [item, *claims]})
                 return updated
             except AwsError as exc:
                 if exc.code != "TransactionCanceledException":
@@ -250,16 +253,6 @@ class DynamoStore:
                         raise Conflict(f"memory {holder} already holds that text", other_id=holder) from None
                 # The item changed or went under us (or the holder just left): read it again.
         raise Unavailable("the memory is changing under this edit; retry it")
-
-    def _transact(self, items: list[dict]) -> None:
-        try:
-            self.client.call("TransactWriteItems", {"TransactItems": items})
-        except AwsError as exc:
-            if exc.code in _UNAVAILABLE_CODES or exc.status >= 500:
-                raise Unavailable("the memory store is busy; retry in a moment") from None
-            raise
-        except AwsUnreachable:
-            raise Unavailable("the memory store cannot be reached; retry in a moment") from None
 
     def _claim_holder(self, namespace: str, chash: str, now_s: float) -> str | None:
         """The id of the memory that holds a text, writing it from its claim if its writer died."""
