@@ -27,8 +27,6 @@ from .base import (
     open_spool,
     parse_duration,
     reraise,
-    server_url,
-    terminal_safe,
     warn_redacted,
 )
 
@@ -155,93 +153,6 @@ def cmd_recent(args) -> int:
         tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
         lines.append(f"{m['created_at'][:16].replace('T', ' ')}  {m['id']}{tags}\n  {one_line(m['text'])}")
     emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
-    return EXIT_OK
-
-
-# The SessionStart hook's timing, from the measured deployed path (bench/deployed_path.py): a cold
-# request to the function takes ~0.5 s at a 512 MB function's CPU share, so one try gets 1.5 s,
-# and a second try fits before the deadline, well inside the hook's own 5 s (skills/hooks).
-HOOK_TRY_TIMEOUT_S = 1.5
-HOOK_DEADLINE_S = 3.0
-
-
-@command(
-    arg("--budget", type=int, default=names.DEFAULT_CONTEXT_BUDGET, help="most characters (default 8000)"),
-    NS,
-    arg("--format", choices=("md", "text"), default="md", help="md (default) or text"),
-    arg("--hook", action="store_true", help="for Claude Code's SessionStart hook: fast, never fails"),
-    arg("--cached", action="store_true", help="print the last block fetched, without asking the server"),
-)
-def cmd_context(args) -> int:
-    """Print the context block a new assistant session starts from (newest memories first).
-
-    Every block fetched is kept (0600) in the data folder. With --cached: print the kept block,
-    marked with its age, without asking the server (for when it cannot be reached).
-    With --hook (Claude Code's SessionStart hook): never fails and finishes within ~3 s; when
-    the server cannot answer in time it prints the kept block marked with its age and the
-    reason, or, when there is none, one line saying no memories were loaded, and exits 0.
-    """
-    from . import context_cache
-
-    fmt = "json" if args.json else args.format
-    query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
-    if args.hook:
-        return _context_for_hook(query)
-    if args.cached:
-        record = context_cache.load(server_url(), args.ns, fmt)
-        if record is None:
-            raise CliError(f"no context block is cached for namespace {args.ns} of {server_url()}", EXIT_USAGE)
-        print(f"GlyphMemory: {context_cache.describe(record)}.", file=sys.stderr)
-        return _print_block(context_cache.fit(record["block"], args.budget), fmt)
-    _, _, data = call(make_client().request, "GET", "/v1/context", scope="r", query=query)
-    block = data.decode("utf-8")
-    context_cache.save(server_url(), args.ns, fmt, block)
-    return _print_block(block, fmt)
-
-
-def _print_block(block: str, fmt: str) -> int:
-    sys.stdout.write(terminal_safe(block))
-    if fmt == "json" and not block.endswith("\n"):
-        sys.stdout.write("\n")
-    return EXIT_OK
-
-
-def _context_for_hook(query: dict) -> int:
-    import time
-
-    from . import context_cache
-    from .client import ApiError, NetworkError
-
-    deadline = time.monotonic() + HOOK_DEADLINE_S
-    try:
-        server = server_url()
-    except CliError as exc:
-        print(f"GlyphMemory: no memories loaded this session ({exc}).")
-        return EXIT_OK
-    try:
-        client = make_client(tries=2, deadline_s=HOOK_DEADLINE_S, timeout=HOOK_TRY_TIMEOUT_S)
-        _, _, data = client.request("GET", "/v1/context", scope="r", query=query)
-    except (CliError, NetworkError, ApiError, OSError, ValueError) as exc:
-        reason = exc.detail if isinstance(exc, ApiError) else str(exc).split(". ")[0]
-        record = context_cache.load(server, query["namespace"], query["format"])
-        if record is None:
-            print(f"GlyphMemory: no memories loaded this session ({reason}).")
-        else:
-            print(
-                f"GlyphMemory: the server did not answer in time ({reason}); these memories were "
-                f"{context_cache.describe(record)} and may miss newer ones.\n"
-            )
-            sys.stdout.write(terminal_safe(context_cache.fit(record["block"], query["budget"])))
-        return EXIT_OK
-    block = data.decode("utf-8")
-    sys.stdout.write(terminal_safe(block))
-    sys.stdout.flush()
-    try:
-        context_cache.save(server, query["namespace"], query["format"], block)
-    except OSError:
-        pass  # a read-only data folder must not fail the session start
-    # Writes spooled earlier go after the context, in the time left: the session's start comes first.
-    deliver_spool(client, quiet=True, until=deadline)
     return EXIT_OK
 
 
