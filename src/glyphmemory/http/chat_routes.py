@@ -16,7 +16,6 @@ from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
 from ..model import validate_tags
-from ..redact import summary
 from ..tokens import mint_window_token, require_scope
 from ..totp import check_code
 from . import params as p
@@ -171,7 +170,11 @@ def write_by_url(app, call: Call) -> Response:
     written = app.memories.write(text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat")
     memory, duplicate = written
     word = "already saved" if duplicate else "saved"
-    removed = f" ({summary(written.redacted)})" if written.redacted else ""
+    removed = ""
+    if written.redacted:
+        from ..redact import summary  # the write has loaded it; reads never pay for the rules
+
+        removed = f" ({summary(written.redacted)})"
     response = Response.text(f"{word} {memory.id}{removed}\n", 200 if duplicate else 201)
     response.headers.update(_NO_STORE)
     return response
