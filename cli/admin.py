@@ -44,6 +44,8 @@ def plugin_dir():
 
 @command(
     arg("--dir", help="the Claude Code folder (default ~/.claude, or GLYPH_CLAUDE_DIR)"),
+    arg("--desktop", action="store_true", help="add `glyph mcp` to Claude Desktop instead"),
+    arg("--desktop-config", help="Claude Desktop's claude_desktop_config.json (default: the app's own)"),
 )
 def cmd_install_claude(args) -> int:
     """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
@@ -51,7 +53,12 @@ def cmd_install_claude(args) -> int:
     Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook to
     DIR/settings.json, keeping every other setting and hook. Running it again changes nothing.
     Alternatively, load the whole plugin folder (skills/ in the repository) as a plugin.
+    With --desktop, adds the `glyph mcp` server to Claude Desktop's config, keeping the others.
     """
+    if args.desktop:
+        from .mcp import install_desktop
+
+        return install_desktop(args)
     import shutil
     from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""API: an HTTP API (payload 2.0) sending every route to the one function."""
+"""API: an HTTP API (payload 2.0): the MCP connector's paths go to the connector function,
+every other route to the memory function."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from glyphmemory.http.core import OAUTH_PATHS
 
 # Access log fields: who, what route, how it went. Never the query string: tokens live there.
 ACCESS_LOG_FORMAT = {
@@ -43,7 +46,9 @@ RATE_LIMIT, BURST_LIMIT = 20, 40  # ample for one person; caps the bill if a tok
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, id: str, *, function: lambda_.IFunction) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, function: lambda_.IFunction, connector: lambda_.IFunction | None = None
+    ) -> None:
         super().__init__(scope, id)
         self.http_api = apigwv2.HttpApi(
             self,
@@ -53,6 +58,12 @@ class Api(Construct):
             ),
             create_default_stage=False,
         )
+        if connector is not None:
+            to_connector = integrations.HttpLambdaIntegration(
+                "Connector", connector, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
+            )
+            for path in sorted(OAUTH_PATHS):
+                self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.ANY], integration=to_connector)
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.TWO_WEEKS)
         self.stage = apigwv2.HttpStage(
             self,

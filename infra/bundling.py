@@ -51,18 +51,55 @@ def lambda_python(version: str = LAMBDA_PYTHON) -> str:
     )
 
 
-def build_lambda_asset(out_dir: str | Path, *, python_version: str = LAMBDA_PYTHON) -> Path:
-    """Fill out_dir with what the function needs; refuse compiled extensions (arm64 target)."""
+# The connector function (lambda/mcp_handler.py) adds the MCP SDK and the page's template engine,
+# with their dependencies, installed by pip as wheels for the function's platform (pydantic-core is
+# compiled: the host's own build would not load on arm64).
+def _pinned(*names: str) -> tuple[str, ...]:
+    """Exactly the versions installed here, which the tests ran against."""
+    from importlib.metadata import version
+
+    return tuple(f"{name}=={version(name)}" for name in names)
+
+
+MCP_REQUIREMENTS = _pinned("mcp", "jinja2", "pyotp")
+LAMBDA_PLATFORM = "manylinux2014_aarch64"
+
+
+def host_platform() -> str:
+    """The wheel platform of this machine, to run an asset here (tests, bench/mcp_cold.py)."""
+    import platform
+
+    return f"manylinux2014_{platform.machine()}"
+
+
+def build_lambda_asset(
+    out_dir: str | Path, *, python_version: str = LAMBDA_PYTHON, mcp: bool = False, platform: str = LAMBDA_PLATFORM
+) -> Path:
+    """Fill out_dir with what the function needs: the memory function is pure Python (refused
+    otherwise); the connector function's wheels are the target platform's."""
+    import sys
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "lambda" / "handler.py", out / "handler.py")
+    shutil.copy2(ROOT / "lambda" / ("mcp_handler.py" if mcp else "handler.py"), out / "handler.py")
     shutil.copytree(ROOT / "src" / "glyphmemory", out / "glyphmemory", ignore=_IGNORE, dirs_exist_ok=True)
-    for name in RUNTIME_PACKAGES:
-        source = Path(importlib.import_module(name).__file__).parent
-        shutil.copytree(source, out / name, ignore=_IGNORE, dirs_exist_ok=True)
-    compiled = [p for p in out.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
-    if compiled:
-        raise RuntimeError(f"the Lambda asset must be pure Python; found {compiled[0]}")
+    if mcp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+            + ["--target", str(out), "--platform", platform, "--implementation", "cp"]
+            + ["--python-version", python_version, "--only-binary=:all:", "--upgrade", *MCP_REQUIREMENTS],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        shutil.rmtree(out / "bin", ignore_errors=True)  # console scripts; *.dist-info stays (the SDK reads its version)
+    else:
+        for name in RUNTIME_PACKAGES:
+            source = Path(importlib.import_module(name).__file__).parent
+            shutil.copytree(source, out / name, ignore=_IGNORE, dirs_exist_ok=True)
+        compiled = [p for p in out.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
+        if compiled:
+            raise RuntimeError(f"the Lambda asset must be pure Python; found {compiled[0]}")
     # -s/-p: tracebacks name /var/task/… as on Lambda, not this machine's build folder.
     subprocess.run(
         [

@@ -12,7 +12,20 @@ from constructs import Construct
 from glyphmemory import names
 
 READ_MAX_TTL = Duration.seconds(60)
-UNCACHED_PATHS = ("/w", "/v1/tokens", "/v1/keys", "/v1/keys/*")
+# The connector's paths (OAuth and /mcp, with Authorization passed on) and the grants' admin.
+UNCACHED_PATHS = (
+    "/w",
+    "/v1/tokens",
+    "/v1/keys",
+    "/v1/keys/*",
+    "/v1/connectors",
+    "/v1/connectors/*",
+    "/mcp",
+    "/register",
+    "/authorize",
+    "/token",
+    "/.well-known/*",
+)
 
 # API Gateway sees its own host (the Host header is not forwarded), so the public host the
 # viewer used is passed on in a header of our own, overwriting whatever a client sent in it;
@@ -59,7 +72,10 @@ class Cdn(Construct):
                     referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
                 ),
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy="default-src 'none'; frame-ancestors 'none'", override=True
+                    # Not overriding: the sign-in page sends its own (its stylesheet's hash, where
+                    # the form may post); every other answer gets this one.
+                    content_security_policy="default-src 'none'; frame-ancestors 'none'",
+                    override=False,
                 ),
             ),
         )

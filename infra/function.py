@@ -1,4 +1,5 @@
-"""Function: the one Lambda that runs every route, bundled locally (no Docker)."""
+"""Functions: the memory function (the API) and the connector function (/mcp and its OAuth
+routes), each bundled locally (no Docker)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from constructs import Construct
 
 from glyphmemory import names
 
-from .bundling import LAMBDA_PYTHON, ROOT, build_lambda_asset
+from .bundling import LAMBDA_PYTHON, MCP_REQUIREMENTS, ROOT, build_lambda_asset
 from .key_param import KeyParameter
 
 # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
@@ -24,13 +25,21 @@ if RUNTIME.name != f"python{LAMBDA_PYTHON}":
 
 @jsii.implements(ILocalBundling)
 class _LocalBundling:
+    def __init__(self, mcp: bool):
+        self.mcp = mcp
+
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
-        build_lambda_asset(output_dir)
+        build_lambda_asset(output_dir, mcp=self.mcp)
         return True
 
 
 class Function(Construct):
-    def __init__(self, scope: Construct, id: str, *, table: dynamodb.Table, secrets: KeyParameter) -> None:
+    """mcp=False: the memory function (standard library only, 512 MB). mcp=True: the connector
+    function, with the MCP SDK; 1024 MB, since its cold start imports the SDK (bench/mcp_cold.py)."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, table: dynamodb.Table, secrets: KeyParameter, mcp: bool = False
+    ) -> None:
         super().__init__(scope, id)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.TWO_WEEKS)
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -44,15 +53,15 @@ class Function(Construct):
                 str(ROOT),
                 bundling=BundlingOptions(
                     image=DockerImage.from_registry("local-bundling-only"),  # never pulled
-                    local=_LocalBundling(),
+                    local=_LocalBundling(mcp),
                 ),
                 exclude=["**"],  # the local bundler picks its own files; hash them below
-                asset_hash=_source_hash(),
+                asset_hash=_source_hash(mcp),
             ),
             # 512 MB (0.29 of a core): with no SDK and bytecode shipped, a cold request takes
             # 0.61 s p50 and costs 0.23 GB-s, against 0.52 s and 0.33 GB-s at 884 MB
             # (bench/deployed_path.py); the hook's 1.5 s a try holds either way.
-            memory_size=512,
+            memory_size=1024 if mcp else 512,
             # Worst case: three DynamoDB attempts of 5 s each; well under API Gateway's 30 s.
             timeout=Duration.seconds(15),
             role=role,
@@ -86,12 +95,16 @@ class Function(Construct):
         self.log_group = log_group
 
 
-def _source_hash() -> str:
+def _source_hash(mcp: bool = False) -> str:
     """Hash of what goes into the asset, so a code change makes a new asset."""
     import hashlib
 
     digest = hashlib.sha256(f"bytecode for python{LAMBDA_PYTHON}".encode())
-    for path in sorted([ROOT / "lambda" / "handler.py", *(ROOT / "src" / "glyphmemory").rglob("*.py")]):
+    if mcp:
+        digest.update(" ".join(MCP_REQUIREMENTS).encode())
+    handler = ROOT / "lambda" / ("mcp_handler.py" if mcp else "handler.py")
+    sources = [p for p in (ROOT / "src" / "glyphmemory").rglob("*") if p.suffix in (".py", ".html", ".css")]
+    for path in sorted([handler, *sources]):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

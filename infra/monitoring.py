@@ -20,6 +20,7 @@ class Monitoring(Construct):
         id: str,
         *,
         function: lambda_.Function,
+        connector: lambda_.Function | None = None,
         http_api: apigwv2.HttpApi,
         alarm_email: str | None = None,
     ) -> None:
@@ -38,6 +39,9 @@ class Monitoring(Construct):
             "FunctionThrottles": function.metric_throttles(period=period, statistic="Sum"),
             "Api5xx": http_api.metric_server_error(period=period, statistic="Sum"),
         }
+        if connector is not None:
+            metrics["ConnectorErrors"] = connector.metric_errors(period=period, statistic="Sum")
+            metrics["ConnectorThrottles"] = connector.metric_throttles(period=period, statistic="Sum")
         self.alarms = []
         for name, metric in metrics.items():
             alarm = cloudwatch.Alarm(

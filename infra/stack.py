@@ -21,16 +21,19 @@ class GlyphMemoryStack(Stack):
         storage = Storage(self, "Storage")
         secrets = KeyParameter(self, "KeyParameter", key_param_name=key_param)
         function = Function(self, "Function", table=storage.table, secrets=secrets)
-        api = Api(self, "Api", function=function.function)
+        connector = Function(self, "Connector", table=storage.table, secrets=secrets, mcp=True)
+        api = Api(self, "Api", function=function.function, connector=connector.function)
         cdn = Cdn(self, "Cdn", http_api=api.http_api)
         Monitoring(
             self,
             "Monitoring",
             function=function.function,
+            connector=connector.function,
             http_api=api.http_api,
             alarm_email=self.node.try_get_context("alarmEmail"),
         )
         CfnOutput(self, "CloudFrontUrl", value=cdn.url, description="Point GLYPH_URL here")
+        CfnOutput(self, "McpUrl", value=cdn.url + "/mcp", description="claude.ai: add a custom connector with this URL")
         CfnOutput(self, "ApiUrl", value=api.http_api.api_endpoint, description="The API behind CloudFront")
         CfnOutput(self, "TableName", value=storage.table.table_name)
         acknowledge_findings(self)

@@ -18,6 +18,14 @@ _cold = True
 _root_checked_at = 0.0
 _ssm = None
 ROOT_KEY_TTL_S = 60  # a rotated root key is picked up within a minute
+_routers = "api"  # which routes this function serves: "api" (the memory function) or "all"
+
+
+def serve_routes(kind: str) -> None:
+    """Make this function serve the remote MCP connector too ("all"): its tools call the API's
+    routes in-process; CloudFront sends it only /mcp and the OAuth paths."""
+    global _routers
+    _routers = kind
 
 
 def _root_key_from_ssm(name: str):
@@ -38,7 +46,7 @@ def _root_key_from_ssm(name: str):
 def _load_app() -> App:
     """The app, built at cold start; the root key is re-read from SSM at most every minute."""
     global _app, _root_checked_at
-    from .runtime import build_app, key_from_env
+    from .runtime import ALL_ROUTERS, API_ROUTERS, build_app, key_from_env
 
     param = os.environ.get(names.ENV_KEY_PARAM)
     now = time.monotonic()
@@ -53,7 +61,7 @@ def _load_app() -> App:
     if key is None or not store_url:
         raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
     # Device keys are cached 30 s per container: a revocation holds within 60 s.
-    _app = build_app(store_url, key, key_cache_s=30)
+    _app = build_app(store_url, key, key_cache_s=30, routers=ALL_ROUTERS if _routers == "all" else API_ROUTERS)
     return _app
 
 

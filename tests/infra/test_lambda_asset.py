@@ -29,6 +29,24 @@ print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules), "comp
 """
 
 
+def run_asset(asset: Path, events: list[dict], env: dict) -> tuple[list[dict], dict, str]:
+    """Each event through the asset's handler in one fresh process of the runtime's version:
+    -I isolated (no user site, no PYTHON* variables); -S no site-packages at all, so no boto3;
+    -B no bytecode written, as on Lambda's read-only disk. Returns the answers, what was loaded
+    and compiled, and the process's stderr (the logs)."""
+    result = subprocess.run(
+        [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)],
+        input=json.dumps(events),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    *answers, loaded = [json.loads(line) for line in result.stdout.splitlines()]
+    return answers, loaded, result.stderr
+
+
 def event(method, path, query="", headers=None, body=None):
     e = json.loads(json.dumps(EVENT))
     e["rawPath"], e["rawQueryString"] = path, query
@@ -69,19 +87,8 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
         "AWS_SESSION_TOKEN": "session-token-as-lambda-gives-its-role",
         "AWS_REGION": "us-east-1",
     }
-    # The runtime's version; -I: isolated (no user site, no PYTHON* variables); -S: no
-    # site-packages at all, so no boto3; -B: write no bytecode, as on Lambda's read-only disk.
-    result = subprocess.run(
-        [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)],
-        input=json.dumps(events),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    *answers, loaded = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [a["statusCode"] for a in answers] == [200, 201, 200, 401], answers[0]["body"] + result.stderr[-1500:]
+    answers, loaded, stderr = run_asset(asset, events, env)
+    assert [a["statusCode"] for a in answers] == [200, 201, 200, 401], answers[0]["body"] + stderr[-1500:]
     assert json.loads(answers[2]["body"])["items"][0]["text"] == "from the packaged Lambda"
     assert "glyphmemory" in loaded["modules"] and "pyotp" not in loaded["modules"]  # TOTP only when used
     assert not {"boto3", "botocore", "platformdirs", "segno", "httpx", "moto"} & set(loaded["modules"])

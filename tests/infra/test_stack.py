@@ -86,15 +86,17 @@ def test_the_test_table_matches_the_stack(template):
     )
 
 
-def test_function(template):
-    (fn,) = resources(template, "AWS::Lambda::Function")
-    props = fn["Properties"]
-    assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
-    assert props["Handler"] == "handler.lambda_handler"
-    assert props["MemorySize"] == 512 and props["Timeout"] == 15
-    env = props["Environment"]["Variables"]
-    assert set(env) == {names.ENV_STORE, names.ENV_KEY_PARAM}
-    assert env[names.ENV_KEY_PARAM] == "/glyph/test-key"
+def test_functions(template):
+    """The memory function and the MCP connector's function: same runtime, table and key."""
+    functions = resources(template, "AWS::Lambda::Function")
+    assert sorted(fn["Properties"]["MemorySize"] for fn in functions) == [512, 1024]
+    for fn in functions:
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
+        assert props["Handler"] == "handler.lambda_handler" and props["Timeout"] == 15
+        env = props["Environment"]["Variables"]
+        assert set(env) == {names.ENV_STORE, names.ENV_KEY_PARAM}
+        assert env[names.ENV_KEY_PARAM] == "/glyph/test-key"
     (group,) = [g for g in resources(template, "AWS::Logs::LogGroup") if g["Properties"].get("RetentionInDays") == 14][
         :1
     ]
@@ -122,15 +124,16 @@ def test_iam_is_least_privilege(template):
     for role in resources(template, "AWS::IAM::Role"):
         assert not role["Properties"].get("ManagedPolicyArns"), "no managed policies"
     dynamo = [s for s in statements if any(str(a).startswith("dynamodb:") for a in s["Action"])]
-    (only,) = dynamo
-    assert sorted(only["Action"]) == [
-        "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-    ]
-    assert json.dumps(only["Resource"]).count(f"/index/{names.GSI_BY_EPOCH}") == 1
+    assert len(dynamo) == 2  # one statement per function
+    for only in dynamo:
+        assert sorted(only["Action"]) == [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ]
+        assert json.dumps(only["Resource"]).count(f"/index/{names.GSI_BY_EPOCH}") == 1
     ssm = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
     assert ssm and ':parameter/glyph/test-key"' in json.dumps(ssm[0]["Resource"])
     kms_arn = json.dumps([s for s in statements if "kms:Decrypt" in json.dumps(s["Action"])][0]["Resource"])
@@ -147,10 +150,18 @@ def test_api_throttles_and_logs_without_query_strings(template):
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 40
     log_format = props["AccessLogSettings"]["Format"]
     assert "requestId" in log_format and "query" not in log_format.lower()
-    (integration,) = resources(template, "AWS::ApiGatewayV2::Integration")
-    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
-    (route,) = resources(template, "AWS::ApiGatewayV2::Route")
-    assert route["Properties"]["RouteKey"] == "$default"
+    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    assert len(integrations) == 2 and all(i["Properties"]["PayloadFormatVersion"] == "2.0" for i in integrations)
+    routes = {
+        r["Properties"]["RouteKey"]: json.dumps(r["Properties"]["Target"])
+        for r in resources(template, "AWS::ApiGatewayV2::Route")
+    }
+    from glyphmemory.http.core import OAUTH_PATHS
+
+    # The connector's paths go to its own function; everything else to the memory function.
+    assert set(routes) == {"$default"} | {f"ANY {path}" for path in OAUTH_PATHS}
+    assert len({routes[f"ANY {path}"] for path in OAUTH_PATHS}) == 1
+    assert routes["$default"] != routes["ANY /mcp"]
 
 
 def test_cloudfront_caches_reads_by_token_and_never_writes(template):
@@ -159,7 +170,13 @@ def test_cloudfront_caches_reads_by_token_and_never_writes(template):
     assert "Logging" not in config  # standard logs would record tokens in query strings
     default = config["DefaultCacheBehavior"]
     behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
-    assert set(behaviours) == {"/w", "/v1/tokens", "/v1/keys", "/v1/keys/*"}
+    from fnmatch import fnmatch
+
+    from glyphmemory.http.core import OAUTH_PATHS
+
+    # Never cached: writes, token and key routes, and every path of the MCP connector.
+    for path in ("/w", "/v1/tokens", "/v1/keys", "/v1/keys/k1", "/v1/connectors", "/v1/connectors/g1", *OAUTH_PATHS):
+        assert any(fnmatch(path, pattern) for pattern in behaviours), path
     for b in [default, *behaviours.values()]:
         assert b["ViewerProtocolPolicy"] == "https-only" and b["Compress"] is True
         assert b["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
@@ -184,9 +201,10 @@ def test_cloudfront_caches_reads_by_token_and_never_writes(template):
 
 def test_alarms_and_outputs(template):
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    assert sorted(a["Properties"]["MetricName"] for a in alarms) == ["5xx", "Errors", "Throttles"]
+    metrics = sorted(a["Properties"]["MetricName"] for a in alarms)
+    assert metrics == ["5xx", "Errors", "Errors", "Throttles", "Throttles"]  # both functions
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
-    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "TableName"}
+    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "TableName"}
 
 
 def test_cdk_nag_is_clean_and_every_acknowledgement_has_a_reason(synthesized):
@@ -244,5 +262,5 @@ def test_cdk_cli_synth_works_offline_without_credentials(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     template = json.loads((tmp_path / "out" / "GlyphMemory.template.json").read_text())
-    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "TableName"}
+    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "TableName"}
     assert shutil.which("docker") is None or "docker" not in result.stderr.lower()

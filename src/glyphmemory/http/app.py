@@ -16,7 +16,7 @@ from ..model import Clock
 from ..service import Memories
 from ..tokens import Grant, require_scope
 from . import log
-from .core import CHAT_PATHS, Call, Request, Response, Router, finish, parse_query, problem, token_from
+from .core import CHAT_PATHS, OAUTH_PATHS, Call, Request, Response, Router, finish, parse_query, problem, token_from
 
 _NO_LOCK = nullcontext()
 
@@ -56,20 +56,16 @@ class App:
                     f"the URL is longer than {names.MAX_URL_BYTES} bytes: shorten it, "
                     "or send the memory in a POST body (glyph write)"
                 )
-            if self.basic_auth is not None and request.path not in CHAT_PATHS:
+            if self.basic_auth is not None and request.path not in CHAT_PATHS and request.path not in OAUTH_PATHS:
                 self.basic_auth.check(request.headers.get("authorization"), request.client)
             route, params = self.router.match(request.method, request.path)
             template = route.template
-            allowed = {q.name for q in route.params if q.where == "query"} | ({"t"} if route.scope else set())
-            query = parse_query(request.query, frozenset(allowed))
+            query = self._query(request, route)
             grant = self._authorise(request, query, route.scope)
             if read_body is not None:
                 request.body = read_body(None if route.body is None else route.body.limit)
             with lock:
-                args = {
-                    q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params
-                }
-                response = route.handler(self, Call(request, params, query, args, grant))
+                response = self._run(route, request, params, query, grant)
         except GlyphError as error:
             response = error_response(request, error)
         except Exception as exc:  # a bug, not bad input: answer 500 without internals
@@ -87,6 +83,26 @@ class App:
             **({} if request.cold_start is None else {"cold_start": request.cold_start}),
         )
         return response
+
+    def handle_inside(self, request: Request, grant: Grant) -> Response:
+        """Answer a request made on behalf of a grant already checked by a door of its own
+        (the MCP tools, authorised by OAuth): the route's parsing, scope and answers, but
+        neither basic auth nor a window token, and no log line of its own."""
+        try:
+            route, params = self.router.match(request.method, request.path)
+            require_scope(grant, route.scope or "r")
+            return finish(self._run(route, request, params, self._query(request, route), grant))
+        except GlyphError as error:
+            return finish(problem(error, request.request_id))
+
+    @staticmethod
+    def _query(request: Request, route) -> dict[str, str]:
+        allowed = {q.name for q in route.params if q.where == "query"} | ({"t"} if route.scope else set())
+        return parse_query(request.query, frozenset(allowed))
+
+    def _run(self, route, request: Request, params: dict, query: dict, grant: Grant | None) -> Response:
+        args = {q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params}
+        return route.handler(self, Call(request, params, query, args, grant))
 
     def _authorise(self, request: Request, query: dict[str, str], scope: str | None) -> Grant | None:
         if scope is None:

@@ -140,3 +140,38 @@ def revoke_key(app, call: Call) -> Response:
     if not app.keyring.revoke(kid):
         raise NotFound("no device key has that kid")
     return Response(204)
+
+
+def _oauth(app):
+    from .mcp_routes import oauth_of  # the grants of remote MCP connectors
+
+    return oauth_of(app)
+
+
+@route(
+    "GET",
+    "/v1/connectors",
+    scope="a",
+    errors=(503,),
+    summary="List the grants of remote MCP connectors (OAuth sign-ins), newest first (admin scope)",
+    answers={200: ("ConnectorList", "Grants")},
+)
+def list_connectors(app, call: Call) -> Response:
+    _require_root(app, call)
+    return Response.json({"items": _oauth(app).grants()})
+
+
+@route(
+    "DELETE",
+    "/v1/connectors/{grant_id}",
+    scope="a",
+    params=(p.GRANT_ID,),
+    errors=(404, 503),
+    summary="Revoke a connector's grant: its access and refresh tokens stop working at once",
+    answers={204: (None, "Revoked")},
+)
+def revoke_connector(app, call: Call) -> Response:
+    _require_root(app, call)
+    if not _oauth(app).revoke(call.args["grant_id"]):
+        raise NotFound("no connector grant has that id")
+    return Response(204)

@@ -18,6 +18,19 @@ from ..errors import GlyphError, InvalidInput, MethodNotAllowed, NotFound, Paylo
 # Chat fetchers cannot send headers: these paths are exempt from basic auth, and their errors
 # are one plain sentence rather than problem+json.
 CHAT_PATHS = frozenset({"/r", "/w"})
+# Remote MCP clients (claude.ai) can send neither basic auth nor our tokens: the OAuth endpoints
+# and /mcp, which OAuth guards, are exempt from basic auth too (their errors stay JSON).
+OAUTH_PATHS = frozenset(
+    {
+        "/mcp",
+        "/register",
+        "/authorize",
+        "/token",
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-authorization-server",
+    }
+)
 
 # Every answer, from a route or from a door's own refusal, carries these (unless it set its own).
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -115,7 +128,8 @@ class Call(namedtuple("Call", "request params query args grant")):
 # A route's declaration: scope r, w, a or None (no auth); params: Param specs (path and query);
 # body: a params.JsonBody or params.RawBody, or None; answers: {status: (content, description)},
 # content a schema name (JSON), {media: schema}, or None (no body);
-# errors: problem statuses; doc: summary and description for the OpenAPI document.
+# errors: problem statuses; doc: summary and description for the OpenAPI document (routes with
+# no summary, the OAuth and MCP endpoints whose RFCs and spec define them, are left out of it).
 Route = namedtuple("Route", "method pattern template scope handler params body answers errors doc")
 
 

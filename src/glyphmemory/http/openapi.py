@@ -104,6 +104,28 @@ def _schemas() -> dict:
                 "kid": {"type": "string"},
             },
         },
+        "ConnectorList": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "client_id", "resource", "created_at", "expires_at"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "client_id": {"type": "string"},
+                            "client_name": {"type": ["string", "null"]},
+                            "resource": {"type": "string"},
+                            "created_at": {"type": "string"},
+                            "used_at": {"type": ["string", "null"]},
+                            "expires_at": {"type": "string"},
+                        },
+                    },
+                }
+            },
+        },
         "KeyList": {
             "type": "object",
             "required": ["items"],

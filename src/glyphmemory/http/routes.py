@@ -108,7 +108,9 @@ def health(app, call: Call) -> Response:
 def openapi(app, call: Call) -> Response:
     from .openapi import openapi_document  # only this route pays for building it
 
-    return Response.json(openapi_document(app.router.routes), **{"Cache-Control": "public, max-age=300"})
+    return Response.json(
+        openapi_document([r for r in app.router.routes if r.doc[0]]), **{"Cache-Control": "public, max-age=300"}
+    )
 
 
 @route(

@@ -1,0 +1,160 @@
+"""MCP: `glyph mcp` (a stdio MCP server), `glyph connectors` (the remote connector's grants) and
+Claude Desktop's config. The `mcp` SDK is imported only when `glyph mcp` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from glyphmemory import names
+
+from . import config
+from .base import EXIT_OK, EXIT_USAGE, CliError, arg, call, command, emit, make_client, server_url
+
+SERVER_NAME = "glyphmemory"
+
+
+def server_configured() -> bool:
+    """A server is configured when GLYPH_URL is set or the config file names one."""
+    if os.environ.get(names.ENV_URL):
+        return True
+    try:
+        with open(config.config_path(), encoding="utf-8") as fh:
+            return bool(json.load(fh).get("url"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class ClientBackend:
+    """The tools' calls over HTTP to the configured server, with the CLI's short tokens; a write
+    the server cannot take now is spooled as `glyph write` spools it (and delivered first next time)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, *, scope: str, query: dict | None = None, payload=None):
+        from glyphmemory.mcp_tools import BackendError, answer
+
+        from .base import deliver_spool, open_spool
+        from .client import ApiError, NetworkError, retryable
+
+        body = None if payload is None else json.dumps(payload).encode()
+        try:
+            if method == "POST" and path == "/v1/memories":
+                deliver_spool(self.client, quiet=True)
+            status, headers, data = self.client.request(method, path, scope=scope, query=query, body=body)
+        except (ApiError, NetworkError) as exc:
+            if method == "POST" and path == "/v1/memories" and retryable(exc):
+                open_spool().append(payload)
+                return 202, None
+            if isinstance(exc, NetworkError):
+                raise BackendError(f"{exc}; is the GlyphMemory server running?") from None
+            raise BackendError(f"{exc.status}: {exc.detail}") from None
+        return answer(status, headers.get("content-type", ""), data)
+
+
+def _backend():
+    """A client of the configured server, else the local SQLite store opened in this process."""
+    if server_configured():
+        return ClientBackend(make_client(tries=2, deadline_s=10.0)), server_url()
+    from glyphmemory.keys import ensure_key_file
+    from glyphmemory.mcp_tools import AppBackend
+    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.tokens import Grant
+
+    key = key_from_env() or ensure_key_file(config.key_path())[0]
+    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
+    app = build_app(store_url, key)
+    return AppBackend(app, Grant(key.kid, "rw", 2**62)), store_url
+
+
+@command()
+def cmd_mcp(args) -> int:
+    """Run GlyphMemory as an MCP server on standard input and output (for Claude Desktop, Claude Code).
+
+    With no server configured it opens the local SQLite store directly (nothing else needs to
+    run); with GLYPH_URL (or a url in the config) it is a client of that server.
+    """
+    from glyphmemory.mcp_tools import build_server
+
+    backend, where = _backend()
+    print(f"glyph mcp: serving memories from {where} over stdio", file=sys.stderr, flush=True)
+    build_server(backend).run("stdio")
+    return EXIT_OK
+
+
+def desktop_config_path() -> str:
+    """Claude Desktop's config file (GLYPH_CLAUDE_DESKTOP_CONFIG overrides it)."""
+    override = os.environ.get("GLYPH_CLAUDE_DESKTOP_CONFIG")
+    if override:
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json")
+    if sys.platform == "win32":
+        return os.path.join(os.environ.get("APPDATA", home), "Claude", "claude_desktop_config.json")
+    return os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "Claude", "claude_desktop_config.json"
+    )
+
+
+def install_desktop(args) -> int:
+    """Add `glyph mcp` to Claude Desktop's mcpServers, keeping every other server."""
+    import shutil
+
+    path = args.desktop_config or desktop_config_path()
+    settings: dict = {}
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                settings = json.loads(fh.read() or "{}")
+        except ValueError:
+            raise CliError(f"{path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
+    if not isinstance(settings, dict) or not isinstance(settings.setdefault("mcpServers", {}), dict):
+        raise CliError(f"{path}: mcpServers is not an object; fix it by hand", EXIT_USAGE)
+    running = os.path.abspath(sys.argv[0])
+    glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
+    entry: dict = {"command": glyph, "args": ["mcp"]}
+    env = {k: os.environ[k] for k in (names.ENV_HOME, names.ENV_URL) if os.environ.get(k)}
+    if env:  # where this glyph keeps its key and data; never a key itself
+        entry["env"] = env
+    changed = settings["mcpServers"].get(SERVER_NAME) != entry
+    if changed:
+        settings["mcpServers"][SERVER_NAME] = entry
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(settings, indent=2) + "\n")
+        os.replace(tmp, path)
+    data = {"config": path, "server": SERVER_NAME, "changed": changed}
+    emit(args, data, f"Claude Desktop: {path} ({'added glyphmemory' if changed else 'already there'}); restart the app")
+    return EXIT_OK
+
+
+@command(
+    arg("action", choices=("list", "revoke"), help="list the grants, or revoke one"),
+    arg("grant", nargs="?", help="the grant id to revoke (from list)"),
+)
+def cmd_connectors(args) -> int:
+    """Show or end the grants of remote MCP connectors (claude.ai and other OAuth clients).
+
+    Revoking a grant ends its access and refresh tokens at once; the client must sign in again.
+    """
+    client = make_client()
+    if args.action == "list":
+        _, data = call(client.json, "GET", "/v1/connectors", scope="a")
+        rows = data["items"]
+        human = "\n".join(
+            f"{g['id']}  {g['client_name'] or g['client_id']}  since {g['created_at']}  last used {g['used_at'] or '-'}"
+            for g in rows
+        )
+        emit(args, data, human or "no connector has a grant")
+        return EXIT_OK
+    if not args.grant:
+        raise CliError(
+            "name the grant to revoke: glyph connectors revoke GRANT_ID (see glyph connectors list)", EXIT_USAGE
+        )
+    call(client.request, "DELETE", f"/v1/connectors/{args.grant}", scope="a")
+    emit(args, {"revoked": args.grant}, f"revoked {args.grant}")
+    return EXIT_OK

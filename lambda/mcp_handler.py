@@ -1,0 +1,9 @@
+"""AWS Lambda entry point of the remote MCP connector: /mcp and its OAuth routes (its own
+function, so that the memory function's cold start never pays for the MCP SDK)."""
+
+from glyphmemory import aws_lambda
+
+aws_lambda.serve_routes("all")
+lambda_handler = aws_lambda.lambda_handler
+
+__all__ = ["lambda_handler"]

@@ -1,0 +1,283 @@
+"""The remote MCP connector: OAuth 2.1 metadata, registration, the sign-in page, the token
+endpoint, and `POST /mcp` (Streamable HTTP, stateless, JSON answers) guarded by OAuth.
+
+On AWS these routes are a function of their own (the memory function never imports the `mcp`
+SDK or the page's template engine); `glyph serve` runs them beside the API. Their answers follow
+their RFCs (OAuth errors are `{"error", "error_description"}`), so they stay out of /openapi.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ..errors import GlyphError, MethodNotAllowed, Unauthorized
+from ..oauth import SCOPE, OAuth, OAuthError
+from ..totp import check_code
+from . import params as p
+from .chat_routes import public_base_url
+from .core import Call, Response, Router, media_type
+
+ROUTER = Router()
+route = ROUTER.add
+
+MAX_MCP_BODY = 1024 * 1024
+FORM = p.RawBody("application/x-www-form-urlencoded", "An OAuth form.", limit=16 * 1024)
+JSON = p.RawBody("application/json", "A JSON object.", limit=16 * 1024)
+MCP_BODY = p.RawBody("application/json", "A JSON-RPC message.", limit=MAX_MCP_BODY)
+_AUTHORIZE_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "code_challenge",
+    "code_challenge_method",
+    "state",
+    "scope",
+    "resource",
+)
+
+
+def oauth_of(app) -> OAuth:
+    oauth = getattr(app, "_oauth", None)
+    if oauth is None or oauth.root is not app.keyring.root:  # a rotated root key ends every token
+        oauth = app._oauth = OAuth(app.memories.store, _derive(app.keyring.root.secret))
+        oauth.root = app.keyring.root
+    return oauth
+
+
+def _derive(secret: bytes) -> bytes:
+    return hmac.new(secret, b"glyphmemory oauth v1", hashlib.sha256).digest()
+
+
+def resource_url(request) -> str:
+    return public_base_url(request) + "/mcp"
+
+
+def _oauth_error(error: OAuthError, headers: dict | None = None) -> Response:
+    body = {"error": error.error, "error_description": error.detail, "status": error.status}
+    return Response.json(body, error.status, **{"Cache-Control": "no-store", **(headers or {})})
+
+
+def _form(request) -> dict[str, str]:
+    if media_type(request) != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "send the form as application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "the form is not UTF-8") from None
+    if any(len(v) > 1 for v in pairs.values()):
+        raise OAuthError("invalid_request", "a parameter is given more than once")
+    return {k: v[0] for k, v in pairs.items()}
+
+
+# --- metadata (RFC 9728, RFC 8414) -----------------------------------------------------------
+
+
+def _resource_metadata(app, call: Call) -> Response:
+    base = public_base_url(call.request)
+    return Response.json(
+        {
+            "resource": base + "/mcp",
+            "authorization_servers": [base],
+            "scopes_supported": [SCOPE],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "GlyphMemory",
+        },
+        **{"Cache-Control": "public, max-age=300"},
+    )
+
+
+route("GET", "/.well-known/oauth-protected-resource", scope=None)(_resource_metadata)
+route("GET", "/.well-known/oauth-protected-resource/mcp", scope=None)(_resource_metadata)
+
+
+@route("GET", "/.well-known/oauth-authorization-server", scope=None)
+def authorization_server_metadata(app, call: Call) -> Response:
+    base = public_base_url(call.request)
+    return Response.json(
+        {
+            "issuer": base,
+            "authorization_endpoint": base + "/authorize",
+            "token_endpoint": base + "/token",
+            "registration_endpoint": base + "/register",
+            "scopes_supported": [SCOPE],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "code_challenge_methods_supported": ["S256"],
+            "client_id_metadata_document_supported": True,
+            "authorization_response_iss_parameter_supported": True,
+        },
+        **{"Cache-Control": "public, max-age=300"},
+    )
+
+
+# --- registration (RFC 7591) -----------------------------------------------------------------
+
+
+@route("POST", "/register", scope=None, body=JSON)
+def register(app, call: Call) -> Response:
+    try:
+        if media_type(call.request) != "application/json":
+            raise OAuthError("invalid_client_metadata", "send the registration as application/json")
+        try:
+            metadata = json.loads(call.request.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise OAuthError("invalid_client_metadata", "the registration is not valid JSON") from None
+        return Response.json(oauth_of(app).register(metadata), 201, **{"Cache-Control": "no-store"})
+    except OAuthError as error:
+        return _oauth_error(error)
+
+
+# --- the sign-in page ------------------------------------------------------------------------
+
+
+def _authorize_request(app, fields: dict[str, str], request) -> tuple[dict, dict]:
+    """The checked authorization request and its client; OAuthError for what the page reports."""
+    oauth = oauth_of(app)
+    client_id = fields.get("client_id") or ""
+    if not client_id:
+        raise OAuthError("invalid_request", "client_id is missing")
+    client = oauth.client(client_id)
+    oauth.check_redirect(client, fields.get("redirect_uri") or "")
+    if fields.get("response_type") != "code":
+        raise OAuthError("unsupported_response_type", "response_type must be code")
+    if fields.get("code_challenge_method") != "S256" or not 43 <= len(fields.get("code_challenge") or "") <= 128:
+        raise OAuthError("invalid_request", "PKCE is required: code_challenge with code_challenge_method S256")
+    resource = fields.get("resource") or resource_url(request)
+    if resource != resource_url(request):
+        raise OAuthError("invalid_target", f"this server grants access to {resource_url(request)} only")
+    return {**{k: fields.get(k) or "" for k in _AUTHORIZE_FIELDS}, "resource": resource}, client
+
+
+@route("GET", "/authorize", scope=None, params=tuple(p.Param(k, {"type": "string"}, k) for k in _AUTHORIZE_FIELDS))
+def authorize_page(app, call: Call) -> Response:
+    fields = {k: v for k, v in call.args.items() if v is not None}
+    try:
+        checked, client = _authorize_request(app, fields, call.request)
+    except OAuthError as error:
+        return _page(call.request, {"failure": error.detail}, error.status)
+    return _page(call.request, _page_values(app, checked, client), 200, redirect_uri=checked["redirect_uri"])
+
+
+@route("POST", "/authorize", scope=None, body=FORM)
+def authorize_submit(app, call: Call) -> Response:
+    try:
+        form = _form(call.request)
+        checked, client = _authorize_request(app, form, call.request)
+    except OAuthError as error:
+        return _page(call.request, {"failure": error.detail}, error.status)
+    values = _page_values(app, checked, client)
+    kid = form.get("kid") or app.keyring.root.kid
+    try:
+        check_code(
+            app.memories.store, app.keyring, kid, form.get("code", "").strip(), app.clock.now_s(), call.request.client
+        )
+    except GlyphError as error:  # wrong, replayed or throttled: the page again, saying which
+        response = _page(
+            call.request,
+            {**values, "error": error.detail, "kid": kid},
+            error.status,
+            redirect_uri=checked["redirect_uri"],
+        )
+        response.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
+        return response
+    code = oauth_of(app).issue_code(
+        client_id=checked["client_id"],
+        client=client,
+        redirect_uri=checked["redirect_uri"],
+        challenge=checked["code_challenge"],
+        resource=checked["resource"],
+        kid=kid,
+    )
+    answer = {"code": code, "iss": public_base_url(call.request)}
+    if checked["state"]:
+        answer["state"] = checked["state"]
+    sep = "&" if urlsplit(checked["redirect_uri"]).query else "?"
+    return Response(302, b"", {"Location": checked["redirect_uri"] + sep + urlencode(answer)})
+
+
+def _page_values(app, checked: dict, client: dict) -> dict:
+    return {
+        "client_name": client["client_name"],
+        "redirect_host": urlsplit(checked["redirect_uri"]).netloc,
+        "hidden": {k: checked[k] for k in _AUTHORIZE_FIELDS},
+        "kid": app.keyring.root.kid,
+    }
+
+
+def _page(request, values: dict, status: int, *, redirect_uri: str | None = None) -> Response:
+    from .pages import render
+
+    # The form posts here, then redirects to the client: form-action must allow both.
+    target = "" if redirect_uri is None else " " + "{0.scheme}://{0.netloc}".format(urlsplit(redirect_uri))
+    return render("authorize.html", values, status, form_action="'self'" + target)
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+@route("POST", "/token", scope=None, body=FORM)
+def token(app, call: Call) -> Response:
+    try:
+        form = _form(call.request)
+        oauth = oauth_of(app)
+        grant_type = form.get("grant_type")
+        resource = form.get("resource")
+        if grant_type == "authorization_code":
+            tokens = oauth.redeem_code(
+                code=form.get("code"),
+                client_id=form.get("client_id"),
+                redirect_uri=form.get("redirect_uri"),
+                verifier=form.get("code_verifier"),
+                resource=resource,
+            )
+        elif grant_type == "refresh_token":
+            tokens = oauth.refresh(
+                refresh_token=form.get("refresh_token"), client_id=form.get("client_id"), resource=resource
+            )
+        else:
+            raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+    except OAuthError as error:
+        return _oauth_error(error)
+    return Response.json(tokens, **{"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+# --- /mcp ------------------------------------------------------------------------------------
+
+
+@route("POST", "/mcp", scope=None, body=MCP_BODY)
+def mcp_post(app, call: Call) -> Response:
+    request = call.request
+    metadata = public_base_url(request) + "/.well-known/oauth-protected-resource/mcp"
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer ":
+        raise Unauthorized(
+            "sign in first: this connector uses OAuth (see the resource metadata)",
+            headers={"WWW-Authenticate": f'Bearer resource_metadata="{metadata}"'},
+        )
+    try:
+        grant_id, grant = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
+    except OAuthError as error:
+        challenge = f'Bearer error="invalid_token", error_description="{error.detail}", resource_metadata="{metadata}"'
+        raise Unauthorized(error.detail, headers={"WWW-Authenticate": challenge}) from None
+    if app.keyring.secret_for(grant["kid"]) is None:  # the key that signed in was revoked since
+        challenge = f'Bearer error="invalid_token", resource_metadata="{metadata}"'
+        raise Unauthorized("the key that signed in was revoked", headers={"WWW-Authenticate": challenge})
+    from ..mcp_http import handle_mcp
+    from ..tokens import Grant
+
+    return handle_mcp(app, Grant(grant["kid"], "rw", 2**62), request, public_base_url(request))
+
+
+def _no_stream(app, call: Call) -> Response:
+    # Stateless JSON mode has no server-to-client stream and no session to end: answer at once
+    # (in the SDK, GET would open a stream that never ends).
+    raise MethodNotAllowed("this MCP endpoint is stateless: POST JSON-RPC messages", headers={"Allow": "POST"})
+
+
+route("GET", "/mcp", scope=None)(_no_stream)
+route("DELETE", "/mcp", scope=None)(_no_stream)

@@ -1,0 +1,83 @@
+"""`POST /mcp` through the SDK's own Streamable HTTP transport, from either door.
+
+Both doors (the local server, the Lambda handler) hold a whole request and want a whole answer,
+so the request is handed to the SDK as one ASGI call and its answer collected. The SDK's session
+manager runs once per instance (python-sdk#3121), so each request gets a new stateless one; the
+tools are registered once per App. The SDK checks Host and Origin against the public URL
+(GLYPH_PUBLIC_URL, or where the request says it was sent): a page on another origin cannot drive
+the connector from a browser.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import anyio
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+
+from .http.core import Response
+from .mcp_tools import AppBackend, build_server
+
+_SKIPPED = {"authorization", "cookie", "content-length", "host"}
+
+
+def server_for(app, grant):
+    server = getattr(app, "_mcp_server", None)
+    if server is None:
+        server = app._mcp_server = build_server(AppBackend(app, grant))
+    return server
+
+
+def handle_mcp(app, grant, request, base_url: str) -> Response:
+    server = server_for(app, grant)
+    public = urlsplit(base_url)
+    host = request.public_host or request.headers.get("host") or public.netloc
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[public.netloc],
+        allowed_origins=[f"{public.scheme}://{public.netloc}"],
+    )
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items() if k not in _SKIPPED]
+    headers += [(b"host", host.encode("latin-1")), (b"content-length", str(len(request.body)).encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": public.scheme,
+        "path": "/mcp",
+        "raw_path": b"/mcp",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": (request.client or "0.0.0.0", 0),
+        "server": (public.hostname or "localhost", public.port or (443 if public.scheme == "https" else 80)),
+    }
+    answer = {"status": 500, "headers": {}, "body": []}
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            await anyio.sleep_forever()  # the whole body was given: what follows is a disconnect wait
+        sent = True
+        return {"type": "http.request", "body": request.body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = {k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            answer["body"].append(message.get("body", b""))
+
+    async def run():
+        manager = StreamableHTTPSessionManager(
+            app=server._lowlevel_server, stateless=True, json_response=True, security_settings=security
+        )
+        async with manager.run():
+            await manager.handle_request(scope, receive, send)
+
+    anyio.run(run)
+    headers = {k: v for k, v in answer["headers"].items() if k.lower() not in ("content-length", "connection")}
+    return Response(answer["status"], b"".join(answer["body"]), headers)

@@ -1,0 +1,336 @@
+"""OAuth 2.1 for one owner, as remote MCP clients (claude.ai's connectors) expect it.
+
+Clients register (RFC 7591) or name a client ID metadata document on a trusted host; the owner
+signs in on /authorize with an authenticator code; the client redeems the code with its PKCE
+verifier (S256 only) for an access token bound to the `/mcp` resource (24 h) and a refresh token.
+
+State lives in the store's auth records, each with its own expiry (checked here too: emulators
+never expire items): `oauth-client` (registrations, 90 days from the last sign-in),
+`oauth-code` (single use, 5 minutes, keyed by the code's SHA-256) and `oauth-grant` (one per
+sign-in, what `glyph connectors` lists and revokes). Tokens are HMAC-signed with a key derived
+from the root secret and name their grant, so revoking the grant ends them at once. A refresh
+token carries its grant's generation: using it moves the generation on, and presenting an older
+one again (a stolen token, or a replay) revokes the whole grant.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import time
+from urllib.parse import urlsplit
+
+from . import b64url
+from .errors import GlyphError
+
+ACCESS_TTL_S = 24 * 3600  # claude.ai is known not to refresh reliably: a day, revocable at once
+REFRESH_TTL_S = 30 * 86400  # a grant unused for 30 days ends
+CODE_TTL_S = 300
+CLIENT_TTL_S = 90 * 86400
+SCOPE = "memory"
+GRANT_SCOPE = "rw"  # what an MCP grant may do with memories: read and write, never admin
+USED_AT_EVERY_S = 3600  # "last used" is written at most hourly, not at every call
+
+CLIENT, CODE, GRANT = "oauth-client", "oauth-code", "oauth-grant"
+DEFAULT_REDIRECTS = ("https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback")
+DEFAULT_CIMD_HOSTS = ("claude.ai", "claude.com")
+ENV_REDIRECTS = "GLYPH_OAUTH_REDIRECTS"  # more allowed redirect URIs, comma-separated
+ENV_CIMD_HOSTS = "GLYPH_OAUTH_CIMD_HOSTS"  # hosts whose client ID metadata documents are fetched
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}\Z")
+_ID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+MAX_CIMD_BYTES = 5 * 1024
+
+
+class OAuthError(GlyphError):
+    """An OAuth error (RFC 6749 §5.2): `error` and `error_description`, as clients expect."""
+
+    status, title, slug = 400, "OAuth error", "oauth"
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error, self.status = error, status
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _new_id() -> str:
+    return b64url.encode(os.urandom(16))
+
+
+class OAuth:
+    """The authorization server and the resource's token check, over a store and a signing key."""
+
+    def __init__(self, store, key: bytes):
+        self.store = store
+        self.key = key
+
+    # --- clients ------------------------------------------------------------------------------
+
+    def register(self, metadata: object) -> dict:
+        if not isinstance(metadata, dict):
+            raise OAuthError("invalid_client_metadata", "the registration must be a JSON object")
+        uris = metadata.get("redirect_uris")
+        if not isinstance(uris, list) or not 1 <= len(uris) <= 5 or not all(isinstance(u, str) for u in uris):
+            raise OAuthError("invalid_redirect_uri", "redirect_uris must list 1 to 5 URIs")
+        for uri in uris:
+            if not redirect_allowed(uri):
+                raise OAuthError("invalid_redirect_uri", f"this server does not redirect to {uri[:200]!r}")
+        method = metadata.get("token_endpoint_auth_method", "none")
+        if method != "none":
+            raise OAuthError("invalid_client_metadata", "only public clients: token_endpoint_auth_method none")
+        grants = metadata.get("grant_types", ["authorization_code", "refresh_token"])
+        if not isinstance(grants, list) or not set(grants) <= {"authorization_code", "refresh_token"}:
+            raise OAuthError("invalid_client_metadata", "grant_types: authorization_code and refresh_token only")
+        if metadata.get("response_types", ["code"]) != ["code"]:
+            raise OAuthError("invalid_client_metadata", "response_types: code only")
+        name = _client_name(metadata.get("client_name"))
+        client_id = _new_id()
+        now = _now()
+        record = {"client_name": name, "redirect_uris": uris, "created_at": now, "expires_at": now + CLIENT_TTL_S}
+        self.store.auth_put(CLIENT, client_id, record, expected_version=0, expires_at=record["expires_at"])
+        return {
+            "client_id": client_id,
+            "client_id_issued_at": now,
+            "client_name": name,
+            "redirect_uris": uris,
+            "token_endpoint_auth_method": "none",
+            "grant_types": grants,
+            "response_types": ["code"],
+        }
+
+    def client(self, client_id: str) -> dict:
+        """A registered client, or the metadata document a URL client_id names (trusted hosts only)."""
+        if client_id.startswith("https://"):
+            return fetch_client_metadata(client_id)
+        record = self.store.auth_get(CLIENT, client_id)[0] if _ID.match(client_id) else None
+        if record is None or record.get("expires_at", 0) <= _now():
+            raise OAuthError("invalid_client", "this client is not registered here (or its registration expired)", 401)
+        return record
+
+    def check_redirect(self, client: dict, redirect_uri: str) -> None:
+        if redirect_uri not in client["redirect_uris"] or not redirect_allowed(redirect_uri):
+            raise OAuthError("invalid_request", "the redirect_uri is not one this client registered")
+
+    # --- authorization codes ------------------------------------------------------------------
+
+    def issue_code(self, *, client_id, client, redirect_uri, challenge, resource, kid) -> str:
+        code = b64url.encode(os.urandom(32))
+        now = _now()
+        record = {
+            "client_id": client_id,
+            "client_name": client["client_name"],
+            "redirect_uri": redirect_uri,
+            "challenge": challenge,
+            "resource": resource,
+            "kid": kid,
+            "expires_at": now + CODE_TTL_S,
+        }
+        self.store.auth_put(CODE, _hash(code), record, expected_version=0, expires_at=now + CODE_TTL_S)
+        if not client_id.startswith("https://"):  # a registration in use lives on
+            data, version = self.store.auth_get(CLIENT, client_id)
+            if data is not None:
+                data["expires_at"] = now + CLIENT_TTL_S
+                self.store.auth_put(CLIENT, client_id, data, expected_version=version, expires_at=data["expires_at"])
+        return code
+
+    def redeem_code(self, *, code, client_id, redirect_uri, verifier, resource) -> dict:
+        """Tokens for a code: once only, within 5 minutes, for its client, redirect URI,
+        PKCE challenge and resource."""
+        if not isinstance(code, str) or not 20 <= len(code) <= 128:
+            raise OAuthError("invalid_grant", "the authorization code is not valid")
+        name = _hash(code)
+        record = self.store.auth_get(CODE, name)[0]
+        # Deleting first makes the code single-use even when two redemptions race.
+        if record is None or not self.store.auth_delete(CODE, name) or record["expires_at"] <= _now():
+            raise OAuthError("invalid_grant", "the authorization code is unknown, used or expired")
+        if record["client_id"] != client_id:
+            raise OAuthError("invalid_grant", "the code was issued to another client")
+        if record["redirect_uri"] != redirect_uri:
+            raise OAuthError("invalid_grant", "redirect_uri differs from the one the code was issued for")
+        if not isinstance(verifier, str) or not _VERIFIER.match(verifier):
+            raise OAuthError("invalid_grant", "code_verifier must be 43 to 128 unreserved characters")
+        if not hmac.compare_digest(s256(verifier), record["challenge"]):
+            raise OAuthError("invalid_grant", "the code_verifier does not match the code_challenge")
+        if resource is not None and resource != record["resource"]:
+            raise OAuthError("invalid_target", "resource differs from the one the code was issued for")
+        now = _now()
+        grant_id = _new_id()
+        grant = {
+            "client_id": client_id,
+            "client_name": record["client_name"],
+            "kid": record["kid"],
+            "resource": record["resource"],
+            "generation": 1,
+            "created_at": now,
+            "used_at": now,
+            "expires_at": now + REFRESH_TTL_S,
+        }
+        self.store.auth_put(GRANT, grant_id, grant, expected_version=0, expires_at=grant["expires_at"])
+        return self._tokens(grant_id, grant)
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def refresh(self, *, refresh_token, client_id, resource) -> dict:
+        grant_id, generation = self._open(refresh_token, "refresh")
+        data, version = self.store.auth_get(GRANT, grant_id)
+        if data is None or data["expires_at"] <= _now():
+            raise OAuthError("invalid_grant", "the grant was revoked or has expired: sign in again")
+        if data["client_id"] != client_id:
+            raise OAuthError("invalid_grant", "the refresh token belongs to another client")
+        if resource is not None and resource != data["resource"]:
+            raise OAuthError("invalid_target", "resource differs from the grant's")
+        if int(generation) != data["generation"]:
+            self.store.auth_delete(GRANT, grant_id)  # an old refresh token came back: revoke it all
+            raise OAuthError("invalid_grant", "this refresh token was already used; the grant is revoked")
+        now = _now()
+        data.update(generation=data["generation"] + 1, used_at=now, expires_at=now + REFRESH_TTL_S)
+        if not self.store.auth_put(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"]):
+            self.store.auth_delete(GRANT, grant_id)  # two refreshes with one token: the same reuse
+            raise OAuthError("invalid_grant", "this refresh token was already used; the grant is revoked")
+        return self._tokens(grant_id, data)
+
+    def _tokens(self, grant_id: str, grant: dict) -> dict:
+        exp = _now() + ACCESS_TTL_S
+        access = self._seal("access", grant_id, str(exp), grant["resource"])
+        refresh = self._seal("refresh", grant_id, str(grant["generation"]))
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TTL_S,
+            "refresh_token": refresh,
+            "scope": SCOPE,
+        }
+
+    def verify_access(self, token: str, resource: str) -> tuple[str, dict]:
+        """(grant id, grant) for an access token meant for this resource; OAuthError 401 otherwise."""
+        grant_id, exp = self._open(token, "access", resource, status=401)
+        if int(exp) <= _now():
+            raise OAuthError("invalid_token", "the access token has expired", 401)
+        data, version = self.store.auth_get(GRANT, grant_id)
+        if data is None or data["expires_at"] <= _now():
+            raise OAuthError("invalid_token", "the grant behind this token was revoked", 401)
+        if _now() - data.get("used_at", 0) >= USED_AT_EVERY_S:
+            data["used_at"] = _now()
+            self.store.auth_put(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"])
+        return grant_id, data
+
+    def _seal(self, kind: str, grant_id: str, value: str, bound: str = "") -> str:
+        mac = hmac.new(self.key, f"{kind}.{grant_id}.{value}.{bound}".encode(), hashlib.sha256).digest()
+        return f"{kind[0]}1.{grant_id}.{value}.{b64url.encode(mac[:24])}"
+
+    def _open(self, token: object, kind: str, bound: str = "", *, status: int = 400) -> tuple[str, str]:
+        error = "invalid_token" if kind == "access" else "invalid_grant"
+        parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
+        if len(parts) != 4 or parts[0] != f"{kind[0]}1" or not parts[2].isdigit():
+            raise OAuthError(error, f"not a GlyphMemory {kind} token", status)
+        expected = self._seal(kind, parts[1], parts[2], bound)
+        if not hmac.compare_digest(expected.encode(), token.encode()):
+            raise OAuthError(error, f"the {kind} token is not valid for this server and resource", status)
+        return parts[1], parts[2]
+
+    # --- grants, for glyph connectors ----------------------------------------------------------
+
+    def grants(self) -> list[dict]:
+        from .model import iso_from_epoch_us
+
+        def iso(seconds):
+            return None if seconds is None else iso_from_epoch_us(int(seconds) * 1_000_000)
+
+        now = _now()
+        out = [
+            {
+                "id": grant_id,
+                "client_id": g["client_id"],
+                "client_name": g.get("client_name"),
+                "resource": g["resource"],
+                "created_at": iso(g["created_at"]),
+                "used_at": iso(g.get("used_at")),
+                "expires_at": iso(g["expires_at"]),
+            }
+            for grant_id, g in self.store.auth_list(GRANT)
+            if g.get("expires_at", 0) > now
+        ]
+        return sorted(out, key=lambda g: g["created_at"], reverse=True)
+
+    def revoke(self, grant_id: str) -> bool:
+        return bool(_ID.match(grant_id)) and self.store.auth_delete(GRANT, grant_id)
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def redirect_allowed(uri: str) -> bool:
+    """claude.ai's and claude.com's callbacks, loopback (any port, RFC 8252), and GLYPH_OAUTH_REDIRECTS."""
+    extra = [u.strip() for u in os.environ.get(ENV_REDIRECTS, "").split(",") if u.strip()]
+    if uri in DEFAULT_REDIRECTS or uri in extra:
+        return True
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in _LOOPBACK and not parts.fragment and not parts.username
+
+
+def _client_name(value: object) -> str:
+    if value is None:
+        return "an unnamed client"
+    if not isinstance(value, str) or not 1 <= len(value) <= 100 or not value.isprintable():
+        raise OAuthError("invalid_client_metadata", "client_name must be 1 to 100 printable characters")
+    return value
+
+
+_cimd_cache: dict[str, tuple[float, dict]] = {}
+
+
+def fetch_client_metadata(url: str) -> dict:
+    """A client ID metadata document: fetched only from trusted hosts (claude.ai, claude.com and
+    GLYPH_OAUTH_CIMD_HOSTS) — a server that fetches any URL it is handed can be aimed at others —
+    and kept 5 minutes."""
+    import ssl
+    import urllib.request
+
+    hosts = DEFAULT_CIMD_HOSTS + tuple(h.strip() for h in os.environ.get(ENV_CIMD_HOSTS, "").split(",") if h.strip())
+    parts = urlsplit(url)
+    if parts.netloc not in hosts or not parts.path.strip("/") or parts.query or parts.fragment:
+        raise OAuthError("invalid_client", "client ID documents are fetched only from trusted hosts", 401)
+    cached = _cimd_cache.get(url)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()), _NoRedirect()
+    )
+    try:
+        with opener.open(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=5) as reply:
+            raw = reply.read(MAX_CIMD_BYTES + 1)
+        doc = json.loads(raw) if len(raw) <= MAX_CIMD_BYTES else None
+    except (OSError, ValueError):
+        doc = None
+    uris = doc.get("redirect_uris") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or doc.get("client_id") != url or not isinstance(uris, list):
+        raise OAuthError(
+            "invalid_client", "the client ID metadata document could not be read or does not name itself", 401
+        )
+    client = {
+        "client_name": _client_name(doc.get("client_name")),
+        "redirect_uris": [u for u in uris if isinstance(u, str)],
+    }
+    _cimd_cache[url] = (time.monotonic() + 300, client)
+    return client

@@ -1,0 +1,63 @@
+"""The connector function's asset, built for this machine's platform (the deployed one targets
+arm64), answers OAuth metadata and an authenticated MCP `initialize` on the runtime's Python with
+nothing but the asset on its path, from shipped bytecode."""
+
+from __future__ import annotations
+
+import json
+
+from glyphmemory.http.mcp_routes import _derive
+from glyphmemory.keys import new_key
+from glyphmemory.oauth import OAuth
+from glyphmemory.stores.sqlite import SqliteStore
+from infra.bundling import build_lambda_asset, host_platform
+
+from .test_lambda_asset import event, run_asset
+
+HOST = "glyph.example.com"
+
+
+def test_the_connector_asset_answers_initialize(tmp_path):
+    asset = build_lambda_asset(tmp_path / "asset", mcp=True, platform=host_platform())
+    key = new_key()
+    db = tmp_path / "g.db"
+    store = SqliteStore(str(db))
+    oauth = OAuth(store, _derive(key.secret))
+    grant = {
+        "client_id": "c" * 22,
+        "client_name": "test",
+        "kid": key.kid,
+        "resource": f"https://{HOST}/mcp",
+        "generation": 1,
+        "created_at": 1,
+        "used_at": 2**40,
+        "expires_at": 2**40,
+    }
+    store.auth_put("oauth-grant", "g" * 22, grant, expected_version=0)
+    access = oauth._tokens("g" * 22, grant)["access_token"]
+    store.close()
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    host = {"x-glyph-public-host": HOST}
+    mcp_headers = {
+        **host,
+        "authorization": f"Bearer {access}",
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+    }
+    events = [
+        event("POST", "/mcp", headers=mcp_headers, body=initialize),
+        event("GET", "/.well-known/oauth-protected-resource/mcp", headers=host),
+        event("GET", "/authorize", "client_id=nobody", headers=host),
+    ]
+    env = {"PATH": "/usr/bin:/bin", "GLYPH_STORE": f"sqlite:///{db}", "GLYPH_KEY": f"{key.kid}:{key.secret_b32}"}
+    answers, loaded, stderr = run_asset(asset, events, env)
+    assert [a["statusCode"] for a in answers] == [200, 200, 401], stderr[-2000:]
+    assert json.loads(answers[0]["body"])["result"]["serverInfo"]["name"] == "glyphmemory"
+    assert "sign-in link cannot be used" in answers[2]["body"]  # the page, rendered by Jinja2
+    assert {"mcp", "jinja2", "pydantic_core"} <= set(loaded["modules"])
+    assert loaded["compiled"] == []  # the SDK and its dependencies came from shipped bytecode too

@@ -1,0 +1,115 @@
+"""Helpers for the OAuth dance against a running server: the owner's TOTP codes, PKCE, and the
+steps a connector takes, each as plain HTTP (httpx) so that every refusal can be aimed at."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pyotp
+
+from glyphmemory.keys import load_key_file
+
+CALLBACK = "http://127.0.0.1:9/callback"  # loopback: allowed by default; nothing listens there
+
+
+def owner_totp(home: str) -> pyotp.TOTP:
+    return pyotp.TOTP(load_key_file(os.path.join(home, "key.json")).secret_b32)
+
+
+def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
+    """A code of a step later than any used before (a key accepts each step once, and only
+    later ones): the server takes the previous, current and next step, so three sign-ins fit
+    in one 30 s step; a fourth waits for the next."""
+    while True:
+        step = int(time.time()) // 30
+        last = max((int(u.split(":")[0]) for u in used), default=0)
+        for candidate in (step - 1, step, step + 1):
+            if candidate > last:
+                code = totp.at(candidate * 30)
+                used.add(f"{candidate}:{code}")
+                return code
+        time.sleep(max(0.2, 30 - time.time() % 30 + 0.1))
+
+
+def pkce() -> tuple[str, str]:
+    verifier = base64.urlsafe_b64encode(os.urandom(40)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def register(url: str, redirect: str = CALLBACK, name: str = "test connector") -> str:
+    r = httpx.post(url + "/register", json={"redirect_uris": [redirect], "client_name": name})
+    assert r.status_code == 201, r.text
+    return r.json()["client_id"]
+
+
+def authorize_fields(url: str, client_id: str, challenge: str, redirect: str = CALLBACK) -> dict:
+    return {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "st-" + os.urandom(4).hex(),
+        "resource": url + "/mcp",
+    }
+
+
+def sign_in(url: str, fields: dict, code: str) -> httpx.Response:
+    return httpx.post(url + "/authorize", data={**fields, "code": code}, follow_redirects=False)
+
+
+def code_from(response: httpx.Response) -> str:
+    assert response.status_code == 302, response.text
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    return query["code"][0]
+
+
+def exchange(url: str, client_id: str, code: str, verifier: str, redirect: str = CALLBACK) -> httpx.Response:
+    return httpx.post(
+        url + "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "resource": url + "/mcp",
+        },
+    )
+
+
+def refresh(url: str, client_id: str, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        url + "/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    )
+
+
+def tokens(url: str, totp: pyotp.TOTP, used: set[str]) -> tuple[str, dict]:
+    """The whole dance without a browser: (client_id, token answer)."""
+    client_id = register(url)
+    verifier, challenge = pkce()
+    code = code_from(sign_in(url, authorize_fields(url, client_id, challenge), fresh_code(totp, used)))
+    answer = exchange(url, client_id, code, verifier)
+    assert answer.status_code == 200, answer.text
+    return client_id, answer.json()
+
+
+def mcp_call(url: str, access_token: str | None, method: str = "tools/list", params: dict | None = None, **headers):
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    auth = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+    return httpx.post(
+        url + "/mcp",
+        json=body,
+        headers={
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+            **auth,
+            **headers,
+        },
+    )

@@ -1,0 +1,148 @@
+"""The remote connector's own Lambda function, driven with API Gateway events, on DynamoDB
+(moto over HTTP): the OAuth dance, tools over /mcp, refresh and its reuse, the Origin check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pyotp
+import pytest
+
+from glyphmemory import aws_lambda
+
+from ..support.lambda_events import make_event
+from .oauth_flow import pkce
+
+HOST = "glyph.example.com"
+BASE = f"https://{HOST}"
+CALLBACK = "https://claude.ai/api/mcp/auth_callback"
+
+
+@pytest.fixture
+def handler(dynamo_table, root_key, monkeypatch):
+    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
+    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
+    monkeypatch.setattr(aws_lambda, "_app", None)
+    monkeypatch.setattr(aws_lambda, "_cold", True)
+    monkeypatch.setattr(aws_lambda, "_routers", "all")
+
+    def call(method, path, *, query="", body=None, headers=None):
+        hdrs = {"x-glyph-public-host": HOST, **(headers or {})}
+        raw = body if body is None or isinstance(body, bytes) else body.encode()
+        result = aws_lambda.lambda_handler(make_event(method, path, query, hdrs, raw), None)
+        return result["statusCode"], result["headers"], result["body"]
+
+    yield call
+    if aws_lambda._app is not None:
+        aws_lambda._app.memories.store.close()
+
+
+def _form(fields: dict) -> dict:
+    return {"body": urlencode(fields), "headers": {"content-type": "application/x-www-form-urlencoded"}}
+
+
+def _rpc(call, token, method, params=None, **headers):
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": params or {}})
+    hdrs = {
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-06-18",
+        "authorization": f"Bearer {token}",
+        **headers,
+    }
+    status, headers_out, text = call("POST", "/mcp", body=body, headers=hdrs)
+    return status, (json.loads(text) if text and status == 200 else text)
+
+
+def test_the_connector_function_end_to_end(handler, root_key):
+    status, _, text = handler("GET", "/.well-known/oauth-protected-resource/mcp")
+    assert status == 200 and json.loads(text)["resource"] == BASE + "/mcp"
+    status, headers, _ = handler("POST", "/mcp", body="{}", headers={"content-type": "application/json"})
+    assert status == 401
+    assert headers["WWW-Authenticate"] == f'Bearer resource_metadata="{BASE}/.well-known/oauth-protected-resource/mcp"'
+
+    status, _, text = handler(
+        "POST",
+        "/register",
+        body=json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude"}),
+        headers={"content-type": "application/json"},
+    )
+    assert status == 201
+    client_id = json.loads(text)["client_id"]
+    verifier, challenge = pkce()
+    fields = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "s1",
+        "resource": BASE + "/mcp",
+    }
+    status, headers, page = handler("GET", "/authorize", query=urlencode(fields))
+    assert status == 200 and "Claude" in page and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "form-action 'self' https://claude.ai" in headers["Content-Security-Policy"]
+    code = pyotp.TOTP(root_key.secret_b32).now()
+    status, headers, _ = handler("POST", "/authorize", **_form({**fields, "code": code}))
+    assert status == 302
+    location = urlsplit(headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == CALLBACK
+    answer = parse_qs(location.query)
+    assert answer["state"] == ["s1"] and answer["iss"] == [BASE]
+    token_form = {
+        "grant_type": "authorization_code",
+        "code": answer["code"][0],
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "code_verifier": verifier,
+        "resource": BASE + "/mcp",
+    }
+    status, headers, text = handler("POST", "/token", **_form(token_form))
+    assert status == 200 and headers["Cache-Control"] == "no-store"
+    tokens = json.loads(text)
+
+    status, init = _rpc(
+        handler,
+        tokens["access_token"],
+        "initialize",
+        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    )
+    assert status == 200 and init["result"]["serverInfo"]["name"] == "glyphmemory"
+    status, saved = _rpc(
+        handler, tokens["access_token"], "tools/call", {"name": "save_memory", "arguments": {"text": "From Lambda"}}
+    )
+    assert status == 200 and saved["result"]["structuredContent"]["memory"]["text"] == "From Lambda"
+    status, recent = _rpc(handler, tokens["access_token"], "tools/call", {"name": "recent_memories", "arguments": {}})
+    assert [m["text"] for m in recent["result"]["structuredContent"]["items"]] == ["From Lambda"]
+
+    # The SDK's host and origin check, with the public URL configured: a page elsewhere cannot drive it.
+    status, _ = _rpc(handler, tokens["access_token"], "tools/list", origin="https://evil.example")
+    assert status == 403
+
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
+    status, _, text = handler("POST", "/token", **_form(refresh))
+    assert status == 200
+    status, _, text = handler("POST", "/token", **_form(refresh))
+    assert status == 400 and json.loads(text)["error"] == "invalid_grant"
+    status, _ = _rpc(handler, tokens["access_token"], "tools/list")
+    assert status == 401  # the reuse revoked the grant
+
+
+def test_the_memory_function_never_loads_the_sdk_or_the_template_engine():
+    script = (
+        "import sys, json\n"
+        "sys.path[:0] = ['lambda', 'tests/..']\n"
+        "import handler\n"
+        "from tests.support.lambda_events import make_event\n"
+        "r = handler.lambda_handler(make_event('GET', '/v1/health'), None)\n"
+        "m = handler.lambda_handler(make_event('POST', '/mcp', body=b'{}'), None)\n"
+        "print(json.dumps([r['statusCode'], m['statusCode'], sorted(k for k in sys.modules if k.split('.')[0] in "
+        "('mcp', 'jinja2', 'pydantic', 'anyio'))]))\n"
+    )
+    env = {"GLYPH_STORE": "sqlite:///:memory:", "GLYPH_KEY": "root:" + "A" * 32, "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    health, mcp_status, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (health, mcp_status, loaded) == (200, 404, [])

@@ -1,0 +1,138 @@
+"""`glyph mcp` over stdio, driven by the official SDK's client: on the local SQLite file with
+nothing else running (two servers on one file at once), and as a client of `glyph serve`,
+spooling what it cannot deliver."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import anyio
+import pytest
+
+from ..e2e.test_glyph_serve import glyph
+from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+
+pytestmark = pytest.mark.e2e
+
+
+async def _session(env: dict, work):
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(command=GLYPH, args=["mcp"], env=env)
+    with open(os.devnull, "w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as s:
+            await s.initialize()
+            return await work(s)
+
+
+def run(env: dict, work):
+    return anyio.run(_session, env, work)
+
+
+def test_embedded_on_the_local_sqlite_file(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+
+    async def work(s):
+        tools = (await s.list_tools()).tools
+        saved = await s.call_tool("save_memory", {"text": "Embedded: no server runs", "tags": ["local"]})
+        mid = saved.structured_content["memory"]["id"]
+        edited = await s.call_tool("update_memory", {"id": mid, "tags": ["local", "edited"]})
+        bad = await s.call_tool("save_memory", {"text": "x", "namespace": "Not Valid"})
+        unknown = await s.call_tool("get_memory", {"id": "0" * 26})
+
+        async def second_server(other):  # a second process on the same file, at the same time
+            return await other.call_tool("recent_memories", {})
+
+        seen = await _session(env, second_server)
+        block = await s.read_resource("glyph://context/default")
+        return tools, saved, edited, bad, unknown, seen, block
+
+    tools, saved, edited, bad, unknown, seen, block = run(env, work)
+    by_name = {t.name: t for t in tools}
+    assert by_name["recent_memories"].annotations.read_only_hint is True
+    assert by_name["delete_memory"].annotations.destructive_hint is True
+    assert all(t.title and t.description and t.output_schema and "  " not in t.description for t in tools)
+    assert saved.structured_content["memory"]["source"] == "mcp"
+    assert edited.structured_content["memory"]["tags"] == ["local", "edited"]
+    assert bad.is_error and unknown.is_error and "404" in unknown.content[0].text
+    assert [m["text"] for m in seen.structured_content["items"]] == ["Embedded: no server runs"]
+    assert "Embedded: no server runs" in block.contents[0].text
+    assert os.path.exists(tmp_path / "home" / "glyph.db")
+
+
+def test_answers_stay_far_under_what_claude_ai_accepts(tmp_path):
+    """50 memories of 32 KiB each: the largest page recent_memories can give, whole answer."""
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+
+    async def work(s):
+        for i in range(50):
+            await s.call_tool("save_memory", {"text": f"{i:02d} " + "long memory text " * 1900})
+        page = await s.call_tool("recent_memories", {"limit": 50})
+        whole = await s.call_tool("get_memory", {"id": page.structured_content["items"][0]["id"]})
+        too_many = await s.call_tool("recent_memories", {"limit": 51})
+        return page, whole, too_many
+
+    page, whole, too_many = run(env, work)
+    size = len(page.model_dump_json(by_alias=True))
+    assert len(page.structured_content["items"]) == 50 and size < 120_000, size
+    assert all(m["text_truncated"] for m in page.structured_content["items"])
+    assert len(whole.structured_content["text"]) > 30_000 and not whole.structured_content["text_truncated"]
+    assert too_many.is_error
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_client_of_the_server_spools_what_it_cannot_deliver(tmp_path):
+    home = str(tmp_path / "home")
+    port = _free_port()
+    proc, url = start_glyph_serve(clean_env(GLYPH_HOME=home), port)
+    env = clean_env(GLYPH_HOME=home, GLYPH_URL=url)
+    try:
+        saved = run(env, lambda s: s.call_tool("save_memory", {"text": "Through the server"}))
+        assert saved.structured_content["spooled"] is False
+        recent = json.loads(glyph(env, "recent", "--json").stdout)
+        assert [(m["text"], m["source"]) for m in recent["items"]] == [("Through the server", "mcp")]
+    finally:
+        stop(proc)
+
+    async def offline(s):
+        write = await s.call_tool("save_memory", {"text": "Written while the server was down"})
+        read = await s.call_tool("recent_memories", {})
+        return write, read
+
+    write, read = run(env, offline)
+    assert write.structured_content == {"memory": None, "duplicate": False, "redacted": [], "spooled": True}
+    assert read.is_error and "server" in read.content[0].text
+    proc, _ = start_glyph_serve(clean_env(GLYPH_HOME=home), port)
+    try:
+        recent = json.loads(glyph(env, "recent", "--json").stdout)  # delivers the spool first
+        assert [m["text"] for m in recent["items"]] == ["Written while the server was down", "Through the server"]
+    finally:
+        stop(proc)
+
+
+def test_install_claude_desktop_keeps_other_servers_and_runs_twice(tmp_path):
+    config = tmp_path / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir()
+    other = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]}
+    config.write_text(json.dumps({"mcpServers": {"memory": other}, "theme": "dark"}))
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"), GLYPH_CLAUDE_DESKTOP_CONFIG=str(config))
+    first = json.loads(glyph(env, "install-claude", "--desktop", "--json").stdout)
+    after_first = config.read_text()
+    second = json.loads(glyph(env, "install-claude", "--desktop", "--json").stdout)
+    data = json.loads(config.read_text())
+    assert first["changed"] is True and second["changed"] is False and config.read_text() == after_first
+    assert data["theme"] == "dark" and data["mcpServers"]["memory"] == other
+    entry = data["mcpServers"]["glyphmemory"]
+    assert entry["args"] == ["mcp"] and os.path.basename(entry["command"]) == "glyph"
+    assert entry["env"] == {"GLYPH_HOME": str(tmp_path / "home")}  # where its key lives, never the key
+    # The entry as written starts a working server.
+    tools = run({**env, **entry["env"]}, lambda s: s.list_tools())
+    assert len(tools.tools) == 6
