@@ -28,8 +28,10 @@ $(STAMP): pyproject.toml $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
-# The CDK CLI, pinned in package.json / package-lock.json (aws-cdk 3.x refuses our assemblies).
-node_modules/.bin/cdk: package.json package-lock.json
+# Node tools, pinned in package.json / package-lock.json: the CDK CLI (aws-cdk 3.x refuses our
+# assemblies), the MCP reference memory server (bench/mcp_peer.py) and axe-core (page checks).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -42,7 +44,7 @@ chromium:
 
 # Style is checked first (ruff: lint and format), then the suite. loadfile keeps each test
 # file on one worker, so the CDK app is synthesized once per run.
-test: $(STAMP) chromium node_modules/.bin/cdk
+test: $(STAMP) chromium $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -q
@@ -53,10 +55,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # Every benchmark, each beside its baseline, into bench/RESULTS.md (a few minutes).
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
-synth: $(STAMP) node_modules/.bin/cdk
+synth: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk synth --no-notices -q
 
 clean:

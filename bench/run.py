@@ -24,6 +24,8 @@ import cost  # noqa: E402
 import deployed_path  # noqa: E402
 import http_local  # noqa: E402
 import latency  # noqa: E402
+import mcp_cold  # noqa: E402
+import mcp_peer  # noqa: E402
 import read_cost  # noqa: E402
 import redaction  # noqa: E402
 import url_capacity  # noqa: E402
@@ -38,6 +40,8 @@ FULL = {
     "url_capacity": {},
     "cost": {"rounds": 5},
     "redaction": {"reps": 300},
+    "mcp_peer": {"reads": 100, "saves": 1000},
+    "mcp_cold": {"runs": 10},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -47,6 +51,8 @@ QUICK = FULL | {
     "cli_start": {"runs": 3},
     "cost": {"rounds": 1},
     "redaction": {"reps": 30},
+    "mcp_peer": {"reads": 10, "saves": 200},
+    "mcp_cold": {"runs": 2},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -57,6 +63,8 @@ MODULES = {
     "url_capacity": url_capacity,
     "cost": cost,
     "redaction": redaction,
+    "mcp_peer": mcp_peer,
+    "mcp_cold": mcp_cold,
 }
 
 

@@ -23,6 +23,9 @@ if RUNTIME.name != f"python{LAMBDA_PYTHON}":
     raise RuntimeError(f"infra/bundling.py compiles for Python {LAMBDA_PYTHON}, the function runs {RUNTIME.name}")
 
 
+CONNECTOR_MEMORY_MB = 1769  # Lambda's one full vCPU
+
+
 @jsii.implements(ILocalBundling)
 class _LocalBundling:
     def __init__(self, mcp: bool):
@@ -35,7 +38,9 @@ class _LocalBundling:
 
 class Function(Construct):
     """mcp=False: the memory function (standard library only, 512 MB). mcp=True: the connector
-    function, with the MCP SDK; 1024 MB, since its cold start imports the SDK (bench/mcp_cold.py)."""
+    function, with the MCP SDK, whose import is ~1.4 s of CPU: at 1,769 MB (one whole core) its
+    first `initialize` answers in ~1.6 s, against ~2.8 s at 1,024 MB and ~6 s at 512 MB, and
+    claude.ai waits ~10 s (bench/mcp_cold.py). Its calls are rare; the core costs pennies."""
 
     def __init__(
         self, scope: Construct, id: str, *, table: dynamodb.Table, secrets: KeyParameter, mcp: bool = False
@@ -61,7 +66,7 @@ class Function(Construct):
             # 512 MB (0.29 of a core): with no SDK and bytecode shipped, a cold request takes
             # 0.61 s p50 and costs 0.23 GB-s, against 0.52 s and 0.33 GB-s at 884 MB
             # (bench/deployed_path.py); the hook's 1.5 s a try holds either way.
-            memory_size=1024 if mcp else 512,
+            memory_size=CONNECTOR_MEMORY_MB if mcp else 512,
             # Worst case: three DynamoDB attempts of 5 s each; well under API Gateway's 30 s.
             timeout=Duration.seconds(15),
             role=role,

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from . import __version__, names
 
@@ -50,20 +50,42 @@ Tags = Annotated[
 ]
 
 
+# Nullable fields as {"type": [..., "null"]}, not pydantic's anyOf: clients validate every
+# structured answer against the output schema, and jsonschema's anyOf over a 50-item list cost
+# the SDK's client ~7 ms a call (profiled for bench/mcp_peer.py); the type list costs a tenth.
+OptionalStr = Annotated[str | None, WithJsonSchema({"type": ["string", "null"]})]
+OptionalInt = Annotated[int | None, WithJsonSchema({"type": ["integer", "null"]})]
+OptionalFloat = Annotated[float | None, WithJsonSchema({"type": ["number", "null"]})]
+
+
 class MemoryOut(BaseModel):
+    """A whole memory (get_memory, and what a save or a correction stored)."""
+
     id: str
     namespace: str
-    text: str = Field(description="The memory's text; in lists at most 800 characters (see text_truncated).")
-    text_truncated: bool = Field(
-        False, description="True when only the start of the text is shown: get_memory reads it all."
-    )
+    text: str
     tags: list[str]
-    source: str | None = None
-    session: str | None = None
+    source: OptionalStr = None
+    session: OptionalStr = None
     created_at: str
-    updated_at: str | None = None
-    expires_at: int | None = None
-    score: float | None = Field(None, description="Search relevance (search_memories only).")
+    updated_at: OptionalStr = None
+    expires_at: OptionalInt = None
+
+
+class MemoryItem(BaseModel):
+    """A memory in a list: fewer fields (fewer tokens for the model, and less for a client to
+    validate), its text cut to its start when long."""
+
+    id: str
+    text: str = Field(description="At most 800 characters: see text_truncated.")
+    text_truncated: bool = Field(False, description="Only the start is shown: get_memory reads it all.")
+    tags: list[str]
+    created_at: str
+    source: OptionalStr = None
+
+
+class SearchHit(MemoryItem):
+    score: float = Field(description="Relevance (BM25): higher is better.")
 
 
 class Saved(BaseModel):
@@ -78,8 +100,12 @@ class Saved(BaseModel):
 
 
 class MemoryList(BaseModel):
-    items: list[MemoryOut]
-    next_cursor: str | None = Field(None, description="Pass as cursor to read the next (older) page; null at the end.")
+    items: list[MemoryItem]
+    next_cursor: OptionalStr = Field(None, description="Pass as cursor to read the next (older) page; null at the end.")
+
+
+class SearchHits(BaseModel):
+    items: list[SearchHit]
 
 
 class Deleted(BaseModel):
@@ -91,26 +117,26 @@ class BackendError(Exception):
     """An API problem (4xx/5xx) or an unreachable server, with the sentence to show."""
 
 
-def _memory(data: dict, *, preview: bool) -> MemoryOut:
+def _memory(data: dict) -> MemoryOut:
+    return MemoryOut(**{k: data.get(k) for k in MemoryOut.model_fields})
+
+
+def _item(data: dict, kind=MemoryItem) -> MemoryItem:
     text = data["text"]
-    cut = preview and len(text) > PREVIEW_CHARS
-    return MemoryOut(
+    cut = len(text) > PREVIEW_CHARS
+    return kind(
         id=data["id"],
-        namespace=data["namespace"],
         text=text[:PREVIEW_CHARS] + "…" if cut else text,
         text_truncated=cut,
-        tags=data.get("tags") or [],
-        source=data.get("source"),
-        session=data.get("session"),
+        tags=data["tags"],
         created_at=data["created_at"],
-        updated_at=data.get("updated_at"),
-        expires_at=data.get("expires_at"),
-        score=data.get("score"),
+        source=data.get("source"),
+        **({"score": data["score"]} if kind is SearchHit else {}),
     )
 
 
 def _saved(data: dict) -> Saved:
-    return Saved(memory=_memory(data, preview=False), duplicate=data["duplicate"], redacted=data["redacted"])
+    return Saved(memory=_memory(data), duplicate=data["duplicate"], redacted=data["redacted"])
 
 
 def build_server(backend) -> MCPServer:
@@ -168,23 +194,23 @@ def build_server(backend) -> MCPServer:
         their start (text_truncated); get_memory reads one whole."""
         query = {"namespace": namespace, "limit": limit, "since": since, "tag": tag, "before": cursor}
         data = call("GET", "/v1/memories", "r", query=query)
-        return MemoryList(items=[_memory(m, preview=True) for m in data["items"]], next_cursor=data["next"])
+        return MemoryList(items=[_item(m) for m in data["items"]], next_cursor=data["next"])
 
     @tool("Search memories", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
     def search_memories(
         query: Annotated[str, Field(min_length=1, max_length=names.MAX_QUERY_CHARS, description="Words to find.")],
         namespace: Namespace = names.DEFAULT_NAMESPACE,
         limit: Annotated[int, Field(ge=1, le=MAX_ITEMS, description="How many, best match first.")] = 10,
-    ) -> MemoryList:
+    ) -> SearchHits:
         """Find memories by keywords, best match first (whole words; recent ones rank higher on
         a tie). Use it when the user refers to something from an earlier session."""
         data = call("GET", "/v1/search", "r", query={"q": query, "namespace": namespace, "limit": limit})
-        return MemoryList(items=[_memory(m, preview=True) for m in data["items"]])
+        return SearchHits(items=[_item(m, SearchHit) for m in data["items"]])
 
     @tool("Read one memory", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
     def get_memory(id: MemoryId) -> MemoryOut:
         """One memory with its whole text, by id (as listed by recent_memories or search_memories)."""
-        return _memory(call("GET", f"/v1/memories/{id}", "r"), preview=False)
+        return _memory(call("GET", f"/v1/memories/{id}", "r"))
 
     @tool("Correct a memory", readOnlyHint=False, destructiveHint=True, idempotentHint=True)
     def update_memory(

@@ -89,7 +89,7 @@ def test_the_test_table_matches_the_stack(template):
 def test_functions(template):
     """The memory function and the MCP connector's function: same runtime, table and key."""
     functions = resources(template, "AWS::Lambda::Function")
-    assert sorted(fn["Properties"]["MemorySize"] for fn in functions) == [512, 1024]
+    assert sorted(fn["Properties"]["MemorySize"] for fn in functions) == [512, 1769]
     for fn in functions:
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]

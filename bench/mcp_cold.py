@@ -1,0 +1,163 @@
+"""The connector function's cold start: a fresh Python 3.12 process on the built asset (the MCP
+SDK, pydantic and Jinja2 in it, bytecode shipped), CPU limited to the function's share of a core
+(cgroup quota, or measured and scaled), answering claude.ai's first authenticated `initialize`.
+Baseline in the same run: the memory function's asset answering its first `/v1/context` the same
+way. claude.ai gives the first `initialize` about 10 s; Lambda's own INIT (~75 ms) and the network
+come on top (bench/deployed_path.py measures those for the memory function).
+
+    python bench/mcp_cold.py [runs]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, percentile  # noqa: E402
+from deployed_sim import CpuShare  # noqa: E402
+
+# Lambda gives a function CPU in proportion to its memory: a full core at 1,769 MB.
+SHARES = {"connector at 1,769 MB (as deployed)": 1.0, "connector at 1,024 MB": 1024 / 1769}
+MEMORY_SHARE = 512 / 1769
+HOST = "glyph.example.com"
+RUNNER = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[1]]
+import handler
+answer = handler.lambda_handler(json.loads(sys.stdin.read()), None)
+print(json.dumps({"status": answer["statusCode"], "cpu_s": time.process_time()}))
+"""
+
+
+def _setup(tmp: Path) -> tuple[dict, dict, dict]:
+    sys.path.insert(0, str(ROOT))
+    from glyphmemory.http.mcp_routes import _derive
+    from glyphmemory.keys import new_key
+    from glyphmemory.model import Clock
+    from glyphmemory.oauth import OAuth
+    from glyphmemory.service import Memories
+    from glyphmemory.stores.sqlite import SqliteStore
+    from glyphmemory.tokens import mint_window_token
+    from tests.infra.test_lambda_asset import event
+
+    key = new_key()
+    store = SqliteStore(str(tmp / "g.db"))
+    memories = Memories(store, Clock())
+    for i in range(30):
+        memories.write(text=f"memory {i}: the user keeps notes on their deployments")
+    grant = {"client_id": "c" * 22, "client_name": "bench", "kid": key.kid, "resource": f"https://{HOST}/mcp"}
+    grant.update(generation=1, created_at=1, used_at=2**40, expires_at=2**40)
+    store.auth_put("oauth-grant", "g" * 22, grant, expected_version=0)
+    access = OAuth(store, _derive(key.secret))._tokens("g" * 22, grant)["access_token"]
+    store.close()
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "claude-ai", "version": "1"},
+        },
+    }
+    mcp_event = event(
+        "POST",
+        "/mcp",
+        headers={
+            "x-glyph-public-host": HOST,
+            "authorization": f"Bearer {access}",
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+        },
+        body=initialize,
+    )
+    token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 3600)
+    context_event = event("GET", "/v1/context", headers={"authorization": f"Bearer {token}"})
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GLYPH_STORE": f"sqlite:///{tmp / 'g.db'}",
+        "GLYPH_KEY": f"{key.kid}:{key.secret_b32}",
+    }
+    return mcp_event, context_event, env
+
+
+def _cold(asset: Path, event: dict, env: dict, share: CpuShare) -> float:
+    from infra.bundling import lambda_python
+
+    started = time.perf_counter()
+    out = subprocess.run(
+        share.command([lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)]),
+        input=json.dumps(event),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    wall = time.perf_counter() - started
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    if answer["status"] != 200:
+        raise RuntimeError(f"cold request answered {answer['status']}: {out.stderr[-1000:]}")
+    return (wall + share.held_back(answer["cpu_s"])) * 1000
+
+
+def measure(runs: int = 10) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from infra.bundling import build_lambda_asset, host_platform
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        connector = build_lambda_asset(tmp / "connector", mcp=True, platform=host_platform())
+        memory = build_lambda_asset(tmp / "memory")
+        mcp_event, context_event, env = _setup(tmp)
+        rows, mode = {}, "scaled"
+        plans = [(name, connector, mcp_event, share) for name, share in SHARES.items()]
+        plans.append(("memory function at 512 MB (baseline)", memory, context_event, MEMORY_SHARE))
+        for name, asset, event, share_value in plans:
+            share = CpuShare(share_value)
+            mode = share.mode
+            try:
+                _cold(asset, event, env, share)  # the page cache warm, as on a busy Lambda host
+                rows[name] = [_cold(asset, event, env, share) for _ in range(runs)]
+            finally:
+                share.close()
+        size = sum(p.stat().st_size for p in connector.rglob("*") if p.is_file())
+    return {"rows": rows, "runs": runs, "mode": mode, "asset_mb": size / 1e6}
+
+
+def report(result: dict) -> str:
+    rows = result["rows"]
+    base = percentile(rows["memory function at 512 MB (baseline)"], 50)
+    lines = [
+        "## MCP connector cold start",
+        "",
+        f"A fresh Python 3.12 process per request on the built asset ({result['asset_mb']:.0f} MB unzipped, "
+        f"bytecode shipped), CPU limited by {result['mode']}, answering an authenticated `initialize`; "
+        f"{result['runs']} runs each. Baseline: the memory function's first `/v1/context`, the same way.",
+        "",
+        "| function | p50 ms | p90 ms | ratio p50 |",
+        "|---|---|---|---|",
+    ]
+    for name, values in rows.items():
+        lines.append(
+            f"| {name} | {percentile(values, 50):,.0f} | {percentile(values, 90):,.0f} | "
+            f"{percentile(values, 50) / base:.2f}× |"
+        )
+    worst = percentile(rows["connector at 1,769 MB (as deployed)"], 90) / 1000
+    lines += [
+        "",
+        f"Goal: the first `initialize` well within claude.ai's 10 s (≤ 3 s p90 before Lambda's INIT and the "
+        f"network): **{worst:.2f} s, {'met' if worst <= 3 else 'NOT met'}** (1,769 MB, as deployed).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(measure(*[int(a) for a in sys.argv[1:]])))
