@@ -21,14 +21,15 @@ def owner_totp(home: str) -> pyotp.TOTP:
     return pyotp.TOTP(load_key_file(os.path.join(home, "key.json")).secret_b32)
 
 
-def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
+def fresh_code(totp: pyotp.TOTP, used: set[str], *, slow: bool = False) -> str:
     """A code of a step later than any used before (a key accepts each step once, and only
     later ones): the server takes the previous, current and next step, so three sign-ins fit
-    in one 30 s step; a fourth waits for the next."""
+    in one 30 s step; a fourth waits for the next. `slow`: the code is typed by a browser
+    seconds from now, so not the previous step's, which may have left the window by then."""
     while True:
         step = int(time.time()) // 30
         last = max((int(u.split(":")[0]) for u in used), default=0)
-        for candidate in (step - 1, step, step + 1):
+        for candidate in (step, step + 1) if slow else (step - 1, step, step + 1):
             if candidate > last:
                 code = totp.at(candidate * 30)
                 used.add(f"{candidate}:{code}")

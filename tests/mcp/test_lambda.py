@@ -118,9 +118,16 @@ def test_the_connector_function_end_to_end(handler, root_key):
     status, recent = _rpc(handler, tokens["access_token"], "tools/call", {"name": "recent_memories", "arguments": {}})
     assert [m["text"] for m in recent["result"]["structuredContent"]["items"]] == ["From Lambda"]
 
-    # The SDK's host and origin check, with the public URL configured: a page elsewhere cannot drive it.
+    # The SDK's host and origin check: a page elsewhere cannot drive it from a browser ...
     status, _ = _rpc(handler, tokens["access_token"], "tools/list", origin="https://evil.example")
     assert status == 403
+    # ... and with GLYPH_PUBLIC_URL set, a request for another host is refused (DNS rebinding).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GLYPH_PUBLIC_URL", BASE)
+        assert _rpc(handler, tokens["access_token"], "tools/list")[0] == 200
+        assert (
+            _rpc(handler, tokens["access_token"], "tools/list", **{"x-glyph-public-host": "rebound.example"})[0] == 421
+        )
 
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
     status, _, text = handler("POST", "/token", **_form(refresh))

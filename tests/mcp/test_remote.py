@@ -4,6 +4,7 @@ refusal the issue names, step by step over plain HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -28,30 +29,26 @@ def served(tmp_path):
     stop(proc)
 
 
-def _sign_in_with_chromium(auth_url: str, code: str, shots: str) -> str:
+def _sign_in_with_chromium(auth_url: str, next_code, shots: str) -> str:
     """Open the authorize page, type the code, submit; return the URL the page redirected to."""
     from playwright.sync_api import sync_playwright
 
-    landed: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
-
-        def catch(route):
-            landed.append(route.request.url)
-            route.fulfill(status=200, body="signed in", content_type="text/plain")
-
-        page.route(f.CALLBACK + "**", catch)
         page.goto(auth_url)
         assert "test connector" in page.inner_text("h1")  # the page names the client
         scroll = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert scroll <= 0, "the sign-in page scrolls sideways on a phone"
         page.screenshot(path=os.path.join(shots, "authorize-390.png"))
-        page.fill("#code", code)
-        page.click("button[type=submit]")
-        page.wait_for_url(f.CALLBACK + "**")
+        page.fill("#code", next_code())  # the code of this moment, as a person types it
+        # The browser follows the redirect to the client's loopback callback (nothing listens
+        # there): the request it makes carries the code.
+        with page.expect_request(lambda r: r.url.startswith(f.CALLBACK), timeout=15_000) as callback:
+            page.click("button[type=submit]")
+        landed = callback.value.url
         browser.close()
-    return landed[0]
+    return landed
 
 
 def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path):
@@ -83,8 +80,9 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
     storage, redirected = Storage(), {}
 
     async def redirect_handler(auth_url: str) -> None:
-        code = f.fresh_code(totp, used)
-        redirected["url"] = await anyio.to_thread.run_sync(_sign_in_with_chromium, auth_url, code, shots)
+        redirected["url"] = await anyio.to_thread.run_sync(
+            _sign_in_with_chromium, auth_url, lambda: f.fresh_code(totp, used, slow=True), shots
+        )
 
     async def callback_handler() -> AuthorizationCodeResult:
         query = parse_qs(urlsplit(redirected["url"]).query)
@@ -251,3 +249,79 @@ def test_an_expired_access_token_is_refused(tmp_path):
     with pytest.raises(OAuthError, match="expired"):
         oauth.verify_access(token, "r")
     assert ACCESS_TTL_S == 86_400
+
+
+def test_glyph_connectors_lists_and_revokes_grants(served):
+    from ..e2e.test_glyph_serve import glyph
+
+    url, home, _ = served
+    totp, used = f.owner_totp(home), set()
+    client_id, tokens = f.tokens(url, totp, used)
+    env = clean_env(GLYPH_HOME=home, GLYPH_URL=url)
+    listed = json.loads(glyph(env, "connectors", "list", "--json").stdout)["items"]
+    assert [(g["client_id"], g["client_name"], g["resource"]) for g in listed] == [
+        (client_id, "test connector", url + "/mcp")
+    ]
+    assert "test connector" in glyph(env, "connectors", "list").stdout
+    glyph(env, "connectors", "revoke", listed[0]["id"])
+    assert json.loads(glyph(env, "connectors", "list", "--json").stdout)["items"] == []
+    assert f.mcp_call(url, tokens["access_token"]).status_code == 401
+    assert f.refresh(url, client_id, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    missing = glyph(env, "connectors", "revoke", listed[0]["id"], check=False)
+    assert missing.returncode == 1 and "no connector grant" in missing.stderr
+
+
+def test_client_id_metadata_documents_from_trusted_hosts_only(tmp_path):
+    """claude.ai names itself by a URL (CIMD): the document is fetched over verified HTTPS, only
+    from claude.ai, claude.com and GLYPH_OAUTH_CIMD_HOSTS, and must name itself."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    documents: dict[str, dict] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(documents.get(self.path, {})).encode()
+            self.send_response(200 if self.path in documents else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{httpd.server_address[1]}"
+    good = f"https://{host}/client.json"
+    documents["/client.json"] = {"client_id": good, "client_name": "Metadata client", "redirect_uris": [f.CALLBACK]}
+    documents["/liar.json"] = {"client_id": "https://elsewhere/x", "redirect_uris": [f.CALLBACK]}
+    home = str(tmp_path / "home")
+    env = clean_env(GLYPH_HOME=home, GLYPH_OAUTH_CIMD_HOSTS=host, SSL_CERT_FILE=str(ca_file))
+    proc, url = start_glyph_serve(env)
+    try:
+        totp, used = f.owner_totp(home), set()
+        verifier, challenge = f.pkce()
+        fields = f.authorize_fields(url, good, challenge)
+        page = httpx.get(url + "/authorize", params=fields)
+        assert page.status_code == 200 and "Metadata client" in page.text
+        code = f.code_from(f.sign_in(url, fields, f.fresh_code(totp, used)))
+        assert f.exchange(url, good, code, verifier).status_code == 200
+        liar = httpx.get(url + "/authorize", params={**fields, "client_id": f"https://{host}/liar.json"})
+        assert liar.status_code == 401 and "name itself" in liar.text
+        untrusted = httpx.get(url + "/authorize", params={**fields, "client_id": "https://example.org/client.json"})
+        assert untrusted.status_code == 401 and "trusted hosts" in untrusted.text
+    finally:
+        stop(proc)
+        httpd.shutdown()

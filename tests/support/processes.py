@@ -88,3 +88,21 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPH_")}
     env.update(extra)
     return env
+
+
+def start_glyph_bridge(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`glyph bridge --port 0 --json`; returns the process (stderr in `proc.log_path`) and its ws:// URL."""
+    import tempfile
+
+    log = tempfile.NamedTemporaryFile("w", prefix="glyph-bridge-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [GLYPH, "bridge", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    proc.log_path = log.name
+    log.close()
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("glyph bridge did not start: " + Path(proc.log_path).read_text())
+    return proc, json.loads(line)["url"]

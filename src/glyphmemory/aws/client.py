@@ -136,12 +136,13 @@ class AwsJsonClient:
         max_attempts: int = 3,
         deadline_s: float = 10.0,
         base_delay_s: float = 0.05,
+        endpoint: str | None = None,
     ):
         self.service = service
         self.target_prefix = target_prefix
         self.content_type = f"application/x-amz-json-{json_version}"
         self.region = region()
-        parts = urlsplit(endpoint_url(service, self.region))
+        parts = urlsplit(endpoint or endpoint_url(service, self.region))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise AwsUnreachable(f"the {service} endpoint is not an http(s) URL")
         self._https = parts.scheme == "https"
@@ -215,16 +216,22 @@ class AwsJsonClient:
         return self._credentials_now()
 
     def _send_once(self, operation: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        headers = {"content-type": self.content_type, "x-amz-target": f"{self.target_prefix}.{operation}"}
+        return self._send("POST", self.path, body, headers)
+
+    def _send(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, dict[str, str], bytes]:
+        """One signed request; `path` as sent (percent-encoded), which SigV4 encodes once more
+        for every service but S3, as the SDKs do."""
         import http.client
 
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         headers = sigv4.sign_headers(
             self._credentials(),
-            method="POST",
+            method=method,
             host=self.host,
-            path=self.path,
+            path=path,
             body=body,
-            headers={"content-type": self.content_type, "x-amz-target": f"{self.target_prefix}.{operation}"},
+            headers=headers,
             region=self.region,
             service=self.service,
             amz_date=amz_date,
@@ -233,7 +240,7 @@ class AwsJsonClient:
             reused = getattr(self._local, "used", False) and getattr(self._local, "conn", None) is not None
             try:
                 conn = self._connection()
-                conn.request("POST", self.path, body=body, headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
@@ -276,6 +283,28 @@ class AwsJsonClient:
             # Full jitter, as the SDKs do: 0-50 ms, 0-100 ms, ... never past the deadline.
             delay = random.uniform(0, self.base_delay_s * 2 ** (attempt - 1))
             if time.monotonic() + delay >= deadline:
+                raise error
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def rest(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        """A REST-protocol call (Lambda Invoke, API Gateway's post_to_connection) under the same
+        retry rules; `path` percent-encoded, relative to the endpoint's path. Returns the status
+        and headers of a 2xx; AwsError for an error answer, AwsUnreachable for none."""
+        full = self.path.rstrip("/") + path
+        deadline = time.monotonic() + self.deadline_s
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                status, reply_headers, data = self._send(method, full, body, headers)
+                if status < 300:
+                    return status, reply_headers
+                error = _error_from(status, reply_headers, data)
+                if error.code not in RETRYABLE_CODES and status < 500 and status != 429:
+                    raise error
+            except AwsUnreachable as exc:
+                error = exc
+            delay = random.uniform(0, self.base_delay_s * 2 ** (attempt - 1))
+            if attempt == self.max_attempts or time.monotonic() + delay >= deadline:
                 raise error
             time.sleep(delay)
         raise AssertionError("unreachable")

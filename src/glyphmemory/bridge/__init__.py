@@ -1,0 +1,1 @@
+"""The conversation bridge: Claude over a WebSocket, with GlyphMemory injected into every call."""

@@ -1,0 +1,204 @@
+"""The bridge: frames in, Claude's streamed answer out, memory in every call.
+
+Transport-free and synchronous: `glyph bridge` runs it in a thread per message beside its
+WebSocket server, and on AWS the route function runs `prepare` and the worker function `answer`.
+Only the way frames are posted differs (`post(frame)`; it raises Gone when the client left).
+
+Client frames: {"type":"message","session","id"?,"text","namespace"?} and {"type":"history","session"}.
+Server frames: {"type":"delta","id","text"} (batched: every ~100 ms or ~200 characters),
+{"type":"done","id","usage"}, {"type":"error","id","status","detail"},
+{"type":"history","session","turns":[{"role","text","at"}]}.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .. import names
+from ..context import build_context, render_context
+from ..errors import GlyphError
+from ..model import validate_namespace
+from .conversation import MAX_MESSAGE_CHARS, Conversation, Refused, build_prompt, message_id, summary_request, window
+
+DEFAULT_BUDGET = 8000
+DEFAULT_TTL_S = 24 * 3600
+FLUSH_S, FLUSH_CHARS = 0.1, 200
+
+
+class Gone(Exception):
+    """The client's connection is closed: stop posting (the reply is still stored)."""
+
+
+class Prepared:
+    """A message accepted and claimed, its user turn stored: ready to be answered."""
+
+    def __init__(self, conversation: Conversation, msg_id: str, frame_id, text: str, namespace: str, turn: str):
+        self.conversation, self.msg_id, self.frame_id = conversation, msg_id, frame_id
+        self.text, self.namespace, self.turn = text, namespace, turn
+
+    def to_json(self) -> dict:
+        """What the route hands the worker (the event of its asynchronous invocation)."""
+        c = self.conversation
+        return {
+            "session": c.session,
+            "kid": c.kid,
+            "msg": self.msg_id,
+            "id": self.frame_id,
+            "text": self.text,
+            "namespace": self.namespace,
+            "turn": self.turn,
+        }
+
+    @classmethod
+    def from_json(cls, bridge, data: dict) -> Prepared:
+        conversation = bridge.conversation(data["session"], data["kid"])
+        return cls(conversation, data["msg"], data["id"], data["text"], data["namespace"], data["turn"])
+
+
+class Bridge:
+    def __init__(self, memories, claude, *, budget: int | None = None, ttl_s: int | None = None, log=None):
+        self.memories = memories
+        self.claude = claude
+        self.budget = budget or int(os.environ.get("GLYPH_BRIDGE_BUDGET") or DEFAULT_BUDGET)
+        self.ttl_s = ttl_s or int(os.environ.get("GLYPH_BRIDGE_TTL_S") or DEFAULT_TTL_S)
+        self.log = log or (lambda *a, **k: None)
+
+    def conversation(self, session: object, kid: str) -> Conversation:
+        return Conversation(self.memories.store, session, kid, ttl_s=self.ttl_s)
+
+    # --- one frame, whole (the local server) ----------------------------------------------------
+
+    def handle(self, kid: str, frame: object, post) -> None:
+        try:
+            prepared = self.prepare(kid, frame, post)
+        except Gone:
+            return
+        if prepared is not None:
+            self.answer(prepared, post)
+
+    # --- the route's part: check, deduplicate, store the user's turn ----------------------------
+
+    def prepare(self, kid: str, frame: object, post) -> Prepared | None:
+        """Returns what is left to answer, or None when the frame was answered already (an
+        error, a history, or a replay of a message answered before)."""
+        frame_id = frame.get("id") if isinstance(frame, dict) else None
+        try:
+            if not isinstance(frame, dict) or frame.get("type") not in ("message", "history"):
+                raise Refused(400, 'send a JSON object with "type": "message" or "history"')
+            conversation = self.conversation(frame.get("session"), kid)
+            if frame["type"] == "history":
+                conversation.state(create=False)
+                turns = [{"role": t["role"], "text": t["text"], "at": t["at"]} for _, t in conversation.turns()]
+                post({"type": "history", "session": conversation.session, "turns": turns})
+                return None
+            text = frame.get("text")
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+                raise Refused(400, f"text must be 1 to {MAX_MESSAGE_CHARS} characters")
+            try:
+                namespace = validate_namespace(frame.get("namespace") or names.DEFAULT_NAMESPACE)
+            except GlyphError as error:
+                raise Refused(400, error.detail) from None
+            msg_id = message_id(conversation.session, frame_id, text)
+            conversation.state(create=True)
+            previous = conversation.claim(msg_id)
+            if previous is not None:
+                if previous["state"] == "done":  # answered before: replay it, no second call
+                    self._replay(frame_id, previous, post)
+                    return None
+                raise Refused(409, "this message is being answered already; its reply will be in the history")
+            try:
+                turn = conversation.add_turn("user", text, msg_id)
+            except Exception:
+                conversation.release(msg_id)
+                raise
+            return Prepared(conversation, msg_id, frame_id, text, namespace, turn)
+        except Refused as refused:
+            post({"type": "error", "id": frame_id, "status": refused.status, "detail": refused.detail})
+            return None
+
+    def _replay(self, frame_id, record: dict, post) -> None:
+        reply = record["reply"]
+        for start in range(0, len(reply), 4 * FLUSH_CHARS):
+            post({"type": "delta", "id": frame_id, "text": reply[start : start + 4 * FLUSH_CHARS]})
+        post({"type": "done", "id": frame_id, "usage": record["usage"], "replayed": True})
+
+    # --- the worker's part: ask Claude, stream, store -------------------------------------------
+
+    def answer(self, prepared: Prepared, post) -> None:
+        from .claude import ClaudeError
+
+        conversation, frame_id = prepared.conversation, prepared.frame_id
+        connected = [True]
+
+        def send(frame: dict) -> None:
+            if connected[0]:
+                try:
+                    post(frame)
+                except Gone:
+                    connected[0] = False  # the client left: keep going, the reply is stored
+
+        pending: list[str] = []
+        last = time.monotonic()
+        try:
+            state = conversation.state(create=True)[0]
+            start, turns = window(conversation.turns(), state.get("window_from", ""), self._turn_budget())
+            system, messages = build_prompt(self._block(prepared.namespace), turns)
+
+            def on_text(text: str) -> None:
+                nonlocal last
+                pending.append(text)
+                if sum(map(len, pending)) >= FLUSH_CHARS or time.monotonic() - last >= FLUSH_S:
+                    send({"type": "delta", "id": frame_id, "text": "".join(pending)})
+                    pending.clear()
+                    last = time.monotonic()
+
+            reply: list[str] = []
+            usage = self.claude.stream(system, messages, lambda t: (reply.append(t), on_text(t)))
+        except (ClaudeError, Refused, GlyphError) as error:
+            if pending:  # what streamed before the failure, then the error
+                send({"type": "delta", "id": frame_id, "text": "".join(pending)})
+            conversation.drop_turn(prepared.turn)  # an error is never a turn, nor its question
+            conversation.release(prepared.msg_id)
+            send({"type": "error", "id": frame_id, "status": error.status, "detail": error.detail})
+            self.log("bridge_error", session=conversation.session, status=error.status)
+            return
+        if pending:
+            send({"type": "delta", "id": frame_id, "text": "".join(pending)})
+        text = "".join(reply)
+        usage = {k: v for k, v in usage.items() if k != "stop_reason"}
+        turn = conversation.add_turn("assistant", text, prepared.msg_id)
+        conversation.answered(prepared.msg_id, text, usage, turn)
+        send({"type": "done", "id": frame_id, "usage": usage})
+        if start != state.get("window_from", ""):
+            self._slide(conversation, start, prepared.namespace)
+
+    def _turn_budget(self) -> int:
+        return max(1000, self.budget - self._block_budget())
+
+    def _block_budget(self) -> int:
+        return max(names.MIN_CONTEXT_BUDGET, self.budget // 2)
+
+    def _block(self, namespace: str) -> str:
+        return render_context(build_context(self.memories, namespace, self._block_budget(), "md"), "md")
+
+    def _slide(self, conversation: Conversation, start: str, namespace: str) -> None:
+        """The window moved on: summarise what left it (once) into a memory tagged bridge."""
+        from .claude import ClaudeError
+
+        state = conversation.state(create=True)[0]
+        done_to = state.get("summarised_to", "")
+        left = [(n, t) for n, t in conversation.turns() if done_to < n < start]
+        conversation.update_state(lambda s: s.update(window_from=start))
+        if not left:
+            return
+        try:
+            summary = self.claude.complete(*summary_request(conversation.session, left)).strip()
+        except ClaudeError as error:
+            self.log("bridge_summary_failed", session=conversation.session, status=error.status)
+            return  # tried again when the window next moves: summarised_to did not advance
+        if summary:
+            self.memories.write(
+                text=summary, tags=["bridge"], source="bridge", session=conversation.session, namespace=namespace
+            )
+        conversation.update_state(lambda s: s.update(summarised_to=left[-1][0]))

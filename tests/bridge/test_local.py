@@ -1,0 +1,205 @@
+"""`glyph bridge` with real WebSocket clients, against a fake Messages API that speaks the real
+wire format: streaming, memory in every call, cache breakpoints, continuity, isolation, dedup
+before paying, errors never stored, truncation and the summary memory."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from glyphmemory.keys import load_key_file
+from glyphmemory.tokens import mint_window_token
+
+from ..e2e.test_glyph_serve import glyph
+from ..support.fake_claude import API_KEY, FakeClaude
+from ..support.processes import clean_env, read_log, start_glyph_bridge, start_glyph_serve, stop
+
+pytestmark = pytest.mark.e2e
+
+
+class Bridge:
+    def __init__(self, url: str, home: str, fake: FakeClaude, proc):
+        self.url, self.home, self.fake, self.proc = url, home, fake, proc
+
+    def token(self, scope: str = "w", key=None) -> str:
+        key = key or load_key_file(str(Path(self.home) / "key.json"))
+        return mint_window_token(key.kid, key.secret, scope, int(time.time()) + 600)
+
+    def connect(self, scope: str = "w", key=None):
+        return connect(f"{self.url}/?t={self.token(scope, key)}", open_timeout=5)
+
+
+def say(ws, session: str, text: str, msg_id: str | None = "auto", **extra) -> list[dict]:
+    """Send a message; the frames answering it, up to its done or error."""
+    frame = {"type": "message", "session": session, "text": text, **extra}
+    if msg_id is not None:
+        frame["id"] = uuid.uuid4().hex if msg_id == "auto" else msg_id
+    ws.send(json.dumps(frame))
+    frames = []
+    while True:
+        got = json.loads(ws.recv(timeout=30))
+        frames.append(got)
+        if got["type"] in ("done", "error"):
+            return frames
+
+
+def reply(frames: list[dict]) -> str:
+    return "".join(f["text"] for f in frames if f["type"] == "delta")
+
+
+def history(ws, session: str) -> dict:
+    ws.send(json.dumps({"type": "history", "session": session}))
+    return json.loads(ws.recv(timeout=10))
+
+
+@pytest.fixture
+def bridge(tmp_path):
+    fake = FakeClaude(min_cache_tokens=50)
+    home = str(tmp_path / "home")
+    env = clean_env(
+        GLYPH_HOME=home,
+        ANTHROPIC_API_KEY=API_KEY,
+        ANTHROPIC_BASE_URL=fake.url,
+        GLYPH_BRIDGE_MODEL="claude-test",
+        GLYPH_BRIDGE_TIMEOUT_S="1",
+        GLYPH_BRIDGE_BUDGET="3000",
+    )
+    serve, api = start_glyph_serve(env)
+    proc, url = start_glyph_bridge(env)
+    b = Bridge(url, home, fake, proc)
+    b.env = {**env, "GLYPH_URL": api}
+    yield b
+    stop(proc)
+    stop(serve)
+    fake.close()
+
+
+def test_replies_stream_with_memory_and_cache_breakpoints_in_every_call(bridge):
+    glyph(bridge.env, "write", "The user deploys with CDK and never on Fridays", "--tags", "ops")
+    with bridge.connect() as ws:
+        first = say(ws, "work", "When do we deploy?")
+        second = say(ws, "work", "And with what tool?")
+    assert [f["type"] for f in first][-1] == "done" and len([f for f in first if f["type"] == "delta"]) >= 1
+    assert reply(first).startswith("Echo: When do we deploy?")
+    calls = bridge.fake.replies()
+    assert len(calls) == 2 and all(c["key_ok"] and c["version"] == "2023-06-01" for c in calls)
+    body = calls[1]["body"]
+    assert body["model"] == "claude-test" and body["stream"] is True
+    system = body["system"][0]
+    assert "never on Fridays" in system["text"] and system["cache_control"] == {"type": "ephemeral"}
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
+    assert body["messages"][-2]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # older history
+    assert body["messages"][-1]["content"][-1]["text"] == "And with what tool?"
+    # The second call's prefix is the first's: served from the cache.
+    assert first[-1]["usage"]["cache_creation_input_tokens"] > 0
+    assert second[-1]["usage"]["cache_read_input_tokens"] >= first[-1]["usage"]["cache_creation_input_tokens"]
+
+
+def test_a_conversation_continues_across_connections(bridge):
+    with bridge.connect() as ws:
+        say(ws, "travel", "Book the train to Lyon")
+    with bridge.connect() as ws:  # a new connection, later: the same session continues
+        say(ws, "travel", "Which city was it?")
+        turns = history(ws, "travel")
+    sent = bridge.fake.replies()[-1]["body"]["messages"]
+    assert sent[0]["content"][0]["text"] == "Book the train to Lyon"
+    assert [t["role"] for t in turns["turns"]] == ["user", "assistant", "user", "assistant"]
+    assert turns["turns"][1]["text"].startswith("Echo: Book the train")
+
+
+def test_sessions_belong_to_the_key_that_opened_them(bridge):
+    added = json.loads(glyph(bridge.env, "keys", "add", "phone", "--json").stdout)
+    from glyphmemory.keys import parse_key
+
+    phone = parse_key(f"{added['kid']}:{added['secret']}")
+    with bridge.connect() as ws:
+        say(ws, "private", "My notes")
+    with bridge.connect(key=phone) as other:
+        refused = say(other, "private", "Let me in")
+        assert refused[-1]["type"] == "error" and refused[-1]["status"] == 403
+        assert history(other, "private")["status"] == 403
+        assert say(other, "phone-own", "Hello")[-1]["type"] == "done"  # its own sessions work
+    with pytest.raises(InvalidStatus) as no_token:
+        connect(bridge.url + "/", open_timeout=5)
+    assert no_token.value.response.status_code == 401
+    with pytest.raises(InvalidStatus) as read_only:
+        bridge.connect(scope="r")
+    assert read_only.value.response.status_code == 403
+    assert sum("Let me in" in json.dumps(r["body"]) for r in bridge.fake.requests) == 0
+
+
+def test_a_resent_message_is_replayed_not_paid_twice(bridge):
+    with bridge.connect() as ws:
+        first = say(ws, "dedup", "Count the moons of Mars", msg_id="m-1")
+    with bridge.connect() as ws:  # the client lost the answer and sends again
+        again = say(ws, "dedup", "Count the moons of Mars", msg_id="m-1")
+        unnamed = say(ws, "dedup", "No id here", msg_id=None)
+        unnamed_again = say(ws, "dedup", "No id here", msg_id=None)  # same session + text: same message
+    assert reply(again) == reply(first) and again[-1]["replayed"] is True
+    upstream = [r for r in bridge.fake.requests if "moons" in json.dumps(r["body"]["messages"][-1])]
+    assert len(upstream) == 1
+    assert reply(unnamed_again) == reply(unnamed) and unnamed_again[-1]["replayed"] is True
+    assert sum("No id here" in json.dumps(r["body"]["messages"][-1]) for r in bridge.fake.requests) == 1
+
+
+def test_a_message_in_flight_is_not_sent_twice(bridge):
+    with bridge.connect() as ws, bridge.connect() as other:
+        ws.send(json.dumps({"type": "message", "session": "slow", "id": "s-1", "text": "Think hard [stall]"}))
+        time.sleep(0.3)  # the first is with Claude now
+        second = say(other, "slow", "Think hard [stall]", msg_id="s-1")
+        first = [json.loads(ws.recv(timeout=30)) for _ in range(2)]  # one delta, then the timeout's error
+    assert second[-1]["status"] == 409
+    assert first[-1]["type"] == "error" and first[-1]["status"] == 504
+    assert sum("Think hard" in json.dumps(r["body"]) for r in bridge.fake.requests) == 1
+
+
+def test_errors_reach_the_client_and_are_never_stored_as_turns(bridge):
+    with bridge.connect() as ws:
+        spend = say(ws, "errs", "Hello [spend]")
+        overloaded = say(ws, "errs", "Try again [529x2]")
+        broken = say(ws, "errs", "Break midway [error-event]")
+        turns = history(ws, "errs")["turns"]
+        retried = say(ws, "errs", "Hello [spend]")  # a failed message is not "answered": sent again
+    assert spend[-1]["status"] == 429 and "spend limit" in spend[-1]["detail"]
+    assert sum("Hello [spend]" in json.dumps(r["body"]["messages"][-1]) for r in bridge.fake.requests) == 2
+    assert overloaded[-1]["type"] == "done"  # two 529s, retried with backoff, then the answer
+    assert sum("[529x2]" in json.dumps(r["body"]["messages"][-1]) for r in bridge.fake.requests) == 3
+    assert broken[-1]["type"] == "error" and broken[-1]["status"] == 502 and reply(broken)
+    assert [(t["role"], t["text"][:12]) for t in turns] == [("user", "Try again [5"), ("assistant", "Echo: Try ag")]
+    assert retried[-1]["status"] == 429
+    log = Path(bridge.proc.log_path).read_text() + "".join(read_log(bridge.proc))
+    assert API_KEY not in log and API_KEY not in json.dumps(spend + broken)
+
+
+def test_the_window_drops_oldest_first_and_leaves_a_summary_memory(bridge):
+    with bridge.connect() as ws:
+        for i in range(12):
+            say(ws, "long", f"Point {i}: " + "we decided something worth keeping. " * 6)
+    bodies = [r["body"] for r in bridge.fake.replies() if not r["body"]["system"][0]["text"].startswith("You write")]
+    last = bodies[-1]["messages"]
+    texts = [b["text"] for m in last for b in m["content"]]
+    assert last[0]["role"] == "user" and texts[-1].startswith("Point 11")
+    assert "Point 0:" not in json.dumps(last)  # the oldest went first
+    numbers = [int(t.split(":")[0].split()[-1]) for t in texts if t.startswith("Point")]
+    assert numbers == sorted(numbers) and numbers[-1] == 11  # a contiguous, newest tail
+    summaries = [r for r in bridge.fake.replies() if r["body"]["system"][0]["text"].startswith("You write one memory")]
+    assert summaries and "Point 0:" in json.dumps(summaries[0]["body"])
+    recent = json.loads(glyph(bridge.env, "recent", "--json", "--tag", "bridge").stdout)["items"]
+    assert recent and recent[-1]["source"] == "bridge" and recent[-1]["session"] == "long"
+    assert recent[-1]["text"].startswith("Summary: Point 0")
+
+
+def test_glyph_chat_sends_one_message_and_prints_the_reply(bridge):
+    env = {**bridge.env, "GLYPH_BRIDGE_URL": bridge.url}
+    out = glyph(env, "chat", "--session", "script", "Hello from a script")
+    assert out.stdout.startswith("Echo: Hello from a script")
+    again = glyph(env, "chat", "--session", "script", "--json", "Second line")
+    assert json.loads(again.stdout.strip().splitlines()[-1])["usage"]["output_tokens"] > 0
+    down = glyph({**env, "GLYPH_BRIDGE_URL": "ws://127.0.0.1:9"}, "chat", "x", check=False)
+    assert down.returncode == 3 and "glyph bridge" in down.stderr
