@@ -113,7 +113,7 @@ def measure(runs: int = 10) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        connector = build_lambda_asset(tmp / "connector", mcp=True, platform=host_platform())
+        connector = build_lambda_asset(tmp / "connector", kind="mcp", platform=host_platform())
         memory = build_lambda_asset(tmp / "memory")
         mcp_event, context_event, env = _setup(tmp)
         rows, mode = {}, "scaled"

@@ -62,6 +62,14 @@ def _pinned(*names: str) -> tuple[str, ...]:
 
 
 MCP_REQUIREMENTS = _pinned("mcp", "jinja2", "pyotp")
+# The bridge's functions (lambda/bridge_handler.py) add httpx, for the Messages API: pure Python.
+BRIDGE_REQUIREMENTS = _pinned("httpx", "pyotp")
+# Each asset: its entry point (copied as handler.py) and what pip installs beside glyphmemory.
+ASSETS = {
+    "api": ("handler.py", ()),
+    "mcp": ("mcp_handler.py", MCP_REQUIREMENTS),
+    "bridge": ("bridge_handler.py", BRIDGE_REQUIREMENTS),
+}
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 
 
@@ -73,21 +81,26 @@ def host_platform() -> str:
 
 
 def build_lambda_asset(
-    out_dir: str | Path, *, python_version: str = LAMBDA_PYTHON, mcp: bool = False, platform: str = LAMBDA_PLATFORM
+    out_dir: str | Path,
+    *,
+    python_version: str = LAMBDA_PYTHON,
+    kind: str = "api",
+    platform: str = LAMBDA_PLATFORM,
 ) -> Path:
-    """Fill out_dir with what the function needs: the memory function is pure Python (refused
-    otherwise); the connector function's wheels are the target platform's."""
+    """Fill out_dir with what a function needs (kind: api, mcp or bridge): the memory function's
+    is pure Python (refused otherwise); the others' wheels are the target platform's."""
     import sys
 
+    entry, requirements = ASSETS[kind]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "lambda" / ("mcp_handler.py" if mcp else "handler.py"), out / "handler.py")
+    shutil.copy2(ROOT / "lambda" / entry, out / "handler.py")
     shutil.copytree(ROOT / "src" / "glyphmemory", out / "glyphmemory", ignore=_IGNORE, dirs_exist_ok=True)
-    if mcp:
+    if requirements:
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
             + ["--target", str(out), "--platform", platform, "--implementation", "cp"]
-            + ["--python-version", python_version, "--only-binary=:all:", "--upgrade", *MCP_REQUIREMENTS],
+            + ["--python-version", python_version, "--only-binary=:all:", "--upgrade", *requirements],
             check=True,
             capture_output=True,
             timeout=600,

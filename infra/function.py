@@ -1,5 +1,5 @@
-"""Functions: the memory function (the API) and the connector function (/mcp and its OAuth
-routes), each bundled locally (no Docker)."""
+"""Functions: the memory function (the API), the connector function (/mcp and its OAuth routes)
+and the bridge's three, each bundled locally (no Docker), each with its own role and log group."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from constructs import Construct
 
 from glyphmemory import names
 
-from .bundling import LAMBDA_PYTHON, MCP_REQUIREMENTS, ROOT, build_lambda_asset
+from .bundling import ASSETS, LAMBDA_PYTHON, ROOT, build_lambda_asset
 from .key_param import KeyParameter
 
 # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
@@ -28,22 +28,40 @@ CONNECTOR_MEMORY_MB = 1769  # Lambda's one full vCPU
 
 @jsii.implements(ILocalBundling)
 class _LocalBundling:
-    def __init__(self, mcp: bool):
-        self.mcp = mcp
+    def __init__(self, kind: str):
+        self.kind = kind
 
     def try_bundle(self, output_dir: str, *, image=None, **_options) -> bool:
-        build_lambda_asset(output_dir, mcp=self.mcp)
+        build_lambda_asset(output_dir, kind=self.kind)
         return True
 
 
+# Every function reads and writes the one table: GetItem, PutItem, DeleteItem, Query, and
+# UpdateItem for edits (inside TransactWriteItems, which needs each action it runs).
+TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query")
+
+
 class Function(Construct):
-    """mcp=False: the memory function (standard library only, 512 MB). mcp=True: the connector
-    function, with the MCP SDK, whose import is ~1.4 s of CPU: at 1,769 MB (one whole core) its
-    first `initialize` answers in ~1.6 s, against ~2.8 s at 1,024 MB and ~6 s at 512 MB, and
-    claude.ai waits ~10 s (bench/mcp_cold.py). Its calls are rare; the core costs pennies."""
+    """kind "api": the memory function (standard library only; 512 MB: 0.29 of a core, with no SDK
+    and bytecode shipped a cold request takes 0.61 s p50 and 0.23 GB-s, against 0.52 s and
+    0.33 GB-s at 884 MB, bench/deployed_path.py). kind "mcp": the connector function, whose
+    MCP SDK import is ~1.4 s of CPU: at 1,769 MB (one whole core) its first `initialize`
+    answers in ~1.6 s, against ~2.8 s at 1,024 MB and ~6 s at 512 MB, and claude.ai waits ~10 s
+    (bench/mcp_cold.py); its calls are rare, so the core costs pennies. kind "bridge": the
+    bridge's functions, one asset with several entry points (`handler`)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, table: dynamodb.Table, secrets: KeyParameter, mcp: bool = False
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table: dynamodb.Table,
+        secrets: KeyParameter,
+        kind: str = "api",
+        handler: str = "handler.lambda_handler",
+        memory_size: int | None = None,
+        timeout_s: int = 15,  # the API's worst case: three DynamoDB attempts of 5 s each
+        environment: dict | None = None,
     ) -> None:
         super().__init__(scope, id)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.TWO_WEEKS)
@@ -53,27 +71,24 @@ class Function(Construct):
             "Handler",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,  # ~20% cheaper per GB-s than x86
-            handler="handler.lambda_handler",
+            handler=handler,
             code=lambda_.Code.from_asset(
                 str(ROOT),
                 bundling=BundlingOptions(
                     image=DockerImage.from_registry("local-bundling-only"),  # never pulled
-                    local=_LocalBundling(mcp),
+                    local=_LocalBundling(kind),
                 ),
                 exclude=["**"],  # the local bundler picks its own files; hash them below
-                asset_hash=_source_hash(mcp),
+                asset_hash=_source_hash(kind),
             ),
-            # 512 MB (0.29 of a core): with no SDK and bytecode shipped, a cold request takes
-            # 0.61 s p50 and costs 0.23 GB-s, against 0.52 s and 0.33 GB-s at 884 MB
-            # (bench/deployed_path.py); the hook's 1.5 s a try holds either way.
-            memory_size=CONNECTOR_MEMORY_MB if mcp else 512,
-            # Worst case: three DynamoDB attempts of 5 s each; well under API Gateway's 30 s.
-            timeout=Duration.seconds(15),
+            memory_size=memory_size or (CONNECTOR_MEMORY_MB if kind == "mcp" else 512),
+            timeout=Duration.seconds(timeout_s),
             role=role,
             log_group=log_group,
             environment={
                 names.ENV_STORE: f"dynamodb://{table.table_name}",
                 names.ENV_KEY_PARAM: secrets.key_param_name,
+                **(environment or {}),
             },
         )
         role.add_to_policy(
@@ -84,14 +99,7 @@ class Function(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                # UpdateItem: edits, inside TransactWriteItems (which needs each action it runs).
-                actions=[
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:Query",
-                ],
+                actions=list(TABLE_ACTIONS),
                 resources=[table.table_arn, f"{table.table_arn}/index/{names.GSI_BY_EPOCH}"],
             )
         )
@@ -100,14 +108,14 @@ class Function(Construct):
         self.log_group = log_group
 
 
-def _source_hash(mcp: bool = False) -> str:
+def _source_hash(kind: str = "api") -> str:
     """Hash of what goes into the asset, so a code change makes a new asset."""
     import hashlib
 
+    entry, requirements = ASSETS[kind]
     digest = hashlib.sha256(f"bytecode for python{LAMBDA_PYTHON}".encode())
-    if mcp:
-        digest.update(" ".join(MCP_REQUIREMENTS).encode())
-    handler = ROOT / "lambda" / ("mcp_handler.py" if mcp else "handler.py")
+    digest.update(" ".join(requirements).encode())
+    handler = ROOT / "lambda" / entry
     sources = [p for p in (ROOT / "src" / "glyphmemory").rglob("*") if p.suffix in (".py", ".html", ".css")]
     for path in sorted([handler, *sources]):
         digest.update(path.relative_to(ROOT).as_posix().encode())

@@ -36,6 +36,11 @@ ACKNOWLEDGED: dict[str, str] = {
         "stack cannot know; the statement is limited by the condition kms:ViaService = "
         "ssm.<region>.amazonaws.com, so only SSM can use it on the function's behalf"
     ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<BridgeWebSocketApiFDC4279F>/prod/POST/@connections/*]": (
+        "post_to_connection for the bridge's route and worker: connection ids are made by API Gateway "
+        "per client connection, so the resource names this one API, its one stage and the POST "
+        "@connections path, and only the connection id is a wildcard"
+    ),
 }
 
 

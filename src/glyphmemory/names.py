@@ -70,4 +70,7 @@ CHAT_TOKEN_TTL_S = 12 * 3600  # a chat's write token, `glyph url`'s and `glyph t
 TOTP_DIGITS = 6
 CODE_PATTERN = rf"[0-9]{{{TOTP_DIGITS}}}"
 DEFAULT_KEY_PARAM = "/glyphmemory/root-key"  # the SSM parameter holding the root key
+DEFAULT_ANTHROPIC_KEY_PARAM = "/glyphmemory/anthropic-api-key"  # the bridge's Messages API key (SSM)
+ENV_BRIDGE_WORKER = "GLYPH_BRIDGE_WORKER"  # the bridge's worker function (the route invokes it)
+ENV_ANTHROPIC_KEY_PARAM = "GLYPH_ANTHROPIC_KEY_PARAM"  # SSM SecureString holding the Anthropic API key
 STACK_NAME = "GlyphMemory"  # the CloudFormation stack (infra/app.py, glyph init --aws --stack)

@@ -18,7 +18,7 @@ HOST = "glyph.example.com"
 
 
 def test_the_connector_asset_answers_initialize(tmp_path):
-    asset = build_lambda_asset(tmp_path / "asset", mcp=True, platform=host_platform())
+    asset = build_lambda_asset(tmp_path / "asset", kind="mcp", platform=host_platform())
     key = new_key()
     db = tmp_path / "g.db"
     store = SqliteStore(str(db))

@@ -23,19 +23,22 @@ compiled = []                         # modules compiled from source: none, with
 to_code = external.SourceLoader.source_to_code
 external.SourceLoader.source_to_code = lambda self, data, path, **kw: compiled.append(path) or to_code(self, data, path, **kw)
 import handler
+entry = getattr(handler, sys.argv[2])
 for event in json.loads(sys.stdin.read()):
-    print(json.dumps(handler.lambda_handler(event, None)))
+    print(json.dumps(entry(event, None)))
 print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules), "compiled": compiled}))
 """
 
 
-def run_asset(asset: Path, events: list[dict], env: dict) -> tuple[list[dict], dict, str]:
+def run_asset(
+    asset: Path, events: list[dict], env: dict, entry: str = "lambda_handler"
+) -> tuple[list[dict], dict, str]:
     """Each event through the asset's handler in one fresh process of the runtime's version:
     -I isolated (no user site, no PYTHON* variables); -S no site-packages at all, so no boto3;
     -B no bytecode written, as on Lambda's read-only disk. Returns the answers, what was loaded
     and compiled, and the process's stderr (the logs)."""
     result = subprocess.run(
-        [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset)],
+        [lambda_python(), "-I", "-S", "-B", "-c", RUNNER, str(asset), entry],
         input=json.dumps(events),
         env=env,
         capture_output=True,

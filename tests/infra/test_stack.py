@@ -87,16 +87,30 @@ def test_the_test_table_matches_the_stack(template):
 
 
 def test_functions(template):
-    """The memory function and the MCP connector's function: same runtime, table and key."""
+    """The memory function, the MCP connector's, and the bridge's authorizer, route and worker:
+    one runtime, table and key; each its own size, timeout and settings."""
     functions = resources(template, "AWS::Lambda::Function")
-    assert sorted(fn["Properties"]["MemorySize"] for fn in functions) == [512, 1769]
+    shape = sorted(
+        (fn["Properties"]["Handler"], fn["Properties"]["MemorySize"], fn["Properties"]["Timeout"]) for fn in functions
+    )
+    assert shape == [
+        ("handler.authorize", 256, 15),
+        ("handler.lambda_handler", 512, 15),  # the memory function
+        ("handler.lambda_handler", 1769, 15),  # the MCP connector: one whole core for the SDK's import
+        ("handler.route", 512, 15),
+        ("handler.work", 512, 300),
+    ]
     for fn in functions:
         props = fn["Properties"]
         assert props["Runtime"] == "python3.12" and props["Architectures"] == ["arm64"]
-        assert props["Handler"] == "handler.lambda_handler" and props["Timeout"] == 15
         env = props["Environment"]["Variables"]
-        assert set(env) == {names.ENV_STORE, names.ENV_KEY_PARAM}
+        assert {names.ENV_STORE, names.ENV_KEY_PARAM} <= set(env)
         assert env[names.ENV_KEY_PARAM] == "/glyph/test-key"
+        extra = set(env) - {names.ENV_STORE, names.ENV_KEY_PARAM}
+        assert extra == {
+            "handler.route": {names.ENV_BRIDGE_WORKER},
+            "handler.work": {names.ENV_ANTHROPIC_KEY_PARAM},
+        }.get(props["Handler"], set())
     (group,) = [g for g in resources(template, "AWS::Logs::LogGroup") if g["Properties"].get("RetentionInDays") == 14][
         :1
     ]
@@ -124,7 +138,7 @@ def test_iam_is_least_privilege(template):
     for role in resources(template, "AWS::IAM::Role"):
         assert not role["Properties"].get("ManagedPolicyArns"), "no managed policies"
     dynamo = [s for s in statements if any(str(a).startswith("dynamodb:") for a in s["Action"])]
-    assert len(dynamo) == 2  # one statement per function
+    assert len(dynamo) == 5  # one statement per function
     for only in dynamo:
         assert sorted(only["Action"]) == [
             "dynamodb:DeleteItem",
@@ -143,18 +157,22 @@ def test_iam_is_least_privilege(template):
 
 
 def test_api_throttles_and_logs_without_query_strings(template):
-    (stage,) = resources(template, "AWS::ApiGatewayV2::Stage")
+    (stage,) = [
+        s for s in resources(template, "AWS::ApiGatewayV2::Stage") if s["Properties"]["StageName"] == "$default"
+    ]
     props = stage["Properties"]
     assert props["StageName"] == "$default" and props["AutoDeploy"] is True
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] == 20
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 40
     log_format = props["AccessLogSettings"]["Format"]
     assert "requestId" in log_format and "query" not in log_format.lower()
-    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    http_api = next(k for k, r in template["Resources"].items() if r["Properties"].get("ProtocolType") == "HTTP")
+    integrations = [i for i in resources(template, "AWS::ApiGatewayV2::Integration") if http_api in json.dumps(i)]
     assert len(integrations) == 2 and all(i["Properties"]["PayloadFormatVersion"] == "2.0" for i in integrations)
     routes = {
         r["Properties"]["RouteKey"]: json.dumps(r["Properties"]["Target"])
         for r in resources(template, "AWS::ApiGatewayV2::Route")
+        if http_api in json.dumps(r["Properties"]["ApiId"])
     }
     from glyphmemory.http.core import OAUTH_PATHS
 
@@ -162,6 +180,33 @@ def test_api_throttles_and_logs_without_query_strings(template):
     assert set(routes) == {"$default"} | {f"ANY {path}" for path in OAUTH_PATHS}
     assert len({routes[f"ANY {path}"] for path in OAUTH_PATHS}) == 1
     assert routes["$default"] != routes["ANY /mcp"]
+
+
+def test_the_bridge_is_a_websocket_api_authorised_at_connect(template):
+    res = template["Resources"]
+    ws_api = next(k for k, r in res.items() if r["Properties"].get("ProtocolType") == "WEBSOCKET")
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources(template, "AWS::ApiGatewayV2::Route")
+        if ws_api in json.dumps(r["Properties"]["ApiId"])
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    (authorizer,) = resources(template, "AWS::ApiGatewayV2::Authorizer")
+    assert authorizer["Properties"]["IdentitySource"] == ["route.request.querystring.t"]
+    (stage,) = [s for s in resources(template, "AWS::ApiGatewayV2::Stage") if s["Properties"]["StageName"] == "prod"]
+    settings = stage["Properties"]["DefaultRouteSettings"]
+    assert (
+        settings["ThrottlingRateLimit"] == 10
+        and "query" not in stage["Properties"]["AccessLogSettings"]["Format"].lower()
+    )
+    statements = _statements(template)
+    invoke = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert len(invoke) == 1 and ":*" not in json.dumps(invoke[0]["Resource"])  # the worker only
+    manage = [s for s in statements if s["Action"] == "execute-api:ManageConnections"]
+    assert len(manage) == 2 and all("/prod/POST/@connections/*" in json.dumps(s["Resource"]) for s in manage)
+    params = json.dumps([s["Resource"] for s in statements if s["Action"] == "ssm:GetParameter"])
+    assert "anthropic-api-key" in params  # the worker reads the Anthropic key; the template never holds it
 
 
 def test_cloudfront_caches_reads_by_token_and_never_writes(template):
@@ -204,7 +249,7 @@ def test_alarms_and_outputs(template):
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms)
     assert metrics == ["5xx", "Errors", "Errors", "Throttles", "Throttles"]  # both functions
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
-    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "TableName"}
+    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "BridgeUrl", "TableName"}
 
 
 def test_cdk_nag_is_clean_and_every_acknowledgement_has_a_reason(synthesized):
@@ -262,5 +307,5 @@ def test_cdk_cli_synth_works_offline_without_credentials(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     template = json.loads((tmp_path / "out" / "GlyphMemory.template.json").read_text())
-    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "TableName"}
+    assert set(template["Outputs"]) == {"CloudFrontUrl", "ApiUrl", "McpUrl", "BridgeUrl", "TableName"}
     assert shutil.which("docker") is None or "docker" not in result.stderr.lower()

@@ -10,6 +10,12 @@ so clients' kept-alive connections are exercised and latency tests pay one conne
 Throttling can be switched on per table, for the outage tests: `POST /_glyph/throttle?table=T&on=1`
 makes every DynamoDB request naming table T answer ThrottlingException (or `code=`, e.g.
 ProvisionedThroughputExceededException) until `on=0`.
+
+For the bridge's functions: asynchronous Lambda invocations (`X-Amz-Invocation-Type: Event`) are
+recorded, not run (moto would need Docker), and read back with `GET /_glyph/invocations`;
+API Gateway's `POST /@connections/ID` frames are kept one by one (moto's own recording
+concatenates them), read back with `GET /_glyph/connections/ID`; after
+`POST /_glyph/gone?connection=ID` that connection answers 410 GoneException, as a closed one does.
 """
 
 import io
@@ -17,7 +23,7 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -107,9 +113,49 @@ def main() -> None:
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
         return throttled.get(json.loads(body or b"{}").get("TableName"))
 
+    invocations: list[dict] = []
+    frames: dict[str, list[str]] = {}
+    gone: set[str] = set()
+
+    def reply(start_response, status: str, body, headers=()):
+        data = json.dumps(body).encode() if body is not None else b""
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
+        return [data]
+
+    def bridge_parts(environ, start_response):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if path == "/_glyph/invocations":
+            taken = invocations[:]
+            invocations.clear()
+            return reply(start_response, "200 OK", taken)
+        if path.startswith("/_glyph/connections/"):
+            return reply(start_response, "200 OK", frames.get(unquote(path.rsplit("/", 1)[1]), []))
+        if path == "/_glyph/gone":
+            gone.add(query["connection"])
+            return reply(start_response, "204 No Content", None)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        if method == "POST" and path.startswith("/2015-03-31/functions/") and path.endswith("/invocations"):
+            kind = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+            invocations.append({"function": path.split("/")[3], "type": kind, "payload": json.loads(body or b"{}")})
+            return reply(start_response, "202 Accepted", None)
+        if method == "POST" and "/@connections/" in path:
+            connection = unquote(path.rsplit("/", 1)[1])
+            if connection in gone:
+                headers = [("x-amzn-errortype", "GoneException")]
+                return reply(start_response, "410 Gone", {"message": "Gone"}, headers)
+            frames.setdefault(connection, []).append(body.decode())
+            return reply(start_response, "200 OK", None)
+        return None
+
     def serial(environ, start_response):
         if environ.get("PATH_INFO") == "/_glyph/throttle":
             return throttle_control(environ, start_response)
+        with lock:
+            handled = bridge_parts(environ, start_response)
+        if handled is not None:
+            return handled
         code = throttle_code(environ)
         if code:
             answer = throttled_answer(code)

@@ -110,3 +110,43 @@ def test_a_different_body_or_secret_changes_the_signature():
 
 def test_credentials_never_print_the_secret():
     assert "wJalr" not in repr(SUITE) and "wJalr" not in str(SUITE)
+
+
+@pytest.mark.parametrize(
+    ("service", "host", "path", "headers"),
+    [
+        # post_to_connection: API Gateway's connection ids end in '=', sent as %3D
+        ("execute-api", "abc123.execute-api.eu-west-1.amazonaws.com", "/prod/@connections/L0SM9cOFvHcCIhw%3D", {}),
+        # an asynchronous Lambda invocation (the bridge's route starting its worker)
+        (
+            "lambda",
+            "lambda.eu-west-1.amazonaws.com",
+            "/2015-03-31/functions/glyph-bridge-worker/invocations",
+            {"X-Amz-Invocation-Type": "Event"},
+        ),
+    ],
+)
+def test_agrees_with_botocore_on_the_bridges_rest_calls(service, host, path, headers):
+    """REST paths are signed as the SDKs sign them: the sent (percent-encoded) path, encoded once more."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    body = b'{"type":"delta","id":"q1","text":"hi"}'
+    creds = sigv4.Credentials("ASIAEXAMPLE", "c2VjcmV0LWtleS1leGFtcGxl", "IQoJb3JpZ2luX2VjE-session")
+    request = AWSRequest(
+        method="POST", url=f"https://{host}{path}", data=body, headers={"Content-Type": "application/json", **headers}
+    )
+    SigV4Auth(Credentials(creds.access_key, creds.secret_key, creds.token), service, "eu-west-1").add_auth(request)
+    ours = sigv4.sign_headers(
+        creds,
+        method="POST",
+        host=host,
+        path=path,
+        body=body,
+        headers={"content-type": "application/json", **{k.lower(): v for k, v in headers.items()}},
+        region="eu-west-1",
+        service=service,
+        amz_date=request.headers["X-Amz-Date"],
+    )
+    assert ours["authorization"] == request.headers["Authorization"]

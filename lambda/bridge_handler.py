@@ -1,0 +1,6 @@
+"""AWS Lambda entry points of the conversation bridge (API Gateway WebSocket API): the $connect
+authorizer, the route function and the worker; one asset, three functions."""
+
+from glyphmemory.bridge.aws import authorize, route, work
+
+__all__ = ["authorize", "route", "work"]

@@ -1,0 +1,166 @@
+"""The bridge on AWS: an API Gateway WebSocket API and three small functions sharing one asset.
+
+- `authorize` ($connect's REQUEST authorizer): the window token (`?t=`, scope w) → the key id;
+- `route` ($connect, $disconnect, $default): checks and deduplicates a frame, stores the user's
+  turn, invokes the worker asynchronously (InvocationType Event) and returns at once, well inside
+  API Gateway's 29 s; a history, a replay or a refusal it answers itself;
+- `work`: streams from Claude and posts batched deltas with post_to_connection; a gone connection
+  (410) ends the posting quietly, and the reply is stored either way, so `history` recovers it.
+
+Like the memory function, they call AWS (DynamoDB, SSM, Lambda Invoke, the WebSocket management
+API) with signed HTTPS from the standard library; only the worker imports httpx, for Claude.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote
+
+from .. import aws_lambda, names
+from ..http import log
+from .core import Bridge, Gone, Prepared
+
+_clients: dict = {}
+_claude = None
+
+
+def _client(service: str, target: str = "", version: str = "1.1", endpoint: str | None = None):
+    """One signed-HTTPS client per service and endpoint, kept for the container."""
+    from ..aws.client import AwsJsonClient
+
+    key = (service, endpoint)
+    if key not in _clients:
+        _clients[key] = AwsJsonClient(service, target, version, max_attempts=3, deadline_s=5.0, endpoint=endpoint)
+    return _clients[key]
+
+
+def _poster(context: dict):
+    """post(frame) to this event's connection; Gone when it is closed (410)."""
+    from ..aws.client import AwsError, AwsUnreachable
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
+        f"https://{context['domainName']}/{context['stage']}"
+    )
+    client = _client("execute-api", endpoint=endpoint)
+    path = "/@connections/" + quote(context["connectionId"], safe="")
+
+    def post(frame: dict) -> None:
+        body = json.dumps(frame, ensure_ascii=False).encode()
+        try:
+            client.rest("POST", path, body, {"content-type": "application/json"})
+        except AwsError as error:
+            if error.status in (410, 403):
+                raise Gone() from None
+            raise
+        except AwsUnreachable:
+            raise Gone() from None
+
+    return post
+
+
+def _bridge(claude=None) -> Bridge:
+    app = aws_lambda._load_app()
+    return Bridge(app.memories, claude, log=log.event)
+
+
+# --- $connect's authorizer -----------------------------------------------------------------------
+
+
+def authorize(event, context=None) -> dict:
+    from ..errors import Forbidden, InvalidInput, Unauthorized
+    from ..tokens import require_scope
+
+    token = ((event or {}).get("queryStringParameters") or {}).get("t")
+    try:
+        if not token:
+            raise PermissionError
+        app = aws_lambda._load_app()
+        grant = app.keyring.verify(token, app.clock.now_s())
+        require_scope(grant, "w")
+    except (Unauthorized, Forbidden, InvalidInput, PermissionError):
+        log.event("bridge_connect", level=30, status=401)
+        raise Exception("Unauthorized") from None  # API Gateway answers the upgrade with 401
+    return {
+        "principalId": grant.kid,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
+        },
+        "context": {"kid": grant.kid},
+    }
+
+
+# --- the route: quick, then the worker -----------------------------------------------------------
+
+
+def route(event, context=None) -> dict:
+    request = event.get("requestContext") or {}
+    if request.get("routeKey") in ("$connect", "$disconnect"):
+        return {"statusCode": 200}
+    kid = (request.get("authorizer") or {}).get("kid")
+    if not kid:
+        return {"statusCode": 403}
+    post = _poster(request)
+    try:
+        frame = json.loads(event.get("body") or "")
+    except ValueError:
+        frame = None
+    try:
+        bridge = _bridge()
+        prepared = bridge.prepare(kid, frame, post)
+        if prepared is not None:
+            _invoke_worker(bridge, prepared, request, post)
+    except Gone:
+        pass
+    return {"statusCode": 200}
+
+
+def _invoke_worker(bridge: Bridge, prepared: Prepared, request: dict, post) -> None:
+    from ..aws.client import AwsError, AwsUnreachable
+
+    payload = {
+        "connection": {k: request[k] for k in ("connectionId", "domainName", "stage")},
+        "prepared": prepared.to_json(),
+    }
+    name = quote(os.environ[names.ENV_BRIDGE_WORKER], safe="")
+    try:
+        _client("lambda").rest(
+            "POST",
+            f"/2015-03-31/functions/{name}/invocations",
+            json.dumps(payload).encode(),
+            {"content-type": "application/json", "x-amz-invocation-type": "Event"},
+        )
+    except (AwsError, AwsUnreachable):
+        prepared.conversation.drop_turn(prepared.turn)
+        prepared.conversation.release(prepared.msg_id)
+        post({"type": "error", "id": prepared.frame_id, "status": 503, "detail": "the bridge is busy: send it again"})
+
+
+# --- the worker: Claude, streamed to the connection ----------------------------------------------
+
+
+def _claude_client():
+    global _claude
+    if _claude is None:
+        from .claude import Claude
+
+        _claude = Claude(_anthropic_key())
+    return _claude
+
+
+def _anthropic_key() -> str:
+    """From the SSM SecureString named by GLYPH_ANTHROPIC_KEY_PARAM (ANTHROPIC_API_KEY locally)."""
+    param = os.environ.get(names.ENV_ANTHROPIC_KEY_PARAM)
+    if not param:
+        return os.environ["ANTHROPIC_API_KEY"]
+    return _client("ssm", "AmazonSSM").call("GetParameter", {"Name": param, "WithDecryption": True})["Parameter"][
+        "Value"
+    ]
+
+
+def work(event, context=None) -> dict:
+    bridge = _bridge(_claude_client())
+    prepared = Prepared.from_json(bridge, event["prepared"])
+    bridge.answer(prepared, _poster(event["connection"]))
+    return {"ok": True}

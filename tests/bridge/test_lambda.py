@@ -1,0 +1,130 @@
+"""The bridge's AWS functions with API Gateway WebSocket events, on moto: the $connect
+authorizer, the route (which answers at once and invokes the worker asynchronously), and the
+worker streaming through post_to_connection; a gone connection, history, replay, isolation."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import httpx
+import pytest
+
+from glyphmemory import aws_lambda
+from glyphmemory.bridge import aws as bridge_aws
+from glyphmemory.tokens import mint_window_token
+
+from ..support.fake_claude import API_KEY, FakeClaude
+
+DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
+
+
+@pytest.fixture
+def lambdas(dynamo_table, moto_url, root_key, monkeypatch):
+    fake = FakeClaude(min_cache_tokens=50)
+    boto3.client("ssm").put_parameter(Name="/glyph/anthropic-test", Value=API_KEY, Type="SecureString", Overwrite=True)
+    for name, value in {
+        "GLYPH_STORE": "dynamodb://" + dynamo_table,
+        "GLYPH_KEY": f"{root_key.kid}:{root_key.secret_b32}",
+        "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": moto_url,
+        "GLYPH_BRIDGE_WORKER": "glyph-bridge-worker",
+        "GLYPH_ANTHROPIC_KEY_PARAM": "/glyph/anthropic-test",
+        "ANTHROPIC_BASE_URL": fake.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setattr(aws_lambda, "_app", None)
+    monkeypatch.setattr(bridge_aws, "_clients", {})
+    monkeypatch.setattr(bridge_aws, "_claude", None)
+    httpx.get(moto_url + "/_glyph/invocations")  # start with none recorded
+    yield moto_url, fake, root_key
+    fake.close()
+    if aws_lambda._app is not None:
+        aws_lambda._app.memories.store.close()
+
+
+def event(connection: str, kid: str | None, frame) -> dict:
+    context = {"routeKey": "$default", "connectionId": connection, "domainName": DOMAIN, "stage": "prod"}
+    context["eventType"] = "MESSAGE"
+    if kid:
+        context["authorizer"] = {"kid": kid, "principalId": kid}
+    return {"requestContext": context, "body": json.dumps(frame)}
+
+
+def frames(moto_url: str, connection: str) -> list[dict]:
+    from urllib.parse import quote
+
+    return [json.loads(f) for f in httpx.get(f"{moto_url}/_glyph/connections/{quote(connection, safe='')}").json()]
+
+
+def invocations(moto_url: str) -> list[dict]:
+    return httpx.get(moto_url + "/_glyph/invocations").json()
+
+
+def test_connect_is_authorised_by_a_write_token(lambdas):
+    _, _, key = lambdas
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
+
+    def connect(token):
+        return bridge_aws.authorize({"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"t": token}})
+
+    allowed = connect(mint_window_token(key.kid, key.secret, "w", int(time.time()) + 60))
+    assert allowed["context"] == {"kid": key.kid}
+    assert allowed["policyDocument"]["Statement"][0] == {
+        "Action": "execute-api:Invoke",
+        "Effect": "Allow",
+        "Resource": arn,
+    }
+    for bad in (mint_window_token(key.kid, key.secret, "r", int(time.time()) + 60), "x.y.z", None):
+        with pytest.raises(Exception, match="Unauthorized"):
+            connect(bad)
+    assert bridge_aws.route({"requestContext": {"routeKey": "$connect", "connectionId": "c0"}}) == {"statusCode": 200}
+
+
+def test_the_route_returns_at_once_and_the_worker_streams_to_the_connection(lambdas):
+    moto_url, fake, key = lambdas
+    conn = "L0SM9cOFvHcCIhw="  # API Gateway's ids end in '=': signed with the path encoded twice
+    message = {"type": "message", "session": "aws", "id": "q1", "text": "Hello from a phone"}
+    started = time.perf_counter()
+    assert bridge_aws.route(event(conn, key.kid, message)) == {"statusCode": 200}
+    assert time.perf_counter() - started < 5 and fake.requests == []  # no Claude call in the route
+    (invoked,) = invocations(moto_url)
+    assert invoked["function"] == "glyph-bridge-worker" and invoked["type"] == "Event"
+    assert frames(moto_url, conn) == []
+
+    bridge_aws.work(invoked["payload"])
+    posted = frames(moto_url, conn)
+    assert [f["type"] for f in posted][-1] == "done" and all(f["id"] == "q1" for f in posted)
+    assert "".join(f["text"] for f in posted if f["type"] == "delta").startswith("Echo: Hello from a phone")
+    assert fake.requests[0]["key_ok"]  # the API key came from SSM
+
+    # Sent again (the phone lost the answer): replayed by the route, no worker, no Claude call.
+    bridge_aws.route(event(conn, key.kid, message))
+    assert invocations(moto_url) == [] and len(fake.requests) == 1
+    assert frames(moto_url, conn)[-1]["replayed"] is True
+
+
+def test_a_gone_connection_ends_quietly_and_history_recovers_the_reply(lambdas):
+    moto_url, fake, key = lambdas
+    bridge_aws.route(event("gone-1", key.kid, {"type": "message", "session": "s", "id": "g1", "text": "Still there?"}))
+    (invoked,) = invocations(moto_url)
+    httpx.post(moto_url + "/_glyph/gone", params={"connection": "gone-1"})
+    assert bridge_aws.work(invoked["payload"]) == {"ok": True}  # no exception: it just stops posting
+    bridge_aws.route(event("back-2", key.kid, {"type": "history", "session": "s"}))
+    (history,) = frames(moto_url, "back-2")
+    assert [t["role"] for t in history["turns"]] == ["user", "assistant"]
+    assert history["turns"][1]["text"].startswith("Echo: Still there?")
+
+
+def test_sessions_are_isolated_between_keys(lambdas):
+    moto_url, _, key = lambdas
+    bridge_aws.route(event("c-a", key.kid, {"type": "message", "session": "mine", "text": "Private"}))
+    invocations(moto_url)
+    other = "phone"  # another key's id, as the authorizer put it in the context
+    bridge_aws.route(event("c-b", other, {"type": "message", "session": "mine", "text": "Me too"}))
+    bridge_aws.route(event("c-b", other, {"type": "history", "session": "mine"}))
+    answers = frames(moto_url, "c-b")
+    assert [(a["type"], a["status"]) for a in answers] == [("error", 403), ("error", 403)]
+    assert invocations(moto_url) == []
+    assert bridge_aws.route(event("c-x", None, {"type": "history", "session": "mine"})) == {"statusCode": 403}
