@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bridge  # noqa: E402
 import cli_start  # noqa: E402
 import cost  # noqa: E402
 import deployed_path  # noqa: E402
@@ -42,6 +43,7 @@ FULL = {
     "redaction": {"reps": 300},
     "mcp_peer": {"reads": 100, "saves": 1000},
     "mcp_cold": {"runs": 10},
+    "bridge": {"messages": 100, "turns": 20},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -53,6 +55,7 @@ QUICK = FULL | {
     "redaction": {"reps": 30},
     "mcp_peer": {"reads": 10, "saves": 200},
     "mcp_cold": {"runs": 2},
+    "bridge": {"messages": 5, "turns": 6},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -65,6 +68,7 @@ MODULES = {
     "redaction": redaction,
     "mcp_peer": mcp_peer,
     "mcp_cold": mcp_cold,
+    "bridge": bridge,
 }
 
 

@@ -36,9 +36,10 @@ def test_the_quick_benchmark_plan_writes_every_section(tmp_path):
         "Redaction",
         "MCP: GlyphMemory beside the reference memory server",
         "MCP connector cold start",
+        "Conversation bridge",
     ):
         assert f"## {title}" in text, title
     assert re.search(r"- Date: \d{4}-\d\d-\d\d .* commit [0-9a-f]{7}", text)
     verdicts = re.findall(r"^- .*Goal.*\*\*(\d+\.\d+)( ms)?×?, (met|NOT met)\*\*", text, re.M)
-    assert len(verdicts) >= 8, text[:3000]
+    assert len(verdicts) >= 9, text[:3000]
     assert "| 1,000 | 21 |" in text  # 20 most recent read 21 items at 1,000 memories too

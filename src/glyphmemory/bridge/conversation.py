@@ -166,17 +166,18 @@ def window(turns: list[tuple[str, dict]], start: str, budget: int) -> tuple[str,
     return (kept[0][0] if kept else start), kept
 
 
-def build_prompt(block: str, turns: list[tuple[str, dict]]) -> tuple[list[dict], list[dict]]:
+def build_prompt(block: str, turns: list[tuple[str, dict]], *, cache: bool = True) -> tuple[list[dict], list[dict]]:
     """`system` and `messages` with cache breakpoints on the stable prefix: the memory block, and
-    the last turn before the new message (the older history)."""
-    system = [{"type": "text", "text": block, "cache_control": CACHE}]
+    the last turn before the new message (the older history). cache=False leaves them out (the
+    benchmark's baseline)."""
+    system = [{"type": "text", "text": block, **({"cache_control": CACHE} if cache else {})}]
     messages = []
     for _, turn in turns:
         if messages and messages[-1]["role"] == turn["role"]:  # two user turns in a row: one message
             messages[-1]["content"].append({"type": "text", "text": turn["text"]})
         else:
             messages.append({"role": turn["role"], "content": [{"type": "text", "text": turn["text"]}]})
-    if len(messages) > 1:
+    if cache and len(messages) > 1:
         messages[-2]["content"][-1]["cache_control"] = CACHE
     return system, messages
 

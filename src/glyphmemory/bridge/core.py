@@ -57,8 +57,11 @@ class Prepared:
 
 
 class Bridge:
-    def __init__(self, memories, claude, *, budget: int | None = None, ttl_s: int | None = None, log=None):
+    def __init__(
+        self, memories, claude, *, budget: int | None = None, ttl_s: int | None = None, log=None, cache: bool = True
+    ):
         self.memories = memories
+        self.cache = cache
         self.claude = claude
         self.budget = budget or int(os.environ.get("GLYPH_BRIDGE_BUDGET") or DEFAULT_BUDGET)
         self.ttl_s = ttl_s or int(os.environ.get("GLYPH_BRIDGE_TTL_S") or DEFAULT_TTL_S)
@@ -139,11 +142,11 @@ class Bridge:
                     connected[0] = False  # the client left: keep going, the reply is stored
 
         pending: list[str] = []
-        last = time.monotonic()
+        last = 0.0  # the first text goes out at once (time to first token); then batches
         try:
             state = conversation.state(create=True)[0]
             start, turns = window(conversation.turns(), state.get("window_from", ""), self._turn_budget())
-            system, messages = build_prompt(self._block(prepared.namespace), turns)
+            system, messages = build_prompt(self._block(prepared.namespace), turns, cache=self.cache)
 
             def on_text(text: str) -> None:
                 nonlocal last
