@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from glyphmemory.http.core import OAUTH_PATHS
+from glyphmemory.http.core import CONNECTOR_ROUTES
 
 # Access log fields: who, what route, how it went. Never the query string: tokens live there.
 ACCESS_LOG_FORMAT = {
@@ -62,7 +62,7 @@ class Api(Construct):
             to_connector = integrations.HttpLambdaIntegration(
                 "Connector", connector, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
             )
-            for path in sorted(OAUTH_PATHS):
+            for path in CONNECTOR_ROUTES:
                 self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.ANY], integration=to_connector)
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.TWO_WEEKS)
         self.stage = apigwv2.HttpStage(

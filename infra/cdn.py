@@ -25,6 +25,8 @@ UNCACHED_PATHS = (
     "/authorize",
     "/token",
     "/.well-known/*",
+    "/ui",
+    "/ui/*",
 )
 
 # API Gateway sees its own host (the Host header is not forwarded), so the public host the

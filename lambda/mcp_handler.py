@@ -1,7 +1,7 @@
-"""AWS Lambda entry point of the remote MCP connector: /mcp and its OAuth routes (its own
-function, so that the memory function's cold start never pays for the MCP SDK)."""
+"""AWS Lambda entry point of the connector function: /mcp with its OAuth routes, and the web page
+/ui (its own function, so that the memory function never loads the MCP SDK or Jinja2; the SDK
+is imported by the first /mcp request, not by a page's)."""
 
-import glyphmemory.mcp_http  # noqa: F401  (the SDK, ~1.4 s of CPU: paid in INIT, not in the first request)
 from glyphmemory import aws_lambda
 
 aws_lambda.serve_routes("all")

@@ -6,7 +6,7 @@ import os
 
 from . import names
 from .basic_auth import BasicAuth
-from .http import auth_routes, chat_routes, mcp_routes, routes
+from .http import auth_routes, chat_routes, mcp_routes, routes, ui_routes
 from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
@@ -16,7 +16,7 @@ from .stores import open_store
 # The memory API (the memory function on AWS); the remote MCP connector (its own function there,
 # since its SDK costs ~0.5 s of a cold start); `glyph serve` runs both.
 API_ROUTERS = (routes.ROUTER, auth_routes.ROUTER, chat_routes.ROUTER)
-MCP_ROUTERS = (mcp_routes.ROUTER,)
+MCP_ROUTERS = (mcp_routes.ROUTER, ui_routes.ROUTER)  # the connector function serves the page too
 ALL_ROUTERS = API_ROUTERS + MCP_ROUTERS
 
 

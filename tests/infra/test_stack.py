@@ -176,9 +176,10 @@ def test_api_throttles_and_logs_without_query_strings(template):
     }
     from glyphmemory.http.core import OAUTH_PATHS
 
-    # The connector's paths go to its own function; everything else to the memory function.
-    assert set(routes) == {"$default"} | {f"ANY {path}" for path in OAUTH_PATHS}
-    assert len({routes[f"ANY {path}"] for path in OAUTH_PATHS}) == 1
+    # The connector's paths and the page go to its own function; everything else to the memory function.
+    connector = [*OAUTH_PATHS, "/ui", "/ui/{proxy+}"]
+    assert set(routes) == {"$default"} | {f"ANY {path}" for path in connector}
+    assert len({routes[f"ANY {path}"] for path in connector}) == 1
     assert routes["$default"] != routes["ANY /mcp"]
 
 
@@ -220,7 +221,8 @@ def test_cloudfront_caches_reads_by_token_and_never_writes(template):
     from glyphmemory.http.core import OAUTH_PATHS
 
     # Never cached: writes, token and key routes, and every path of the MCP connector.
-    for path in ("/w", "/v1/tokens", "/v1/keys", "/v1/keys/k1", "/v1/connectors", "/v1/connectors/g1", *OAUTH_PATHS):
+    never = ("/w", "/v1/tokens", "/v1/keys", "/v1/keys/k1", "/v1/connectors", "/v1/connectors/g1", "/ui", "/ui/m/x")
+    for path in (*never, *OAUTH_PATHS):
         assert any(fnmatch(path, pattern) for pattern in behaviours), path
     for b in [default, *behaviours.values()]:
         assert b["ViewerProtocolPolicy"] == "https-only" and b["Compress"] is True

@@ -146,10 +146,11 @@ def test_the_memory_function_never_loads_the_sdk_or_the_template_engine():
         "from tests.support.lambda_events import make_event\n"
         "r = handler.lambda_handler(make_event('GET', '/v1/health'), None)\n"
         "m = handler.lambda_handler(make_event('POST', '/mcp', body=b'{}'), None)\n"
-        "print(json.dumps([r['statusCode'], m['statusCode'], sorted(k for k in sys.modules if k.split('.')[0] in "
+        "u = handler.lambda_handler(make_event('GET', '/ui'), None)\n"
+        "print(json.dumps([r['statusCode'], m['statusCode'], u['statusCode'], sorted(k for k in sys.modules if k.split('.')[0] in "
         "('mcp', 'jinja2', 'pydantic', 'anyio'))]))\n"
     )
     env = {"GLYPH_STORE": "sqlite:///:memory:", "GLYPH_KEY": "root:" + "A" * 32, "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    health, mcp_status, loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    assert (health, mcp_status, loaded) == (200, 404, [])
+    health, mcp_status, ui_status, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (health, mcp_status, ui_status, loaded) == (200, 404, 404, [])  # /ui is the connector function's

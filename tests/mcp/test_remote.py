@@ -40,6 +40,7 @@ def _sign_in_with_chromium(auth_url: str, next_code, shots: str) -> str:
         assert "test connector" in page.inner_text("h1")  # the page names the client
         scroll = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert scroll <= 0, "the sign-in page scrolls sideways on a phone"
+        assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px"  # styled: the CSP hash matches
         page.screenshot(path=os.path.join(shots, "authorize-390.png"))
         page.fill("#code", next_code())  # the code of this moment, as a person types it
         # The browser follows the redirect to the client's loopback callback (nothing listens

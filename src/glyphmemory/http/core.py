@@ -31,6 +31,9 @@ OAUTH_PATHS = frozenset(
         "/.well-known/oauth-authorization-server",
     }
 )
+# What the connector function serves on AWS (the memory function never loads the MCP SDK or the
+# page's template engine): the MCP connector's paths and the web page, /ui and below.
+CONNECTOR_ROUTES = (*sorted(OAUTH_PATHS), "/ui", "/ui/{proxy+}")
 
 # Every answer, from a route or from a door's own refusal, carries these (unless it set its own).
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}

@@ -35,7 +35,10 @@ def stylesheet() -> tuple[str, str]:
     return css, f"'sha256-{digest}'"
 
 
-def render(template: str, values: dict, status: int = 200, *, form_action: str = "'self'") -> Response:
+def render(
+    template: str, values: dict, status: int = 200, *, form_action: str = "'self'", script: bool = False
+) -> Response:
+    """The page, with its headers. script: the page loads /ui/static/app.js (CSP 'self'; never inline)."""
     css, css_source = stylesheet()
     html = _environment().get_template(template).render(css=css, **values)
     response = Response.text(html, status, content_type="text/html")
@@ -43,7 +46,8 @@ def render(template: str, values: dict, status: int = 200, *, form_action: str =
         {
             "Content-Security-Policy": (
                 f"default-src 'none'; style-src {css_source}; img-src 'self' data:; form-action {form_action}; "
-                "frame-ancestors 'none'; base-uri 'none'"
+                + ("script-src 'self'; " if script else "")
+                + "frame-ancestors 'none'; base-uri 'none'"
             ),
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer",

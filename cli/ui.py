@@ -1,0 +1,36 @@
+"""`glyph ui`: a one-time sign-in link to the web page, printed and opened in the browser."""
+
+from __future__ import annotations
+
+import sys
+import time
+from urllib.parse import urlsplit
+
+from .base import EXIT_OK, arg, command, emit, load_key, server_url
+
+LINK_TTL_S = 120
+
+
+@command(arg("--no-open", action="store_true", help="only print the link"))
+def cmd_ui(args) -> int:
+    """Open the web page (/ui) signed in: prints a one-time link (valid 2 minutes) and opens it.
+
+    The link carries a short token that works once; the page then keeps a 12 h session cookie
+    and the address bar holds no token.
+    """
+    from glyphmemory.tokens import mint_window_token
+
+    key = load_key()
+    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + LINK_TTL_S)
+    parts = urlsplit(server_url())  # never the basic-auth password of a user:password@host URL
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    url = f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}/ui/link?t={token}"
+    emit(args, {"url": url, "expires_in": LINK_TTL_S}, url)
+    if not args.no_open and not args.json:
+        import webbrowser
+
+        try:
+            webbrowser.open(url)
+        except Exception:  # no browser here: the printed link is enough
+            print("glyph: open the link above in your browser", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,357 @@
+"""`/ui`: a web page to read, search, correct and delete memories, from a phone or a desk.
+
+Server-rendered HTML (Jinja2, autoescaped: every memory text is untrusted input) that works
+with JavaScript off; one small script (`/ui/static/app.js`, allowed by the CSP as 'self')
+shows dates in the reader's time zone. Every action is the JSON API's route, called in-process
+on behalf of the session's grant (App.handle_inside), so validation, redaction, dedup and the
+409 of an edit are the API's own. Forms that change data carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+from .. import names, ui_session
+from ..errors import GlyphError
+from ..tokens import Grant
+from . import params as p
+from .core import Call, Request, Response, Router, media_type
+
+ROUTER = Router()
+route = ROUTER.add
+
+FORM = p.RawBody("application/x-www-form-urlencoded", "A form.", limit=64 * 1024)
+PAGE_SIZE = 25
+PREVIEW_CHARS = 400
+_REDACTED = re.compile(r"\[redacted:[a-z0-9-]+\]")
+_STATIC = Path(__file__).resolve().parent.parent / "templates"
+_LIST_PARAMS = tuple(p.Param(k, {"type": "string"}, k) for k in ("ns", "tag", "q", "before", "note"))
+
+
+# --- plumbing ------------------------------------------------------------------------------------
+
+
+def _session(app, request: Request):
+    return ui_session.current(app.memories.store, app.keyring.root.secret, request.headers.get("cookie"))
+
+
+def _api(app, grant: Grant, method: str, path: str, query: dict | None = None, payload=None):
+    """(status, data) of an API route run for this session; data is the problem on failure."""
+    query = {k: v for k, v in (query or {}).items() if v not in (None, "")}
+    body = b"" if payload is None else json.dumps(payload).encode()
+    request = Request(method, path, urlencode(query), {"content-type": "application/json"}, body)
+    response = app.handle_inside(request, grant)
+    if not response.body:
+        return response.status, None
+    if response.headers.get("Content-Type", "").startswith(("application/json", "application/problem+json")):
+        return response.status, json.loads(response.body)
+    return response.status, response
+
+
+def _form(request: Request) -> dict[str, str]:
+    if media_type(request) != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        return {k: v[0] for k, v in parse_qs(request.body.decode("utf-8"), keep_blank_values=True).items()}
+    except UnicodeDecodeError:
+        return {}
+
+
+def _secure(request: Request) -> bool:
+    from .chat_routes import public_base_url
+
+    return public_base_url(request).startswith("https://")
+
+
+def _render(template: str, values: dict, status: int = 200) -> Response:
+    from .pages import render
+
+    return render(template, values, status, script=True)
+
+
+def _see_other(location: str, **headers: str) -> Response:
+    return Response(303, b"", {"Location": location, **headers})
+
+
+def _segments(text: str) -> list[tuple[str, bool]]:
+    """The text in pieces, each marked whether it is a [redacted:KIND] marker (shown as such)."""
+    out, at = [], 0
+    for match in _REDACTED.finditer(text):
+        out += [(text[at : match.start()], False), (match.group(), True)]
+        at = match.end()
+    return [*out, (text[at:], False)]
+
+
+def _tags(raw: str) -> list[str]:
+    return [t.strip() for t in raw.split(",") if t.strip()]
+
+
+def _when(iso: str | None) -> str | None:
+    return None if iso is None else iso[:16].replace("T", " ") + " UTC"  # app.js shows local time
+
+
+def _view(memory: dict, *, preview: bool = False) -> dict:
+    text = memory["text"]
+    cut = preview and len(text) > PREVIEW_CHARS
+    segments = _segments(text[:PREVIEW_CHARS] + "…" if cut else text)
+    return {
+        **memory,
+        "segments": segments,
+        "cut": cut,
+        "when": _when(memory["created_at"]),
+        "edited": _when(memory.get("updated_at")),
+    }
+
+
+class _Page:
+    """What every signed-in page shows: the session's namespace choice and CSRF token."""
+
+    def __init__(self, app, call: Call, sid: str, record: dict):
+        self.app, self.call, self.sid, self.record = app, call, sid, record
+        self.grant = Grant(record["kid"], record["scope"], record["expires_at"])
+        self.writer = self.grant.allows("w")
+
+    def values(self, **more) -> dict:
+        defaults = {"error": None, "note": None, "older": None, "q": "", "tag": "", "draft": None, "draft_tags": ""}
+        defaults["other"] = None
+        return {**defaults, "csrf": self.record["csrf"], "writer": self.writer, "kid": self.record["kid"], **more}
+
+
+def _signed_in(app, call: Call) -> _Page | None:
+    found = _session(app, call.request)
+    return None if found is None else _Page(app, call, *found)
+
+
+def _checked(app, call: Call) -> tuple[_Page, dict] | Response:
+    """A POST from a signed-in page with its CSRF token: (page, form), or the answer to give."""
+    page = _signed_in(app, call)
+    form = _form(call.request)
+    if page is None:
+        return _see_other("/ui")
+    if not ui_session.csrf_ok(page.record, form.get("csrf")):
+        return _render(
+            "ui_message.html", page.values(title="Form expired", message="Reload the page and try again."), 403
+        )
+    return page, form
+
+
+# --- signing in and out ----------------------------------------------------------------------------
+
+
+def _signin_page(error: str | None = None, status: int = 200, kid: str = "") -> Response:
+    return _render("ui_signin.html", {"error": error, "kid": kid}, status)
+
+
+@route("POST", "/ui/sign-in", scope=None, body=FORM)
+def sign_in(app, call: Call) -> Response:
+    from ..totp import check_code
+
+    form = _form(call.request)
+    now = app.clock.now_s()
+    try:
+        if form.get("token"):
+            grant = app.keyring.verify(form["token"].strip(), now)
+            kid, scope, lifetime = grant.kid, grant.scope, int(grant.exp - now)
+        else:
+            kid = form.get("kid") or app.keyring.root.kid
+            check_code(app.memories.store, app.keyring, kid, form.get("code", "").strip(), now, call.request.client)
+            scope, lifetime = "rw", ui_session.SESSION_TTL_S
+    except GlyphError as error:
+        response = _signin_page(error.detail, error.status, form.get("kid", ""))
+        response.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
+        return response
+    set_cookie, _ = ui_session.start(
+        app.memories.store, app.keyring.root.secret, kid, scope, secure=_secure(call.request), lifetime_s=lifetime
+    )
+    return _see_other("/ui", **{"Set-Cookie": set_cookie})
+
+
+@route("GET", "/ui/link", scope=None, params=(p.TOKEN,))
+def sign_in_link(app, call: Call) -> Response:
+    """`glyph ui`'s one-time link: a short window token, used once, then out of the address bar."""
+    token = call.args["t"] or ""
+    try:
+        grant = app.keyring.verify(token, app.clock.now_s())
+        ui_session.use_link_once(app.memories.store, token.rsplit(".", 1)[-1], grant.exp)
+    except GlyphError as error:
+        return _signin_page(error.detail, error.status)
+    set_cookie, _ = ui_session.start(
+        app.memories.store, app.keyring.root.secret, grant.kid, grant.scope, secure=_secure(call.request)
+    )
+    return _see_other("/ui", **{"Set-Cookie": set_cookie})
+
+
+@route("POST", "/ui/sign-out", scope=None, body=FORM)
+def sign_out(app, call: Call) -> Response:
+    checked = _checked(app, call)
+    if isinstance(checked, Response):
+        return checked
+    ui_session.end(app.memories.store, checked[0].sid)
+    return _see_other("/ui", **{"Set-Cookie": ui_session.cookie("", 0, secure=_secure(call.request))})
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+@route("GET", "/ui", scope=None, params=_LIST_PARAMS)
+def home(app, call: Call) -> Response:
+    page = _signed_in(app, call)
+    if page is None:
+        return _signin_page()
+    a = call.args
+    ns = a["ns"] or names.DEFAULT_NAMESPACE
+    if a["q"]:
+        status, data = _api(app, page.grant, "GET", "/v1/search", {"q": a["q"], "namespace": ns, "limit": 50})
+    else:
+        query = {"namespace": ns, "limit": PAGE_SIZE, "tag": a["tag"], "before": a["before"]}
+        status, data = _api(app, page.grant, "GET", "/v1/memories", query)
+    if status >= 400:
+        return _render(
+            "ui_list.html",
+            page.values(ns=ns, tag=a["tag"] or "", q=a["q"] or "", items=[], error=data["detail"]),
+            status,
+        )
+    older = None
+    if data.get("next"):
+        older = "/ui?" + urlencode({k: v for k, v in (("ns", ns), ("tag", a["tag"]), ("before", data["next"])) if v})
+    values = page.values(
+        ns=ns,
+        tag=a["tag"] or "",
+        q=a["q"] or "",
+        items=[_view(m, preview=True) for m in data["items"]],
+        older=older,
+        note=a["note"],
+    )
+    return _render("ui_list.html", values)
+
+
+@route("GET", "/ui/m/{memory_id}", scope=None, params=(p.MEMORY_ID, p.Param("note", {"type": "string"}, "note")))
+def memory(app, call: Call) -> Response:
+    return _one_memory(
+        app,
+        call,
+        "ui_memory.html",
+        lambda m: {"text": m["text"], "tags": ", ".join(m["tags"]), "note": call.args["note"]},
+    )
+
+
+def _one_memory(app, call: Call, template: str, more=lambda m: {}) -> Response:
+    """A page about one memory (to read and correct, or to confirm its deletion)."""
+    page = _signed_in(app, call)
+    if page is None:
+        return _see_other("/ui")
+    status, data = _api(app, page.grant, "GET", f"/v1/memories/{call.args['memory_id']}")
+    if status >= 400:
+        return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
+    return _render(template, page.values(m=_view(data), **more(data)))
+
+
+@route("GET", "/ui/export", scope=None, params=(p.Param("ns", {"type": "string"}, "ns"),))
+def export(app, call: Call) -> Response:
+    """The namespace as NDJSON, every page of /v1/export joined (a download, never cached)."""
+    page = _signed_in(app, call)
+    if page is None:
+        return _see_other("/ui")
+    ns = call.args["ns"] or names.DEFAULT_NAMESPACE
+    parts, before = [], None
+    while True:
+        status, answer = _api(app, page.grant, "GET", "/v1/export", {"namespace": ns, "before": before})
+        if status >= 400:
+            return _render("ui_message.html", page.values(title="Export failed", message=answer["detail"]), status)
+        parts.append(answer.body if isinstance(answer, Response) else b"")
+        link = answer.headers.get("Link", "") if isinstance(answer, Response) else ""
+        found = re.search(r"before=([^>&]+)>", link)
+        if not found:
+            break
+        before = found.group(1)
+    disposition = f'attachment; filename="glyphmemory-{ns}.ndjson"'
+    return Response(
+        200,
+        b"".join(parts),
+        {"Content-Type": "application/x-ndjson; charset=utf-8", "Content-Disposition": disposition},
+    )
+
+
+@route("GET", "/ui/static/app.js", scope=None)
+def script(app, call: Call) -> Response:
+    body = (_STATIC / "app.js").read_bytes()
+    return Response(
+        200, body, {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=3600"}
+    )
+
+
+# --- changing ----------------------------------------------------------------------------------------
+
+
+def _note(kinds: list[str]) -> str:
+    return "saved" + (": removed before saving: " + ", ".join(kinds) if kinds else "")
+
+
+@route("POST", "/ui/new", scope=None, body=FORM)
+def write(app, call: Call) -> Response:
+    checked = _checked(app, call)
+    if isinstance(checked, Response):
+        return checked
+    page, form = checked
+    ns = form.get("ns") or names.DEFAULT_NAMESPACE
+    payload = {"text": form.get("text", ""), "namespace": ns, "source": "web"}
+    if _tags(form.get("tags", "")):
+        payload["tags"] = _tags(form.get("tags", ""))
+    status, data = _api(app, page.grant, "POST", "/v1/memories", payload=payload)
+    if status >= 400:
+        values = page.values(
+            ns=ns, items=[], error=data["detail"], draft=form.get("text", ""), draft_tags=form.get("tags", "")
+        )
+        return _render("ui_list.html", values, status)
+    note = "already saved" if data["duplicate"] else _note(data["redacted"])
+    return _see_other("/ui?" + urlencode({"ns": ns, "note": note}))
+
+
+@route("POST", "/ui/m/{memory_id}/edit", scope=None, params=(p.MEMORY_ID,), body=FORM)
+def edit(app, call: Call) -> Response:
+    checked = _checked(app, call)
+    if isinstance(checked, Response):
+        return checked
+    page, form = checked
+    mid = call.args["memory_id"]
+    status, data = _api(
+        app,
+        page.grant,
+        "PATCH",
+        f"/v1/memories/{mid}",
+        payload={"text": form.get("text", ""), "tags": _tags(form.get("tags", ""))},
+    )
+    if status >= 400:
+        _, current = _api(app, page.grant, "GET", f"/v1/memories/{mid}")
+        if not isinstance(current, dict) or "text" not in current:
+            return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
+        other = re.search(r"\b([0-9A-HJKMNP-TV-Z]{26})\b", data["detail"]) if status == 409 else None
+        values = page.values(
+            m=_view(current),
+            text=form.get("text", ""),
+            tags=form.get("tags", ""),
+            error=data["detail"],
+            other=other.group(1) if other else None,
+        )
+        return _render("ui_memory.html", values, status)
+    return _see_other(f"/ui/m/{mid}?" + urlencode({"note": _note(data["redacted"])}))
+
+
+@route("GET", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,))
+def confirm_delete(app, call: Call) -> Response:
+    return _one_memory(app, call, "ui_delete.html")
+
+
+@route("POST", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), body=FORM)
+def delete(app, call: Call) -> Response:
+    checked = _checked(app, call)
+    if isinstance(checked, Response):
+        return checked
+    page, form = checked
+    status, data = _api(app, page.grant, "DELETE", f"/v1/memories/{call.args['memory_id']}")
+    if status >= 400:
+        return _render("ui_message.html", page.values(title="Not deleted", message=data["detail"]), status)
+    return _see_other("/ui?" + urlencode({"ns": form.get("ns") or names.DEFAULT_NAMESPACE, "note": "deleted"}))
