@@ -46,7 +46,7 @@ def _root_key_from_ssm(name: str):
 def _load_app() -> App:
     """The app, built at cold start; the root key is re-read from SSM at most every minute."""
     global _app, _root_checked_at
-    from .runtime import ALL_ROUTERS, API_ROUTERS, build_app, key_from_env
+    from .runtime import build_app, key_from_env
 
     param = os.environ.get(names.ENV_KEY_PARAM)
     now = time.monotonic()
@@ -61,7 +61,7 @@ def _load_app() -> App:
     if key is None or not store_url:
         raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
     # Device keys are cached 30 s per container: a revocation holds within 60 s.
-    _app = build_app(store_url, key, key_cache_s=30, routers=ALL_ROUTERS if _routers == "all" else API_ROUTERS)
+    _app = build_app(store_url, key, key_cache_s=30, kind=_routers)
     return _app
 
 

@@ -6,28 +6,35 @@ import os
 
 from . import names
 from .basic_auth import BasicAuth
-from .http import auth_routes, chat_routes, mcp_routes, routes, ui_routes
 from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
 from .service import Memories
 from .stores import open_store
 
-# The memory API (the memory function on AWS); the remote MCP connector (its own function there,
-# since its SDK costs ~0.5 s of a cold start); `glyph serve` runs both.
-API_ROUTERS = (routes.ROUTER, auth_routes.ROUTER, chat_routes.ROUTER)
-MCP_ROUTERS = (mcp_routes.ROUTER, ui_routes.ROUTER)  # the connector function serves the page too
-ALL_ROUTERS = API_ROUTERS + MCP_ROUTERS
+
+def routers(kind: str = "all") -> tuple:
+    """The memory API ("api": the memory function on AWS), or that and the MCP connector with
+    the web page ("all": `glyph serve`, and the connector function). Imported only when asked
+    for: the memory function's cold start never loads the connector's or the page's modules."""
+    from .http import auth_routes, chat_routes, routes
+
+    api = (routes.ROUTER, auth_routes.ROUTER, chat_routes.ROUTER)
+    if kind == "api":
+        return api
+    from .http import mcp_routes, ui_routes
+
+    return (*api, mcp_routes.ROUTER, ui_routes.ROUTER)
 
 
-def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0, routers=ALL_ROUTERS) -> App:
+def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0, kind: str = "all") -> App:
     basic = os.environ.get(names.ENV_BASIC_AUTH)
     basic_auth = BasicAuth(basic) if basic else None  # a malformed value stops the start
     store = open_store(store_url)
     return App(
         Memories(store, Clock()),
         Keyring(root, store, cache_s=key_cache_s),
-        routers=routers,
+        routers=routers(kind),
         basic_auth=basic_auth,
     )
 

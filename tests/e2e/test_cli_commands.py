@@ -270,7 +270,7 @@ def test_glyph_context_imports_only_what_it_needs(tmp_path):
     loaded = set(json.loads(result.stdout.splitlines()[-1].replace("'", '"')))
     assert not loaded & {"boto3", "botocore", "sqlite3", "pyotp", "segno", "httpx", "platformdirs", "urllib3"}
     # The MCP SDK (~1.4 s), its pydantic and anyio, and the pages' Jinja2: only `glyph mcp` pays.
-    assert not loaded & {"mcp", "pydantic", "anyio", "jinja2"}
+    assert not loaded & {"mcp", "pydantic", "anyio", "jinja2", "websockets"}
 
 
 def test_the_cli_shows_control_characters_of_old_memories_as_escapes(tmp_path):

@@ -169,10 +169,30 @@ def test_the_page_at_a_desks_size_signed_in_by_glyph_ui(served, browser, tmp_pat
     page.click("ol.memories li >> nth=0 >> a.open")
     check_screen(page, "memory", shots)
     assert "UTC" not in page.inner_text("time")  # app.js showed the reader's own time zone
+    download = page.context.request.get(url + "/ui/export")  # with the session's cookie
+    lines = download.text().splitlines()
+    assert download.status == 200 and len(lines) == 250 and "attachment" in download.headers["content-disposition"]
+    assert json.loads(lines[0])["text"] == HOSTILE[-1]  # newest first, as /v1/export
     page.goto(link)  # the link works once
     assert page.inner_text("h1") == "Sign in" and "used already" in page.inner_text("body")
     check_screen(page, "sign-in", shots)
     assert httpx.get(url + "/ui/export", follow_redirects=False).status_code == 303  # no session, no download
+
+
+def test_a_pasted_read_token_gives_a_read_only_page(served):
+    url, home, _ = served
+    key = load_key_file(os.path.join(home, "key.json"))
+    token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 600)
+    with httpx.Client(base_url=url) as browser_like:
+        signed = browser_like.post("/ui/sign-in", data={"token": token})
+        assert signed.status_code == 303 and "Max-Age=" in signed.headers["set-cookie"]
+        max_age = int(signed.headers["set-cookie"].split("Max-Age=")[1].split(";")[0])
+        assert max_age <= 600  # never longer than the token that opened it
+        page = browser_like.get("/ui").text
+        assert "Newest memories" in page and "Write a memory" not in page
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        refused = browser_like.post("/ui/new", data={"csrf": csrf, "text": "Not allowed"})
+        assert refused.status_code == 403 and "scope" in refused.text
 
 
 def test_reading_and_the_forms_work_with_javascript_off(served, browser):
