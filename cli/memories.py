@@ -75,6 +75,7 @@ def cmd_serve(args) -> int:
             f"  store: {store_url}\n"
             f"  key:   {info['key_file'] or names.ENV_KEY} ({'created now' if created else 'kid ' + key.kid})\n"
             + ("  basic auth: on (JSON API needs credentials and a token)\n" if app.basic_auth else "")
+            + f"  web page: {url}/ui (glyph ui signs this browser in); MCP: {url}/mcp\n"
             + "Next, in another terminal:\n"
             '  glyph write "We use pytest, not unittest" --tags preference\n'
             "  glyph recent\n"

@@ -107,6 +107,9 @@ def test_a_conversation_continues_across_connections(bridge):
     with bridge.connect() as ws:  # a new connection, later: the same session continues
         say(ws, "travel", "Which city was it?")
         turns = history(ws, "travel")
+        say(ws, "cooking", "A new topic")  # another session of the same key starts clean
+    assert [m["role"] for m in bridge.fake.replies()[-1]["body"]["messages"]] == ["user"]
+    bridge.fake.requests.pop()
     sent = bridge.fake.replies()[-1]["body"]["messages"]
     assert sent[0]["content"][0]["text"] == "Book the train to Lyon"
     assert [t["role"] for t in turns["turns"]] == ["user", "assistant", "user", "assistant"]

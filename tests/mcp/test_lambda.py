@@ -156,3 +156,21 @@ def test_the_memory_function_never_loads_the_sdk_or_the_template_engine():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     health, mcp_status, ui_status, loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert (health, mcp_status, ui_status, loaded) == (200, 404, 404, [])  # /ui is the connector function's
+
+
+def test_a_token_for_another_resource_is_refused(handler, root_key):
+    """A token this server signed, but for another resource (RFC 8707): 401, not a tool call."""
+    from glyphmemory.http.mcp_routes import _derive
+    from glyphmemory.oauth import OAuth
+
+    app = aws_lambda._load_app()
+    oauth = OAuth(app.memories.store, _derive(root_key.secret))
+    grant = {"client_id": "c" * 22, "client_name": "t", "kid": root_key.kid, "generation": 1}
+    grant.update(created_at=1, used_at=2**40, expires_at=2**40)
+    for name, resource in (("h" * 22, BASE + "/mcp"), ("f" * 22, "https://elsewhere.example/mcp")):
+        app.memories.store.auth_put("oauth-grant", name, {**grant, "resource": resource}, expected_version=0)
+    here = oauth._tokens("h" * 22, {**grant, "resource": BASE + "/mcp"})["access_token"]
+    elsewhere = oauth._tokens("f" * 22, {**grant, "resource": "https://elsewhere.example/mcp"})["access_token"]
+    assert _rpc(handler, here, "tools/list")[0] == 200
+    status, text = _rpc(handler, elsewhere, "tools/list")
+    assert status == 401 and "resource" in text

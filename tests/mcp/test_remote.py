@@ -151,15 +151,28 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
     assert r["deleted"].structured_content == {"id": r["mid"], "deleted": True}
     assert r["gone"].is_error and "404" in r["gone"].content[0].text
 
-    # A refresh, as the SDK's own client does it: new tokens, and the old refresh token is spent.
+    # A refresh, by the SDK's own client: its access token has run out (as it would after 24 h),
+    # so it refreshes before its next request, and the old refresh token is spent.
     old = storage.tokens
-    answer = f.refresh(url, storage.client.client_id, old.refresh_token)
-    assert answer.status_code == 200 and answer.json()["refresh_token"] != old.refresh_token
-    assert f.mcp_call(url, answer.json()["access_token"]).status_code == 200
+    auth.context.token_expiry_time = time.time() - 1
+
+    async def after_expiry():
+        async with (
+            httpx2.AsyncClient(auth=auth, timeout=30) as http,
+            streamable_http_client(url + "/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            return await s.call_tool("recent_memories", {"limit": 1})
+
+    assert not anyio.run(after_expiry).is_error
+    assert storage.tokens.refresh_token != old.refresh_token and storage.tokens.access_token != old.access_token
+    spent = f.refresh(url, storage.client.client_id, old.refresh_token)
+    assert spent.status_code == 400  # reused: and that revoked the grant
     # Nothing secret in the server's log: no code, token or TOTP code.
     log = "\n".join(read_log(proc))
     codes = [u.split(":")[1] for u in used]
-    for secret in (old.access_token, old.refresh_token, answer.json()["access_token"], *codes):
+    for secret in (old.access_token, old.refresh_token, storage.tokens.access_token, *codes):
         assert secret not in log
 
 

@@ -50,7 +50,7 @@ class Claude:
         self._key = api_key
         self.base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.model = model or os.environ.get("GLYPH_BRIDGE_MODEL") or DEFAULT_MODEL
-        self.max_tokens = max_tokens
+        self.max_tokens = int(os.environ.get("GLYPH_BRIDGE_MAX_TOKENS") or max_tokens)
         self.attempts, self.max_delay_s = attempts, max_delay_s
         # The longest wait between two events (Claude pings while it thinks): GLYPH_BRIDGE_TIMEOUT_S.
         event_timeout = event_timeout or float(os.environ.get("GLYPH_BRIDGE_TIMEOUT_S") or 60)
