@@ -46,7 +46,7 @@ class Function(Construct):
     and bytecode shipped a cold request takes 0.61 s p50 and 0.23 GB-s, against 0.52 s and
     0.33 GB-s at 884 MB, bench/deployed_path.py). kind "mcp": the connector function, whose
     MCP SDK import is ~1.4 s of CPU: at 1,769 MB (one whole core) its first `initialize`
-    answers in ~1.6 s, against ~2.8 s at 1,024 MB and ~6 s at 512 MB, and claude.ai waits ~10 s
+    answers in 2.0 s p50, against 3.3 s at 1,024 MB and ~6 s at 512 MB, and claude.ai waits ~10 s
     (bench/mcp_cold.py); its calls are rare, so the core costs pennies. kind "bridge": the
     bridge's functions, one asset with several entry points (`handler`)."""
 

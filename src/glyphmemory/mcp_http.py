@@ -18,19 +18,24 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from .http.core import Response
 from .mcp_tools import AppBackend, build_server
+from .oauth import GRANT_SCOPE
+from .tokens import Grant
 
 _SKIPPED = {"authorization", "cookie", "content-length", "host"}
 
 
-def server_for(app, grant):
+def server_for(app):
+    """The App's MCP server, built once. Its tools act with the scope every connector grant has
+    (read and write memories); which grant may call them is checked at the door (mcp_routes)."""
     server = getattr(app, "_mcp_server", None)
     if server is None:
+        grant = Grant(app.keyring.root.kid, GRANT_SCOPE, 2**62)
         server = app._mcp_server = build_server(AppBackend(app, grant))
     return server
 
 
-def handle_mcp(app, grant, request, base_url: str) -> Response:
-    server = server_for(app, grant)
+def handle_mcp(app, request, base_url: str) -> Response:
+    server = server_for(app)
     public = urlsplit(base_url)
     host = request.public_host or request.headers.get("host") or public.netloc
     security = TransportSecuritySettings(

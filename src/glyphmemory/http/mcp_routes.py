@@ -260,7 +260,7 @@ def mcp_post(app, call: Call) -> Response:
             headers={"WWW-Authenticate": f'Bearer resource_metadata="{metadata}"'},
         )
     try:
-        grant_id, grant = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
+        _, grant = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
     except OAuthError as error:
         challenge = f'Bearer error="invalid_token", error_description="{error.detail}", resource_metadata="{metadata}"'
         raise Unauthorized(error.detail, headers={"WWW-Authenticate": challenge}) from None
@@ -268,9 +268,8 @@ def mcp_post(app, call: Call) -> Response:
         challenge = f'Bearer error="invalid_token", resource_metadata="{metadata}"'
         raise Unauthorized("the key that signed in was revoked", headers={"WWW-Authenticate": challenge})
     from ..mcp_http import handle_mcp
-    from ..tokens import Grant
 
-    return handle_mcp(app, Grant(grant["kid"], "rw", 2**62), request, public_base_url(request))
+    return handle_mcp(app, request, public_base_url(request))
 
 
 def _no_stream(app, call: Call) -> Response:
