@@ -35,30 +35,30 @@ def set_throttle(table: str, on: bool, code: str = "ThrottlingException") -> Non
     httpx.post(os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/throttle", params=params).raise_for_status()
 
 
-def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen, str]:
-    """`glyph serve --json` on a free port; returns the process and its URL once it answers.
+def _start_glyph(command: str, *args: str, env: dict[str, str]) -> tuple[subprocess.Popen, dict]:
+    """`glyph COMMAND ARGS --json`; returns the process and the JSON line it prints when ready.
 
     Its stderr (the structured logs) goes to a file, `proc.log_path`: a pipe nobody drains
     would block a busy server.
     """
     import tempfile
 
-    log = tempfile.NamedTemporaryFile("w", prefix="glyph-serve-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen(
-        [GLYPH, "serve", "--port", str(port), "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+    log = tempfile.NamedTemporaryFile("w", prefix=f"glyph-{command}-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen([GLYPH, command, *args, "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     proc.log_path = log.name
     log.close()
     line = proc.stdout.readline()
     if not line:
         proc.kill()
         proc.wait()
-        raise RuntimeError("glyph serve did not start: " + Path(proc.log_path).read_text())
-    url = json.loads(line)["url"]
+        raise RuntimeError(f"glyph {command} did not start: " + Path(proc.log_path).read_text())
+    return proc, json.loads(line)
+
+
+def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen, str]:
+    """`glyph serve` on a free port; returns the process and its URL once it answers."""
+    proc, ready = _start_glyph("serve", "--port", str(port), env=env)
+    url = ready["url"]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -91,18 +91,6 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def start_glyph_bridge(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """`glyph bridge --port 0 --json`; returns the process (stderr in `proc.log_path`) and its ws:// URL."""
-    import tempfile
-
-    log = tempfile.NamedTemporaryFile("w", prefix="glyph-bridge-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(
-        [GLYPH, "bridge", "--port", "0", "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True
-    )
-    proc.log_path = log.name
-    log.close()
-    line = proc.stdout.readline()
-    if not line:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("glyph bridge did not start: " + Path(proc.log_path).read_text())
-    return proc, json.loads(line)["url"]
+    """`glyph bridge` on a free port; returns the process and its ws:// URL (it listens once it prints)."""
+    proc, ready = _start_glyph("bridge", "--port", "0", env=env)
+    return proc, ready["url"]
