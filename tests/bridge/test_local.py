@@ -204,5 +204,7 @@ def test_glyph_chat_sends_one_message_and_prints_the_reply(bridge):
     assert out.stdout.startswith("Echo: Hello from a script")
     again = glyph(env, "chat", "--session", "script", "--json", "Second line")
     assert json.loads(again.stdout.strip().splitlines()[-1])["usage"]["output_tokens"] > 0
+    talk = glyph(env, "chat", "--session", "repl", stdin="First line\nSecond line\n")  # a terminal session
+    assert [line[:17] for line in talk.stdout.splitlines()] == ["Echo: First line ", "Echo: Second line"]
     down = glyph({**env, "GLYPH_BRIDGE_URL": "ws://127.0.0.1:9"}, "chat", "x", check=False)
     assert down.returncode == 3 and "glyph bridge" in down.stderr

@@ -206,4 +206,11 @@ def test_reading_and_the_forms_work_with_javascript_off(served, browser):
     assert page.inner_text(".note") == "saved"
     first = page.locator("ol.memories li").first
     assert "Written with scripts off" in first.inner_text() and "UTC" in first.inner_text()  # no script: UTC, said so
+    page.fill("#ns", "work")  # another namespace: empty, then its own memory
+    page.click("form.filters button")
+    assert page.locator("ol.memories li").count() == 0
+    page.click("summary:has-text('Write a memory')")
+    page.fill("#text", "Only in work")
+    page.click("form[action='/ui/new'] button")
+    assert page.locator("ol.memories li").count() == 1 and page.input_value("#ns") == "work"
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
