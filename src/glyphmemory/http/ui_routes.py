@@ -125,17 +125,21 @@ def _signed_in(app, call: Call) -> _Page | None:
     return None if found is None else _Page(app, call, *found)
 
 
-def _checked(app, call: Call) -> tuple[_Page, dict] | Response:
-    """A POST from a signed-in page with its CSRF token: (page, form), or the answer to give."""
-    page = _signed_in(app, call)
-    form = _form(call.request)
-    if page is None:
-        return _see_other("/ui")
-    if not ui_session.csrf_ok(page.record, form.get("csrf")):
-        return _render(
-            "ui_message.html", page.values(title="Form expired", message="Reload the page and try again."), 403
-        )
-    return page, form
+def _change(handler):
+    """A POST from a signed-in page carrying its CSRF token: handler(app, call, page, form) runs;
+    otherwise back to sign-in, or 403 for a missing or wrong token (nothing changed)."""
+
+    def checked(app, call: Call) -> Response:
+        page = _signed_in(app, call)
+        form = _form(call.request)
+        if page is None:
+            return _see_other("/ui")
+        if not ui_session.csrf_ok(page.record, form.get("csrf")):
+            values = page.values(title="Form expired", message="Reload the page and try again.")
+            return _render("ui_message.html", values, 403)
+        return handler(app, call, page, form)
+
+    return checked
 
 
 # --- signing in and out ----------------------------------------------------------------------------
@@ -185,11 +189,9 @@ def sign_in_link(app, call: Call) -> Response:
 
 
 @route("POST", "/ui/sign-out", scope=None, body=FORM)
-def sign_out(app, call: Call) -> Response:
-    checked = _checked(app, call)
-    if isinstance(checked, Response):
-        return checked
-    ui_session.end(app.memories.store, checked[0].sid)
+@_change
+def sign_out(app, call: Call, page: _Page, form: dict) -> Response:
+    ui_session.end(app.memories.store, page.sid)
     return _see_other("/ui", **{"Set-Cookie": ui_session.cookie("", 0, secure=_secure(call.request))})
 
 
@@ -291,11 +293,8 @@ def _note(kinds: list[str]) -> str:
 
 
 @route("POST", "/ui/new", scope=None, body=FORM)
-def write(app, call: Call) -> Response:
-    checked = _checked(app, call)
-    if isinstance(checked, Response):
-        return checked
-    page, form = checked
+@_change
+def write(app, call: Call, page: _Page, form: dict) -> Response:
     ns = form.get("ns") or names.DEFAULT_NAMESPACE
     payload = {"text": form.get("text", ""), "namespace": ns, "source": "web"}
     if _tags(form.get("tags", "")):
@@ -311,11 +310,8 @@ def write(app, call: Call) -> Response:
 
 
 @route("POST", "/ui/m/{memory_id}/edit", scope=None, params=(p.MEMORY_ID,), body=FORM)
-def edit(app, call: Call) -> Response:
-    checked = _checked(app, call)
-    if isinstance(checked, Response):
-        return checked
-    page, form = checked
+@_change
+def edit(app, call: Call, page: _Page, form: dict) -> Response:
     mid = call.args["memory_id"]
     status, data = _api(
         app,
@@ -346,11 +342,8 @@ def confirm_delete(app, call: Call) -> Response:
 
 
 @route("POST", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), body=FORM)
-def delete(app, call: Call) -> Response:
-    checked = _checked(app, call)
-    if isinstance(checked, Response):
-        return checked
-    page, form = checked
+@_change
+def delete(app, call: Call, page: _Page, form: dict) -> Response:
     status, data = _api(app, page.grant, "DELETE", f"/v1/memories/{call.args['memory_id']}")
     if status >= 400:
         return _render("ui_message.html", page.values(title="Not deleted", message=data["detail"]), status)
