@@ -80,7 +80,9 @@ def cmd_mcp(args) -> int:
 
     backend, where = _backend()
     print(f"glyph mcp: serving memories from {where} over stdio", file=sys.stderr, flush=True)
-    build_server(backend).run("stdio")
+    # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
+    pages = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
+    build_server(backend, pages).run("stdio")
     return EXIT_OK
 
 

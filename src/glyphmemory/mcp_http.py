@@ -17,7 +17,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .http.core import Response
-from .mcp_tools import AppBackend, build_server
+from .mcp_tools import REQUEST_BASE_URL, AppBackend, build_server
 from .oauth import GRANT_SCOPE
 from .tokens import Grant
 
@@ -83,6 +83,10 @@ def handle_mcp(app, request, base_url: str) -> Response:
         async with manager.run():
             await manager.handle_request(scope, receive, send)
 
-    anyio.run(run)
+    base = REQUEST_BASE_URL.set(base_url)  # the memories' page URLs (search, fetch)
+    try:
+        anyio.run(run)
+    finally:
+        REQUEST_BASE_URL.reset(base)
     headers = {k: v for k, v in answer["headers"].items() if k.lower() not in ("content-length", "connection")}
     return Response(answer["status"], b"".join(answer["body"]), headers)

@@ -12,6 +12,7 @@ and every limit are the API's, and an API problem comes back as a tool error wit
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -113,6 +114,39 @@ class Deleted(BaseModel):
     deleted: bool
 
 
+class SearchResult(BaseModel):
+    id: str
+    title: str = Field(description="The memory's first line, shortened.")
+    url: str = Field(description="The memory's page on the server (for citations).")
+
+
+class SearchResults(BaseModel):
+    """OpenAI's shape for `search` (deep research, company knowledge)."""
+
+    results: list[SearchResult]
+
+
+class Document(BaseModel):
+    """OpenAI's shape for `fetch`: the whole text, its page and its fields as metadata."""
+
+    id: str
+    title: str
+    text: str
+    url: str
+    metadata: dict[str, Any]
+
+
+# The public base URL of the request being answered (the remote /mcp sets it per request); a
+# memory's canonical URL is its page there, /ui/m/ID.
+REQUEST_BASE_URL: ContextVar[str | None] = ContextVar("glyph_request_base_url", default=None)
+TITLE_CHARS = 80
+
+
+def _title(text: str) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
 class BackendError(Exception):
     """An API problem (4xx/5xx) or an unreachable server, with the sentence to show."""
 
@@ -139,9 +173,10 @@ def _saved(data: dict) -> Saved:
     return Saved(memory=_memory(data), duplicate=data["duplicate"], redacted=data["redacted"])
 
 
-def build_server(backend) -> MCPServer:
+def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
     """The MCP server over a backend: `backend.call(method, path, *, scope, query=None,
-    payload=None) -> (status, data)`, raising BackendError for a problem."""
+    payload=None) -> (status, data)`, raising BackendError for a problem. `base_url`: where the
+    memories' pages are (`/ui/m/ID`), unless the request names its own (REQUEST_BASE_URL)."""
     server = MCPServer(
         "glyphmemory", title="GlyphMemory", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
@@ -231,6 +266,28 @@ def build_server(backend) -> MCPServer:
         """Delete a memory for good, when the user asks to forget it."""
         call("DELETE", f"/v1/memories/{id}", "w")
         return Deleted(id=id, deleted=True)
+
+    def page_url(memory_id: str) -> str:
+        return f"{(REQUEST_BASE_URL.get() or base_url).rstrip('/')}/ui/m/{memory_id}"
+
+    @tool("Search memories (ChatGPT)", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
+    def search(
+        query: Annotated[str, Field(min_length=1, max_length=names.MAX_QUERY_CHARS, description="Words to find.")],
+    ) -> SearchResults:
+        """Find memories in the default namespace by keywords, best match first, each with its
+        id, a title and the URL of its page; fetch reads one whole. The search/fetch pair follows
+        OpenAI's shape for ChatGPT's deep research and company knowledge."""
+        data = call("GET", "/v1/search", "r", query={"q": query, "limit": 20})
+        hits = [SearchResult(id=m["id"], title=_title(m["text"]), url=page_url(m["id"])) for m in data["items"]]
+        return SearchResults(results=hits)
+
+    @tool("Fetch a memory (ChatGPT)", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
+    def fetch(id: MemoryId) -> Document:
+        """One memory by the id search gave: its whole text, title, page URL and fields."""
+        m = call("GET", f"/v1/memories/{id}", "r")
+        fields = ("namespace", "tags", "created_at", "updated_at", "source")
+        metadata = {k: m[k] for k in fields if m.get(k) is not None}
+        return Document(id=m["id"], title=_title(m["text"]), text=m["text"], url=page_url(m["id"]), metadata=metadata)
 
     def context_block(namespace: str) -> str:
         return call("GET", "/v1/context", "r", query={"namespace": namespace, "format": "md"})

@@ -22,10 +22,10 @@ import json
 import os
 import re
 import time
-from urllib.parse import urlsplit
 
 from . import b64url
 from .errors import GlyphError
+from .oauth_clients import cimd_row, redirect_allowed, redirect_matches, split_redirects
 
 ACCESS_TTL_S = 24 * 3600  # claude.ai is known not to refresh reliably: a day, revocable at once
 REFRESH_TTL_S = 30 * 86400  # a grant unused for 30 days ends
@@ -35,12 +35,10 @@ SCOPE = "memory"
 GRANT_SCOPE = "rw"  # what an MCP grant may do with memories: read and write, never admin
 USED_AT_EVERY_S = 3600  # "last used" is written at most hourly, not at every call
 
-CLIENT, CODE, GRANT = "oauth-client", "oauth-code", "oauth-grant"
-DEFAULT_REDIRECTS = ("https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback")
-DEFAULT_CIMD_HOSTS = ("claude.ai", "claude.com")
-ENV_REDIRECTS = "GLYPH_OAUTH_REDIRECTS"  # more allowed redirect URIs, comma-separated
-ENV_CIMD_HOSTS = "GLYPH_OAUTH_CIMD_HOSTS"  # hosts whose client ID metadata documents are fetched
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+CLIENT, CODE, GRANT, CIMD = "oauth-client", "oauth-code", "oauth-grant", "oauth-cimd"
+MAX_REDIRECT_URIS = 10  # older VS Code registers six at once
+CIMD_FRESH_S = 300  # a metadata document is fetched again after 5 minutes...
+CIMD_STALE_S = 24 * 3600  # ...and while its host cannot answer, a copy up to a day old serves
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}\Z")
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
 MAX_CIMD_BYTES = 5 * 1024
@@ -81,11 +79,17 @@ class OAuth:
         if not isinstance(metadata, dict):
             raise OAuthError("invalid_client_metadata", "the registration must be a JSON object")
         uris = metadata.get("redirect_uris")
-        if not isinstance(uris, list) or not 1 <= len(uris) <= 5 or not all(isinstance(u, str) for u in uris):
-            raise OAuthError("invalid_redirect_uri", "redirect_uris must list 1 to 5 URIs")
-        for uri in uris:
-            if not redirect_allowed(uri):
-                raise OAuthError("invalid_redirect_uri", f"this server does not redirect to {uri[:200]!r}")
+        if (
+            not isinstance(uris, list)
+            or not 1 <= len(uris) <= MAX_REDIRECT_URIS
+            or not all(isinstance(u, str) for u in uris)
+        ):
+            raise OAuthError("invalid_redirect_uri", f"redirect_uris must list 1 to {MAX_REDIRECT_URIS} URIs")
+        uris, dropped = split_redirects(list(dict.fromkeys(uris)))
+        if not uris:
+            raise OAuthError(
+                "invalid_redirect_uri", f"this server redirects to none of these: {', '.join(dropped)[:300]!r}"
+            )
         method = metadata.get("token_endpoint_auth_method", "none")
         if method != "none":
             raise OAuthError("invalid_client_metadata", "only public clients: token_endpoint_auth_method none")
@@ -99,7 +103,7 @@ class OAuth:
         now = _now()
         record = {"client_name": name, "redirect_uris": uris, "created_at": now, "expires_at": now + CLIENT_TTL_S}
         self.store.auth_put(CLIENT, client_id, record, expected_version=0, expires_at=record["expires_at"])
-        return {
+        answer = {
             "client_id": client_id,
             "client_id_issued_at": now,
             "client_name": name,
@@ -108,19 +112,51 @@ class OAuth:
             "grant_types": grants,
             "response_types": ["code"],
         }
+        if dropped:  # RFC 7591 §3.2.1: the server may replace requested values; it says which
+            answer["dropped_redirect_uris"] = dropped
+        return answer
 
     def client(self, client_id: str) -> dict:
         """A registered client, or the metadata document a URL client_id names (trusted hosts only)."""
         if client_id.startswith("https://"):
-            return fetch_client_metadata(client_id)
+            return self._cimd_client(client_id)
         record = self.store.auth_get(CLIENT, client_id)[0] if _ID.match(client_id) else None
         if record is None or record.get("expires_at", 0) <= _now():
             raise OAuthError("invalid_client", "this client is not registered here (or its registration expired)", 401)
         return record
 
     def check_redirect(self, client: dict, redirect_uri: str) -> None:
-        if redirect_uri not in client["redirect_uris"] or not redirect_allowed(redirect_uri):
+        """The authorization request's redirect URI is one the client registered (a loopback one
+        on any port) and one the trusted-client table still allows."""
+        registered = any(redirect_matches(r, redirect_uri) for r in client["redirect_uris"])
+        if not registered or not redirect_allowed(redirect_uri):
             raise OAuthError("invalid_request", "the redirect_uri is not one this client registered")
+
+    def _cimd_client(self, url: str) -> dict:
+        """The client a metadata document describes, with the redirect URIs its row of the
+        trusted-client table allows. Fetched again after CIMD_FRESH_S; when its host cannot
+        answer, the copy kept in the store (at most CIMD_STALE_S old) serves."""
+        row = cimd_row(url)
+        if row is None:
+            raise OAuthError("invalid_client", "client ID documents are fetched only from trusted hosts", 401)
+        cached = _cimd_cache.get(url)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        name = _hash(url)
+        try:
+            client = _client_from_document(url, fetch_client_metadata(url), row)
+        except OAuthError:
+            kept = self.store.auth_get(CIMD, name)[0]
+            if kept is None or kept.get("fetched_at", 0) + CIMD_STALE_S <= _now():
+                raise
+            return kept["client"]
+        _cimd_cache[url] = (time.monotonic() + CIMD_FRESH_S, client)
+        data, version = self.store.auth_get(CIMD, name)
+        if data is None or data.get("client") != client or data.get("fetched_at", 0) + CIMD_FRESH_S <= _now():
+            now = _now()
+            record = {"url": url, "client": client, "fetched_at": now}
+            self.store.auth_put(CIMD, name, record, expected_version=version, expires_at=now + CIMD_STALE_S)
+        return client
 
     # --- authorization codes ------------------------------------------------------------------
 
@@ -271,19 +307,6 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def redirect_allowed(uri: str) -> bool:
-    """claude.ai's and claude.com's callbacks, loopback (any port, RFC 8252), and GLYPH_OAUTH_REDIRECTS."""
-    extra = [u.strip() for u in os.environ.get(ENV_REDIRECTS, "").split(",") if u.strip()]
-    if uri in DEFAULT_REDIRECTS or uri in extra:
-        return True
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError:
-        return False
-    return parts.scheme == "http" and parts.hostname in _LOOPBACK and not parts.fragment and not parts.username
-
-
 def _client_name(value: object) -> str:
     if value is None:
         return "an unnamed client"
@@ -296,19 +319,11 @@ _cimd_cache: dict[str, tuple[float, dict]] = {}
 
 
 def fetch_client_metadata(url: str) -> dict:
-    """A client ID metadata document: fetched only from trusted hosts (claude.ai, claude.com and
-    GLYPH_OAUTH_CIMD_HOSTS) — a server that fetches any URL it is handed can be aimed at others —
-    and kept 5 minutes."""
+    """A client ID metadata document, over verified HTTPS without following redirects; only
+    for URLs the trusted-client table names (a server that fetches any URL it is handed can be
+    aimed at others). OAuthError 401 when it cannot be read or does not name itself."""
     import ssl
     import urllib.request
-
-    hosts = DEFAULT_CIMD_HOSTS + tuple(h.strip() for h in os.environ.get(ENV_CIMD_HOSTS, "").split(",") if h.strip())
-    parts = urlsplit(url)
-    if parts.netloc not in hosts or not parts.path.strip("/") or parts.query or parts.fragment:
-        raise OAuthError("invalid_client", "client ID documents are fetched only from trusted hosts", 401)
-    cached = _cimd_cache.get(url)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
 
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -321,16 +336,23 @@ def fetch_client_metadata(url: str) -> dict:
         with opener.open(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=5) as reply:
             raw = reply.read(MAX_CIMD_BYTES + 1)
         doc = json.loads(raw) if len(raw) <= MAX_CIMD_BYTES else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         doc = None
-    uris = doc.get("redirect_uris") if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or doc.get("client_id") != url or not isinstance(uris, list):
+    if not isinstance(doc, dict) or doc.get("client_id") != url or not isinstance(doc.get("redirect_uris"), list):
         raise OAuthError(
             "invalid_client", "the client ID metadata document could not be read or does not name itself", 401
         )
-    client = {
-        "client_name": _client_name(doc.get("client_name")),
-        "redirect_uris": [u for u in uris if isinstance(u, str)],
-    }
-    _cimd_cache[url] = (time.monotonic() + 300, client)
-    return client
+    return doc
+
+
+# A public client authenticates with nothing but PKCE. ChatGPT's document declares
+# private_key_jwt beside none: a server of public clients treats it as none.
+_PUBLIC_METHODS = (None, "none", "private_key_jwt")
+
+
+def _client_from_document(url: str, doc: dict, row) -> dict:
+    """The client a fetched document describes: its name and the redirect URIs its row allows."""
+    if doc.get("token_endpoint_auth_method") not in _PUBLIC_METHODS:
+        raise OAuthError("invalid_client", "only public clients: token_endpoint_auth_method none", 401)
+    uris = [u for u in doc["redirect_uris"] if isinstance(u, str)]
+    return {"client_name": _client_name(doc.get("client_name")), "redirect_uris": split_redirects(uris, row)[0]}

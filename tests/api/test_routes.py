@@ -22,6 +22,18 @@ def test_health_and_openapi_need_no_token(api):
     assert documented == routed
 
 
+def test_openapi_names_every_operation_and_its_server(api):
+    """GPT Actions and client generators need an operationId per operation and a servers entry."""
+    headers = {"x-glyph-public-host": "memory.example.net"}  # as CloudFront reports its host
+    status, doc = api.json("GET", "/openapi.json", scope=None, headers=headers)
+    assert status == 200 and doc["servers"] == [{"url": "https://memory.example.net"}]
+    ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)) == sum(len(ops) for ops in doc["paths"].values())
+    assert all(i.isidentifier() and i[0].islower() for i in ids)
+    assert doc["paths"]["/v1/memories"]["post"]["operationId"] == "writeMemory"
+    assert doc["paths"]["/v1/memories/{memory_id}"]["get"]["operationId"] == "getMemory"
+
+
 def test_write_read_get_delete(api):
     status, m = api.json(
         "POST",

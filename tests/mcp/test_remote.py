@@ -136,6 +136,8 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
         "get_memory",
         "update_memory",
         "delete_memory",
+        "search",  # ChatGPT's pair (tests/mcp/test_clients.py)
+        "fetch",
     }
     assert not r["saved"].is_error and r["saved"].structured_content["duplicate"] is False
     assert r["again"].structured_content["duplicate"] is True
@@ -189,9 +191,9 @@ def test_metadata_and_the_unauthenticated_answers(served):
     r = f.mcp_call(url, None)
     assert r.status_code == 401
     assert r.headers["www-authenticate"] == f'Bearer resource_metadata="{url}/.well-known/oauth-protected-resource/mcp"'
-    started = time.monotonic()
-    assert httpx.get(url + "/mcp", timeout=5).status_code == 405  # at once, never a hanging stream
-    assert httpx.delete(url + "/mcp", timeout=5).status_code == 405
+    started = time.monotonic()  # GET and DELETE: 401 first (a 405 with a token), at once, never a hanging stream
+    assert httpx.get(url + "/mcp", timeout=5).status_code == 401
+    assert httpx.delete(url + "/mcp", timeout=5).status_code == 401
     assert time.monotonic() - started < 2
 
 

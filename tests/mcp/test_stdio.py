@@ -48,9 +48,12 @@ def test_embedded_on_the_local_sqlite_file(tmp_path):
 
         seen = await _session(env, second_server)
         block = await s.read_resource("glyph://context/default")
-        return tools, saved, edited, bad, unknown, seen, block
+        fetched = await s.call_tool("fetch", {"id": mid})
+        return tools, saved, edited, bad, unknown, seen, block, fetched
 
-    tools, saved, edited, bad, unknown, seen, block = run(env, work)
+    tools, saved, edited, bad, unknown, seen, block, fetched = run(env, work)
+    mid = saved.structured_content["memory"]["id"]
+    assert fetched.structured_content["url"] == f"http://127.0.0.1:8787/ui/m/{mid}"  # glyph serve's page
     by_name = {t.name: t for t in tools}
     assert by_name["recent_memories"].annotations.read_only_hint is True
     assert by_name["delete_memory"].annotations.destructive_hint is True
@@ -97,6 +100,9 @@ def test_a_client_of_the_server_spools_what_it_cannot_deliver(tmp_path):
     try:
         saved = run(env, lambda s: s.call_tool("save_memory", {"text": "Through the server"}))
         assert saved.structured_content["spooled"] is False
+        found = run(env, lambda s: s.call_tool("search", {"query": "server"})).structured_content["results"]
+        mid = saved.structured_content["memory"]["id"]
+        assert found == [{"id": mid, "title": "Through the server", "url": f"{url}/ui/m/{mid}"}]  # its page there
         recent = json.loads(glyph(env, "recent", "--json").stdout)
         assert [(m["text"], m["source"]) for m in recent["items"]] == [("Through the server", "mcp")]
     finally:
@@ -135,4 +141,4 @@ def test_install_claude_desktop_keeps_other_servers_and_runs_twice(tmp_path):
     assert entry["env"] == {"GLYPH_HOME": str(tmp_path / "home")}  # where its key lives, never the key
     # The entry as written starts a working server.
     tools = run({**env, **entry["env"]}, lambda s: s.list_tools())
-    assert len(tools.tools) == 6
+    assert len(tools.tools) == 8

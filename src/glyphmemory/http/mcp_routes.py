@@ -249,9 +249,9 @@ def token(app, call: Call) -> Response:
 # --- /mcp ------------------------------------------------------------------------------------
 
 
-@route("POST", "/mcp", scope=None, body=MCP_BODY)
-def mcp_post(app, call: Call) -> Response:
-    request = call.request
+def _bearer_grant(app, request) -> dict:
+    """The grant of the request's access token; Unauthorized with the RFC 9728 challenge for a
+    missing, expired, revoked or foreign token, whatever the method (so a client refreshes)."""
     metadata = public_base_url(request) + "/.well-known/oauth-protected-resource/mcp"
     header = request.headers.get("authorization", "")
     if header[:7].lower() != "bearer ":
@@ -267,16 +267,24 @@ def mcp_post(app, call: Call) -> Response:
     if app.keyring.secret_for(grant["kid"]) is None:  # the key that signed in was revoked since
         challenge = f'Bearer error="invalid_token", resource_metadata="{metadata}"'
         raise Unauthorized("the key that signed in was revoked", headers={"WWW-Authenticate": challenge})
+    return grant
+
+
+@route("POST", "/mcp", scope=None, body=MCP_BODY)
+def mcp_post(app, call: Call) -> Response:
+    _bearer_grant(app, call.request)
     from ..mcp_http import handle_mcp
 
-    return handle_mcp(app, request, public_base_url(request))
+    return handle_mcp(app, call.request, public_base_url(call.request))
 
 
 def _no_stream(app, call: Call) -> Response:
     # Stateless JSON mode has no server-to-client stream and no session to end: answer at once
-    # (in the SDK, GET would open a stream that never ends).
+    # (in the SDK, GET would open a stream that never ends). The token is checked first: after a
+    # long idle ChatGPT sends GET with an expired token, and only a 401 makes it refresh.
+    _bearer_grant(app, call.request)
     raise MethodNotAllowed("this MCP endpoint is stateless: POST JSON-RPC messages", headers={"Allow": "POST"})
 
 
-route("GET", "/mcp", scope=None)(_no_stream)
-route("DELETE", "/mcp", scope=None)(_no_stream)
+for _method in ("GET", "DELETE", "PUT", "PATCH"):
+    route(_method, "/mcp", scope=None)(_no_stream)

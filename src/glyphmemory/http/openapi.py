@@ -200,10 +200,24 @@ def _operation(route) -> dict:
     return operation
 
 
-def openapi_document(routes) -> dict:
+def operation_id(route, taken: set[str]) -> str:
+    """The handler's name in camelCase (write_memory → writeMemory), unique in the document:
+    tools that import it (GPT Actions, client generators) name each operation by it."""
+    head, *rest = route.handler.__name__.strip("_").split("_")
+    name = head + "".join(word.capitalize() for word in rest)
+    if name in taken:
+        name += route.method.capitalize()
+    taken.add(name)
+    return name
+
+
+def openapi_document(routes, base_url: str) -> dict:
+    """The OpenAPI 3.1 document of these routes, served from `base_url` (its `servers` entry)."""
     paths: dict = {}
+    taken: set[str] = set()
     for route in routes:
-        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route)
+        operation = {"operationId": operation_id(route, taken), **_operation(route)}
+        paths.setdefault(route.template, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -211,6 +225,7 @@ def openapi_document(routes) -> dict:
             "version": __version__,
             "description": "Episodic memory for AI assistants. Errors are application/problem+json (RFC 9457).",
         },
+        "servers": [{"url": base_url}],
         "security": _AUTH,
         "paths": paths,
         "components": {

@@ -106,11 +106,11 @@ def health(app, call: Call) -> Response:
     answers={200: ({"application/json": {"type": "object"}}, "OpenAPI 3.1")},
 )
 def openapi(app, call: Call) -> Response:
+    from .chat_routes import public_base_url
     from .openapi import openapi_document  # only this route pays for building it
 
-    return Response.json(
-        openapi_document([r for r in app.router.routes if r.doc[0]]), **{"Cache-Control": "public, max-age=300"}
-    )
+    document = openapi_document([r for r in app.router.routes if r.doc[0]], public_base_url(call.request))
+    return Response.json(document, **{"Cache-Control": "public, max-age=300"})
 
 
 @route(
