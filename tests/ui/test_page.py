@@ -59,6 +59,7 @@ def browser():
 def check_screen(page, name: str, shots: str) -> None:
     """No sideways scrolling, nothing serious for axe-core, and a screenshot."""
     width = page.viewport_size["width"]
+    page.wait_for_load_state("load")  # a click may have started a navigation: check the page it leads to
     # The stylesheet applied (its hash matches the CSP; the browser's default body margin is 8px).
     assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px", f"{name}: unstyled"
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
