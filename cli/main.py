@@ -60,7 +60,40 @@ def build_parser() -> argparse.ArgumentParser:
 _DELIVER_FIRST = {"write", "recent", "context", "search", "get", "delete", "export", "import", "keys"}
 
 
+EXIT_NO_READER = 141  # what a shell shows for a command stopped by SIGPIPE (128 + 13)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; when the reader of standard output goes away (`glyph recent | head -1`),
+    stop quietly, whatever the command was doing."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: a buffered tail (or --help's) meets the closed pipe too
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        # Point stdout at /dev/null, so that the interpreter's own flush at exit is quiet too.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_NO_READER
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader closed it (not another broken socket)."""
+    try:
+        import select
+
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows): assume it was stdout
+        return True
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -20,7 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_PACKAGES = ("pyotp",)
 LAMBDA_PYTHON = "3.12"  # must match the function's runtime (infra/function.py checks it)
 ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # an interpreter of LAMBDA_PYTHON, when not on PATH
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+_IGNORED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
+_IGNORE = shutil.ignore_patterns(*_IGNORED)
+
+
+def package_sources(root: Path = ROOT) -> list[Path]:
+    """Every file of src/glyphmemory the asset ships (whatever its kind: .py, templates, scripts),
+    sorted: what build_lambda_asset copies, and so what the asset's hash must cover."""
+    from fnmatch import fnmatch
+
+    package = root / "src" / "glyphmemory"
+    return sorted(
+        path
+        for path in package.rglob("*")
+        if path.is_file()
+        and not any(fnmatch(part, pattern) for part in path.relative_to(package).parts for pattern in _IGNORED)
+    )
 
 
 def lambda_python(version: str = LAMBDA_PYTHON) -> str:

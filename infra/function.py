@@ -13,7 +13,7 @@ from constructs import Construct
 
 from glyphmemory import names
 
-from .bundling import ASSETS, LAMBDA_PYTHON, ROOT, build_lambda_asset
+from .bundling import ASSETS, LAMBDA_PYTHON, ROOT, build_lambda_asset, package_sources
 from .key_param import KeyParameter
 
 # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
@@ -116,8 +116,7 @@ def _source_hash(kind: str = "api") -> str:
     digest = hashlib.sha256(f"bytecode for python{LAMBDA_PYTHON}".encode())
     digest.update(" ".join(requirements).encode())
     handler = ROOT / "lambda" / entry
-    sources = [p for p in (ROOT / "src" / "glyphmemory").rglob("*") if p.suffix in (".py", ".html", ".css")]
-    for path in sorted([handler, *sources]):
+    for path in sorted([handler, *package_sources(ROOT)]):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -116,3 +116,22 @@ def test_the_build_refuses_bytecode_of_another_python(tmp_path, monkeypatch):
     monkeypatch.setenv("GLYPH_LAMBDA_PYTHON", sys.executable)
     with pytest.raises(RuntimeError, match="Python 3.99"):
         build_lambda_asset(tmp_path / "asset", python_version="3.99")
+
+
+def test_the_asset_hash_changes_with_every_kind_of_file_the_asset_ships(tmp_path, monkeypatch):
+    """A new asset for any change the function would see (templates/app.js was left out once)."""
+    import shutil
+
+    import infra.function as function
+    from infra.bundling import ROOT
+
+    for folder in ("src/glyphmemory", "lambda"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    monkeypatch.setattr(function, "ROOT", tmp_path)
+    shipped = [p for p in (tmp_path / "src" / "glyphmemory").rglob("*") if p.is_file()]
+    one_of_each = {p.suffix: p for p in sorted(shipped)}
+    assert {".py", ".html", ".css", ".js"} <= set(one_of_each)
+    for path in one_of_each.values():
+        before = function._source_hash()
+        path.write_bytes(path.read_bytes() + b"\n")
+        assert function._source_hash() != before, path.name

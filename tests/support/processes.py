@@ -35,7 +35,7 @@ def set_throttle(table: str, on: bool, code: str = "ThrottlingException") -> Non
     httpx.post(os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/throttle", params=params).raise_for_status()
 
 
-def _start_glyph(command: str, *args: str, env: dict[str, str]) -> tuple[subprocess.Popen, dict]:
+def _start_glyph(command: str, *args: str, env: dict[str, str], glyph: str = GLYPH) -> tuple[subprocess.Popen, dict]:
     """`glyph COMMAND ARGS --json`; returns the process and the JSON line it prints when ready.
 
     Its stderr (the structured logs) goes to a file, `proc.log_path`: a pipe nobody drains
@@ -44,7 +44,7 @@ def _start_glyph(command: str, *args: str, env: dict[str, str]) -> tuple[subproc
     import tempfile
 
     log = tempfile.NamedTemporaryFile("w", prefix=f"glyph-{command}-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen([GLYPH, command, *args, "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen([glyph, command, *args, "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     proc.log_path = log.name
     log.close()
     line = proc.stdout.readline()
@@ -55,9 +55,10 @@ def _start_glyph(command: str, *args: str, env: dict[str, str]) -> tuple[subproc
     return proc, json.loads(line)
 
 
-def start_glyph_serve(env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen, str]:
-    """`glyph serve` on a free port; returns the process and its URL once it answers."""
-    proc, ready = _start_glyph("serve", "--port", str(port), env=env)
+def start_glyph_serve(env: dict[str, str], port: int = 0, *, glyph: str = GLYPH) -> tuple[subprocess.Popen, str]:
+    """`glyph serve` on a free port (the `glyph` given: another install's); returns the process
+    and its URL once it answers."""
+    proc, ready = _start_glyph("serve", "--port", str(port), env=env, glyph=glyph)
     url = ready["url"]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
