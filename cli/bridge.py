@@ -110,6 +110,7 @@ def cmd_chat(args) -> int:
     from websockets.exceptions import InvalidStatus, WebSocketException
     from websockets.sync.client import connect
 
+    from glyphmemory.bridge.conversation import MAX_FRAME_BYTES
     from glyphmemory.tokens import mint_window_token
 
     key = load_key()
@@ -125,9 +126,13 @@ def cmd_chat(args) -> int:
 
     def say(text: str) -> int:
         frame_id = uuid.uuid4().hex
-        ws.send(
-            json.dumps({"type": "message", "session": args.session, "id": frame_id, "text": text, "namespace": args.ns})
-        )
+        frame = {"type": "message", "session": args.session, "id": frame_id, "text": text, "namespace": args.ns}
+        data = json.dumps(frame, ensure_ascii=False)
+        size = len(data.encode("utf-8", "surrogatepass"))
+        if size > MAX_FRAME_BYTES:  # the bridge would refuse it: say so without sending
+            print(f"glyph: the message is {size} bytes; the bridge takes at most {MAX_FRAME_BYTES}", file=sys.stderr)
+            return EXIT_USAGE
+        ws.send(data)
         while True:
             frame = json.loads(ws.recv(timeout=300))
             if frame.get("id") != frame_id:

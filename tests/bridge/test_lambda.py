@@ -128,3 +128,30 @@ def test_sessions_are_isolated_between_keys(lambdas):
     assert [(a["type"], a["status"]) for a in answers] == [("error", 403), ("error", 403)]
     assert invocations(moto_url) == []
     assert bridge_aws.route(event("c-x", None, {"type": "history", "session": "mine"})) == {"statusCode": 403}
+
+
+def test_the_route_shares_the_frame_limit_and_the_rule_for_ids(lambdas):
+    moto_url, fake, key = lambdas
+    # An oversize message (still under API Gateway's 128 KB quota): an error frame, no worker.
+    big = {"type": "message", "session": "lim", "id": "big", "text": "\u00e9" * 60_000}  # 120 KB as UTF-8
+    assert bridge_aws.route(event("c-lim", key.kid, big) | {"body": json.dumps(big, ensure_ascii=False)}) == {
+        "statusCode": 200
+    }
+    (refused,) = frames(moto_url, "c-lim")
+    assert refused == {"type": "error", "id": "big", "status": 413, "detail": refused["detail"]}
+    assert invocations(moto_url) == []
+    fits = {"type": "message", "session": "lim", "id": "fits", "text": "\u00e9" * 11_000}  # 66 KB escaped
+    bridge_aws.route(event("c-lim", key.kid, fits))
+    assert len(invocations(moto_url)) == 1
+    # Without ids: a second "yes" after the first was answered is a new message, not a replay.
+    yes = {"type": "message", "session": "yes", "text": "yes"}
+    bridge_aws.route(event("c-yes", key.kid, yes))
+    (first,) = invocations(moto_url)
+    bridge_aws.route(event("c-yes", key.kid, yes))  # a retry while the first is still unanswered
+    assert invocations(moto_url) == [] and frames(moto_url, "c-yes")[-1]["status"] == 409
+    bridge_aws.work(first["payload"])
+    bridge_aws.route(event("c-yes", key.kid, yes))  # answered: the same text again is a new message
+    (second,) = invocations(moto_url)
+    bridge_aws.work(second["payload"])
+    assert "replayed" not in frames(moto_url, "c-yes")[-1]
+    assert sum(r["body"]["messages"][-1]["content"][-1]["text"] == "yes" for r in fake.replies()) == 2

@@ -142,13 +142,30 @@ def test_a_resent_message_is_replayed_not_paid_twice(bridge):
         first = say(ws, "dedup", "Count the moons of Mars", msg_id="m-1")
     with bridge.connect() as ws:  # the client lost the answer and sends again
         again = say(ws, "dedup", "Count the moons of Mars", msg_id="m-1")
-        unnamed = say(ws, "dedup", "No id here", msg_id=None)
-        unnamed_again = say(ws, "dedup", "No id here", msg_id=None)  # same session + text: same message
     assert reply(again) == reply(first) and again[-1]["replayed"] is True
     upstream = [r for r in bridge.fake.requests if "moons" in json.dumps(r["body"]["messages"][-1])]
     assert len(upstream) == 1
-    assert reply(unnamed_again) == reply(unnamed) and unnamed_again[-1]["replayed"] is True
-    assert sum("No id here" in json.dumps(r["body"]["messages"][-1]) for r in bridge.fake.requests) == 1
+
+
+def test_without_ids_a_repeated_text_is_a_new_message_and_only_a_retry_in_flight_is_caught(bridge):
+    with bridge.connect() as ws:
+        first = say(ws, "yes-no", "yes", msg_id=None)
+        say(ws, "yes-no", "and then?", msg_id=None)
+        second = say(ws, "yes-no", "yes", msg_id=None)  # a second "yes" later in the conversation
+    assert first[-1]["type"] == second[-1]["type"] == "done" and "replayed" not in second[-1]
+    assert sum(r["body"]["messages"][-1]["content"][-1]["text"] == "yes" for r in bridge.fake.replies()) == 2
+    with bridge.connect() as ws:
+        turns = [t["text"] for t in history(ws, "yes-no")["turns"] if t["role"] == "user"]
+    assert turns == ["yes", "and then?", "yes"]
+    # The same text again while the first is still being answered (a client retrying after a
+    # lost connection): caught, not paid twice.
+    with bridge.connect() as ws, bridge.connect() as other:
+        ws.send(json.dumps({"type": "message", "session": "retry", "text": "Think hard [stall]"}))
+        time.sleep(0.3)
+        retry = say(other, "retry", "Think hard [stall]", msg_id=None)
+        [json.loads(ws.recv(timeout=30)) for _ in range(2)]  # the first's delta, then its timeout
+    assert retry[-1]["status"] == 409
+    assert sum("Think hard" in json.dumps(r["body"]) for r in bridge.fake.requests) == 1
 
 
 def test_a_message_in_flight_is_not_sent_twice(bridge):
@@ -208,3 +225,49 @@ def test_glyph_chat_sends_one_message_and_prints_the_reply(bridge):
     assert [line[:17] for line in talk.stdout.splitlines()] == ["Echo: First line ", "Echo: Second line"]
     down = glyph({**env, "GLYPH_BRIDGE_URL": "ws://127.0.0.1:9"}, "chat", "x", check=False)
     assert down.returncode == 3 and "glyph bridge" in down.stderr
+
+
+def test_one_message_limit_in_bytes_and_an_oversize_frame_gets_an_error_frame(bridge):
+    env = {**bridge.env, "GLYPH_BRIDGE_URL": bridge.url}
+    accents = "\u00e9" * 11_000  # 11,000 characters: 22 KB as UTF-8, 66 KB as escaped JSON
+    out = glyph(env, "chat", "--session", "long", accents)
+    assert out.stdout.startswith("Echo: " + "\u00e9" * 10)
+    with bridge.connect() as ws:
+        escaped = {"type": "message", "session": "long", "id": "esc", "text": "\u00e8" * 11_000}
+        ws.send(json.dumps(escaped))  # ensure_ascii: \u00e8 six bytes a character
+        frames = []
+        while not frames or frames[-1]["type"] not in ("done", "error"):
+            frames.append(json.loads(ws.recv(timeout=30)))
+        assert frames[-1]["type"] == "done"
+        for frame in (
+            {"type": "message", "session": "long", "id": "big", "text": "a" * 100_000},
+            {"type": "history", "session": "long", "id": "big", "pad": "b" * 200_000},
+            {"type": "message", "session": "long", "id": "big", "text": "\U0001f600" * 40_000},
+        ):
+            ws.send(json.dumps(frame, ensure_ascii=False))
+            refused = json.loads(ws.recv(timeout=30))
+            assert refused["type"] == "error" and refused["status"] == 413 and refused["id"] == "big", refused
+        assert say(ws, "long", "still here")[-1]["type"] == "done"  # the connection lives on
+    assert sum("a" * 1000 in json.dumps(r["body"]) for r in bridge.fake.requests) == 0
+    too_long = glyph(env, "chat", "--session", "long", "x" * 120_000, check=False)
+    assert too_long.returncode == 1 and "at most 98304" in too_long.stderr  # usage: refused before sending
+
+
+def test_requests_that_never_upgrade_leave_nothing_behind(bridge):
+    """An authenticated HTTP request that is not a WebSocket upgrade: answered, and the
+    connection's state goes with it (the bridge's RSS stays flat over many of them)."""
+    import httpx
+
+    from ..support.rss import rss_kib
+
+    url = bridge.url.replace("ws://", "http://") + "/?t=" + bridge.token() + "&pad=" + "p" * 3000
+    with httpx.Client(timeout=10) as client:
+        statuses = {client.get(url).status_code for _ in range(300)}  # warm up
+        before = rss_kib(bridge.proc.pid)
+        for _ in range(3000):
+            statuses.add(client.get(url).status_code)
+    grown = rss_kib(bridge.proc.pid) - before
+    assert statuses == {426}, statuses
+    assert grown < 2000, f"{grown} KiB over 3,000 requests"
+    with bridge.connect() as ws:
+        assert say(ws, "after", "hello")[-1]["type"] == "done"

@@ -103,12 +103,8 @@ def route(event, context=None) -> dict:
         return {"statusCode": 403}
     post = _poster(request)
     try:
-        frame = json.loads(event.get("body") or "")
-    except ValueError:
-        frame = None
-    try:
         bridge = _bridge()
-        prepared = bridge.prepare(kid, frame, post)
+        prepared = bridge.prepare(kid, event.get("body"), post)
         if prepared is not None:
             _invoke_worker(bridge, prepared, request, post)
     except Gone:

@@ -4,7 +4,9 @@ Records (the store's small compare-and-set documents, each with its expiry, filt
 - `bridge-session` / NAME: the key that owns it, where its window starts, what was summarised;
 - `bridge-turns:NAME` / EPOCH+role: one per turn (never one growing item), TTL 24 h by default;
 - `bridge-msgs:NAME` / MESSAGE-ID: a message in flight, or answered with its reply and usage, so
-  a resend is replayed without a second Claude call.
+  a resend is replayed without a second Claude call. A message sent without an id gets one derived
+  from its text (`~h:` + SHA-256), which only catches a retry of that text while it is still being
+  answered, for RETRY_S: once answered the record goes, so a second "yes" is a new message.
 
 The prompt: the GlyphMemory context block in `system`, then the session's turns from the window's
 start. The window moves only when the turns outgrow their share of the budget, and then by half of
@@ -22,8 +24,13 @@ import time
 SESSIONS = "bridge-session"
 SESSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
-MAX_MESSAGE_CHARS = 32_000
+# One limit, in one unit: a client frame (its JSON, as UTF-8 bytes received) is at most this.
+# Below API Gateway's WebSocket message quota (128 KB), so the AWS route sees an oversize frame
+# and answers it with an error frame as the local bridge does.
+MAX_FRAME_BYTES = 96 * 1024
 IN_FLIGHT_S = 300  # a message claimed this long ago and never answered may be sent again
+RETRY_S = 30  # a message without an id: the same text within this, still unanswered, is a retry
+DERIVED = "~h:"  # prefix of ids derived from a text (clients' ids cannot hold "~")
 CACHE = {"type": "ephemeral"}
 
 
@@ -36,9 +43,9 @@ class Refused(Exception):
 
 
 def message_id(session: str, frame_id: object, text: str) -> str:
-    """The client's id, or the SHA-256 of session and text when it sent none."""
+    """The client's id, or one derived from the SHA-256 of session and text when it sent none."""
     if frame_id is None:
-        return "h:" + hashlib.sha256(f"{session}\n{text}".encode()).hexdigest()[:40]
+        return DERIVED + hashlib.sha256(f"{session}\n{text}".encode()).hexdigest()[:40]
     if not isinstance(frame_id, str) or not MESSAGE_ID_RE.match(frame_id):
         raise Refused(400, "id must be 1 to 64 letters, digits or . _ : -")
     return frame_id
@@ -94,12 +101,14 @@ class Conversation:
 
     def claim(self, msg_id: str) -> dict | None:
         """Claim a message for answering; None if claimed now, else its record ("done" with the
-        reply to replay, or "in_flight")."""
+        reply to replay, or "in_flight"). An id derived from the text holds only while that text
+        is in flight, for RETRY_S: an answered or older one is a new message."""
+        in_flight_s = RETRY_S if msg_id.startswith(DERIVED) else IN_FLIGHT_S
         for _ in range(3):
             record, version = self.store.auth_get(self.msgs_group, msg_id)
             now = self.now()
             live = record is not None and record.get("expires_at", 0) > now
-            if live and (record["state"] == "done" or now - record.get("claimed_at", 0) < IN_FLIGHT_S):
+            if live and (record["state"] == "done" or now - record.get("claimed_at", 0) < in_flight_s):
                 return record
             claim = {"state": "in_flight", "claimed_at": now, "expires_at": int(now) + self.ttl_s}
             if self.store.auth_put(
@@ -113,6 +122,10 @@ class Conversation:
         self.store.auth_delete(self.msgs_group, msg_id)
 
     def answered(self, msg_id: str, reply: str, usage: dict, turn: str) -> None:
+        """Keep the reply for a resend of the client's id; a derived id's claim just ends."""
+        if msg_id.startswith(DERIVED):
+            self.release(msg_id)
+            return
         record = {"state": "done", "reply": reply, "usage": usage, "turn": turn}
         record["expires_at"] = int(self.now()) + self.ttl_s
         for _ in range(3):

@@ -4,7 +4,8 @@ Transport-free and synchronous: `glyph bridge` runs it in a thread per message b
 WebSocket server, and on AWS the route function runs `prepare` and the worker function `answer`.
 Only the way frames are posted differs (`post(frame)`; it raises Gone when the client left).
 
-Client frames: {"type":"message","session","id"?,"text","namespace"?} and {"type":"history","session"}.
+Client frames: {"type":"message","session","id"?,"text","namespace"?} and {"type":"history","session"},
+each at most MAX_FRAME_BYTES of UTF-8 JSON (a larger one gets an error frame, status 413).
 Server frames: {"type":"delta","id","text"} (batched: every ~100 ms or ~200 characters),
 {"type":"done","id","usage"}, {"type":"error","id","status","detail"},
 {"type":"history","session","turns":[{"role","text","at"}]}.
@@ -12,6 +13,7 @@ Server frames: {"type":"delta","id","text"} (batched: every ~100 ms or ~200 char
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -19,7 +21,15 @@ from .. import names
 from ..context import build_context, render_context
 from ..errors import GlyphError
 from ..model import validate_namespace
-from .conversation import MAX_MESSAGE_CHARS, Conversation, Refused, build_prompt, message_id, summary_request, window
+from .conversation import (
+    MAX_FRAME_BYTES,
+    Conversation,
+    Refused,
+    build_prompt,
+    message_id,
+    summary_request,
+    window,
+)
 
 DEFAULT_BUDGET = 8000
 DEFAULT_TTL_S = 24 * 3600
@@ -28,6 +38,19 @@ FLUSH_S, FLUSH_CHARS = 0.1, 200
 
 class Gone(Exception):
     """The client's connection is closed: stop posting (the reply is still stored)."""
+
+
+def parse_frame(raw: str | bytes | None) -> tuple[object, int]:
+    """A client frame as received (text or bytes) -> (its JSON, None if it is none; its size in
+    UTF-8 bytes). Both doors bound what they accept before this (the local bridge's transport
+    cap, API Gateway's message quota), so parsing an oversize frame to answer its id is bounded."""
+    if raw is None:
+        return None, 0
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    try:
+        return json.loads(raw), size
+    except (ValueError, TypeError, RecursionError):
+        return None, size
 
 
 class Prepared:
@@ -72,9 +95,9 @@ class Bridge:
 
     # --- one frame, whole (the local server) ----------------------------------------------------
 
-    def handle(self, kid: str, frame: object, post) -> None:
+    def handle(self, kid: str, raw: str | bytes, post) -> None:
         try:
-            prepared = self.prepare(kid, frame, post)
+            prepared = self.prepare(kid, raw, post)
         except Gone:
             return
         if prepared is not None:
@@ -82,11 +105,14 @@ class Bridge:
 
     # --- the route's part: check, deduplicate, store the user's turn ----------------------------
 
-    def prepare(self, kid: str, frame: object, post) -> Prepared | None:
-        """Returns what is left to answer, or None when the frame was answered already (an
-        error, a history, or a replay of a message answered before)."""
+    def prepare(self, kid: str, raw: str | bytes | None, post) -> Prepared | None:
+        """Returns what is left to answer from a frame as received, or None when it was answered
+        already (an error, a history, or a replay of a message answered before)."""
+        frame, size = parse_frame(raw)
         frame_id = frame.get("id") if isinstance(frame, dict) else None
         try:
+            if size > MAX_FRAME_BYTES:
+                raise Refused(413, f"the frame is {size} bytes; a message's frame is at most {MAX_FRAME_BYTES} bytes")
             if not isinstance(frame, dict) or frame.get("type") not in ("message", "history"):
                 raise Refused(400, 'send a JSON object with "type": "message" or "history"')
             conversation = self.conversation(frame.get("session"), kid)
@@ -96,8 +122,8 @@ class Bridge:
                 post({"type": "history", "session": conversation.session, "turns": turns})
                 return None
             text = frame.get("text")
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-                raise Refused(400, f"text must be 1 to {MAX_MESSAGE_CHARS} characters")
+            if not isinstance(text, str) or not text.strip():
+                raise Refused(400, "text must be a non-empty string")
             try:
                 namespace = validate_namespace(frame.get("namespace") or names.DEFAULT_NAMESPACE)
             except GlyphError as error:

@@ -1,7 +1,8 @@
 """`glyph bridge`: the bridge as a WebSocket server on 127.0.0.1 (library `websockets`), over the
 same store and keys as `glyph serve`. A window token of scope `w` in the query string (`?t=`,
 since browsers cannot set WebSocket headers) is checked before the upgrade; each message is then
-answered in a worker thread, frames posted back to the event loop."""
+answered in a worker thread, frames posted back to the event loop. What a connection needs (its
+key id) lives on the connection object, so a request that never upgrades leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from ..http import log
 from ..tokens import require_scope
 from .core import Gone
 
-MAX_FRAME_BYTES = 64 * 1024
+# The transport's own cap, far above the message limit (conversation.MAX_FRAME_BYTES) so that an
+# oversize message is read and answered with an error frame; a frame over this one is no message
+# of ours and closes the connection (1009, as API Gateway does over its 128 KB quota).
+TRANSPORT_MAX_BYTES = 1024 * 1024
 
 
 async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> None:
@@ -23,7 +27,6 @@ async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> Non
     from websockets.exceptions import ConnectionClosed
     from websockets.http11 import Response
 
-    kids: dict[int, str] = {}
     loop = asyncio.get_running_loop()
 
     def refuse(status: int, reason: str, detail: str) -> Response:
@@ -43,11 +46,11 @@ async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> Non
         except GlyphError as error:
             log.event("bridge_connect", level=30, status=error.status)
             return refuse(error.status, "Unauthorized" if error.status == 401 else "Forbidden", error.detail)
-        kids[id(connection)] = grant.kid
+        connection.glyph_kid = grant.kid  # on the connection: gone with it, upgraded or not
         return None
 
     async def handler(connection) -> None:
-        kid = kids.pop(id(connection))
+        kid = connection.glyph_kid
 
         def post(frame: dict) -> None:
             future = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(frame, ensure_ascii=False)), loop)
@@ -58,15 +61,11 @@ async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> Non
 
         try:
             async for raw in connection:
-                try:
-                    frame = json.loads(raw)
-                except (ValueError, TypeError):
-                    frame = None
-                await asyncio.to_thread(bridge.handle, kid, frame, post)
+                await asyncio.to_thread(bridge.handle, kid, raw, post)
         except ConnectionClosed:
             pass
 
-    async with ws_serve(handler, host, port, process_request=process_request, max_size=MAX_FRAME_BYTES) as server:
+    async with ws_serve(handler, host, port, process_request=process_request, max_size=TRANSPORT_MAX_BYTES) as server:
         if ready is not None:
             ready(server.sockets[0].getsockname()[:2])
         await asyncio.Future()  # until cancelled
