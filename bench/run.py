@@ -25,6 +25,7 @@ import cost  # noqa: E402
 import deployed_path  # noqa: E402
 import http_local  # noqa: E402
 import latency  # noqa: E402
+import locomo  # noqa: E402
 import mcp_cold  # noqa: E402
 import mcp_peer  # noqa: E402
 import read_cost  # noqa: E402
@@ -44,6 +45,7 @@ FULL = {
     "mcp_peer": {"reads": 100, "saves": 1000},
     "mcp_cold": {"runs": 10},
     "bridge": {"messages": 100, "turns": 20},
+    "locomo": {},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -56,6 +58,7 @@ QUICK = FULL | {
     "mcp_peer": {"reads": 10, "saves": 200},
     "mcp_cold": {"runs": 2},
     "bridge": {"messages": 5, "turns": 6},
+    "locomo": {"sample": 20, "conversations": 2},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -69,6 +72,7 @@ MODULES = {
     "mcp_peer": mcp_peer,
     "mcp_cold": mcp_cold,
     "bridge": bridge,
+    "locomo": locomo,
 }
 
 

@@ -17,7 +17,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the Lambda imports beyond the standard library (no AWS SDK: see glyphmemory.aws).
-RUNTIME_PACKAGES = ("pyotp",)
+RUNTIME_PACKAGES = ("pyotp", "snowballstemmer")
+# Of these packages, only the files the function loads (glyphmemory.stemming loads the English
+# stemmer alone; all 36 would add ~250 KiB to the zip) and the licence, from the package's metadata.
+PACKAGE_FILES = {"snowballstemmer": ("among.py", "basestemmer.py", "english_stemmer.py")}
 LAMBDA_PYTHON = "3.12"  # must match the function's runtime (infra/function.py checks it)
 ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # an interpreter of LAMBDA_PYTHON, when not on PATH
 _IGNORED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
@@ -76,9 +79,9 @@ def _pinned(*names: str) -> tuple[str, ...]:
     return tuple(f"{name}=={version(name)}" for name in names)
 
 
-MCP_REQUIREMENTS = _pinned("mcp", "jinja2", "pyotp")
+MCP_REQUIREMENTS = _pinned("mcp", "jinja2", "pyotp", "snowballstemmer")
 # The bridge's functions (lambda/bridge_handler.py) add httpx, for the Messages API: pure Python.
-BRIDGE_REQUIREMENTS = _pinned("httpx", "pyotp")
+BRIDGE_REQUIREMENTS = _pinned("httpx", "pyotp", "snowballstemmer")
 # Each asset: its entry point (copied as handler.py) and what pip installs beside glyphmemory.
 ASSETS = {
     "api": ("handler.py", ()),
@@ -93,6 +96,15 @@ def host_platform() -> str:
     import platform
 
     return f"manylinux2014_{platform.machine()}"
+
+
+def _copy_licence(name: str, target: Path) -> None:
+    """The licence files a package's metadata lists, beside its copied files."""
+    from importlib.metadata import distribution
+
+    for file in distribution(name).files or ():
+        if "licen" in str(file).lower() or "copying" in str(file).lower():
+            shutil.copy2(file.locate(), target / Path(str(file)).name)
 
 
 def build_lambda_asset(
@@ -124,7 +136,13 @@ def build_lambda_asset(
     else:
         for name in RUNTIME_PACKAGES:
             source = Path(importlib.import_module(name).__file__).parent
-            shutil.copytree(source, out / name, ignore=_IGNORE, dirs_exist_ok=True)
+            if name in PACKAGE_FILES:
+                (out / name).mkdir(exist_ok=True)
+                for file in PACKAGE_FILES[name]:
+                    shutil.copy2(source / file, out / name / file)
+                _copy_licence(name, out / name)
+            else:
+                shutil.copytree(source, out / name, ignore=_IGNORE, dirs_exist_ok=True)
         compiled = [p for p in out.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
         if compiled:
             raise RuntimeError(f"the Lambda asset must be pure Python; found {compiled[0]}")

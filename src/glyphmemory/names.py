@@ -50,6 +50,7 @@ MIN_CONTEXT_BUDGET = 500
 MAX_CONTEXT_BUDGET = 200_000
 MAX_QUERY_CHARS = 500
 SEARCH_SCAN_LIMIT = 5000  # search ranks at most this many newest memories of a namespace
+MAX_TERM_CHARS = 64  # a longer index term is cut (DynamoDB keys are at most 2,048 bytes)
 # "N older memories not shown" stops counting here ("100+"): on DynamoDB counting reads
 # every item counted, and at 1,000 the count was 9/10 of what a context block cost (bench/cost.py).
 OLDER_COUNT_CAP = 100

@@ -37,6 +37,7 @@ def test_the_quick_benchmark_plan_writes_every_section(tmp_path):
         "MCP: GlyphMemory beside the reference memory server",
         "MCP connector cold start",
         "Conversation bridge",
+        "Search quality (LoCoMo)",
     ):
         assert f"## {title}" in text, title
     assert re.search(r"- Date: \d{4}-\d\d-\d\d .* commit [0-9a-f]{7}", text)

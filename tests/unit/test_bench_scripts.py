@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -24,3 +26,21 @@ def test_url_capacity_measures_every_encoding_on_the_corpus():
     assert z["capacity_8192"] > m["capacity_8192"] > 1000
     assert z["capacity_250"] > 0 and m["capacity_250"] > 0
     assert "URL capacity" in capacity.report(result)
+
+
+def test_locomo_measures_the_product_search_beside_the_old_ranker_on_a_sample():
+    locomo = load("locomo")
+    if not locomo.DATA.exists():
+        pytest.skip(f"LoCoMo's dev split is not at {locomo.DATA} (../shared/data, not in the repository)")
+    result = locomo.measure(sample=12, conversations=2)
+    assert result["questions"] == 24 and result["turns"] > 500
+    tallies = result["product"]["tallies"]
+    ours = tallies["GlyphMemory search (index)"].figures()
+    assert ours["n"] == 24 and 0 < ours["hit5"] <= ours["hit10"] and ours["hit5"] <= ours["session5"]
+    variants = result["variants"]
+    old = variants["BM25, words as they are (the old analyzer)"]["all"].figures()
+    assert 0 < old["hit5"] <= 100 and len(variants) >= 5
+    assert 0 < result["analyze_us"]["warm"] < 1000
+    text = locomo.report(result)
+    assert "## Search quality (LoCoMo)" in text and "a sample: 24 questions of 2 conversations" in text
+    assert text.count("Goal") == 2

@@ -3,11 +3,15 @@ inside clauses of scripts written without spaces, BM25 over the postings read.""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 
-from glyphmemory.text_index import IndexStats, analyze, impact, memory_terms, query_terms, rank
+from glyphmemory.model import new_ulid
+from glyphmemory.text_index import IndexStats, analyze, impact, memory_terms, query_dates, query_terms, rank
 
 
 @pytest.mark.parametrize(
@@ -16,6 +20,7 @@ from glyphmemory.text_index import IndexStats, analyze, impact, memory_terms, qu
         ("用户偏好中文回答，代码注释用英文", "中文"),  # Chinese
         ("ユーザーは日本語での回答を好む", "日本語"),  # Japanese
         ("사용자는한국어답변을선호한다", "한국어"),  # Korean, written without spaces
+        ("사용자는 한국어로 답변을 선호한다", "한국어"),  # Korean with its spaces: a word with its particle
         ("ผู้ใช้ชอบคำตอบภาษาไทย", "ภาษาไทย"),  # Thai
     ],
 )
@@ -26,12 +31,64 @@ def test_a_word_inside_a_clause_is_found(text, query):
 def test_query_and_text_share_one_normaliser():
     stored = unicodedata.normalize("NFC", "Café ＡＢＣ Straße")
     asked = unicodedata.normalize("NFD", "CAFÉ abc STRASSE")
-    assert query_terms(asked) == analyze(stored) == ["café", "abc", "strasse"]
+    assert query_terms(asked) == analyze(stored) == ["café", "abc", "strass"]
+    assert analyze(unicodedata.normalize("NFD", "café")) == analyze(unicodedata.normalize("NFC", "café")) == ["café"]
 
 
 def test_memory_terms_keep_repeats_and_tags_query_terms_do_not():
-    assert memory_terms("pytest and pytest", ("Testing",)) == ["pytest", "and", "pytest", "testing"]
-    assert query_terms("pytest PYTEST fixtures") == ["pytest", "fixtures"]
+    assert memory_terms("pytest and pytest", ("Testing",)) == ["pytest", "pytest", "test"]
+    assert query_terms("pytest PYTEST fixtures") == ["pytest", "fixtur"]
+
+
+def test_english_words_are_stemmed_and_stop_words_left_out_on_both_sides():
+    assert analyze("She was running to the adoption agencies") == ["run", "adopt", "agenc"]
+    assert set(query_terms("Which agency did she run to?")) == {"agenc", "run"}
+    assert query_terms("painted") == query_terms("paintings") == ["paint"]
+    assert analyze("Déjà vu, 2023, v1.2") == ["déjà", "vu", "2023", "v1", "2"]  # only ASCII words are stemmed
+
+
+def test_a_query_of_stop_words_only_looks_them_up_as_they_are():
+    assert query_terms("The Who") == ["the", "who"]  # none is indexed: it finds nothing, without an error
+    assert query_terms("!!") == []
+
+
+def test_the_months_table_holds_the_stems_of_the_months_names():
+    from glyphmemory.stemming import stem
+    from glyphmemory.text_index import _MONTHS
+
+    names = "january february march april may june july august september october november december"
+    assert {stem(m): n for n, m in enumerate(names.split(), start=1)} == _MONTHS
+
+
+def test_the_query_names_months_and_years_may_and_march_only_beside_a_number():
+    assert query_dates(query_terms("What did I decide in July 2023?")) == ({7}, {2023})
+    assert query_dates(query_terms("on 8 May, 2023")) == ({5}, {2023})
+    assert query_dates(query_terms("You may march on")) == (set(), set())
+    assert query_dates(query_terms("the 1990s, 1234 and 99")) == (set(), set())
+
+
+def test_rank_prefers_a_memory_written_in_the_month_and_year_the_query_names():
+    july = new_ulid(int(datetime(2023, 7, 14, tzinfo=UTC).timestamp() * 1000))
+    may = new_ulid(int(datetime(2023, 5, 2, tzinfo=UTC).timestamp() * 1000))
+    may_2022 = new_ulid(int(datetime(2022, 5, 2, tzinfo=UTC).timestamp() * 1000))
+    postings = {"camp": {july: 1, may: 1, may_2022: 1}}
+    doc_len = {july: 5, may: 5, may_2022: 5}
+    stats = IndexStats(count=100, total_len=500, df={"camp": 3})
+    ids = lambda q: [h[0] for h in rank(query_terms(q), postings, doc_len, stats, 10)]  # noqa: E731
+    assert ids("camping") == [july, may, may_2022]  # equal scores: the newer first
+    assert ids("camping in May 2022")[0] == may_2022 and ids("camping in July")[0] == july
+    assert ids("camping in May 2023")[:2] == [may, july]  # month and year, then the year alone
+    assert rank(query_terms("camping in July"), postings, doc_len, stats, 1)[0][2] == ["camp"]
+
+
+def test_only_the_english_stemmer_is_loaded():
+    code = (
+        "import sys; from glyphmemory.text_index import analyze; analyze('running dogs');"
+        "print(*sorted(m for m in sys.modules if 'stemmer' in m))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "snowballstemmer" not in loaded  # its __init__ imports all 36 stemmers (12 ms)
+    assert [m for m in loaded if m.endswith("_stemmer")] == ["_glyph_snowballstemmer.english_stemmer"]
 
 
 def test_impact_grows_with_frequency_and_shrinks_with_length():
