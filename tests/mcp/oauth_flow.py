@@ -61,8 +61,11 @@ def authorize_fields(url: str, client_id: str, challenge: str, redirect: str = C
     }
 
 
-def sign_in(url: str, fields: dict, code: str) -> httpx.Response:
-    return httpx.post(url + "/authorize", data={**fields, "code": code}, follow_redirects=False)
+def sign_in(url: str, fields: dict, code: str | tuple[str, str]) -> httpx.Response:
+    """Submit the page with a code, or a (kid, code) from Codes."""
+    kid, code = code if isinstance(code, tuple) else (None, code)
+    data = {**fields, "code": code, **({"kid": kid} if kid else {})}
+    return httpx.post(url + "/authorize", data=data, follow_redirects=False)
 
 
 def code_from(response: httpx.Response) -> str:
@@ -91,11 +94,13 @@ def refresh(url: str, client_id: str, refresh_token: str) -> httpx.Response:
     )
 
 
-def tokens(url: str, totp: pyotp.TOTP, used: set[str]) -> tuple[str, dict]:
-    """The whole dance without a browser: (client_id, token answer)."""
+def tokens(url: str, totp: pyotp.TOTP | Codes, used: set[str] | None = None) -> tuple[str, dict]:
+    """The whole dance without a browser: (client_id, token answer); codes from the owner's
+    TOTP (and `used`) or from Codes."""
     client_id = register(url)
     verifier, challenge = pkce()
-    code = code_from(sign_in(url, authorize_fields(url, client_id, challenge), fresh_code(totp, used)))
+    typed = totp.next() if isinstance(totp, Codes) else fresh_code(totp, used)
+    code = code_from(sign_in(url, authorize_fields(url, client_id, challenge), typed))
     answer = exchange(url, client_id, code, verifier)
     assert answer.status_code == 200, answer.text
     return client_id, answer.json()
@@ -114,3 +119,35 @@ def mcp_call(url: str, access_token: str | None, method: str = "tools/list", par
             **headers,
         },
     )
+
+
+class Codes:
+    """Authenticator codes for many sign-ins without waiting: a key accepts each 30 s step once,
+    so when the root key has no unused step left, a device key is added (POST /v1/keys, with an
+    admin token of the root key) and its codes are used. `next()` -> (kid, code)."""
+
+    def __init__(self, url: str, home: str):
+        from glyphmemory.keys import load_key_file
+
+        self.url = url
+        self.root = load_key_file(os.path.join(home, "key.json"))
+        self.keys = [(self.root.kid, pyotp.TOTP(self.root.secret_b32), set())]
+
+    def next(self) -> tuple[str, str]:
+        step = int(time.time()) // 30
+        for kid, totp, used in self.keys:
+            last = max((int(u.split(":")[0]) for u in used), default=0)
+            for candidate in (step - 1, step, step + 1):
+                if candidate > last:
+                    code = totp.at(candidate * 30)
+                    used.add(f"{candidate}:{code}")
+                    return kid, code
+        from glyphmemory.tokens import mint_window_token
+
+        admin = mint_window_token(self.root.kid, self.root.secret, "a", int(time.time()) + 60)
+        r = httpx.post(
+            self.url + "/v1/keys", json={"name": f"test-{len(self.keys)}"}, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert r.status_code == 201, r.text
+        self.keys.append((r.json()["kid"], pyotp.TOTP(r.json()["secret"]), set()))
+        return self.next()

@@ -29,8 +29,8 @@ VSCODE_OLDER = [
 def served(tmp_path_factory):
     home = str(tmp_path_factory.mktemp("clients") / "home")
     proc, url = start_glyph_serve(clean_env(GLYPH_HOME=home))
-    # One key for the module: its codes are single use, so every test takes them from one set.
-    yield url, (f.owner_totp(home), set()), home
+    # One source of codes for the module: each is single use, so every test takes them from it.
+    yield url, f.Codes(url, home), home
     stop(proc)
 
 
@@ -59,13 +59,13 @@ def test_a_registration_keeps_the_uris_it_may_use_and_says_which_it_dropped(serv
 
 
 def test_loopback_matches_on_any_port_and_other_uris_exactly(served):
-    url, (totp, used), home = served
+    url, codes, home = served
     client_id = _register(url, VSCODE_OLDER).json()["client_id"]
     verifier, challenge = f.pkce()
     fields = f.authorize_fields(url, client_id, challenge, redirect="http://127.0.0.1:50123/")
     fields.pop("resource")  # and no scope: ChatGPT reconnects with neither
     assert httpx.get(url + "/authorize", params=fields).status_code == 200
-    answer = f.sign_in(url, fields, f.fresh_code(totp, used))
+    answer = f.sign_in(url, fields, codes.next())
     assert answer.status_code == 302 and answer.headers["location"].startswith("http://127.0.0.1:50123/?code=")
     code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
     tokens = f.exchange(url, client_id, code, verifier, redirect="http://127.0.0.1:50123/")
@@ -83,14 +83,14 @@ def test_loopback_matches_on_any_port_and_other_uris_exactly(served):
 
 
 def test_one_issuer_everywhere_and_iss_in_the_redirect(served):
-    url, (totp, used), home = served
+    url, codes, home = served
     resource = httpx.get(url + "/.well-known/oauth-protected-resource/mcp").json()
     server = httpx.get(url + "/.well-known/oauth-authorization-server").json()
     assert resource["authorization_servers"] == [server["issuer"]] == [url]
     assert server["authorization_response_iss_parameter_supported"] is True
     client_id = f.register(url)
     _, challenge = f.pkce()
-    answer = f.sign_in(url, f.authorize_fields(url, client_id, challenge), f.fresh_code(totp, used))
+    answer = f.sign_in(url, f.authorize_fields(url, client_id, challenge), codes.next())
     assert answer.status_code == 302, answer.text
     assert parse_qs(urlsplit(answer.headers["location"]).query)["iss"] == [server["issuer"]]
 
@@ -111,7 +111,7 @@ def _expired(home: str, tokens: dict, url: str) -> str:
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT", "PATCH"])
 def test_every_method_of_mcp_asks_for_a_token_first(served, method):
-    url, (totp, used), home = served
+    url, codes, home = served
     challenge = f'Bearer resource_metadata="{url}/.well-known/oauth-protected-resource/mcp"'
     stream = {"Accept": "text/event-stream", "User-Agent": "openai-mcp/1.0.0"}
     missing = httpx.request(method, url + "/mcp", headers=stream, timeout=5)
@@ -120,8 +120,8 @@ def test_every_method_of_mcp_asks_for_a_token_first(served, method):
 
 
 def test_an_expired_token_on_get_is_a_401_and_a_valid_one_a_405(served):
-    url, (totp, used), home = served
-    _, tokens = f.tokens(url, totp, used)
+    url, codes, home = served
+    _, tokens = f.tokens(url, codes)
     stream = {"Accept": "text/event-stream", "User-Agent": "openai-mcp/1.0.0"}
     expired = httpx.get(url + "/mcp", headers={**stream, "Authorization": f"Bearer {_expired(home, tokens, url)}"})
     assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]
@@ -143,8 +143,8 @@ def _tool(url: str, token: str, name: str, arguments: dict) -> dict:
 def test_chatgpts_search_and_fetch_shapes_field_by_field(served):
     import json
 
-    url, (totp, used), home = served
-    _, tokens = f.tokens(url, totp, used)
+    url, codes, home = served
+    _, tokens = f.tokens(url, codes)
     token = tokens["access_token"]
     long_line = "The team picked Postgres for billing" + " because of row locks" * 6
     first = _tool(url, token, "save_memory", {"text": long_line + "\nSecond line with details.", "tags": ["db"]})
@@ -184,15 +184,16 @@ def test_chatgpts_search_and_fetch_shapes_field_by_field(served):
     anonymous = httpx.get(page)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui"
     with httpx.Client() as browser:
-        signed = browser.post(url + "/ui/sign-in", data={"code": f.fresh_code(totp, used)})
+        kid, code = codes.next()
+        signed = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": code})
         assert signed.status_code == 303, signed.text
         shown = browser.get(page)
         assert shown.status_code == 200 and "Second line with details." in shown.text
 
 
 def test_every_tool_carries_its_hints(served):
-    url, (totp, used), home = served
-    _, tokens = f.tokens(url, totp, used)
+    url, codes, home = served
+    _, tokens = f.tokens(url, codes)
     tools = {t["name"]: t for t in f.mcp_call(url, tokens["access_token"]).json()["result"]["tools"]}
     read_only = {"search", "fetch", "recent_memories", "search_memories", "get_memory"}
     assert set(tools) == read_only | {"save_memory", "update_memory", "delete_memory"}
