@@ -290,41 +290,15 @@ def test_glyph_connectors_lists_and_revokes_grants(served):
 def test_client_id_metadata_documents_from_trusted_hosts_only(tmp_path):
     """claude.ai names itself by a URL (CIMD): the document is fetched over verified HTTPS, only
     from claude.ai, claude.com and GLYPH_OAUTH_CIMD_HOSTS, and must name itself."""
-    import ssl
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from ..support.stand_in_hosts import StandInHosts
 
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    documents: dict[str, dict] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(documents.get(self.path, {})).encode()
-            self.send_response(200 if self.path in documents else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    host = f"127.0.0.1:{httpd.server_address[1]}"
+    hosts = StandInHosts(("127.0.0.1",), tmp_path)
+    host = f"127.0.0.1:{hosts.port}"
     good = f"https://{host}/client.json"
-    documents["/client.json"] = {"client_id": good, "client_name": "Metadata client", "redirect_uris": [f.CALLBACK]}
-    documents["/liar.json"] = {"client_id": "https://elsewhere/x", "redirect_uris": [f.CALLBACK]}
+    hosts.publish(good, {"client_id": good, "client_name": "Metadata client", "redirect_uris": [f.CALLBACK]})
+    hosts.publish(f"https://{host}/liar.json", {"client_id": "https://elsewhere/x", "redirect_uris": [f.CALLBACK]})
     home = str(tmp_path / "home")
-    env = clean_env(GLYPH_HOME=home, GLYPH_OAUTH_CIMD_HOSTS=host, SSL_CERT_FILE=str(ca_file))
+    env = clean_env(GLYPH_HOME=home, GLYPH_OAUTH_CIMD_HOSTS=host, SSL_CERT_FILE=str(hosts.ca_file))
     proc, url = start_glyph_serve(env)
     try:
         totp, used = f.owner_totp(home), set()
@@ -340,4 +314,4 @@ def test_client_id_metadata_documents_from_trusted_hosts_only(tmp_path):
         assert untrusted.status_code == 401 and "trusted hosts" in untrusted.text
     finally:
         stop(proc)
-        httpd.shutdown()
+        hosts.close()

@@ -77,12 +77,17 @@ class StandInHosts:
         self.hosts = hosts
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
     def publish(self, url: str, document: dict) -> None:
         host, _, path = url.removeprefix("https://").partition("/")
-        self.documents[(host, "/" + path)] = document
+        self.documents[(host.split(":")[0], "/" + path)] = document
 
     def env(self) -> dict[str, str]:
-        port = self.httpd.server_address[1]
+        """For the child process: trust the CA, and find the stand-in hosts here."""
+        port = self.port
         return {
             "SSL_CERT_FILE": str(self.ca_file),
             "PYTHONPATH": str(self.folder),
