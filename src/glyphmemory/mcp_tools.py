@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, ToolAnnotations
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from . import __version__, names
@@ -177,6 +178,9 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
     """The MCP server over a backend: `backend.call(method, path, *, scope, query=None,
     payload=None) -> (status, data)`, raising BackendError for a problem. `base_url`: where the
     memories' pages are (`/ui/m/ID`), unless the request names its own (REQUEST_BASE_URL)."""
+    from .http.log import capture_library_logs
+
+    capture_library_logs()  # before the SDK's own set-up, which would print tracebacks otherwise
     server = MCPServer(
         "glyphmemory", title="GlyphMemory", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
@@ -290,7 +294,13 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
         return Document(id=m["id"], title=_title(m["text"]), text=m["text"], url=page_url(m["id"]), metadata=metadata)
 
     def context_block(namespace: str) -> str:
-        return call("GET", "/v1/context", "r", query={"namespace": namespace, "format": "md"})
+        # A resource or prompt has no error result of its own: an API refusal becomes the
+        # JSON-RPC error, with the API's detail, which the SDK passes on as it is (and does not log).
+        try:
+            return backend.call("GET", "/v1/context", scope="r", query={"namespace": namespace, "format": "md"})[1]
+        except BackendError as exc:
+            client_error = str(exc)[:1] == "4"
+            raise MCPError(INVALID_PARAMS if client_error else INTERNAL_ERROR, str(exc)) from None
 
     @server.resource(
         "glyph://context/{namespace}",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import re
 import time
@@ -26,6 +25,7 @@ import time
 from . import b64url
 from .errors import GlyphError
 from .oauth_clients import cimd_row, redirect_allowed, redirect_matches, split_redirects
+from .redirect_uris import MAX_REDIRECT_URI_CHARS, valid_redirect_uri
 
 ACCESS_TTL_S = 24 * 3600  # claude.ai is known not to refresh reliably: a day, revocable at once
 REFRESH_TTL_S = 30 * 86400  # a grant unused for 30 days ends
@@ -41,7 +41,6 @@ CIMD_FRESH_S = 300  # a metadata document is fetched again after 5 minutes...
 CIMD_STALE_S = 24 * 3600  # ...and while its host cannot answer, a copy up to a day old serves
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}\Z")
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
-MAX_CIMD_BYTES = 5 * 1024
 
 
 class OAuthError(GlyphError):
@@ -85,6 +84,13 @@ class OAuth:
             or not all(isinstance(u, str) for u in uris)
         ):
             raise OAuthError("invalid_redirect_uri", f"redirect_uris must list 1 to {MAX_REDIRECT_URIS} URIs")
+        for i, uri in enumerate(uris):
+            if not valid_redirect_uri(uri):
+                raise OAuthError(
+                    "invalid_redirect_uri",
+                    f"redirect_uris[{i}] is not an absolute URI of at most {MAX_REDIRECT_URI_CHARS} visible ASCII "
+                    "characters without userinfo or fragment",
+                )
         uris, dropped = split_redirects(list(dict.fromkeys(uris)))
         if not uris:
             raise OAuthError(
@@ -94,7 +100,7 @@ class OAuth:
         if method != "none":
             raise OAuthError("invalid_client_metadata", "only public clients: token_endpoint_auth_method none")
         grants = metadata.get("grant_types", ["authorization_code", "refresh_token"])
-        if not isinstance(grants, list) or not set(grants) <= {"authorization_code", "refresh_token"}:
+        if not _strings(grants) or not set(grants) <= {"authorization_code", "refresh_token"}:
             raise OAuthError("invalid_client_metadata", "grant_types: authorization_code and refresh_token only")
         if metadata.get("response_types", ["code"]) != ["code"]:
             raise OAuthError("invalid_client_metadata", "response_types: code only")
@@ -136,7 +142,9 @@ class OAuth:
         """The client a metadata document describes, with the redirect URIs its row of the
         trusted-client table allows. Fetched again after CIMD_FRESH_S; when its host cannot
         answer, the copy kept in the store (at most CIMD_STALE_S old) serves."""
-        row = cimd_row(url)
+        from .cimd import MAX_CACHED, fetch_document
+
+        row = cimd_row(url) if valid_redirect_uri(url) else None  # the same URI rule: visible ASCII
         if row is None:
             raise OAuthError("invalid_client", "client ID documents are fetched only from trusted hosts", 401)
         cached = _cimd_cache.get(url)
@@ -144,12 +152,14 @@ class OAuth:
             return cached[1]
         name = _hash(url)
         try:
-            client = _client_from_document(url, fetch_client_metadata(url), row)
+            client = _client_from_document(url, fetch_document(url), row)
         except OAuthError:
             kept = self.store.auth_get(CIMD, name)[0]
             if kept is None or kept.get("fetched_at", 0) + CIMD_STALE_S <= _now():
                 raise
             return kept["client"]
+        if len(_cimd_cache) >= MAX_CACHED:
+            _cimd_cache.clear()
         _cimd_cache[url] = (time.monotonic() + CIMD_FRESH_S, client)
         data, version = self.store.auth_get(CIMD, name)
         if data is None or data.get("client") != client or data.get("fetched_at", 0) + CIMD_FRESH_S <= _now():
@@ -307,6 +317,11 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
+def _strings(value: object) -> bool:
+    """Whether value is a JSON array of strings (any other shape is refused, never hashed)."""
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _client_name(value: object) -> str:
     if value is None:
         return "an unnamed client"
@@ -315,34 +330,7 @@ def _client_name(value: object) -> str:
     return value
 
 
-_cimd_cache: dict[str, tuple[float, dict]] = {}
-
-
-def fetch_client_metadata(url: str) -> dict:
-    """A client ID metadata document, over verified HTTPS without following redirects; only
-    for URLs the trusted-client table names (a server that fetches any URL it is handed can be
-    aimed at others). OAuthError 401 when it cannot be read or does not name itself."""
-    import ssl
-    import urllib.request
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()), _NoRedirect()
-    )
-    try:
-        with opener.open(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=5) as reply:
-            raw = reply.read(MAX_CIMD_BYTES + 1)
-        doc = json.loads(raw) if len(raw) <= MAX_CIMD_BYTES else None
-    except (OSError, ValueError, RecursionError):
-        doc = None
-    if not isinstance(doc, dict) or doc.get("client_id") != url or not isinstance(doc.get("redirect_uris"), list):
-        raise OAuthError(
-            "invalid_client", "the client ID metadata document could not be read or does not name itself", 401
-        )
-    return doc
+_cimd_cache: dict[str, tuple[float, dict]] = {}  # at most cimd.MAX_CACHED entries
 
 
 # A public client authenticates with nothing but PKCE. ChatGPT's document declares

@@ -20,6 +20,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .redirect_uris import valid_redirect_uri
+
 LOOPBACK = "loopback"
 ENV_REDIRECTS = "GLYPH_OAUTH_REDIRECTS"  # more allowed redirect URIs, comma-separated
 ENV_CIMD_HOSTS = "GLYPH_OAUTH_CIMD_HOSTS"  # hosts whose client ID metadata documents are fetched
@@ -96,7 +98,10 @@ def _row_allows(row: TrustedClient, uri: str) -> bool:
 
 
 def redirect_allowed(uri: str, row: TrustedClient | None = None) -> bool:
-    """May a client use this redirect URI: `row`'s client, or (None) any client of the table."""
+    """May a client use this redirect URI: a valid one (redirect_uris.valid_redirect_uri) that
+    `row`'s client, or (None) any client of the table, may use."""
+    if not valid_redirect_uri(uri):
+        return False
     if row is not None and not row.redirects:  # the owner's CIMD hosts: any URI of the table
         row = None
     return _row_allows(row, uri) if row is not None else any(_row_allows(r, uri) for r in table())

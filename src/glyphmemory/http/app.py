@@ -16,7 +16,19 @@ from ..model import Clock
 from ..service import Memories
 from ..tokens import Grant, require_scope
 from . import log
-from .core import CHAT_PATHS, OAUTH_PATHS, Call, Request, Response, Router, finish, parse_query, problem, token_from
+from .core import (
+    CHAT_PATHS,
+    OAUTH_PATHS,
+    Call,
+    Request,
+    Response,
+    Router,
+    finish,
+    is_page_path,
+    parse_query,
+    problem,
+    token_from,
+)
 
 _NO_LOCK = nullcontext()
 
@@ -26,6 +38,7 @@ class App:
         self.memories = memories
         self.basic_auth = basic_auth
         self.router = Router.joined(routers)
+        self.has_pages = any(route.page for route in self.router.routes)
         self._use_keyring(keyring)
 
     def _use_keyring(self, keyring: Keyring) -> None:
@@ -64,13 +77,16 @@ class App:
             grant = self._authorise(request, query, route.scope)
             if read_body is not None:
                 request.body = read_body(None if route.body is None else route.body.limit)
+            if route.prepare is not None:
+                route.prepare(request, query)
             with lock:
                 response = self._run(route, request, params, query, grant)
         except GlyphError as error:
-            response = error_response(request, error)
+            response = error_response(request, error, pages=self.has_pages)
         except Exception as exc:  # a bug, not bad input: answer 500 without internals
             log.event("error", level=40, request_id=request.request_id, route=template, error=type(exc).__name__)
-            response = error_response(request, _Internal("an internal error occurred; it has been logged"))
+            internal = _Internal("an internal error occurred; it has been logged")
+            response = error_response(request, internal, pages=self.has_pages)
         finish(response)
         log.event(
             "request",
@@ -98,7 +114,7 @@ class App:
     @staticmethod
     def _query(request: Request, route) -> dict[str, str]:
         allowed = {q.name for q in route.params if q.where == "query"} | ({"t"} if route.scope else set())
-        return parse_query(request.query, frozenset(allowed))
+        return parse_query(request.query, frozenset(allowed), ignore_unknown=route.page)
 
     def _run(self, route, request: Request, params: dict, query: dict, grant: Grant | None) -> Response:
         args = {q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params}
@@ -118,13 +134,28 @@ class App:
         return grant
 
 
-def error_response(request: Request, error: GlyphError) -> Response:
-    """problem+json for the API; one plain sentence for the chat URLs, which chats read."""
-    if request.path not in CHAT_PATHS:
+def error_response(request: Request, error: GlyphError, *, pages: bool = False) -> Response:
+    """problem+json for the API; one plain sentence for the chat URLs, which chats read; OAuth's
+    error object for /register and /token; an HTML page for the page's paths (/ui, /authorize)
+    where the App serves them (`pages`)."""
+    if request.path in OAUTH_ERROR_PATHS:  # RFC 7591 §3.2.2, RFC 6749 §5.2
+        error_code = "invalid_client_metadata" if request.path == "/register" else "invalid_request"
+        error_code = "server_error" if error.status >= 500 else error_code
+        body = {"error": error_code, "error_description": error.detail, "status": error.status}
+        response = Response.json(body, error.status, **{"Cache-Control": "no-store"})
+    elif pages and is_page_path(request.path):
+        from .pages import render
+
+        response = render("ui_message.html", {"title": error.title, "message": error.detail}, error.status, script=True)
+    elif request.path not in CHAT_PATHS:
         return problem(error, request.request_id)
-    response = Response.text(f"Error {error.status}: {error.detail}.\n", error.status)
+    else:
+        response = Response.text(f"Error {error.status}: {error.detail}.\n", error.status)
     response.headers.update(error.headers)
     return response
+
+
+OAUTH_ERROR_PATHS = frozenset({"/register", "/token"})
 
 
 class _Internal(GlyphError):

@@ -35,6 +35,12 @@ OAUTH_PATHS = frozenset(
 # page's template engine): the MCP connector's paths and the web page, /ui and below.
 CONNECTOR_ROUTES = (*sorted(OAUTH_PATHS), "/ui", "/ui/{proxy+}")
 
+
+def is_page_path(path: str) -> bool:
+    """The paths a browser shows as a page (the web page and the OAuth sign-in): never JSON."""
+    return path in ("/ui", "/authorize") or path.startswith("/ui/")
+
+
 # Every answer, from a route or from a door's own refusal, carries these (unless it set its own).
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 DEFAULT_CACHE_CONTROL = "no-store"
@@ -132,8 +138,11 @@ class Call(namedtuple("Call", "request params query args grant")):
 # body: a params.JsonBody or params.RawBody, or None; answers: {status: (content, description)},
 # content a schema name (JSON), {media: schema}, or None (no body);
 # errors: problem statuses; doc: summary and description for the OpenAPI document (routes with
-# no summary, the OAuth and MCP endpoints whose RFCs and spec define them, are left out of it).
-Route = namedtuple("Route", "method pattern template scope handler params body answers errors doc")
+# no summary, the OAuth and MCP endpoints whose RFCs and spec define them, are left out of it);
+# page: an HTML page (unknown query parameters are ignored, as RFC 6749 §3.1 asks of /authorize
+# and links from mail add; its refusals are HTML too); prepare(request, query): work that may
+# wait on the network (a metadata document), run before the server's one-at-a-time section.
+Route = namedtuple("Route", "method pattern template scope handler params body answers errors doc page prepare")
 
 
 class Router:
@@ -155,6 +164,8 @@ class Router:
         summary: str = "",
         description: str = "",
         security: list | None = None,  # only for scope None: [] (none, the default) or optional auth
+        page: bool = False,
+        prepare=None,
     ):
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
@@ -171,6 +182,8 @@ class Router:
                     answers or {200: (None, "OK")},
                     errors,
                     (summary, description, security),
+                    page,
+                    prepare,
                 )
             )
             return handler
@@ -200,11 +213,13 @@ class Router:
         raise NotFound(f"there is no route {path}; see /openapi.json for the API")
 
 
-def parse_query(raw: str, allowed: frozenset[str]) -> dict[str, str]:
+def parse_query(raw: str, allowed: frozenset[str], *, ignore_unknown: bool = False) -> dict[str, str]:
     try:
         pairs = parse_qs(raw, keep_blank_values=True, strict_parsing=False, errors="strict")
     except UnicodeDecodeError:
         raise InvalidInput("the query string is not valid UTF-8") from None
+    if ignore_unknown:
+        pairs = {k: v for k, v in pairs.items() if k in allowed}
     unknown = sorted(set(pairs) - allowed)
     if unknown:
         raise InvalidInput(

@@ -38,3 +38,25 @@ def event(msg: str, *, level: int = 20, **fields) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed stderr must never fail a request
         pass
+
+
+def capture_library_logs() -> None:
+    """Libraries' `logging` records (the MCP SDK's) as this module's lines: one JSON object each,
+    with the logger's name, where it logged, its message template (only when the record has
+    arguments: an f-string message can hold request content) and the exception's type; never
+    the arguments or the traceback, which can quote the request (a tool's arguments, a URI).
+    Installed on the root logger, which also makes the SDK's logging.basicConfig a no-op."""
+    import logging
+
+    class _Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            fields = {"logger": record.name, "where": f"{record.module}:{record.lineno}"}
+            if record.args:
+                fields["event"] = str(record.msg)[:200]
+            if record.exc_info and record.exc_info[0] is not None:
+                fields["error"] = record.exc_info[0].__name__
+            event("library", level=record.levelno, **fields)
+
+    root = logging.getLogger()
+    if not any(type(h).__name__ == "_Lines" for h in root.handlers):
+        root.addHandler(_Lines())

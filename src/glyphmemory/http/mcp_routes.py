@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import GlyphError, MethodNotAllowed, Unauthorized
 from ..oauth import SCOPE, OAuth, OAuthError
+from ..redirect_uris import csp_source
 from ..totp import check_code
 from . import params as p
 from .chat_routes import public_base_url
@@ -153,7 +154,24 @@ def _authorize_request(app, fields: dict[str, str], request) -> tuple[dict, dict
     return {**{k: fields.get(k) or "" for k in _AUTHORIZE_FIELDS}, "resource": resource}, client
 
 
-@route("GET", "/authorize", scope=None, params=tuple(p.Param(k, {"type": "string"}, k) for k in _AUTHORIZE_FIELDS))
+def _prefetch(request, query: dict[str, str]) -> None:
+    """A client ID metadata document is fetched before the server's one-at-a-time section."""
+    from ..cimd import prefetch
+
+    client_id = query.get("client_id")
+    if request.method == "POST" and media_type(request) == "application/x-www-form-urlencoded":
+        client_id = parse_qs(request.body.decode("utf-8", "replace")).get("client_id", [""])[0]
+    prefetch(client_id)
+
+
+@route(
+    "GET",
+    "/authorize",
+    scope=None,
+    params=tuple(p.Param(k, {"type": "string"}, k) for k in _AUTHORIZE_FIELDS),
+    page=True,
+    prepare=_prefetch,
+)
 def authorize_page(app, call: Call) -> Response:
     fields = {k: v for k, v in call.args.items() if v is not None}
     try:
@@ -163,7 +181,7 @@ def authorize_page(app, call: Call) -> Response:
     return _page(call.request, _page_values(app, checked, client), 200, redirect_uri=checked["redirect_uri"])
 
 
-@route("POST", "/authorize", scope=None, body=FORM)
+@route("POST", "/authorize", scope=None, body=FORM, page=True, prepare=_prefetch)
 def authorize_submit(app, call: Call) -> Response:
     try:
         form = _form(call.request)
@@ -213,7 +231,7 @@ def _page(request, values: dict, status: int, *, redirect_uri: str | None = None
     from .pages import render
 
     # The form posts here, then redirects to the client: form-action must allow both.
-    target = "" if redirect_uri is None else " " + "{0.scheme}://{0.netloc}".format(urlsplit(redirect_uri))
+    target = "" if redirect_uri is None else " " + csp_source(redirect_uri)
     return render("authorize.html", values, status, form_action="'self'" + target)
 
 

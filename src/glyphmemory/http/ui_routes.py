@@ -149,7 +149,7 @@ def _signin_page(error: str | None = None, status: int = 200, kid: str = "") -> 
     return _render("ui_signin.html", {"error": error, "kid": kid}, status)
 
 
-@route("POST", "/ui/sign-in", scope=None, body=FORM)
+@route("POST", "/ui/sign-in", scope=None, body=FORM, page=True)
 def sign_in(app, call: Call) -> Response:
     from ..totp import check_code
 
@@ -173,7 +173,7 @@ def sign_in(app, call: Call) -> Response:
     return _see_other("/ui", **{"Set-Cookie": set_cookie})
 
 
-@route("GET", "/ui/link", scope=None, params=(p.TOKEN,))
+@route("GET", "/ui/link", scope=None, params=(p.TOKEN,), page=True)
 def sign_in_link(app, call: Call) -> Response:
     """`glyph ui`'s one-time link: a short window token, used once, then out of the address bar."""
     token = call.args["t"] or ""
@@ -188,7 +188,7 @@ def sign_in_link(app, call: Call) -> Response:
     return _see_other("/ui", **{"Set-Cookie": set_cookie})
 
 
-@route("POST", "/ui/sign-out", scope=None, body=FORM)
+@route("POST", "/ui/sign-out", scope=None, body=FORM, page=True)
 @_change
 def sign_out(app, call: Call, page: _Page, form: dict) -> Response:
     ui_session.end(app.memories.store, page.sid)
@@ -198,7 +198,7 @@ def sign_out(app, call: Call, page: _Page, form: dict) -> Response:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-@route("GET", "/ui", scope=None, params=_LIST_PARAMS)
+@route("GET", "/ui", scope=None, params=_LIST_PARAMS, page=True)
 def home(app, call: Call) -> Response:
     page = _signed_in(app, call)
     if page is None:
@@ -230,7 +230,9 @@ def home(app, call: Call) -> Response:
     return _render("ui_list.html", values)
 
 
-@route("GET", "/ui/m/{memory_id}", scope=None, params=(p.MEMORY_ID, p.Param("note", {"type": "string"}, "note")))
+@route(
+    "GET", "/ui/m/{memory_id}", scope=None, params=(p.MEMORY_ID, p.Param("note", {"type": "string"}, "note")), page=True
+)
 def memory(app, call: Call) -> Response:
     return _one_memory(
         app,
@@ -251,7 +253,7 @@ def _one_memory(app, call: Call, template: str, more=lambda m: {}) -> Response:
     return _render(template, page.values(m=_view(data), **more(data)))
 
 
-@route("GET", "/ui/export", scope=None, params=(p.Param("ns", {"type": "string"}, "ns"),))
+@route("GET", "/ui/export", scope=None, params=(p.Param("ns", {"type": "string"}, "ns"),), page=True)
 def export(app, call: Call) -> Response:
     """The namespace as NDJSON, every page of /v1/export joined (a download, never cached)."""
     page = _signed_in(app, call)
@@ -277,7 +279,7 @@ def export(app, call: Call) -> Response:
     )
 
 
-@route("GET", "/ui/static/app.js", scope=None)
+@route("GET", "/ui/static/app.js", scope=None, page=True)
 def script(app, call: Call) -> Response:
     body = (_STATIC / "app.js").read_bytes()
     return Response(
@@ -292,7 +294,7 @@ def _note(kinds: list[str]) -> str:
     return "saved" + (": removed before saving: " + ", ".join(kinds) if kinds else "")
 
 
-@route("POST", "/ui/new", scope=None, body=FORM)
+@route("POST", "/ui/new", scope=None, body=FORM, page=True)
 @_change
 def write(app, call: Call, page: _Page, form: dict) -> Response:
     ns = form.get("ns") or names.DEFAULT_NAMESPACE
@@ -309,7 +311,7 @@ def write(app, call: Call, page: _Page, form: dict) -> Response:
     return _see_other("/ui?" + urlencode({"ns": ns, "note": note}))
 
 
-@route("POST", "/ui/m/{memory_id}/edit", scope=None, params=(p.MEMORY_ID,), body=FORM)
+@route("POST", "/ui/m/{memory_id}/edit", scope=None, params=(p.MEMORY_ID,), body=FORM, page=True)
 @_change
 def edit(app, call: Call, page: _Page, form: dict) -> Response:
     mid = call.args["memory_id"]
@@ -336,12 +338,12 @@ def edit(app, call: Call, page: _Page, form: dict) -> Response:
     return _see_other(f"/ui/m/{mid}?" + urlencode({"note": _note(data["redacted"])}))
 
 
-@route("GET", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,))
+@route("GET", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), page=True)
 def confirm_delete(app, call: Call) -> Response:
     return _one_memory(app, call, "ui_delete.html")
 
 
-@route("POST", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), body=FORM)
+@route("POST", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), body=FORM, page=True)
 @_change
 def delete(app, call: Call, page: _Page, form: dict) -> Response:
     status, data = _api(app, page.grant, "DELETE", f"/v1/memories/{call.args['memory_id']}")
