@@ -91,26 +91,30 @@ def open_spool():
     return Spool(config.spool_path())
 
 
-def deliver_spool(client, *, quiet: bool = False, until: float | None = None) -> None:
+def deliver_spool(client, *, quiet: bool = False, until: float | None = None):
     """Send what earlier commands could not, in order, before this command's own work
-    (or, with `until`, a time.monotonic() deadline, what can be sent before it)."""
+    (or, with `until`, a time.monotonic() deadline, what can be sent before it).
+
+    An entry the server refuses for good (client.refused_for_good) is set aside with its status
+    and the rest go on; a network error, 408, 429, 5xx or a refused key keeps it and those behind
+    it for the next command. Returns the spool's FlushResult (None when there is no spool)."""
     if not os.path.exists(config.spool_path()):
-        return  # the common case costs one stat(), no imports
+        return None  # the common case costs one stat(), no imports
     import time
 
-    from .client import ApiError
+    from .client import ApiError, refused_for_good
     from .spool import Undeliverable
 
     spool = open_spool()
 
     def send(payload: dict) -> None:
         if until is not None and time.monotonic() >= until:
-            raise TimeoutError("no time left: the rest stays spooled")
+            raise TimeoutError("no time left before the session starts")
         try:
             client.json("POST", "/v1/memories", scope="w", payload=payload, tries=1)
         except ApiError as exc:
-            if exc.status in (400, 413, 415):
-                raise Undeliverable(exc.detail) from None
+            if refused_for_good(exc):
+                raise Undeliverable(exc.status, exc.detail) from None
             raise
 
     result = spool.flush(send)
@@ -123,9 +127,27 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None) ->
         )
     if result.remaining and not quiet:
         print(
-            f"glyph: {result.remaining} memories still spooled ({spool.path}); the server is not reachable",
+            f"glyph: {result.remaining} memor{'y' if result.remaining == 1 else 'ies'} still spooled ({spool.path}); "
+            + why_spooled(result.held_by),
             file=sys.stderr,
         )
+    return result
+
+
+def why_spooled(exc: Exception | None) -> str:
+    """Why spooled writes still wait, in words: the real answer, never a guess."""
+    from .client import ApiError, NetworkError
+
+    if isinstance(exc, ApiError) and exc.status in (401, 403):
+        return (
+            f"the server refused this key ({exc.status}: {exc.detail}); they are kept until a valid key is set "
+            f"({names.ENV_KEY}, or a new device key from `glyph keys add`)"
+        )
+    if isinstance(exc, ApiError):
+        return f"the server answered {exc.status} ({exc.detail}); they are sent again by the next command"
+    if isinstance(exc, NetworkError) or exc is None:
+        return "the server is not reachable"
+    return str(exc)
 
 
 def call(func, *args, **kwargs):
@@ -159,10 +181,12 @@ def terminal_safe(text: str) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def warn_redacted(kinds) -> None:
-    """The server removed secrets before saving: say which kinds, on stderr."""
+def warn_redacted(kinds, before: str = "saving") -> None:
+    """Secrets were removed (by the server before saving, or here before spooling): say which kinds, on stderr."""
     if kinds:
-        print(f"glyph: warning: secrets were removed before saving ({', '.join(sorted(set(kinds)))})", file=sys.stderr)
+        print(
+            f"glyph: warning: secrets were removed before {before} ({', '.join(sorted(set(kinds)))})", file=sys.stderr
+        )
 
 
 def emit(args, data, human: str) -> None:
@@ -170,6 +194,24 @@ def emit(args, data, human: str) -> None:
         print(json.dumps(data, ensure_ascii=False, indent=None))  # JSON escapes controls itself
     else:
         print(terminal_safe(human))
+
+
+def human_time(value: str | float | None) -> str:
+    """A time for people, in the local zone (TZ respected) with its offset: `2026-11-30 21:13 +09:00`.
+    `value`: an API time (RFC 3339, e.g. `2026-11-30T12:13:45.123456Z`) or Unix seconds; None → `-`."""
+    if value is None:
+        return "-"
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:  # the API's times are UTC
+            moment = moment.replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromtimestamp(value, UTC)
+    local = moment.astimezone()
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
 
 
 def one_line(text: str, width: int = 100) -> str:

@@ -29,9 +29,26 @@ class NetworkError(Exception):
     """The server could not be reached."""
 
 
+RETRYABLE_STATUSES = (408, 429)  # and every 5xx
+
+
 def retryable(exc: Exception) -> bool:
-    """Worth trying again later (and spooling a write for): no answer, a 5xx or a 429."""
-    return isinstance(exc, NetworkError) or (isinstance(exc, ApiError) and (exc.status >= 500 or exc.status == 429))
+    """Worth trying again later (and spooling a write for): no answer, 408, 429 or a 5xx."""
+    return isinstance(exc, NetworkError) or (
+        isinstance(exc, ApiError) and (exc.status >= 500 or exc.status in RETRYABLE_STATUSES)
+    )
+
+
+def refused_for_good(exc: Exception) -> bool:
+    """The API's own refusal of this request as it stands: a problem+json 4xx (400, 409, 413, 422…)
+    but 408 and 429 (try later) and 401/403 (about the key, not the request: a revoked key must not
+    throw away what waits to be sent). Any other answer, e.g. a proxy's HTML 404, is not the API's."""
+    return (
+        isinstance(exc, ApiError)
+        and 400 <= exc.status < 500
+        and exc.status not in (401, 403, *RETRYABLE_STATUSES)
+        and exc.headers.get("content-type", "").startswith("application/problem+json")
+    )
 
 
 class Client:

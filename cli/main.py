@@ -57,7 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that reach the server deliver the spool before doing their own work.
 
-_DELIVER_FIRST = {"write", "recent", "context", "search", "get", "delete", "export", "import", "keys"}
+_DELIVER_FIRST = {
+    "write",
+    "recent",
+    "context",
+    "search",
+    "get",
+    "edit",
+    "delete",
+    "export",
+    "import",
+    "keys",
+    "connectors",
+}
 
 
 EXIT_NO_READER = 141  # what a shell shows for a command stopped by SIGPIPE (128 + 13)

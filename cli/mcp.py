@@ -46,8 +46,8 @@ class ClientBackend:
             status, headers, data = self.client.request(method, path, scope=scope, query=query, body=body)
         except (ApiError, NetworkError) as exc:
             if method == "POST" and path == "/v1/memories" and retryable(exc):
-                open_spool().append(payload)
-                return 202, None
+                kinds = open_spool().append(payload)
+                return 202, {"spooled": True, "redacted": sorted(set(kinds))}
             if isinstance(exc, NetworkError):
                 raise BackendError(f"{exc}; is the GlyphMemory server running?") from None
             raise BackendError(f"{exc.status}: {exc.detail}") from None

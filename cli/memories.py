@@ -129,9 +129,14 @@ def cmd_write(args) -> int:
     except (NetworkError, ApiError) as exc:
         if not retryable(exc):
             return call(reraise, exc)
-        open_spool().append(payload)
+        kinds = open_spool().append(payload)
+        warn_redacted(kinds, before="spooling")
         why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
-        emit(args, {"spooled": True, "reason": why}, f"spooled ({why}): it will be sent by the next glyph command")
+        emit(
+            args,
+            {"spooled": True, "reason": why, "redacted": sorted(set(kinds))},
+            f"spooled ({why}): it will be sent by the next glyph command",
+        )
         return EXIT_OK
     warn_redacted(memory.get("redacted"))
     word = "already saved" if memory["duplicate"] else "saved"
@@ -306,16 +311,35 @@ def _chunks(raw: bytes, *, limit: int):
 
 @command()
 def cmd_spool(args) -> int:
-    """Show memories waiting to be delivered, and try to deliver them now."""
+    """Show memories waiting to be delivered, and try to deliver them now.
+
+    Each waits with its secrets already removed (the server's redaction rules, applied before
+    anything is written to disk). What the server refuses for good (a 4xx about the memory itself)
+    is set aside in spool.rejected.ndjson with the answer's status and detail.
+    """
+    from .base import human_time, why_spooled
+
     spool = open_spool()
     waiting = spool.entries()
-    if waiting:
-        deliver_spool(make_client(tries=1), quiet=True)
+    result = deliver_spool(make_client(tries=1), quiet=True) if waiting else None
     left = spool.entries()
-    data = {"waiting": len(waiting), "delivered": len(waiting) - len(left), "remaining": [e["payload"] for e in left]}
-    lines = [f"{len(waiting) - len(left)} delivered, {len(left)} still waiting"]
+    delivered = len(result.delivered) if result else 0
+    refused = result.rejected if result else 0
+    reason = why_spooled(result.held_by) if left and result else None
+    data = {
+        "waiting": len(waiting),
+        "delivered": delivered,
+        "rejected": refused,
+        "remaining": [e["payload"] for e in left],
+        "reason": reason,
+    }
+    lines = [
+        f"{delivered} delivered, {refused} set aside, {len(left)} still waiting" + (f": {reason}" if reason else "")
+    ]
     lines += [
-        f"  {e['payload'].get('namespace', 'default')}: {one_line(e['payload'].get('text', ''), 80)}" for e in left
+        f"  {human_time(e.get('spooled_at'))}  {e['payload'].get('namespace', names.DEFAULT_NAMESPACE)}: "
+        f"{one_line(str(e['payload'].get('text', '')), 80)}"
+        for e in left
     ]
     emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
     return EXIT_OK

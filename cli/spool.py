@@ -1,6 +1,11 @@
 """The CLI's spool: writes that could not be delivered wait here (NDJSON, 0600) and are sent,
 in order, before the next command does its own work. Resending is harmless: the server
-deduplicates, so a crash between delivery and removal cannot make a second memory."""
+deduplicates, so a crash between delivery and removal cannot make a second memory.
+
+Nothing secret waits on the disk: a text is redacted with the server's own rules
+(glyphmemory.redact) before it is written here or set aside in the rejected file. The client
+cannot know whether the server refuses secrets (GLYPH_REDACT=refuse): it redacts anyway, so such
+a write arrives with `[redacted:KIND]` in place of the secret instead of being refused."""
 
 from __future__ import annotations
 
@@ -13,7 +18,12 @@ from dataclasses import dataclass, field
 
 
 class Undeliverable(Exception):
-    """The server refused this entry for good (400): it is set aside, not retried."""
+    """The server refused this entry for good (client.refused_for_good): it is set aside in the
+    rejected file with the answer's status and detail, and the entries behind it go on."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(f"{status}: {detail}")
+        self.status, self.detail = status, detail
 
 
 @dataclass
@@ -22,6 +32,7 @@ class FlushResult:
     remaining: int = 0
     rejected: int = 0
     problems: list[str] = field(default_factory=list)
+    held_by: Exception | None = None  # why the remaining entries wait (network, 5xx, key, time)
 
 
 class Spool:
@@ -47,7 +58,9 @@ class Spool:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def append(self, payload: dict) -> None:
+    def append(self, payload: dict) -> list[str]:
+        """Keep a write for later, its secrets removed first; returns the kinds removed."""
+        payload, kinds = redacted(payload)
         line = json.dumps({"spooled_at": int(time.time()), "payload": payload}, ensure_ascii=False)
         with self._locked():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -56,6 +69,7 @@ class Spool:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        return kinds
 
     def entries(self) -> list[dict]:
         if not self.exists():
@@ -66,7 +80,7 @@ class Spool:
 
     def _read(self) -> tuple[list[dict], list[str]]:
         good, bad = [], []
-        with open(self.path, encoding="utf-8", errors="replace") as fh:
+        with open(self.path, encoding="utf-8", errors="replace", newline="\n") as fh:  # NDJSON: lines end at \n only
             for line in fh:
                 if not line.strip():
                     continue
@@ -87,7 +101,7 @@ class Spool:
         with self._locked():
             entries, corrupt = self._read()
             kept: list[dict] = []
-            rejected: list[str] = list(corrupt)
+            rejected: list[str] = [redacted_line(line) for line in corrupt]
             if corrupt:
                 result.problems.append(
                     f"{len(corrupt)} unreadable line(s) in {self.path} moved to {self.rejected_path}"
@@ -97,10 +111,21 @@ class Spool:
                     send(entry["payload"])
                     result.delivered.append(entry["payload"])
                 except Undeliverable as exc:
-                    rejected.append(json.dumps({**entry, "error": str(exc)}, ensure_ascii=False) + "\n")
-                    result.problems.append(f"a spooled memory was refused ({exc}); kept in {self.rejected_path}")
-                except Exception:  # noqa: BLE001 — network, server, auth: keep it and the rest
+                    # Redacted again: an entry spooled by an older glyph may still hold a secret.
+                    refused = {
+                        **entry,
+                        "payload": redacted(entry["payload"])[0],
+                        "status": exc.status,
+                        "error": exc.detail,
+                    }
+                    rejected.append(json.dumps(refused, ensure_ascii=False) + "\n")
+                    result.problems.append(
+                        f"the server refused a spooled memory ({exc.status}: {exc.detail}); "
+                        f"set aside in {self.rejected_path}"
+                    )
+                except Exception as exc:  # noqa: BLE001 — network, server, key, time: keep it and the rest
                     kept = entries[index:]
+                    result.held_by = exc
                     break
             if rejected:
                 fd = os.open(self.rejected_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -123,3 +148,22 @@ class Spool:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def redacted(payload: dict) -> tuple[dict, list[str]]:
+    """The payload with its text's secrets replaced by [redacted:KIND] (the server's rule table,
+    imported only here: ~13 ms that only a spooled write pays), and the kinds removed."""
+    text = payload.get("text")
+    if not isinstance(text, str):
+        return payload, []
+    from glyphmemory.redact import redact
+
+    clean, kinds = redact(text)
+    return ({**payload, "text": clean} if kinds else payload), kinds
+
+
+def redacted_line(line: str) -> str:
+    """An unreadable spool line, its secrets removed all the same (the rules work on any text)."""
+    from glyphmemory.redact import redact
+
+    return redact(line)[0]

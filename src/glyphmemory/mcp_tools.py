@@ -214,7 +214,9 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
         [redacted:KIND] before anything is stored."""
         payload = {"text": text, "namespace": namespace, "source": "mcp", **({"tags": tags} if tags else {})}
         data = call("POST", "/v1/memories", "w", payload=payload)
-        return Saved(spooled=True) if data is None else _saved(data)
+        if data is None or data.get("spooled"):  # the client spooled it (its secrets already removed)
+            return Saved(spooled=True, redacted=(data or {}).get("redacted", []))
+        return _saved(data)
 
     @tool("Recent memories", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
     def recent_memories(

@@ -1,0 +1,199 @@
+"""The spool as a user meets it: nothing secret waits on the disk, an answer that will never change
+sets an entry aside (with its real status) while the rest go on, and only what is worth another
+try (no answer, 408, 429, 5xx, a refused key) waits for the next command."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ..support.processes import clean_env, start_glyph_serve, stop
+from .test_glyph_serve import glyph
+
+pytestmark = pytest.mark.e2e
+SECRETS = Path(__file__).resolve().parents[1] / "data" / "redaction" / "secrets.tsv"
+
+
+def samples() -> list[tuple[str, str, str]]:
+    """The first planted secret of every kind of the redactor's table: (kind, secret, text)."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for line in SECRETS.read_text().splitlines():
+        if line and not line.startswith("#"):
+            kind, secret, text = line.split("\t")
+            seen.setdefault(kind, (kind, secret, text.replace("\\n", "\n")))
+    return list(seen.values())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spool_lines(home: Path, name: str = "spool.ndjson") -> list[dict]:
+    path = home / name
+    return [json.loads(line) for line in path.read_text().split("\n") if line] if path.exists() else []
+
+
+def write_spool(home: Path, payloads: list[dict]) -> None:
+    """Entries as an earlier glyph spooled them (before it redacted anything)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "spool.ndjson").write_text(
+        "".join(json.dumps({"spooled_at": 1_764_500_000, "payload": p}) + "\n" for p in payloads)
+    )
+
+
+def test_an_offline_write_is_redacted_before_it_touches_the_disk_and_arrives_redacted(tmp_path):
+    home = tmp_path / "home"
+    port = free_port()
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_REDACT="refuse")
+    proc, url = start_glyph_serve(env, port=port)  # creates the key, then goes away
+    stop(proc)
+    env["GLYPH_URL"] = url
+    planted = samples()
+    assert len(planted) >= 15
+    for kind, _, text in planted:
+        result = glyph(env, "write", "-", stdin=text)
+        assert result.stdout.startswith("spooled (server unreachable)")
+        assert "secrets were removed before spooling" in result.stderr, kind
+    on_disk = (home / "spool.ndjson").read_text()
+    for kind, secret, _ in planted:
+        assert secret not in on_disk, kind
+    assert on_disk.count("[redacted:") >= len(planted)
+
+    proc, _ = start_glyph_serve(env, port=port)  # a server that refuses secrets takes them as they are now
+    try:
+        recent = glyph(env, "recent", "-n", "100", "--json")
+        texts = [m["text"] for m in json.loads(recent.stdout)["items"]]
+        assert len(texts) == len(planted) and all("[redacted:" in t for t in texts)
+        assert not (home / "spool.ndjson").exists() and not (home / "spool.rejected.ndjson").exists()
+    finally:
+        stop(proc)
+
+
+def test_mcp_save_memory_offline_spools_the_redacted_text(tmp_path):
+    from ..mcp.test_stdio import run
+
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{free_port()}", GLYPH_KEY="root:" + "A" * 32)
+    text = "deploy note: AWS key AKIAABCDEFGHIJKLMNOP and ghp_" + "a1B2" * 9
+    saved = run(env, lambda s: s.call_tool("save_memory", {"text": text}))
+    assert saved.structured_content["spooled"] is True
+    assert saved.structured_content["redacted"] == ["aws-access-key", "github-token"]
+    on_disk = (home / "spool.ndjson").read_text()
+    assert "AKIAABCDEFGHIJKLMNOP" not in on_disk and "ghp_" not in on_disk and "[redacted:aws-access-key]" in on_disk
+
+
+@pytest.fixture
+def served(tmp_path):
+    """glyph serve refusing secrets (GLYPH_REDACT=refuse): (its GLYPH_HOME, the CLI's env)."""
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_REDACT="refuse")
+    proc, url = start_glyph_serve(env)
+    yield home, {**env, "GLYPH_URL": url}
+    stop(proc)
+
+
+def test_a_refused_entry_is_set_aside_with_its_status_and_the_rest_are_delivered(served):
+    home, env = served
+    write_spool(
+        home,
+        [
+            {"text": "first, fine"},
+            {"text": "deploy note: AWS key AKIAABCDEFGHIJKLMNOP"},  # 422 under GLYPH_REDACT=refuse
+            {"text": "a bad namespace", "namespace": "no spaces allowed"},  # 400
+            {"text": "too long " * 5000},  # over the text limit
+            {"text": "last, fine"},
+        ],
+    )
+    result = glyph(env, "recent", "--json")
+    assert [m["text"] for m in json.loads(result.stdout)["items"]] == ["last, fine", "first, fine"]
+    assert not (home / "spool.ndjson").exists()
+    aside = spool_lines(home, "spool.rejected.ndjson")
+    assert [e["status"] for e in aside][0] == 422 and all(400 <= e["status"] < 500 for e in aside)
+    assert len(aside) == 3 and all(e["error"] for e in aside)
+    assert "AKIAABCDEFGHIJKLMNOP" not in (home / "spool.rejected.ndjson").read_text()  # redacted there too
+    assert "refused a spooled memory (422:" in result.stderr and "(400:" in result.stderr
+    assert "not reachable" not in result.stderr and "delivered 2 spooled memories" in result.stderr
+
+
+class _Answering(BaseHTTPRequestHandler):
+    """Answers every request with the server's `status`, as problem+json or as a proxy's HTML."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, problem = self.server.answer
+        body = json.dumps({"status": status, "detail": f"answer {status}"}).encode() if problem else b"<h1>no</h1>"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/problem+json" if problem else "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST  # noqa: N815
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def answering():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "problem", "words"),
+    [
+        (408, True, "the server answered 408 (answer 408)"),
+        (429, True, "the server answered 429"),
+        (500, True, "the server answered 500"),
+        (503, True, "the server answered 503"),
+        (401, True, "the server refused this key (401: answer 401); they are kept"),
+        (403, True, "the server refused this key (403"),
+        (404, False, "the server answered 404"),  # not the API's answer: a proxy, a wrong URL
+    ],
+)
+def test_only_a_refusal_of_the_entry_itself_sets_it_aside(answering, tmp_path, status, problem, words):
+    answering.answer = (status, problem)
+    home = tmp_path / "home"
+    env = clean_env(
+        GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{answering.server_port}", GLYPH_KEY="root:" + "A" * 32
+    )
+    write_spool(home, [{"text": "one"}, {"text": "two"}])
+    before = (home / "spool.ndjson").read_text()
+    result = glyph(env, "search", "anything", check=False)
+    assert words in result.stderr and "not reachable" not in result.stderr
+    assert (home / "spool.ndjson").read_text() == before and not (home / "spool.rejected.ndjson").exists()
+    listed = json.loads(glyph(env, "spool", "--json").stdout)
+    assert listed["delivered"] == 0 and len(listed["remaining"]) == 2 and words in listed["reason"]
+
+
+def test_a_revoked_key_keeps_the_spool_and_says_so(served):
+    home, env = served
+    added = json.loads(glyph(env, "keys", "add", "laptop", "--json").stdout)
+    laptop = {**env, "GLYPH_KEY": f"{added['kid']}:{added['secret']}"}
+    glyph(env, "keys", "revoke", added["kid"])
+    write_spool(home, [{"text": "written on the laptop"}])
+    result = glyph(laptop, "recent", check=False)
+    assert result.returncode == 2
+    assert "1 memory still spooled" in result.stderr and "the server refused this key (401" in result.stderr
+    assert len(spool_lines(home)) == 1 and not (home / "spool.rejected.ndjson").exists()
+    # With a valid key the same spool goes out, first thing.
+    assert "delivered 1 spooled memory" in glyph(env, "recent").stderr
+
+
+def test_edit_delivers_the_spool_first(served):
+    home, env = served
+    memory = json.loads(glyph(env, "write", "we ship on Fridays", "--json").stdout)
+    write_spool(home, [{"text": "written while the server was down"}])
+    result = glyph(env, "edit", memory["id"], "we ship on Thursdays")
+    assert "delivered 1 spooled memory" in result.stderr and not (home / "spool.ndjson").exists()
