@@ -109,7 +109,8 @@ def cmd_serve(args) -> int:
 def cmd_write(args) -> int:
     """Save a memory. TEXT is the memory; use - to read it from standard input.
 
-    Writing the same text to the same namespace again returns the memory already saved.
+    Writing the same text to the same namespace again returns the memory already saved (the
+    later expiry wins, no expiry beats any; new tags are added; a missing session is set).
     """
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
@@ -139,8 +140,12 @@ def cmd_write(args) -> int:
         )
         return EXIT_OK
     warn_redacted(memory.get("redacted"))
-    word = "already saved" if memory["duplicate"] else "saved"
-    emit(args, memory, f"{word} {memory['id']}")
+    if memory["duplicate"]:
+        from glyphmemory.repeat import summary
+
+        emit(args, memory, f"already saved {memory['id']}{summary(memory)}")
+    else:
+        emit(args, memory, f"saved {memory['id']}")
     return EXIT_OK
 
 

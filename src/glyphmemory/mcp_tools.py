@@ -95,6 +95,9 @@ class Saved(BaseModel):
     duplicate: bool = Field(
         False, description="True when the namespace already held this text: nothing new was stored."
     )
+    extended: bool = Field(False, description="A repeat made the memory live longer (or for good).")
+    tags_added: list[str] = Field(default_factory=list, description="Tags a repeat added to the memory.")
+    session_set: bool = Field(False, description="A repeat gave the memory the session it lacked.")
     redacted: list[str] = Field(default_factory=list, description="Kinds of secret replaced by [redacted:KIND].")
     spooled: bool = Field(
         False, description="True when the server was unreachable and the write waits on this machine."
@@ -171,7 +174,14 @@ def _item(data: dict, kind=MemoryItem) -> MemoryItem:
 
 
 def _saved(data: dict) -> Saved:
-    return Saved(memory=_memory(data), duplicate=data["duplicate"], redacted=data["redacted"])
+    return Saved(
+        memory=_memory(data),
+        duplicate=data["duplicate"],
+        extended=data.get("extended", False),
+        tags_added=data.get("tags_added", []),
+        session_set=data.get("session_set", False),
+        redacted=data["redacted"],
+    )
 
 
 def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
@@ -210,7 +220,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
         """Save a note to the user's long-term memory so later sessions and other assistants can
         use it: a decision, a preference, a fact about the user's work. Use it when the user asks
         you to remember something, or when something is clearly worth keeping. Saving the same
-        text again stores nothing new. Secrets (keys, passwords, tokens) are replaced by
+        text again stores nothing new (its new tags are added to the memory held). Secrets (keys, passwords, tokens) are replaced by
         [redacted:KIND] before anything is stored."""
         payload = {"text": text, "namespace": namespace, "source": "mcp", **({"tags": tags} if tags else {})}
         data = call("POST", "/v1/memories", "w", payload=payload)

@@ -23,6 +23,15 @@ _TRAILING_SPACE_RE = re.compile(r"[ \t]+\n")
 # C0 and C1 controls but line feed and tab: ESC and friends rewrite a terminal (\x1b]52 sets its
 # clipboard), and NUL, BEL or backspace have no place in a note either.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1): characters
+# that render as nothing (zero-width space/joiner/non-joiner, word joiner, BOM, soft hyphen,
+# bidi marks and isolates, variation selectors, tag characters, Hangul fillers).
+_INVISIBLE_RE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_WHITESPACE_RUN_RE = re.compile(r"\s+")  # str patterns: \s is every Unicode White_Space character
 
 
 # Value classes are named tuples, not dataclasses: `dataclasses` imports `inspect`, 21 ms of
@@ -125,7 +134,23 @@ def is_memory_id(value: str) -> bool:
     return bool(_ULID_RE.fullmatch(value))
 
 
+def dedup_form(text: str) -> str:
+    """The canonical form two texts are compared in: invisible characters (Default_Ignorable_Code_Point)
+    dropped, Unicode NFC, every run of whitespace (any Unicode White_Space: NBSP, U+3000,
+    tabs, line breaks) one space, trimmed. Not NFKC: it would equate x² with x2 and ½ with 1⁄2.
+    Only the key uses it; the stored text stays as written."""
+    text = unicodedata.normalize("NFC", _INVISIBLE_RE.sub("", text))
+    return _WHITESPACE_RUN_RE.sub(" ", text).strip()
+
+
 def content_hash(namespace: str, text: str) -> str:
+    """The dedup key: SHA-256 (hex) of the namespace, a NUL and the text's dedup_form."""
+    return hashlib.sha256(f"{namespace}\x00{dedup_form(text)}".encode()).hexdigest()
+
+
+def legacy_content_hash(namespace: str, text: str) -> str:
+    """The key before dedup_form (schema 3 and earlier): SHA-256 of the namespace, a NUL and the
+    normalised text. Memories stored then may still carry it (see the stores)."""
     return hashlib.sha256(f"{namespace}\x00{text}".encode()).hexdigest()
 
 
@@ -150,7 +175,7 @@ def normalise_text(value: object) -> str:
     text = unicodedata.normalize("NFC", value)
     text = _LINE_END_RE.sub("\n", text)
     text = _TRAILING_SPACE_RE.sub("\n", text).strip()
-    if not text:
+    if not text or not dedup_form(text):  # nothing but whitespace and invisible characters
         raise InvalidInput("text is empty: write at least one visible character")
     control = _CONTROL_RE.search(text)
     if control:

@@ -29,7 +29,7 @@ _folded_chars = 0
 
 def _folded(memory: Memory) -> tuple[str, int]:
     global _folded_chars
-    key = (memory.id, memory.content_hash, memory.tags)
+    key = (memory.id, memory.content_hash, memory.updated_us, memory.tags)  # an edit may keep the hash
     got = _FOLDED.get(key)
     if got is None:
         folded = " ".join((memory.text, *memory.tags)).casefold()

@@ -24,15 +24,29 @@ from .model import (
     validate_namespace,
     validate_tags,
 )
+from .repeat import NOTHING_CHANGED, Repeat
 
 
 class Written(tuple):
-    """(memory, duplicate) as a write answers, with the kinds of secret the redactor removed."""
+    """(memory, duplicate) as a write answers, with the kinds of secret the redactor removed
+    and, for a repeat, what it changed on the held memory (repeat.Repeat; None otherwise)."""
 
-    def __new__(cls, memory: Memory, duplicate: bool, redacted: list[str]):
-        written = super().__new__(cls, (memory, duplicate))
+    def __new__(cls, memory: Memory, repeat: Repeat | None, redacted: list[str]):
+        written = super().__new__(cls, (memory, repeat is not None))
         written.redacted = redacted
+        written.repeat = repeat
         return written
+
+    def to_json(self) -> dict:
+        """The answer every door renders: the memory, `duplicate`, what a repeat changed
+        (`extended`, `tags_added`, `session_set`) and `redacted`."""
+        memory, duplicate = self
+        return {
+            **memory.to_json(),
+            "duplicate": duplicate,
+            **(self.repeat or NOTHING_CHANGED).to_json(),
+            "redacted": self.redacted,
+        }
 
 
 def clean_text(text: object) -> tuple[object, list[str]]:
@@ -107,7 +121,7 @@ class Memories:
         )
         if updated is None:
             raise NotFound("no memory has that id (it may have been deleted or have expired)")
-        return Written(updated, False, kinds)
+        return Written(updated, None, kinds)
 
     def delete(self, memory_id: str) -> None:
         if not (is_memory_id(memory_id) and self.store.delete(memory_id)):
@@ -172,8 +186,8 @@ class Memories:
             if memory.is_expired(now_s):
                 counts["expired"] += 1
                 continue
-            _, duplicate = self.store.put(memory, now_s=now_s, keep_epoch=True)
-            counts["duplicates" if duplicate else "imported"] += 1
+            _, repeat = self.store.put(memory, now_s=now_s, keep_epoch=True)
+            counts["imported" if repeat is None else "duplicates"] += 1
         return counts
 
     def _imported_memory(self, line: str) -> tuple[Memory, list[str]]:

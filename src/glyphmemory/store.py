@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .model import Cursor, Memory, Page
+from .repeat import Repeat
 
 
 class Store(Protocol):
@@ -15,10 +16,12 @@ class Store(Protocol):
     # requests one at a time instead of letting threads fight over the GIL.
     in_process: bool
 
-    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
-        """Store a memory unless the namespace holds the same text (or the same id) already.
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, Repeat | None]:
+        """Store a memory unless the namespace holds the same text (same content_hash: see
+        model.dedup_form) or the same id already.
 
-        Returns the stored memory and whether it was a duplicate. A fresh write (keep_epoch
+        Returns the stored memory and None, or for a repeat the held memory after the repeat
+        rule (repeat.merge, applied atomically) and what it changed. A fresh write (keep_epoch
         False) may get a later epoch so that it sorts after everything stored before it;
         an import keeps the epoch it brings.
         """

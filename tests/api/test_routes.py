@@ -43,8 +43,11 @@ def test_write_read_get_delete(api):
     assert status == 201 and m["duplicate"] is False and m["tags"] == ["infra"] and m["expires_at"]
     status, again = api.json("POST", "/v1/memories", body={"text": "Use by-epoch GSI  "})
     assert status == 200 and again["duplicate"] is True and again["id"] == m["id"]
+    # The repeat carried no TTL: the memory is kept for good now (issue 22: the repeat rule).
+    assert again["extended"] is True and again["expires_at"] is None
     status, got = api.json("GET", f"/v1/memories/{m['id']}", scope="r")
-    assert status == 200 and got == {k: v for k, v in m.items() if k not in ("duplicate", "redacted")}
+    answer_only = ("duplicate", "redacted", "extended", "tags_added", "session_set")
+    assert status == 200 and got == {k: v for k, v in m.items() if k not in answer_only} | {"expires_at": None}
     status, page = api.json("GET", "/v1/memories", "limit=5", scope="r")
     assert status == 200 and [i["id"] for i in page["items"]] == [m["id"]] and page["next"] is None
     assert api.call("DELETE", f"/v1/memories/{m['id']}", scope="w")["statusCode"] == 204

@@ -132,7 +132,7 @@ def test_imported_memories_keep_their_epoch_and_id(store):
     assert store.get(original.id, now_s=time.time()) == original
     # Same id, other text: the held memory wins, nothing is overwritten.
     clash = new_memory(text="another text", clock=clock).replace(id=original.id)
-    held, duplicate = store.put(clash, now_s=time.time(), keep_epoch=True)
-    assert duplicate is True and held == original
+    held, repeat = store.put(clash, now_s=time.time(), keep_epoch=True)
+    assert repeat is not None and not repeat.changed and held == original
     page = store.recent("default", limit=10, now_s=time.time())
     assert page.items == [original]

@@ -114,7 +114,15 @@ def test_a_client_of_the_server_spools_what_it_cannot_deliver(tmp_path):
         return write, read
 
     write, read = run(env, offline)
-    assert write.structured_content == {"memory": None, "duplicate": False, "redacted": [], "spooled": True}
+    assert write.structured_content == {
+        "memory": None,
+        "duplicate": False,
+        "extended": False,
+        "tags_added": [],
+        "session_set": False,
+        "redacted": [],
+        "spooled": True,
+    }
     assert read.is_error and "server" in read.content[0].text
     proc, _ = start_glyph_serve(clean_env(GLYPH_HOME=home), port)
     try:

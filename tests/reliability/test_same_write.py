@@ -16,17 +16,17 @@ pytestmark = pytest.mark.e2e
 AT_ONCE = 50
 
 
-def all_at_once(request) -> list[httpx.Response]:
-    """AT_ONCE clients, each on its own connection, released together by a barrier."""
-    barrier = threading.Barrier(AT_ONCE)
+def all_at_once(request, count: int = AT_ONCE) -> list[httpx.Response]:
+    """`count` clients, each on its own connection, released together by a barrier."""
+    barrier = threading.Barrier(count)
 
     def one(_):
         with httpx.Client(timeout=60) as client:
             barrier.wait()
             return request(client)
 
-    with ThreadPoolExecutor(AT_ONCE) as pool:
-        return list(pool.map(one, range(AT_ONCE)))
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def test_identical_writes_at_once_store_one_memory(served):
@@ -49,3 +49,29 @@ def test_identical_writes_at_once_store_one_memory(served):
     stored = served.all_memories()
     assert Counter(m["text"] for m in stored) == {json_text: 1, url_text: 1}
     assert {m["id"] for m in stored} == ids | {next(iter(words))[0]}
+
+
+def test_identical_writes_with_different_lifetimes_and_tags_converge_to_the_repeat_rule(served):
+    """Twenty clients write one text at once, each with its own TTL (one with none) and tag: one
+    memory, kept for good, carrying the first sixteen tags, and the answers add up to it."""
+    token = served.token("w")
+    text = "Deploy freeze until the audit ends"
+    count = 20
+    ttls = [None if i == 13 else 1 + i % 9 for i in range(count)]
+    counter = iter(range(count))
+    lock = threading.Lock()
+
+    def write(client):
+        with lock:
+            i = next(counter)
+        payload = {"text": text, "tags": [f"t{i}"], **({"ttl_days": ttls[i]} if ttls[i] else {})}
+        return client.post(served.url + "/v1/memories", json=payload, headers={"Authorization": "Bearer " + token})
+
+    responses = all_at_once(write, count)
+    assert sorted(Counter(r.status_code for r in responses).items()) == [(200, count - 1), (201, 1)]
+    (stored,) = served.all_memories()
+    assert stored["expires_at"] is None and len(stored["tags"]) == 16
+    answers = [r.json() for r in responses]
+    assert sum(a["extended"] for a in answers) >= 1
+    added = [t for a in answers for t in (a["tags_added"] if a["duplicate"] else a["tags"])]
+    assert sorted(added) == sorted(stored["tags"])  # each tag reported by the one write that added it

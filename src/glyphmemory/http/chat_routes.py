@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from .. import names
+from .. import names, repeat
 from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
@@ -153,7 +153,8 @@ def read_by_url(app, call: Call) -> Response:
     ),
     summary="Chat write URL: the memory in the query string",
     description="`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. "
-    "Idempotent: the same URL again answers `already saved <id>`.",
+    "Idempotent: the same URL again answers `already saved <id>`, followed by what the repeat "
+    "changed in parentheses, if anything (`now kept with no expiry`, `tags added: a, b`).",
     answers={201: (_TEXT, "saved <id>"), 200: (_TEXT, "already saved <id>")},
 )
 def write_by_url(app, call: Call) -> Response:
@@ -169,12 +170,12 @@ def write_by_url(app, call: Call) -> Response:
         validate_tags(tags)
     written = app.memories.write(text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat")
     memory, duplicate = written
-    word = "already saved" if duplicate else "saved"
+    line = f"already saved {memory.id}{repeat.summary(written.to_json())}" if duplicate else f"saved {memory.id}"
     removed = ""
     if written.redacted:
         from ..redact import summary  # the write has loaded it; reads never pay for the rules
 
         removed = f" ({summary(written.redacted)})"
-    response = Response.text(f"{word} {memory.id}{removed}\n", 200 if duplicate else 201)
+    response = Response.text(f"{line}{removed}\n", 200 if duplicate else 201)
     response.headers.update(_NO_STORE)
     return response

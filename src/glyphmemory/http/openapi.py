@@ -24,7 +24,10 @@ def _schemas() -> dict:
         "epoch_us": {"type": "integer", "description": "Sort key: newest first is by this."},
         "updated_at": {"type": ["string", "null"], "format": "date-time", "description": "Last edit, if any."},
         "expires_at": {"type": ["integer", "null"], "description": "Epoch seconds."},
-        "content_hash": {"type": "string", "description": "SHA-256 of namespace and text."},
+        "content_hash": {
+            "type": "string",
+            "description": "The dedup key: SHA-256 of the namespace and the text's canonical form.",
+        },
     }
     return {
         "Memory": {
@@ -37,9 +40,16 @@ def _schemas() -> dict:
                 {"$ref": "#/components/schemas/Memory"},
                 {
                     "type": "object",
-                    "required": ["duplicate", "redacted"],
+                    "required": ["duplicate", "extended", "tags_added", "session_set", "redacted"],
                     "properties": {
                         "duplicate": {"type": "boolean"},
+                        "extended": {"type": "boolean", "description": "A repeat made the memory live longer."},
+                        "tags_added": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "Tags a repeat added.",
+                        },
+                        "session_set": {"type": "boolean", "description": "A repeat set the missing session."},
                         "redacted": {
                             "type": "array",
                             "items": {"type": "string"},

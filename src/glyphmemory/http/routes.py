@@ -120,13 +120,15 @@ def openapi(app, call: Call) -> Response:
     body=MEMORY_INPUT,
     errors=(413, 415, 422, 503),
     summary="Write a memory (the same text in a namespace is stored once)",
+    description="A repeat (the same text up to whitespace and invisible characters) stores nothing new: "
+    "the later expiry wins (no expiry beats any), new tags are added (16 at most), a missing session "
+    "is filled in; `extended`, `tags_added` and `session_set` say what changed.",
     answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")},
 )
 def write_memory(app, call: Call) -> Response:
     written = app.memories.write(**MEMORY_INPUT.read(call.request))
     memory, duplicate = written
-    data = {**memory.to_json(), "duplicate": duplicate, "redacted": written.redacted}
-    return Response.json(data, 200 if duplicate else 201)
+    return Response.json(written.to_json(), 200 if duplicate else 201)
 
 
 @route(
@@ -176,8 +178,7 @@ def get_memory(app, call: Call) -> Response:
 def edit_memory(app, call: Call) -> Response:
     body = MEMORY_EDIT.read(call.request)
     written = app.memories.edit(call.args["memory_id"], text=body.get("text"), tags=body.get("tags"))
-    memory, _ = written
-    return Response.json({**memory.to_json(), "duplicate": False, "redacted": written.redacted})
+    return Response.json(written.to_json())
 
 
 @route(

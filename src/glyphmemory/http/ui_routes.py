@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from .. import names, ui_session
+from .. import names, repeat, ui_session
 from ..errors import GlyphError
 from ..tokens import Grant
 from . import params as p
@@ -307,7 +307,7 @@ def write(app, call: Call, page: _Page, form: dict) -> Response:
             ns=ns, items=[], error=data["detail"], draft=form.get("text", ""), draft_tags=form.get("tags", "")
         )
         return _render("ui_list.html", values, status)
-    note = "already saved" if data["duplicate"] else _note(data["redacted"])
+    note = "already saved" + repeat.summary(data) if data["duplicate"] else _note(data["redacted"])
     return _see_other("/ui?" + urlencode({"ns": ns, "note": note}))
 
 

@@ -12,11 +12,13 @@ the SDK's import was most of a cold start at a 512 MB function's CPU share (benc
 from __future__ import annotations
 
 import json
+import os
+import time
 
-from .. import names
+from .. import names, repeat
 from ..aws.client import AwsError, AwsJsonClient, AwsUnreachable
 from ..errors import Conflict, Unavailable
-from ..model import Cursor, Memory, Page
+from ..model import Cursor, Memory, Page, legacy_content_hash
 from .dynamodb_items import claim_item, claim_key, memory_attrs, memory_from_attrs, memory_key, table_definition
 
 __all__ = ["DynamoStore", "table_definition"]
@@ -37,6 +39,11 @@ def dynamodb_client(**options) -> AwsJsonClient:
     return AwsJsonClient("dynamodb", "DynamoDB_20120810", "1.0", **settings)
 
 
+# Each failed attempt means another writer's repeat landed: N writers of one text at once need
+# at most N attempts (with the pauses below, 50 at once pass in a test).
+_REPEAT_ATTEMPTS = 64
+
+
 def _cancellation_codes(exc: AwsError) -> list[str]:
     """Why each item of a cancelled transaction failed: CancellationReasons, or (as some
     emulators send it) the list in the message."""
@@ -49,6 +56,30 @@ def _cancellation_codes(exc: AwsError) -> list[str]:
 
 def _conditional_failed(exc: AwsError) -> bool:
     return exc.code == "ConditionalCheckFailedException"
+
+
+def _unchanged(held: Memory) -> tuple[str, dict, dict]:
+    """A condition that the memory item still holds what `held` read: its dedup key, tags,
+    session and expiry (the fields an edit or a repeat changes). Values :hash, :old_tags,
+    :old_session, :old_exp; names #hash, #tags, #session, #exp."""
+    attr_names = {"#hash": "content_hash", "#tags": "tags", "#session": "session", "#exp": names.TTL_ATTRIBUTE}
+    values = {":hash": {"S": held.content_hash}, ":old_tags": {"L": [{"S": t} for t in held.tags]}}
+    parts = ["#hash = :hash", "#tags = :old_tags"]
+    for name, value in _optional_fields(held):
+        if value is None:
+            parts.append(f"attribute_not_exists({name})")
+        else:
+            parts.append(f"{name} = :old_{name[1:]}")
+            values[f":old_{name[1:]}"] = value
+    return " AND ".join(parts), attr_names, values
+
+
+def _optional_fields(memory: Memory) -> list[tuple[str, dict | None]]:
+    """The item's attributes that may be absent, as (#name, value or None)."""
+    return [
+        ("#session", None if memory.session is None else {"S": memory.session}),
+        ("#exp", None if memory.expires_at is None else {"N": str(memory.expires_at)}),
+    ]
 
 
 class DynamoStore:
@@ -82,30 +113,95 @@ class DynamoStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, repeat.Repeat | None]:
         # keep_epoch only matters where the store itself orders writes (SQLite); here the
         # process clock already gives every fresh write a strictly later epoch.
-        for _ in range(4):
-            existing = self._claim(memory, now_s)
+        for attempt in range(_REPEAT_ATTEMPTS):
+            existing = self._legacy_holder(memory, now_s) or self._claim(memory, now_s)
             if existing is None:
                 break
-            if self._memory_present_or_repaired(existing, now_s):
-                return existing, True
+            if not self._memory_present_or_repaired(existing, now_s):
+                continue
+            merged, change = repeat.merge(existing, memory)
+            if not change.changed or self._apply_repeat(existing, merged):
+                return merged, change
+            # Another repeat or an edit changed the memory since we read it: read it again, after
+            # a random pause that grows, so that many writers at once do not collide in step.
+            time.sleep(int.from_bytes(os.urandom(2), "big") / 65535 * 0.005 * (attempt + 1))
         else:
             raise Unavailable("the memory store is changing under this write; retry it")
         if self._put_new({**memory_key(memory.id), **memory_attrs(memory)}):
-            return memory, False
+            return memory, None
         held = self.get(memory.id, now_s=now_s)
         if held is not None and (held.namespace, held.content_hash) == (memory.namespace, memory.content_hash):
             # While our put was slow, a writer of the same text found our claim and wrote this
             # memory from it: it is ours, and the claim must stay (releasing it let the next
             # identical write store a second copy).
-            return held, False
+            return held, None
         # An import brought an id another memory holds: our text is not stored, so its claim goes.
         self._release_claim(memory)
         if held is None:
             raise Unavailable("the memory store is changing under this write; retry it")
-        return held, True
+        return held, repeat.NOTHING_CHANGED
+
+    def _legacy_holder(self, memory: Memory, now_s: float) -> Memory | None:
+        """A live memory stored before model.dedup_form whose claim is under the old key of this
+        very text (only looked up when that key differs from the new one: the text has runs of
+        whitespace or invisible characters). Look-alikes of such a memory are found once an
+        edit (or `_rekey`-style rewrite) moves it to the new key."""
+        legacy = legacy_content_hash(memory.namespace, memory.text)
+        if legacy == memory.content_hash:
+            return None
+        claim = self._call("GetItem", Key=claim_key(memory.namespace, legacy), ConsistentRead=True).get("Item")
+        if claim is None:
+            return None
+        holder = memory_from_attrs(claim["memory"]["M"])
+        return None if holder.is_expired(now_s) else holder
+
+    def _apply_repeat(self, held: Memory, merged: Memory) -> bool:
+        """Write a repeat's changes to the item and its claim (expiry as the claim's TTL too) in
+        one transaction, only while the item is still as it was read; False when it is not."""
+        condition, attr_names, values = _unchanged(held)
+        sets, removes = ["#tags = :tags"], []
+        values[":tags"] = {"L": [{"S": t} for t in merged.tags]}
+        for name, value in _optional_fields(merged):
+            if value is None:
+                removes.append(name)
+            else:
+                sets.append(f"{name} = :{name[1:]}")
+                values[f":{name[1:]}"] = value
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._send(
+                "TransactWriteItems",
+                {
+                    "TransactItems": [
+                        {
+                            "Update": {
+                                "TableName": self.table,
+                                "Key": memory_key(held.id),
+                                "UpdateExpression": expression,
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": attr_names,
+                                "ExpressionAttributeValues": values,
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": claim_item(merged),
+                                "ConditionExpression": "memory_id = :id",
+                                "ExpressionAttributeValues": {":id": {"S": held.id}},
+                            }
+                        },
+                    ]
+                },
+            )
+        except AwsError as exc:
+            if exc.code != "TransactionCanceledException":
+                raise
+            return False
+        return True
 
     def _put_new(self, item: dict) -> bool:
         """PutItem only where no item has this key yet; False when one has."""
@@ -185,24 +281,22 @@ class DynamoStore:
             if current is None:
                 return None
             updated = current.replace(text=text, tags=tuple(tags), content_hash=content_hash, updated_us=updated_us)
+            # Only while the item is as read: a repeat may have added tags or moved the expiry,
+            # which the claim's copy (and its TTL) written below must not undo.
+            condition, attr_names, values = _unchanged(current)
             item = {
                 "Update": {
                     "TableName": self.table,
                     "Key": memory_key(memory_id),
-                    "UpdateExpression": "SET #text = :text, #tags = :tags, #hash = :hash, #upd = :upd",
-                    "ConditionExpression": "#hash = :old",
-                    "ExpressionAttributeNames": {
-                        "#text": "text",
-                        "#tags": "tags",
-                        "#hash": "content_hash",
-                        "#upd": "updated_us",
-                    },
+                    "UpdateExpression": "SET #text = :text, #tags = :new_tags, #hash = :new_hash, #upd = :upd",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {**attr_names, "#text": "text", "#upd": "updated_us"},
                     "ExpressionAttributeValues": {
+                        **values,
                         ":text": {"S": text},
-                        ":tags": {"L": [{"S": t} for t in tags]},
-                        ":hash": {"S": content_hash},
+                        ":new_tags": {"L": [{"S": t} for t in tags]},
+                        ":new_hash": {"S": content_hash},
                         ":upd": {"N": str(updated_us)},
-                        ":old": {"S": current.content_hash},
                     },
                 }
             }

@@ -9,10 +9,11 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
+from .. import repeat
 from ..errors import Conflict, Unavailable
-from ..model import Cursor, Memory, Page
+from ..model import Cursor, Memory, Page, content_hash
 
-SCHEMA_VERSION = 3  # 3: updated_us (edits)
+SCHEMA_VERSION = 4  # 3: updated_us (edits); 4: content_hash of model.dedup_form
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -61,6 +62,22 @@ def _row_to_memory(row: tuple) -> Memory:
     )
 
 
+def _tags_json(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False)
+
+
+def _rekey(db: sqlite3.Connection) -> None:
+    """Schema 4: every memory's content_hash becomes the key of its dedup form. Where stored
+    memories are look-alikes of each other, one gets the new key (the one whose old key it was,
+    else the oldest) and the others keep their old one: nothing stored is merged or lost, and a
+    new look-alike is a repeat of the one holding the key."""
+    rows = db.execute("SELECT id, namespace, text FROM memories ORDER BY epoch_us, id").fetchall()
+    for memory_id, namespace, text in rows:
+        db.execute(
+            "UPDATE OR IGNORE memories SET content_hash = ? WHERE id = ?", (content_hash(namespace, text), memory_id)
+        )
+
+
 class SqliteStore:
     in_process = True  # no network wait: the local server runs its requests one at a time
 
@@ -79,11 +96,16 @@ class SqliteStore:
         conn = self._conn()
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             with self._write() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]  # read again, under the lock
+                if version >= SCHEMA_VERSION:
+                    return  # another process migrated it meanwhile
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 if "updated_us" not in {row[1] for row in db.execute("PRAGMA table_info(memories)")}:
                     db.execute("ALTER TABLE memories ADD COLUMN updated_us INTEGER")  # a version 2 file
+                if version < 4:
+                    _rekey(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections -----------------------------------------------------------------------
@@ -136,11 +158,17 @@ class SqliteStore:
             if row is not None:
                 existing = _row_to_memory(row)
                 if not existing.is_expired(now_s):
-                    return existing, True
+                    merged, change = repeat.merge(existing, memory)
+                    if change.changed:
+                        db.execute(
+                            "UPDATE memories SET tags = ?, session = ?, expires_at = ? WHERE id = ?",
+                            (_tags_json(merged.tags), merged.session, merged.expires_at, merged.id),
+                        )
+                    return merged, change
                 db.execute("DELETE FROM memories WHERE id = ?", (existing.id,))
             row = db.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory.id,)).fetchone()
             if row is not None:  # an import of a memory we already hold under another text
-                return _row_to_memory(row), True
+                return _row_to_memory(row), repeat.NOTHING_CHANGED
             if not keep_epoch:
                 (newest,) = db.execute(
                     "SELECT MAX(epoch_us) FROM memories WHERE namespace = ?", (memory.namespace,)
@@ -155,7 +183,7 @@ class SqliteStore:
                     memory.namespace,
                     memory.epoch_us,
                     memory.text,
-                    json.dumps(list(memory.tags), ensure_ascii=False),
+                    _tags_json(memory.tags),
                     memory.source,
                     memory.session,
                     memory.expires_at,
@@ -165,7 +193,7 @@ class SqliteStore:
             )
             # TTL for SQLite: expired rows go whenever someone writes.
             db.execute("DELETE FROM memories WHERE expires_at <= ?", (int(now_s),))
-        return memory, False
+        return memory, None
 
     def update(self, memory_id: str, *, text: str, tags: tuple, content_hash: str, updated_us: int, now_s: float):
         with self._write() as db:
@@ -187,7 +215,7 @@ class SqliteStore:
             updated = current.replace(text=text, tags=tuple(tags), content_hash=content_hash, updated_us=updated_us)
             db.execute(
                 "UPDATE memories SET text = ?, tags = ?, content_hash = ?, updated_us = ? WHERE id = ?",
-                (text, json.dumps(list(tags), ensure_ascii=False), content_hash, updated_us, memory_id),
+                (text, _tags_json(tags), content_hash, updated_us, memory_id),
             )
         return updated
 
