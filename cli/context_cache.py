@@ -44,11 +44,15 @@ def load(server: str, namespace: str, fmt: str) -> dict | None:
 
 
 def fit(block: str, budget: int) -> str:
-    """The block within `budget` characters (a block saved under a larger budget is cut at a line)."""
-    if len(block) <= budget:
+    """The block within `budget` UTF-16 code units (glyphmemory.utf16: what the hook's cap counts),
+    cut at a line end with a marker: a block saved under a larger budget, or from a server that
+    counted characters."""
+    from glyphmemory import utf16
+
+    if utf16.length(block) <= budget:
         return block
     marker = "\n… (cut to fit the budget)\n"
-    head = block[: budget - len(marker)]
+    head = utf16.prefix(block, budget - utf16.length(marker))
     return head[: head.rfind("\n") + 1 or len(head)] + marker
 
 
@@ -62,5 +66,6 @@ def age_words(seconds: float) -> str:
 
 
 def describe(record: dict) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(record["fetched_at"]))
-    return f"cached {age_words(time.time() - record['fetched_at'])} ago ({when})"
+    from .base import human_time
+
+    return f"cached {age_words(time.time() - record['fetched_at'])} ago ({human_time(record['fetched_at'])})"

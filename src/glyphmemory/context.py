@@ -1,12 +1,13 @@
-"""The context block a new session starts from: newest memories first, within a character
-budget, deterministic for the same data. Shared by /v1/context, /r and `glyph context`."""
+"""The context block a new session starts from: newest memories first, within a budget of UTF-16
+code units (glyphmemory.utf16: what Claude Code's cap counts; an emoji is 2), deterministic for
+the same data. Shared by /v1/context, /r and `glyph context`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from . import names
+from . import names, utf16
 from .errors import InvalidInput
 from .model import Cursor, Memory
 from .search import search_memories
@@ -100,19 +101,20 @@ def _check(fmt: str, budget: int) -> None:
 
 def _fill(block: ContextBlock, candidates: Iterable[Memory], fmt: str, limit: int | None) -> None:
     """Take memories in order while they fit; cut the first that does not, if enough room is left."""
-    room = block.budget - _HEADER_RESERVE - _FOOTER_RESERVE
+    room = block.budget - _HEADER_RESERVE - _FOOTER_RESERVE  # in UTF-16 code units, as the budget
     entry_fmt = "text" if fmt == "text" else "md"
     for memory in candidates:
         if limit is not None and len(block.entries) >= limit:
             return
-        whole = _entry(memory, memory.text, entry_fmt)
-        if len(whole) <= room:
+        whole = utf16.length(_entry(memory, memory.text, entry_fmt))
+        if whole <= room:
             block.entries.append((memory, memory.text))
-            room -= len(whole)
+            room -= whole
             continue
-        spare = room - (len(whole) - len(memory.text)) - len(CUT_MARKER)
+        # What the quoting adds grows with the lines kept: count it on the whole text (an upper bound).
+        spare = room - (whole - utf16.length(memory.text)) - len(CUT_MARKER)
         if spare >= _MIN_CUT_CHARS:
-            block.entries.append((memory, memory.text[:spare].rstrip() + CUT_MARKER))
+            block.entries.append((memory, utf16.prefix(memory.text, spare).rstrip() + CUT_MARKER))
             block.truncated_id = memory.id
         return
 
@@ -152,7 +154,7 @@ def build_search_block(
 
 
 def render_context(block: ContextBlock, fmt: str = "md") -> str:
-    """The block as markdown or plain text; never longer than block.budget characters."""
+    """The block as markdown or plain text; never longer than block.budget UTF-16 code units."""
     body = "".join(_entry(m, text, "text" if fmt == "text" else "md") for m, text in block.entries)
     return _header(block, fmt) + body + _footer(block)
 

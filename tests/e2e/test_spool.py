@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from ..support.answering import AnsweringServer
 from ..support.processes import clean_env, start_glyph_serve, stop
 from .test_glyph_serve import glyph
 
@@ -122,32 +121,11 @@ def test_a_refused_entry_is_set_aside_with_its_status_and_the_rest_are_delivered
     assert "not reachable" not in result.stderr and "delivered 2 spooled memories" in result.stderr
 
 
-class _Answering(BaseHTTPRequestHandler):
-    """Answers every request with the server's `status`, as problem+json or as a proxy's HTML."""
-
-    def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, problem = self.server.answer
-        body = json.dumps({"status": status, "detail": f"answer {status}"}).encode() if problem else b"<h1>no</h1>"
-        self.send_response(status)
-        self.send_header("Content-Type", "application/problem+json" if problem else "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST  # noqa: N815
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def answering():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = AnsweringServer()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 @pytest.mark.parametrize(
@@ -163,11 +141,12 @@ def answering():
     ],
 )
 def test_only_a_refusal_of_the_entry_itself_sets_it_aside(answering, tmp_path, status, problem, words):
-    answering.answer = (status, problem)
+    if problem:
+        answering.problem(status, f"answer {status}")
+    else:
+        answering.answer = (status, "<h1>no</h1>", "text/html")
     home = tmp_path / "home"
-    env = clean_env(
-        GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{answering.server_port}", GLYPH_KEY="root:" + "A" * 32
-    )
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=answering.url, GLYPH_KEY="root:" + "A" * 32)
     write_spool(home, [{"text": "one"}, {"text": "two"}])
     before = (home / "spool.ndjson").read_text()
     result = glyph(env, "search", "anything", check=False)

@@ -95,7 +95,7 @@ BUDGET = integer(
     names.MIN_CONTEXT_BUDGET,
     names.MAX_CONTEXT_BUDGET,
     names.DEFAULT_CONTEXT_BUDGET,
-    "Most characters in the block.",
+    "Most UTF-16 code units in the block (JavaScript's length: an emoji counts 2, as Claude Code counts).",
 )
 FORMAT = one_of("format", ("md", "text", "json"), "md", "Rendering of the block.")
 BEFORE = Param("before", {"type": "string"}, "Opaque cursor: the `next` of the previous page.")
