@@ -30,6 +30,8 @@ TTL_ATTRIBUTE = "expires_at"
 MEMORY_PREFIX = "MEM#"  # pk of a memory item: MEM#<id>
 HASH_PREFIX = "HASH#"  # pk of a dedup claim: HASH#<namespace>#<content_hash>
 AUTH_PREFIX = "AUTH#"  # auth state (TOTP steps, failure counters, device keys)
+INDEX_PREFIX = "IX#"  # search postings and term heads: IX#<namespace>#<generation>#<term>
+INDEX_STATS_PREFIX = "IXS#"  # a namespace's search index statistics: IXS#<namespace>
 
 # --- memory limits -----------------------------------------------------------------------
 ULID_PATTERN = r"[0-9A-HJKMNP-TV-Z]{26}"  # Crockford base32: a memory id
@@ -49,7 +51,12 @@ DEFAULT_CONTEXT_BUDGET = 8000
 MIN_CONTEXT_BUDGET = 500
 MAX_CONTEXT_BUDGET = 200_000
 MAX_QUERY_CHARS = 500
-SEARCH_SCAN_LIMIT = 5000  # search ranks at most this many newest memories of a namespace
+SEARCH_SCAN_LIMIT = 5000  # a namespace whose index is still being built is searched by a scan of this many
+# A search reads at most this many postings in all, shared among its terms, the best first
+# (text_index.impact): what bounds its cost at any size of namespace (README, "Search").
+SEARCH_POSTINGS_BUDGET = 256
+SEARCH_MAX_TERMS = 32  # terms of a query looked up; more are ignored
+INDEX_BUILD_STEP_S = 2.0  # a search of a namespace whose index is not ready builds it this long first
 MAX_TERM_CHARS = 64  # a longer index term is cut (DynamoDB keys are at most 2,048 bytes)
 # "N older memories not shown" stops counting here ("100+"): on DynamoDB counting reads
 # every item counted, and at 1,000 the count was 9/10 of what a context block cost (bench/cost.py).

@@ -1,8 +1,14 @@
-"""Keyword search: BM25 over the newest memories of a namespace, the same on every store.
+"""Keyword search over every memory of a namespace, through the store's inverted index.
 
-Neither store offers full-text search on both sides (DynamoDB has none), so ranking happens
-here, over at most SEARCH_SCAN_LIMIT memories read newest first: the cost is bounded and the
-answers are identical on SQLite and DynamoDB.
+The engine is the same on both stores: the query's terms (text_index.query_terms) → each
+term's best postings from the store's index, at most names.SEARCH_POSTINGS_BUDGET in all →
+text_index.rank → the winning memories read by id. Given the same data, SQLite and DynamoDB
+hand `rank` the same postings and statistics, so they answer the same. The cost of a search
+is bounded by the budget and the limit, not by the namespace's size (README, "Search").
+
+A namespace whose index is not ready yet (on DynamoDB: a table from before the index, while
+it is being built) is searched the old way: BM25 over the newest SEARCH_SCAN_LIMIT memories
+(`scan_search`, also the benchmarks' baseline).
 """
 
 from __future__ import annotations
@@ -64,8 +70,97 @@ def count_word(text: str, word: str) -> int:
     return count
 
 
+Hit = tuple[Memory, float, list[str]]  # a memory, its score, the query terms it holds
+
+
 def search_memories(memories: Memories, query: str, *, namespace: str, limit: int) -> list[tuple[Memory, float]]:
     """The best `limit` matches for the query's words, best first; ties go to the newer."""
+    return [(memory, score) for memory, score, _ in search_hits(memories, query, namespace=namespace, limit=limit)]
+
+
+def _query_terms(query: str) -> list[str]:
+    if len(query) > names.MAX_QUERY_CHARS:
+        raise InvalidInput(f"q is longer than {names.MAX_QUERY_CHARS} characters")
+    from .text_index import query_terms
+
+    wanted = query_terms(query)[: names.SEARCH_MAX_TERMS]
+    if not wanted:
+        raise InvalidInput("q must contain at least one word to search for")
+    return wanted
+
+
+def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -> list[Hit]:
+    """The best `limit` matches, best first (ties to the newer), each with the terms it matched."""
+    from .model import validate_namespace
+    from .text_index import rank
+
+    wanted = _query_terms(query)
+    namespace = validate_namespace(namespace)
+    store, now_s = memories.store, memories.clock.now_s()
+    got = store.index_stats(namespace)
+    if got is None:  # the index is still being built: the old way meanwhile
+        return scan_search(memories, query, namespace=namespace, limit=limit)
+    stats, generation = got
+    postings, doc_len = _read_postings(store, namespace, wanted, stats, generation, now_s)
+    for memory in store.unindexed(namespace, generation=generation, now_s=now_s):
+        _add_unindexed(memory, postings, doc_len, stats)
+    ranked = rank(wanted, postings, doc_len, stats, limit + 8)  # a few spare: some may be gone
+    found = store.get_many([memory_id for memory_id, _, _ in ranked], now_s=now_s) if ranked else {}
+    hits = [(found[i], score, matched) for i, score, matched in ranked if i in found]
+    return hits[:limit]
+
+
+def _read_postings(store, namespace, wanted, stats, generation, now_s):
+    """Each term's best postings within the budget: an equal share each, then what terms with
+    short lists left over goes to the terms that had more (one more read each)."""
+    postings: dict[str, dict[str, int]] = {}
+    doc_len: dict[str, int] = {}
+    budget = names.SEARCH_POSTINGS_BUDGET
+    share = max(1, budget // len(wanted))
+    more: dict[str, str] = {}
+    used = 0
+
+    def take(term, rows):
+        for _, memory_id, tf, length in rows:
+            postings.setdefault(term, {})[memory_id] = tf
+            doc_len[memory_id] = length
+
+    for term in wanted:
+        df, rows, after = store.index_postings(
+            namespace, term, generation=generation, after=None, limit=share, now_s=now_s
+        )
+        stats.df[term] = df
+        take(term, rows)
+        used += share if after else len(rows)
+        if after:
+            more[term] = after
+    if more and budget - used >= len(more):
+        extra = (budget - used) // len(more)
+        for term, after in more.items():
+            _, rows, _ = store.index_postings(
+                namespace, term, generation=generation, after=after, limit=extra, now_s=now_s
+            )
+            take(term, rows)
+    return postings, doc_len
+
+
+def _add_unindexed(memory: Memory, postings, doc_len, stats) -> None:
+    """Rank a memory the index does not hold yet from its text."""
+    from .text_index import memory_terms
+
+    counts = Counter(memory_terms(memory.text, memory.tags))
+    length = sum(counts.values())
+    stats.count += 1
+    stats.total_len += length
+    doc_len[memory.id] = length
+    for term in stats.df:
+        if term in counts and memory.id not in postings.get(term, {}):
+            postings.setdefault(term, {})[memory.id] = counts[term]
+            stats.df[term] += 1
+
+
+def scan_search(memories: Memories, query: str, *, namespace: str, limit: int) -> list[Hit]:
+    """BM25 over the newest SEARCH_SCAN_LIMIT memories, reading each (the pre-index ranker)."""
     if len(query) > names.MAX_QUERY_CHARS:
         raise InvalidInput(f"q is longer than {names.MAX_QUERY_CHARS} characters")
     wanted = set(terms(query))
@@ -93,6 +188,6 @@ def search_memories(memories: Memories, query: str, *, namespace: str, limit: in
         for word, tf in freq.items():
             idf = math.log(1 + (scanned - doc_freq[word] + 0.5) / (doc_freq[word] + 0.5))
             score += idf * tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * length / avg_len))
-        scored.append((-score, order, memory))
+        scored.append((-score, order, memory, freq))
     scored.sort(key=lambda s: (s[0], s[1]))
-    return [(memory, round(-neg, 4)) for neg, _, memory in scored[:limit]]
+    return [(memory, round(-neg, 4), sorted(freq)) for neg, _, memory, freq in scored[:limit]]

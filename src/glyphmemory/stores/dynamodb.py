@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import cached_property
 
 from .. import names, repeat
 from ..aws.client import AwsError, AwsJsonClient, AwsUnreachable
@@ -97,6 +98,13 @@ class DynamoStore:
     def close(self) -> None:
         self.client.close()
 
+    @cached_property
+    def index(self):
+        """The search index (dynamodb_index), imported by the first write or search only."""
+        from .dynamodb_index import DynamoIndex
+
+        return DynamoIndex(self)
+
     def _call(self, operation: str, **params):
         """Run one DynamoDB call on the table; throttling and outages become Unavailable (503)."""
         return self._send(operation, {"TableName": self.table, **params})
@@ -123,7 +131,11 @@ class DynamoStore:
             if not self._memory_present_or_repaired(existing, now_s):
                 continue
             merged, change = repeat.merge(existing, memory)
-            if not change.changed or self._apply_repeat(existing, merged):
+            if not change.changed:
+                self.index.ensure(existing)  # its writer may have died before indexing it
+                return merged, change
+            if self._apply_repeat(existing, merged):
+                self.index.replace(existing, merged)  # new tags, a new expiry
                 return merged, change
             # Another repeat or an edit changed the memory since we read it: read it again, after
             # a random pause that grows, so that many writers at once do not collide in step.
@@ -131,6 +143,7 @@ class DynamoStore:
         else:
             raise Unavailable("the memory store is changing under this write; retry it")
         if self._put_new({**memory_key(memory.id), **memory_attrs(memory)}):
+            self.index.add(memory)
             return memory, None
         held = self.get(memory.id, now_s=now_s)
         if held is not None and (held.namespace, held.content_hash) == (memory.namespace, memory.content_hash):
@@ -277,9 +290,11 @@ class DynamoStore:
         still holds the text it was read with. Two racing edits, or an edit racing a write of
         the same text, can never leave two memories with one text or a claim naming nothing."""
         for _ in range(4):
-            current = self.get(memory_id, now_s=now_s)
-            if current is None:
+            got = self._call("GetItem", Key=memory_key(memory_id), ConsistentRead=True).get("Item")
+            current = memory_from_attrs(got) if got is not None else None
+            if current is None or current.is_expired(now_s):
                 return None
+            held_ix = got.get("ix", {}).get("S")  # the index holds the text as it was read
             updated = current.replace(text=text, tags=tuple(tags), content_hash=content_hash, updated_us=updated_us)
             # Only while the item is as read: a repeat may have added tags or moved the expiry,
             # which the claim's copy (and its TTL) written below must not undo.
@@ -336,6 +351,8 @@ class DynamoStore:
                 ]
             try:
                 self._send("TransactWriteItems", {"TransactItems": [item, *claims]})
+                self.index.remove(current, held_ix)
+                self.index.add(updated)
                 return updated
             except AwsError as exc:
                 if exc.code != "TransactionCanceledException":
@@ -364,6 +381,7 @@ class DynamoStore:
         if got is None:
             return False
         memory = memory_from_attrs(got)
+        self.index.remove(memory, got.get("ix", {}).get("S"))  # a memory the index lost is no harm
         # Claim first: a concurrent identical write then claims afresh instead of repairing.
         self._release_claim(memory)
         try:
@@ -468,6 +486,43 @@ class DynamoStore:
             if count >= cap:
                 return cap
         return count
+
+    # --- the search index (dynamodb_index) ----------------------------------------------------
+
+    def index_stats(self, namespace: str):
+        """(IndexStats, generation), after building what a bounded time allows when the index
+        is not ready (a namespace from before it, a new INDEX_VERSION); None if still not."""
+        got = self.index.read_stats(namespace)
+        if got is None:
+            import time
+
+            self.index.rebuild(namespace, restart=False, deadline_s=time.monotonic() + names.INDEX_BUILD_STEP_S)
+            got = self.index.read_stats(namespace)
+        return got
+
+    def index_postings(self, namespace, term, *, generation, after, limit, now_s):
+        return self.index.postings(namespace, term, generation=generation, after=after, limit=limit, now_s=now_s)
+
+    def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
+        return self.index.unindexed(namespace, generation=generation, now_s=now_s)
+
+    def get_many(self, memory_ids: list[str], *, now_s: float) -> dict[str, Memory]:
+        """The unexpired memories of these ids (eventually consistent reads: half the units)."""
+        out: dict[str, Memory] = {}
+        keys = [memory_key(i) for i in dict.fromkeys(memory_ids)]
+        for _ in range(6):
+            if not keys:
+                break
+            response = self._send("BatchGetItem", {"RequestItems": {self.table: {"Keys": keys[:100]}}})
+            for item in response.get("Responses", {}).get(self.table, []):
+                memory = memory_from_attrs(item)
+                if not memory.is_expired(now_s):
+                    out[memory.id] = memory
+            keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", []) + keys[100:]
+        return out
+
+    def reindex(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
+        return self.index.rebuild(namespace, restart=restart, deadline_s=deadline_s)
 
     # --- auth records: pk AUTH#<group>, sk <name>, so a group lists with one Query ------------
 

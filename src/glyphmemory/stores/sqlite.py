@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from .. import repeat
 from ..errors import Conflict, Unavailable
 from ..model import Cursor, Memory, Page, content_hash
+from ..text_index import INDEX_VERSION
+from . import sqlite_index
 
-SCHEMA_VERSION = 4  # 3: updated_us (edits); 4: content_hash of model.dedup_form
+SCHEMA_VERSION = 5  # 3: updated_us (edits); 4: content_hash of model.dedup_form; 5: the search index
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -94,19 +96,28 @@ class SqliteStore:
             # Create the file 0600 before SQLite does: memories are personal data.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = self._conn()
-        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION or (
+            sqlite_index.stored_version(conn) != INDEX_VERSION
+        ):
             with self._write() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]  # read again, under the lock
-                if version >= SCHEMA_VERSION:
-                    return  # another process migrated it meanwhile
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                if "updated_us" not in {row[1] for row in db.execute("PRAGMA table_info(memories)")}:
-                    db.execute("ALTER TABLE memories ADD COLUMN updated_us INTEGER")  # a version 2 file
-                if version < 4:
-                    _rekey(db)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                if version < SCHEMA_VERSION:  # else another process migrated it meanwhile
+                    self._migrate(db, version)
+                if sqlite_index.stored_version(db) != INDEX_VERSION:  # a file from before the index
+                    sqlite_index.rebuild(db, None, _row_to_memory)  # or from another analyzer
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection, version: int) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        if "updated_us" not in {row[1] for row in db.execute("PRAGMA table_info(memories)")}:
+            db.execute("ALTER TABLE memories ADD COLUMN updated_us INTEGER")  # a version 2 file
+        if version < 4:
+            _rekey(db)
+        for statement in sqlite_index.SCHEMA:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- connections -----------------------------------------------------------------------
 
@@ -163,7 +174,8 @@ class SqliteStore:
                         db.execute(
                             "UPDATE memories SET tags = ?, session = ?, expires_at = ? WHERE id = ?",
                             (_tags_json(merged.tags), merged.session, merged.expires_at, merged.id),
-                        )
+                        )  # a trigger unindexes the old tags
+                        sqlite_index.add(db, merged)
                     return merged, change
                 db.execute("DELETE FROM memories WHERE id = ?", (existing.id,))
             row = db.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory.id,)).fetchone()
@@ -191,7 +203,8 @@ class SqliteStore:
                     memory.updated_us,
                 ),
             )
-            # TTL for SQLite: expired rows go whenever someone writes.
+            sqlite_index.add(db, memory)
+            # TTL for SQLite: expired rows go whenever someone writes (a trigger unindexes them).
             db.execute("DELETE FROM memories WHERE expires_at <= ?", (int(now_s),))
         return memory, None
 
@@ -216,7 +229,8 @@ class SqliteStore:
             db.execute(
                 "UPDATE memories SET text = ?, tags = ?, content_hash = ?, updated_us = ? WHERE id = ?",
                 (text, _tags_json(tags), content_hash, updated_us, memory_id),
-            )
+            )  # a trigger unindexes the old text and tags
+            sqlite_index.add(db, updated)
         return updated
 
     def get(self, memory_id: str, *, now_s: float) -> Memory | None:
@@ -278,6 +292,30 @@ class SqliteStore:
             where.append("(epoch_us, id) < (:b_epoch, :b_id)")
             params.update(b_epoch=before.epoch_us, b_id=before.id)
         return where, params
+
+    # --- the search index (sqlite_index) ----------------------------------------------------
+
+    def index_stats(self, namespace: str):
+        return sqlite_index.stats(self._conn(), namespace), 0
+
+    def index_postings(self, namespace, term, *, generation, after, limit, now_s):
+        return sqlite_index.postings(self._conn(), namespace, term, after=after, limit=limit, now_s=now_s)
+
+    def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
+        return []  # the index changes in the same transaction as the rows: never behind
+
+    def get_many(self, memory_ids: list[str], *, now_s: float) -> dict[str, Memory]:
+        marks = ",".join("?" * len(memory_ids))
+        rows = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks}) AND (expires_at IS NULL OR expires_at > ?)",
+            (*memory_ids, now_s),
+        )
+        return {m.id: m for m in map(_row_to_memory, rows)}
+
+    def reindex(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
+        with self._write() as db:
+            indexed = sqlite_index.rebuild(db, namespace, _row_to_memory)
+        return {"namespace": namespace, "indexed": indexed, "done": True}
 
     # --- auth records ----------------------------------------------------------------------
 

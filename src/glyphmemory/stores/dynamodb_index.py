@@ -1,0 +1,344 @@
+"""The search index of the DynamoDB store: items in the same table, written with each change.
+
+Items (DESIGN §16; names from glyphmemory.names):
+- posting `IX#<ns>#<gen>#<term>` / `<impact 4 digits><memory id>`: `f` term frequency, `n` the
+  memory's length in terms, `x` its expiry. A Query in descending sk order reads a term's
+  best postings first, and stops after the few a search needs (text_index.impact).
+- term head, same pk, sk `~` (sorts after every posting, so the same Query reads it first):
+  `df`, how many memories hold the term.
+- namespace stats `IXS#<ns>` / `IXS`: `gen` (the generation the postings are written under),
+  `ready` (every memory indexed), `ver` (text_index.INDEX_VERSION), `n` memories, `len` terms
+  in all, `cur` where a rebuild walking the by-epoch index has got to.
+- on each memory item, `ix` = `<gen>:<digest of its text and tags>`: the memory is in the index
+  of that generation, with that content. Indexing is conditional on it, so it happens once
+  however often it is retried; a memory whose `ix` does not match is "unindexed".
+
+A memory is indexed right after its item is written, in TransactWriteItems of up to 48 terms
+(a posting Put and a head ADD per term; the last one also adds to the stats and sets `ix`).
+A memory the index missed (its writer died between the two steps) is found by searches among
+the newest memories, ranked from its text and indexed on the spot; a rebuild (`glyph reindex`,
+a new INDEX_VERSION, a namespace from before the index) starts a new generation, walks the
+namespace oldest first in bounded steps, and leaves the old generation's items unread.
+Memories DynamoDB's TTL deletes keep their postings (filtered out by `x`) until a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+
+from .. import names
+from ..aws.client import AwsError
+from ..errors import Unavailable
+from ..model import Memory
+from ..text_index import INDEX_VERSION, IndexStats, impact, memory_terms
+from .dynamodb_items import memory_from_attrs, memory_key
+
+HEAD_SK = "~"
+STATS_SK = "IXS"
+TERMS_PER_TRANSACTION = 48  # two actions a term, two more in the last: TransactWriteItems takes 100
+UNINDEXED_WINDOW = 10  # a search looks for unindexed memories among this many newest
+
+
+def digest(memory: Memory) -> str:
+    return hashlib.sha256("\x00".join((memory.text, *memory.tags)).encode()).hexdigest()[:16]
+
+
+def marker(generation: int, memory: Memory) -> str:
+    return f"{generation}:{digest(memory)}"
+
+
+def posting_pk(namespace: str, generation: int, term: str) -> str:
+    return f"{names.INDEX_PREFIX}{namespace}#{generation}#{term}"
+
+
+def stats_key(namespace: str) -> dict:
+    return {names.PK: {"S": names.INDEX_STATS_PREFIX + namespace}, names.SK: {"S": STATS_SK}}
+
+
+class _GenerationChanged(Exception):
+    """A rebuild started a new generation while a memory was being indexed."""
+
+
+class DynamoIndex:
+    def __init__(self, store):
+        self.store = store
+        self.table = store.table
+
+    # --- stats ------------------------------------------------------------------------------
+
+    def _stats(self, namespace: str, *, consistent: bool) -> dict | None:
+        return self.store._call("GetItem", Key=stats_key(namespace), ConsistentRead=consistent).get("Item")
+
+    def _generation(self, namespace: str) -> int:
+        """The namespace's current generation, creating its stats item (not ready) if missing."""
+        item = self._stats(namespace, consistent=True)
+        if item is not None:
+            return int(item["gen"]["N"])
+        self._start_generation(namespace, None, 1)
+        return int(self._stats(namespace, consistent=True)["gen"]["N"])
+
+    def _start_generation(self, namespace: str, old: int | None, new: int) -> None:
+        item = {
+            **stats_key(namespace),
+            "gen": {"N": str(new)},
+            "ver": {"N": str(INDEX_VERSION)},
+            "ready": {"BOOL": False},
+            "n": {"N": "0"},
+            "len": {"N": "0"},
+        }
+        if old is None:
+            condition, values = "attribute_not_exists(#pk)", None
+        else:
+            condition, values = "#gen = :old", {":old": {"N": str(old)}}
+        try:
+            self.store._call(
+                "PutItem",
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": names.PK} if old is None else {"#gen": "gen"},
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except AwsError as exc:
+            if exc.code != "ConditionalCheckFailedException":
+                raise  # else another process started it first: theirs is as good
+
+    def read_stats(self, namespace: str) -> tuple[IndexStats, int] | None:
+        """(count and total length, generation), or None when the index is not ready."""
+        item = self._stats(namespace, consistent=False)
+        if item is None or not item["ready"]["BOOL"] or int(item["ver"]["N"]) != INDEX_VERSION:
+            return None
+        return IndexStats(int(item["n"]["N"]), int(item["len"]["N"])), int(item["gen"]["N"])
+
+    # --- changes ----------------------------------------------------------------------------
+
+    def add(self, memory: Memory, *, generation: int | None = None) -> None:
+        """Index a memory (once: nothing happens when its `ix` already says so)."""
+        for _ in range(4):
+            gen = self._generation(memory.namespace) if generation is None else generation
+            try:
+                self._change(memory, gen, +1)
+                return
+            except _GenerationChanged:
+                if generation is not None:
+                    raise
+        raise Unavailable("the search index is being rebuilt; retry in a moment")
+
+    def remove(self, memory: Memory, held_marker: str | None) -> None:
+        """Take a memory out of the index, if `held_marker` (its item's `ix`) says it is in."""
+        if held_marker is None:
+            return
+        gen = self._generation(memory.namespace)
+        if held_marker != marker(gen, memory):
+            return  # indexed in an older generation, or under other content: nothing here
+        try:
+            self._change(memory, gen, -1)
+        except _GenerationChanged:
+            pass  # the new generation never had it
+
+    def replace(self, old: Memory, new: Memory) -> None:
+        """Re-index a memory whose tags or expiry a repeat changed (its item still says `old`)."""
+        got = self.store._call("GetItem", Key=memory_key(old.id), ConsistentRead=True).get("Item")
+        self.remove(old, got.get("ix", {}).get("S") if got else None)
+        self.add(new)
+
+    def _change(self, memory: Memory, gen: int, sign: int) -> None:
+        terms = Counter(memory_terms(memory.text, memory.tags))
+        length = sum(terms.values())
+        ordered = sorted(terms.items())
+        chunks = [ordered[i : i + TERMS_PER_TRANSACTION] for i in range(0, len(ordered), TERMS_PER_TRANSACTION)]
+        own = marker(gen, memory)
+        for number, chunk in enumerate(chunks or [[]], start=1):
+            actions = []
+            for term, tf in chunk:
+                key = {
+                    names.PK: {"S": posting_pk(memory.namespace, gen, term)},
+                    names.SK: {"S": f"{impact(tf, length):04d}{memory.id}"},
+                }
+                if sign > 0:
+                    item = {**key, "f": {"N": str(tf)}, "n": {"N": str(length)}}
+                    if memory.expires_at is not None:
+                        item["x"] = {"N": str(memory.expires_at)}
+                    actions.append(self._op("Put", Item=item, ConditionExpression="attribute_not_exists(pk)"))
+                else:
+                    actions.append(self._op("Delete", Key=key, ConditionExpression="attribute_exists(pk)"))
+                head = {names.PK: key[names.PK], names.SK: {"S": HEAD_SK}}
+                actions.append(
+                    self._op(
+                        "Update", Key=head, UpdateExpression="ADD df :d", ExpressionAttributeValues={":d": _n(sign)}
+                    )
+                )
+            last = number == max(len(chunks), 1)
+            if last:
+                actions.append(
+                    self._op(
+                        "Update",
+                        Key=stats_key(memory.namespace),
+                        UpdateExpression="ADD n :d, #len :l",
+                        ConditionExpression="gen = :g",
+                        ExpressionAttributeNames={"#len": "len"},
+                        ExpressionAttributeValues={":d": _n(sign), ":l": _n(sign * length), ":g": _n(gen)},
+                    )
+                )
+                # The memory's `ix` says it is in (set only if not yet) or out (only if it was).
+                update, condition = (
+                    ("SET ix = :m", "attribute_exists(pk) AND (attribute_not_exists(ix) OR ix <> :m)")
+                    if sign > 0
+                    else ("REMOVE ix", "ix = :m")
+                )
+                actions.append(
+                    self._op(
+                        "Update",
+                        Key=memory_key(memory.id),
+                        UpdateExpression=update,
+                        ConditionExpression=condition,
+                        ExpressionAttributeValues={":m": {"S": own}},
+                    )
+                )
+            if self._transact(actions) and last:
+                raise _GenerationChanged
+
+    def _transact(self, actions: list[dict]) -> bool:
+        """Run one chunk: False when it went in now or had gone in before (a condition on a
+        posting or on the memory's `ix` failed), True when the stats' generation changed."""
+        from .dynamodb import _cancellation_codes
+
+        for attempt in range(5):
+            try:
+                self.store._send("TransactWriteItems", {"TransactItems": actions})
+                return False
+            except AwsError as exc:
+                if exc.code != "TransactionCanceledException":
+                    raise
+                reasons = _cancellation_codes(exc)
+            if "TransactionConflict" not in reasons:
+                stats_failed = "Update" in actions[-2] and actions[-2]["Update"]["Key"][names.PK]["S"].startswith(
+                    names.INDEX_STATS_PREFIX
+                )
+                return stats_failed and len(reasons) >= 2 and reasons[-2] == "ConditionalCheckFailed"
+            time.sleep(0.02 * (attempt + 1))  # another writer indexes the same memory: let it finish
+        raise Unavailable("the search index is busy; retry in a moment")
+
+    def _op(self, kind: str, **params) -> dict:
+        return {kind: {"TableName": self.table, **params}}
+
+    def ensure(self, memory: Memory) -> None:
+        """Index a memory a write found already stored, unless it is (its writer may have died
+        between the item and the index)."""
+        got = self.store._call("GetItem", Key=memory_key(memory.id), ConsistentRead=True).get("Item")
+        if got is not None:
+            gen = self._generation(memory.namespace)
+            held = memory_from_attrs(got)
+            if got.get("ix", {}).get("S") != marker(gen, held):
+                self.add(held)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def postings(self, namespace: str, term: str, *, generation: int, after: str | None, limit: int, now_s: float):
+        """(df, [(sk, memory_id, tf, doc_len)], next sk or None), as sqlite_index.postings."""
+        pk = posting_pk(namespace, generation, term)
+        params = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ScanIndexForward": False,
+            "Limit": limit + (1 if after is None else 0),  # the first page starts with the head
+        }
+        if after is not None:
+            params["ExclusiveStartKey"] = {names.PK: {"S": pk}, names.SK: {"S": after}}
+        items = self.store._call("Query", **params).get("Items", [])
+        df = None
+        if after is None:
+            head = items[0] if items and items[0][names.SK]["S"] == HEAD_SK else None
+            df = int(head["df"]["N"]) if head else 0
+            items = items[1:] if head else items[:limit]
+        rows = []
+        for item in items:
+            if "x" in item and int(item["x"]["N"]) <= now_s:
+                continue
+            sk = item[names.SK]["S"]
+            rows.append((sk, sk[4:], int(item["f"]["N"]), int(item["n"]["N"])))
+        return df, rows, (items[-1][names.SK]["S"] if len(items) == limit else None)
+
+    def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
+        """The newest memories the index does not hold (indexed now, best effort)."""
+        response = self.store._call(
+            "Query",
+            IndexName=names.GSI_BY_EPOCH,
+            KeyConditionExpression="#ns = :ns",
+            ExpressionAttributeNames={"#ns": names.GSI_PARTITION},
+            ExpressionAttributeValues={":ns": {"S": namespace}},
+            ScanIndexForward=False,
+            Limit=UNINDEXED_WINDOW,
+        )
+        missing = []
+        for item in response.get("Items", []):
+            memory = memory_from_attrs(item)
+            if not memory.is_expired(now_s) and item.get("ix", {}).get("S") != marker(generation, memory):
+                missing.append(memory)
+        for memory in missing:
+            try:
+                self.add(memory, generation=generation)
+            except (AwsError, _GenerationChanged):
+                pass  # ranked from its text this time; the next search tries again
+        return missing
+
+    # --- rebuilding -------------------------------------------------------------------------
+
+    def rebuild(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
+        """Walk the namespace oldest first from where the rebuild got to, indexing what the
+        current generation lacks, until done or `deadline_s` (time.monotonic()); `restart`
+        (or a namespace from before the index, or a new INDEX_VERSION) starts a new generation."""
+        item = self._stats(namespace, consistent=True)
+        if item is None:
+            self._start_generation(namespace, None, 1)
+        elif restart or int(item["ver"]["N"]) != INDEX_VERSION:
+            self._start_generation(namespace, int(item["gen"]["N"]), int(item["gen"]["N"]) + 1)
+        item = self._stats(namespace, consistent=True)
+        gen = int(item["gen"]["N"])
+        indexed = 0
+        start = item["cur"]["M"] if "cur" in item else None
+        done = bool(item["ready"]["BOOL"])
+        now_s = time.time()
+        while not done and time.monotonic() < deadline_s:
+            params = {
+                "IndexName": names.GSI_BY_EPOCH,
+                "KeyConditionExpression": "#ns = :ns",
+                "ExpressionAttributeNames": {"#ns": names.GSI_PARTITION},
+                "ExpressionAttributeValues": {":ns": {"S": namespace}},
+                "ScanIndexForward": True,
+                "ConsistentRead": False,
+                "Limit": 100,
+            }
+            if start is not None:
+                params["ExclusiveStartKey"] = start
+            response = self.store._call("Query", **params)
+            for got in response.get("Items", []):
+                memory = memory_from_attrs(got)
+                if not memory.is_expired(now_s) and got.get("ix", {}).get("S") != marker(gen, memory):
+                    try:
+                        self.add(memory, generation=gen)
+                    except _GenerationChanged:
+                        return {"namespace": namespace, "indexed": indexed, "done": False}
+                    indexed += 1
+            start = response.get("LastEvaluatedKey")
+            done = start is None
+            update = "SET ready = :r" + (", cur = :c" if start else " REMOVE cur")
+            values = {":r": {"BOOL": done}, ":g": _n(gen)} | ({":c": {"M": start}} if start else {})
+            try:
+                self.store._call(
+                    "UpdateItem",
+                    Key=stats_key(namespace),
+                    UpdateExpression=update,
+                    ConditionExpression="gen = :g",
+                    ExpressionAttributeValues=values,
+                )
+            except AwsError as exc:
+                if exc.code != "ConditionalCheckFailedException":
+                    raise
+                return {"namespace": namespace, "indexed": indexed, "done": False}
+        return {"namespace": namespace, "indexed": indexed, "done": done}
+
+
+def _n(value: int) -> dict:
+    return {"N": str(value)}

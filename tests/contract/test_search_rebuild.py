@@ -1,0 +1,128 @@
+"""The search index across stores and failures: the same data ranks the same on SQLite and
+DynamoDB; on DynamoDB a memory the index missed, a table from before the index and a corrupt
+index are each found and repaired (DESIGN §16). moto over HTTP, real SQLite files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from glyphmemory.model import Clock, new_memory
+from glyphmemory.search import search_hits
+from glyphmemory.service import Memories
+from glyphmemory.stores.dynamodb import DynamoStore
+from glyphmemory.stores.dynamodb_index import stats_key
+from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
+from glyphmemory.stores.sqlite import SqliteStore
+
+CORPUS = Path(__file__).resolve().parents[2] / "bench" / "data" / "memories.jsonl"
+QUERIES = ["pytest fixtures", "sqlite WAL", "user prefers", "café", "memory", "export paging cli", "deadline python"]
+
+
+def corpus() -> list[dict]:
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+
+
+def answers(memories: Memories) -> dict:
+    return {
+        q: [(m.id, score, matched) for m, score, matched in search_hits(memories, q, namespace="default", limit=10)]
+        for q in QUERIES
+    }
+
+
+def fill(memories: Memories) -> None:
+    """The corpus twice over (numbered), then edits and deletes: the index has churned."""
+    written = []
+    for round_ in range(1):
+        for item in corpus():
+            written.append(memories.write(text=f"{item['text']} (#{round_})", tags=item.get("tags"))[0])
+    for memory in written[::7]:
+        memories.edit(memory.id, text=memory.text + " edited later", tags=["edited"])
+    for memory in written[3::11]:
+        memories.delete(memory.id)
+
+
+@pytest.fixture
+def both(dynamo_table, tmp_path):
+    sqlite = Memories(SqliteStore(str(tmp_path / "a.db")), Clock())
+    dynamo = Memories(DynamoStore(dynamo_table), Clock())
+    yield sqlite, dynamo
+    sqlite.store.close()
+    dynamo.store.close()
+
+
+def test_the_same_data_ranks_the_same_on_both_stores(both):
+    sqlite, dynamo = both
+    fill(sqlite)
+    body, _ = sqlite.export_page("default")
+    dynamo.import_lines(body)  # the same ids, texts, tags and times
+    expected = answers(sqlite)
+    assert all(expected.values())
+    assert answers(dynamo) == expected
+
+
+def test_a_memory_the_index_missed_is_found_and_then_indexed(dynamo_table):
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    memories.write(text="an indexed memory about kayaks")
+    lost = new_memory(text="a kayak trip the index never heard of", clock=Clock())
+    assert store._put_new({**memory_key(lost.id), **memory_attrs(lost)})  # its writer died here
+    assert [m.id for m, _, _ in search_hits(memories, "trip", namespace="default", limit=5)] == [lost.id]
+    item = boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=memory_key(lost.id))["Item"]
+    assert "ix" in item  # the search indexed it
+    assert store.unindexed("default", generation=1, now_s=lost.epoch_us / 1e6) == []
+
+
+def test_a_table_from_before_the_index_is_indexed_by_its_first_search(dynamo_table):
+    client = boto3.client("dynamodb")
+    clock = Clock()
+    old = [
+        new_memory(text=f"old memory {i} about {'gardening' if i == 3 else 'cooking'}", clock=clock) for i in range(40)
+    ]
+    for m in old:  # written by the code before the index: memory items only
+        client.put_item(TableName=dynamo_table, Item={**memory_key(m.id), **memory_attrs(m)})
+    memories = Memories(DynamoStore(dynamo_table), clock)
+    assert [m.id for m, _, _ in search_hits(memories, "gardening", namespace="default", limit=5)] == [old[3].id]
+    stats = client.get_item(TableName=dynamo_table, Key=stats_key("default"))["Item"]
+    assert stats["ready"]["BOOL"] and stats["n"]["N"] == "40"
+
+
+def test_a_corrupt_index_is_rebuilt_by_reindex(both):
+    sqlite, dynamo = both
+    for item in corpus():
+        sqlite.write(text=item["text"], tags=item.get("tags"))
+    dynamo.import_lines(sqlite.export_page("default")[0])
+    client = boto3.client("dynamodb")
+    table = dynamo.store.table
+    client.update_item(
+        TableName=table,
+        Key=stats_key("default"),
+        UpdateExpression="SET n = :n, #len = :l",
+        ExpressionAttributeNames={"#len": "len"},
+        ExpressionAttributeValues={":n": {"N": "3"}, ":l": {"N": "99999"}},
+    )
+    assert answers(dynamo) != answers(sqlite)
+    result = dynamo.store.reindex("default", restart=True, deadline_s=float("inf"))
+    assert result == {"namespace": "default", "indexed": len(corpus()), "done": True}
+    assert answers(dynamo) == answers(sqlite)
+    assert sqlite.store.reindex("default", restart=True, deadline_s=float("inf"))["indexed"] == len(corpus())
+    assert answers(dynamo) == answers(sqlite)
+
+
+def test_an_sqlite_file_from_before_the_index_is_indexed_when_opened(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "old.db")
+    store = SqliteStore(path)
+    memories = Memories(store, Clock())
+    kept = memories.write(text="written before the index existed")[0]
+    store.close()
+    with sqlite3.connect(path) as db:  # back to what schema version 3 held
+        for table in ("ix_postings", "ix_terms", "ix_docs", "ix_stats", "ix_meta"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("PRAGMA user_version = 3")
+    reopened = Memories(SqliteStore(path), Clock())
+    assert [m.id for m, _, _ in search_hits(reopened, "existed", namespace="default", limit=5)] == [kept.id]
