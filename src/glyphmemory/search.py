@@ -106,8 +106,31 @@ def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -
         _add_unindexed(memory, postings, doc_len, stats)
     ranked = rank(wanted, postings, doc_len, stats, limit + 8)  # a few spare: some may be gone
     found = store.get_many([memory_id for memory_id, _, _ in ranked], now_s=now_s) if ranked else {}
-    hits = [(found[i], score, matched) for i, score, matched in ranked if i in found]
+    words = _query_words(query)
+    hits = [(found[i], score, _matched(matched, words)) for i, score, matched in ranked if i in found]
     return hits[:limit]
+
+
+def _query_words(query: str) -> dict[str, str]:
+    """Each index term of the query → the query's word it came from (normalised, as typed:
+    `deploying` rather than its stem `deploy`), for showing what matched. A word of a script
+    without spaces stays as its bigrams: each is a piece of the text, where the word may not be."""
+    from .text_index import analyze, normalise
+
+    words: dict[str, str] = {}
+    for token in normalise(query).split():
+        word = token.strip(_PUNCTUATION)
+        terms = analyze(word)
+        if len(terms) == 1:
+            words.setdefault(terms[0], word)
+    return words
+
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”‘’„…·、。，！？：；（）「」『』"
+
+
+def _matched(terms: list[str], words: dict[str, str]) -> list[str]:
+    return list(dict.fromkeys(words.get(term, term) for term in terms))
 
 
 def _read_postings(store, namespace, wanted, stats, generation, now_s):
