@@ -101,3 +101,10 @@ def test_namespaces_are_apart(memories):
     other = memories.write(text="alpha in work", namespace="work")[0]
     assert ids(search_hits(memories, "alpha", namespace="work", limit=5)) == [other.id]
     assert search_hits(memories, "alpha", namespace="empty", limit=5) == []
+
+
+def test_a_repeat_that_adds_tags_makes_them_searchable(memories):
+    first = memories.write(text="the release checklist lives in the wiki", tags=["process"])[0]
+    memories.write(text="the release checklist lives in the wiki", tags=["runbook"])
+    assert ids(search_hits(memories, "runbook", namespace="default", limit=5)) == [first.id]
+    assert ids(search_hits(memories, "process", namespace="default", limit=5)) == [first.id]
