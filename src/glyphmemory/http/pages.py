@@ -50,7 +50,10 @@ def render(
                 + "frame-ancestors 'none'; base-uri 'none'"
             ),
             "X-Frame-Options": "DENY",
-            "Referrer-Policy": "no-referrer",
+            # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the
+            # page's own forms, and the sign-in's cross-site check needs the real one. Other sites
+            # still get no Referer.
+            "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store",
         }
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from .. import names, repeat, ui_session
-from ..errors import GlyphError
+from ..errors import GlyphError, Unauthorized
 from ..tokens import Grant
 from . import params as p
 from .core import Call, Request, Response, Router, media_type
@@ -149,10 +149,30 @@ def _signin_page(error: str | None = None, status: int = 200, kid: str = "") -> 
     return _render("ui_signin.html", {"error": error, "kid": kid}, status)
 
 
+def _cross_site(request: Request) -> bool:
+    """A sign-in sent by another site's page (login CSRF: it would swap the owner's session for
+    one of its own). Sec-Fetch-Site, where the browser sends it (secure contexts), decides:
+    same-origin, or none (typed by the user); else the Origin must be this server's (`null`,
+    what a sandboxed or no-referrer page sends, is not). A request with neither header is no
+    browser's form (curl, a script) and passes."""
+    from .chat_routes import public_base_url
+
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site.strip().lower() not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin is not None and origin.strip().rstrip("/") != public_base_url(request)
+
+
+_CROSS_SITE = "a sign-in sent from another site is refused: sign in on this page"
+
+
 @route("POST", "/ui/sign-in", scope=None, body=FORM, page=True)
 def sign_in(app, call: Call) -> Response:
     from ..totp import check_code
 
+    if _cross_site(call.request):
+        return _signin_page(_CROSS_SITE, 403)
     form = _form(call.request)
     now = app.clock.now_s()
     try:
@@ -175,8 +195,25 @@ def sign_in(app, call: Call) -> Response:
 
 @route("GET", "/ui/link", scope=None, params=(p.TOKEN,), page=True)
 def sign_in_link(app, call: Call) -> Response:
-    """`glyph ui`'s one-time link: a short window token, used once, then out of the address bar."""
+    """`glyph ui`'s one-time link: a page asking to continue, so that a link another site sends
+    the browser to signs nobody in by itself; nothing is used up until the owner continues."""
     token = call.args["t"] or ""
+    try:
+        app.keyring.verify(token, app.clock.now_s())
+        if app.memories.store.auth_get(ui_session.LINKS, token.rsplit(".", 1)[-1])[0] is not None:
+            raise Unauthorized("this sign-in link was used already: run glyph ui again")
+    except GlyphError as error:
+        return _signin_page(error.detail, error.status)
+    return _render("ui_link.html", {"token": token})
+
+
+@route("POST", "/ui/link", scope=None, body=FORM, page=True)
+def sign_in_link_confirmed(app, call: Call) -> Response:
+    """The link's page continued, from this server's own page: the token is used once, then a
+    session starts and the address bar holds no token."""
+    if _cross_site(call.request):
+        return _signin_page(_CROSS_SITE, 403)
+    token = _form(call.request).get("t", "")
     try:
         grant = app.keyring.verify(token, app.clock.now_s())
         ui_session.use_link_once(app.memories.store, token.rsplit(".", 1)[-1], grant.exp)
