@@ -14,6 +14,7 @@ from .base import (
     EXIT_OK,
     EXIT_SERVER,
     EXIT_USAGE,
+    NS,
     CliError,
     arg,
     call,
@@ -225,6 +226,25 @@ def cmd_keys(args) -> int:
             raise CliError("keys revoke needs a KID (see glyph keys list)", EXIT_USAGE)
         call(client.request, "DELETE", f"/v1/keys/{args.arg}", scope="a")
         emit(args, {"revoked": args.arg}, f"revoked {args.arg}")
+    return EXIT_OK
+
+
+@command(NS)
+def cmd_reindex(args) -> int:
+    """Rebuild a namespace's search index from its memories (admin scope).
+
+    Search keeps its index up to date by itself; this is for an index that was lost or damaged.
+    Safe to run at any time: searches go on meanwhile.
+    """
+    client = make_client()
+    indexed, restart = 0, "1"
+    while True:
+        _, data = call(client.json, "POST", "/v1/reindex", scope="a", query={"namespace": args.ns, "restart": restart})
+        indexed += data["indexed"]
+        if data["done"]:
+            break
+        restart = "0"
+    emit(args, {**data, "indexed": indexed}, f"reindexed namespace {args.ns}: {indexed} memories")
     return EXIT_OK
 
 

@@ -177,7 +177,8 @@ def cmd_search(args) -> int:
     query = {"q": args.query, "namespace": args.ns, "limit": args.n}
     _, hits = call(make_client().json, "GET", "/v1/search", scope="r", query=query)
     lines = [
-        f"{m['score']:>7.3f}  {m['created_at'][:10]}  {m['id']}\n         {one_line(m['text'], 90)}"
+        f"{m['score']:>7.3f}  {m['created_at'][:10]}  {m['id']}  matched: {', '.join(m.get('matched') or ['?'])}"
+        f"\n         {one_line(m['text'], 90)}"
         for m in hits["items"]
     ]
     emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from . import names, utf16
 from .errors import InvalidInput
 from .model import Cursor, Memory
-from .search import search_memories
+from .search import search_hits
 from .service import Memories
 
 FORMATS = ("md", "text", "json")
@@ -30,6 +30,7 @@ class ContextBlock:
         self.truncated_id: str | None = None
         self.older = 0  # memories (or, for a search, matches) left out, up to OLDER_COUNT_CAP
         self.query = query  # set for a search block
+        self.matched: dict[str, list[str]] = {}  # a search block's memory id → the query words it holds
 
     @property
     def older_label(self) -> str:
@@ -51,12 +52,19 @@ def quote_memory(text: str) -> str:
     return "\n".join("> " + _BLOCK_START_RE.sub(r"\1\\\2", line) for line in text.split("\n"))
 
 
-def _entry(memory: Memory, text: str, fmt: str) -> str:
+def _entry(memory: Memory, text: str, fmt: str, matched: list[str] = ()) -> str:
+    # The words come from a URL's query: only whole words are shown, so they cannot restyle the block.
+    words = ", ".join(w for w in matched if _WORD.fullmatch(w))
     if fmt == "md":
         tags = " · " + " ".join(f"#{t}" for t in memory.tags) if memory.tags else ""
-        return f"## {_stamp(memory)}{tags} · `{memory.id}`\n{quote_memory(text)}\n\n"
+        found = f" · matched: {words}" if words else ""
+        return f"## {_stamp(memory)}{tags} · `{memory.id}`{found}\n{quote_memory(text)}\n\n"
     tags = f" ({', '.join(memory.tags)})" if memory.tags else ""
-    return f"[{_stamp(memory)}]{tags} id={memory.id}\n{quote_memory(text)}\n\n"
+    found = f" matched={words}" if words else ""
+    return f"[{_stamp(memory)}]{tags} id={memory.id}{found}\n{quote_memory(text)}\n\n"
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -106,7 +114,7 @@ def _fill(block: ContextBlock, candidates: Iterable[Memory], fmt: str, limit: in
     for memory in candidates:
         if limit is not None and len(block.entries) >= limit:
             return
-        whole = utf16.length(_entry(memory, memory.text, entry_fmt))
+        whole = utf16.length(_entry(memory, memory.text, entry_fmt, block.matched.get(memory.id, ())))
         if whole <= room:
             block.entries.append((memory, memory.text))
             room -= whole
@@ -146,16 +154,18 @@ def build_search_block(
 ) -> ContextBlock:
     """The best keyword matches that fit the budget, best first, as a context block."""
     _check(fmt, budget)
-    hits = search_memories(memories, query, namespace=namespace, limit=limit)
+    hits = search_hits(memories, query, namespace=namespace, limit=limit)
     block = ContextBlock(namespace=namespace, budget=budget, query=query)
-    _fill(block, (m for m, _ in hits), fmt, limit)
+    block.matched = {m.id: words for m, _, words in hits}
+    _fill(block, (m for m, _, _ in hits), fmt, limit)
     block.older = len(hits) - len(block.entries)
     return block
 
 
 def render_context(block: ContextBlock, fmt: str = "md") -> str:
     """The block as markdown or plain text; never longer than block.budget UTF-16 code units."""
-    body = "".join(_entry(m, text, "text" if fmt == "text" else "md") for m, text in block.entries)
+    entry_fmt = "text" if fmt == "text" else "md"
+    body = "".join(_entry(m, text, entry_fmt, block.matched.get(m.id, ())) for m, text in block.entries)
     return _header(block, fmt) + body + _footer(block)
 
 

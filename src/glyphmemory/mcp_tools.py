@@ -88,6 +88,7 @@ class MemoryItem(BaseModel):
 
 class SearchHit(MemoryItem):
     score: float = Field(description="Relevance (BM25): higher is better.")
+    matched: list[str] = Field(default_factory=list, description="The query's words this memory holds.")
 
 
 class Saved(BaseModel):
@@ -169,7 +170,7 @@ def _item(data: dict, kind=MemoryItem) -> MemoryItem:
         tags=data["tags"],
         created_at=data["created_at"],
         source=data.get("source"),
-        **({"score": data["score"]} if kind is SearchHit else {}),
+        **({"score": data["score"], "matched": data.get("matched", [])} if kind is SearchHit else {}),
     )
 
 

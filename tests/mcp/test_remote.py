@@ -146,6 +146,7 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
     assert "ghp_" not in r["secret"].structured_content["memory"]["text"]
     assert [m["id"] for m in r["recent"].structured_content["items"]][1] == r["mid"]
     assert r["found"].structured_content["items"][0]["id"] == r["mid"]
+    assert r["found"].structured_content["items"][0]["matched"] == ["fridays"]
     assert r["got"].structured_content["tags"] == ["ops"]
     assert r["edited"].structured_content["memory"]["text"] == "The user deploys on Thursdays"
     assert r["conflict"].is_error and "409" in r["conflict"].content[0].text

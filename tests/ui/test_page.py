@@ -110,6 +110,7 @@ def test_the_page_at_a_phones_size(served, browser, tmp_path):
     page.fill("#q", "rotate monthly")
     page.click("form.filters button")
     assert page.locator("ol.memories li").count() == 1 and "Deploy key" in page.inner_text("ol.memories")
+    assert page.locator("ol.memories li mark.hit").all_inner_texts() == ["rotate", "monthly"]  # what matched
     check_screen(page, "search", shots)
     page.goto(url + "/ui?tag=travel")
     assert page.locator("ol.memories li").count() == 25 and "#travel" in page.inner_text("ol.memories li >> nth=0")

@@ -76,7 +76,17 @@ def _schemas() -> dict:
                     "items": {
                         "allOf": [
                             {"$ref": "#/components/schemas/Memory"},
-                            {"type": "object", "properties": {"score": {"type": "number"}}},
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "score": {"type": "number"},
+                                    "matched": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "description": "The query's words this memory holds (normalised)",
+                                    },
+                                },
+                            },
                         ]
                     },
                 }

@@ -7,7 +7,7 @@ from ..context import build_context, context_json, render_context
 from ..cursor import decode_cursor, encode_cursor
 from ..errors import PayloadTooLarge, UnsupportedMediaType
 from ..model import Cursor
-from ..search import search_memories
+from ..search import search_hits
 from . import params as p
 from .core import Call, Response, Router, media_type
 
@@ -206,8 +206,41 @@ def delete_memory(app, call: Call) -> Response:
 )
 def search(app, call: Call) -> Response:
     a = call.args
-    hits = search_memories(app.memories, a["q"], namespace=a["namespace"], limit=a["limit"])
-    return Response.json({"items": [{**m.to_json(), "score": s} for m, s in hits]})
+    hits = search_hits(app.memories, a["q"], namespace=a["namespace"], limit=a["limit"])
+    return Response.json({"items": [{**m.to_json(), "score": s, "matched": w} for m, s, w in hits]})
+
+
+_REINDEX_ANSWER = {
+    "application/json": {
+        "type": "object",
+        "required": ["namespace", "indexed", "done"],
+        "properties": {
+            "namespace": {"type": "string"},
+            "indexed": {"type": "integer", "description": "Memories indexed by this call"},
+            "done": {"type": "boolean", "description": "False: call again (restart=0) to go on"},
+        },
+    }
+}
+REINDEX_STEP_S = 20.0  # one call's share of a rebuild: well inside API Gateway's 30 s
+
+
+@route(
+    "POST",
+    "/v1/reindex",
+    scope="a",
+    params=(p.NAMESPACE, p.one_of("restart", ("0", "1"), "1", "1: start afresh; 0: go on where the last call stopped")),
+    errors=(503,),
+    summary="Rebuild a namespace's search index from its memories (admin scope); repeat until done",
+    answers={200: (_REINDEX_ANSWER, "Progress")},
+)
+def reindex(app, call: Call) -> Response:
+    import time
+
+    a = call.args
+    result = app.memories.store.reindex(
+        a["namespace"], restart=a["restart"] == "1", deadline_s=time.monotonic() + REINDEX_STEP_S
+    )
+    return Response.json(result)
 
 
 @route(

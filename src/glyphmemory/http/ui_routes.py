@@ -76,13 +76,29 @@ def _see_other(location: str, **headers: str) -> Response:
     return Response(303, b"", {"Location": location, **headers})
 
 
-def _segments(text: str) -> list[tuple[str, bool]]:
-    """The text in pieces, each marked whether it is a [redacted:KIND] marker (shown as such)."""
+def _segments(text: str, matched: list[str] = ()) -> list[tuple[str, str]]:
+    """The text in pieces, each marked "redacted" (a [redacted:KIND] marker), "hit" (a word a
+    search matched, highlighted) or "" (plain)."""
     out, at = [], 0
     for match in _REDACTED.finditer(text):
-        out += [(text[at : match.start()], False), (match.group(), True)]
+        out += [*_hits(text[at : match.start()], matched), (match.group(), "redacted")]
         at = match.end()
-    return [*out, (text[at:], False)]
+    return [*out, *_hits(text[at:], matched)]
+
+
+def _hits(text: str, matched: list[str]) -> list[tuple[str, str]]:
+    """Pieces of a text, the search's matched words (any case, whole words where they are
+    words of letters; stems are not traced back) marked "hit"."""
+    if not matched:
+        return [(text, "")]
+    alternatives = sorted(
+        (rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in matched if w), key=len, reverse=True
+    )
+    out, at = [], 0
+    for match in re.finditer("|".join(alternatives), text, re.IGNORECASE):
+        out += [(text[at : match.start()], ""), (match.group(), "hit")]
+        at = match.end()
+    return [*out, (text[at:], "")]
 
 
 def _tags(raw: str) -> list[str]:
@@ -96,7 +112,7 @@ def _when(iso: str | None) -> str | None:
 def _view(memory: dict, *, preview: bool = False) -> dict:
     text = memory["text"]
     cut = preview and len(text) > PREVIEW_CHARS
-    segments = _segments(text[:PREVIEW_CHARS] + "…" if cut else text)
+    segments = _segments(text[:PREVIEW_CHARS] + "…" if cut else text, memory.get("matched") or [])
     return {
         **memory,
         "segments": segments,
