@@ -29,7 +29,33 @@ from .base import (
 
 HOOK_MATCHER = "startup|resume|clear|compact"
 
-HOOK_BUDGET = 9000  # Claude Code replaces SessionStart output over 10,000 characters
+HOOK_BUDGET = 9000  # Claude Code replaces SessionStart output over 10,000 UTF-16 code units
+
+
+def glyph_path() -> str:
+    """This glyph's own command, as another program should start it: the absolute path it runs
+    from (not resolved: a pipx or venv link stays what it is), else `glyph` found on PATH."""
+    import shutil
+
+    running = os.path.abspath(sys.argv[0])
+    return running if os.path.basename(running) in ("glyph", "glyph.exe") else (shutil.which("glyph") or "glyph")
+
+
+def shell_quote(word: str) -> str:
+    """`word` as one word for the shell a hook command runs in: POSIX quoting (shlex), or on
+    Windows double quotes as cmd.exe and Git Bash both read them (a path holds no `"` there)."""
+    if sys.platform == "win32":
+        import subprocess
+
+        return subprocess.list2cmdline([word])
+    import shlex
+
+    return shlex.quote(word)
+
+
+def hook_command(*args: str) -> str:
+    """The shell command line that runs `glyph ARGS`, every word quoted: a hook's `command`."""
+    return " ".join(shell_quote(word) for word in (glyph_path(), *args))
 
 
 def plugin_dir():
@@ -88,16 +114,8 @@ def cmd_install_claude(args) -> int:
         if isinstance(h, dict)
     )
     if not present:
-        running = os.path.abspath(sys.argv[0])
-        glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
-        session.append(
-            {
-                "matcher": HOOK_MATCHER,
-                "hooks": [
-                    {"type": "command", "command": f"{glyph} context --hook --budget {HOOK_BUDGET}", "timeout": 5}
-                ],
-            }
-        )
+        command = hook_command("context", "--hook", "--budget", str(HOOK_BUDGET))
+        session.append({"matcher": HOOK_MATCHER, "hooks": [{"type": "command", "command": command, "timeout": 5}]})
         tmp = settings_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, settings_path)

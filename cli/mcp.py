@@ -55,9 +55,12 @@ class ClientBackend:
 
 
 def _backend():
-    """A client of the configured server, else the local SQLite store opened in this process."""
+    """A client of the configured server, else the store opened in this process; and, in words,
+    what it serves and what chose it (a URL without its userinfo, a store URL: never a secret)."""
     if server_configured():
-        return ClientBackend(make_client(tries=2, deadline_s=10.0)), server_url()
+        client = make_client(tries=2, deadline_s=10.0)
+        chosen = names.ENV_URL if os.environ.get(names.ENV_URL) else config.config_path()
+        return ClientBackend(client), f"the server {client.base_url} (from {chosen})"
     from glyphmemory.keys import ensure_key_file
     from glyphmemory.mcp_tools import AppBackend
     from glyphmemory.runtime import build_app, key_from_env
@@ -66,7 +69,8 @@ def _backend():
     key = key_from_env() or ensure_key_file(config.key_path())[0]
     store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
     app = build_app(store_url, key)
-    return AppBackend(app, Grant(key.kid, "rw", 2**62)), store_url
+    chosen = names.ENV_STORE if os.environ.get(names.ENV_STORE) else "the data folder"
+    return AppBackend(app, Grant(key.kid, "rw", 2**62)), f"the store {store_url} (from {chosen})"
 
 
 @command()
@@ -79,7 +83,7 @@ def cmd_mcp(args) -> int:
     from glyphmemory.mcp_tools import build_server
 
     backend, where = _backend()
-    print(f"glyph mcp: serving memories from {where} over stdio", file=sys.stderr, flush=True)
+    print(f"glyph mcp: serving {where} over stdio", file=sys.stderr, flush=True)
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
     pages = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
     build_server(backend, pages).run("stdio")
@@ -101,9 +105,25 @@ def desktop_config_path() -> str:
     )
 
 
+# What decides the store a `glyph mcp` started by another program serves (its config, key file and
+# data under GLYPH_HOME; a server; an embedded store) and, for a DynamoDB store, where AWS is.
+# Never a secret: not GLYPH_KEY (the key file under GLYPH_HOME serves), not AWS credentials.
+STORE_ENV = (names.ENV_HOME, names.ENV_URL, names.ENV_STORE)
+AWS_PLACE_ENV = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
+
+
+def store_env() -> dict[str, str]:
+    """The variables of this shell that decide the store (STORE_ENV), for a client's config entry:
+    GLYPH_HOME made absolute (the app starts elsewhere)."""
+    wanted = STORE_ENV + (AWS_PLACE_ENV if os.environ.get(names.ENV_STORE, "").startswith("dynamodb://") else ())
+    env = {name: os.environ[name] for name in wanted if os.environ.get(name)}
+    if names.ENV_HOME in env:
+        env[names.ENV_HOME] = os.path.abspath(env[names.ENV_HOME])
+    return env
+
+
 def install_desktop(args) -> int:
     """Add `glyph mcp` to Claude Desktop's mcpServers, keeping every other server."""
-    import shutil
 
     path = args.desktop_config or desktop_config_path()
     settings: dict = {}
@@ -115,12 +135,18 @@ def install_desktop(args) -> int:
             raise CliError(f"{path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
     if not isinstance(settings, dict) or not isinstance(settings.setdefault("mcpServers", {}), dict):
         raise CliError(f"{path}: mcpServers is not an object; fix it by hand", EXIT_USAGE)
-    running = os.path.abspath(sys.argv[0])
-    glyph = running if os.path.basename(running) == "glyph" else (shutil.which("glyph") or "glyph")
-    entry: dict = {"command": glyph, "args": ["mcp"]}
-    env = {k: os.environ[k] for k in (names.ENV_HOME, names.ENV_URL) if os.environ.get(k)}
-    if env:  # where this glyph keeps its key and data; never a key itself
+    from .admin import glyph_path
+
+    entry: dict = {"command": glyph_path(), "args": ["mcp"]}  # started without a shell: no quoting
+    env = store_env()
+    if env:
         entry["env"] = env
+    if os.environ.get(names.ENV_KEY) and not os.path.exists(config.key_path()):
+        print(
+            f"glyph: warning: {names.ENV_KEY} is not copied into {path} (a secret in a plain file); the app's "
+            f"glyph mcp reads the key file {config.key_path()}, which does not exist yet",
+            file=sys.stderr,
+        )
     changed = settings["mcpServers"].get(SERVER_NAME) != entry
     if changed:
         settings["mcpServers"][SERVER_NAME] = entry
