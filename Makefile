@@ -17,16 +17,23 @@ export CDK_HOME := $(CURDIR)/.cache/cdk
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export npm_config_cache := $(CURDIR)/.cache/npm
 
-# `run` needs only the package; `test` adds the test and CDK toolchains.
+# `run` needs only the package; `test` adds the test and CDK toolchains. pip and setuptools talk a
+# lot even with --quiet (an editable install always warns): their output goes to .venv/install.log,
+# shown only when the install fails, so a first `make run` prints what matters.
+INSTALL_LOG := $(VENV)/install.log
+QUIETLY = >>$(INSTALL_LOG) 2>&1 || { cat $(INSTALL_LOG); echo "install failed: see $(INSTALL_LOG)"; exit 1; }
+
 $(VENV)/.installed-run: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "installing glyphmemory into $(VENV)/ (once; details in $(INSTALL_LOG))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip $(QUIETLY)
+	@$(BIN)/python -m pip install --quiet -e . $(QUIETLY)
+	@touch $@
 
 $(STAMP): pyproject.toml $(VENV)/.installed-run
-	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
-	touch $(STAMP)
+	@echo "installing the test and CDK tools into $(VENV)/ (details in $(INSTALL_LOG))"
+	@$(BIN)/python -m pip install --quiet -e '.[dev,infra]' $(QUIETLY)
+	@touch $(STAMP)
 
 # Node tools, pinned in package.json / package-lock.json: the CDK CLI (aws-cdk 3.x refuses our
 # assemblies), the MCP reference memory server (bench/mcp_peer.py) and axe-core (page checks).
