@@ -92,7 +92,7 @@ def _query_terms(query: str) -> list[str]:
 def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -> list[Hit]:
     """The best `limit` matches, best first (ties to the newer), each with the terms it matched."""
     from .model import validate_namespace
-    from .text_index import rank
+    from .text_index import memory_terms, rank, rerank
 
     wanted = _query_terms(query)
     namespace = validate_namespace(namespace)
@@ -106,9 +106,11 @@ def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -
         _add_unindexed(memory, postings, doc_len, stats)
     ranked = rank(wanted, postings, doc_len, stats, limit + 8)  # a few spare: some may be gone
     found = store.get_many([memory_id for memory_id, _, _ in ranked], now_s=now_s) if ranked else {}
+    # The memories read to answer are ranked again from their whole text: the budget may have
+    # left out some of their postings of common terms (text_index.rerank).
+    whole = {i: memory_terms(found[i].text, found[i].tags) for i, _, _ in ranked if i in found}
     words = _query_words(query)
-    hits = [(found[i], score, _matched(matched, words)) for i, score, matched in ranked if i in found]
-    return hits[:limit]
+    return [(found[i], score, _matched(matched, words)) for i, score, matched in rerank(wanted, whole, stats, limit)]
 
 
 def _query_words(query: str) -> dict[str, str]:

@@ -164,13 +164,16 @@ def ulid_month(memory_id: str) -> tuple[int, int] | None:
     return when.year, when.month
 
 
+Ranked = list[tuple[str, float, list[str]]]  # (memory id, score, the query terms it holds)
+
+
 def rank(
     terms: list[str],
     postings: dict[str, dict[str, int]],
     doc_len: dict[str, int],
     stats: IndexStats,
     limit: int,
-) -> list[tuple[str, float, list[str]]]:
+) -> Ranked:
     """The best `limit` memories for the query terms: (memory id, score, the query terms it
     holds in query order), best first; a tie goes to the newer memory (ids sort by time).
 
@@ -179,28 +182,54 @@ def rank(
     times 1 + 1 for each of the month and the year the query names that the memory was
     written in (its id's time, UTC): "in July 2023" ranks a match from July 2023 first.
     """
+    held: dict[str, dict[str, int]] = {}
+    for term in terms:
+        for memory_id, tf in (postings.get(term) or {}).items():
+            held.setdefault(memory_id, {})[term] = tf
+    return _ranked(terms, held, doc_len, stats, limit)
+
+
+def rerank(terms: list[str], memory_terms_of: dict[str, list[str]], stats: IndexStats, limit: int) -> Ranked:
+    """`rank` again over candidates whose whole terms are known (`memory_terms_of`: memory id →
+    memory_terms of its text and tags, e.g. of the memories a search reads to answer).
+
+    A search reads each term's best postings only (names.SEARCH_POSTINGS_BUDGET): a memory can
+    be a candidate through one term while its posting of another, common term was not read.
+    Scoring the candidates from their own terms restores what the budget left out, at no read.
+    """
+    held = {}
+    doc_len = {}
+    for memory_id, all_terms in memory_terms_of.items():
+        counts: dict[str, int] = {}
+        for term in all_terms:
+            counts[term] = counts.get(term, 0) + 1
+        held[memory_id] = {t: counts[t] for t in terms if t in counts}
+        doc_len[memory_id] = len(all_terms)
+    return _ranked(terms, held, doc_len, stats, limit)
+
+
+def _ranked(terms: list[str], held: dict[str, dict[str, int]], doc_len: dict[str, int], stats, limit: int) -> Ranked:
+    """Score each memory from the query terms it holds ({memory id: {term: tf}})."""
     count = max(stats.count, 1)
     avg_len = stats.total_len / count if stats.total_len else 1.0
-    scores: dict[str, float] = {}
-    matched: dict[str, list[str]] = {}
+    idf = {}
     for term in terms:
-        got = postings.get(term)
-        if not got:
-            continue
-        df = max(stats.df.get(term, 0), len(got))
-        idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
-        for memory_id, tf in got.items():
-            norm = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * doc_len[memory_id] / avg_len))
-            scores[memory_id] = scores.get(memory_id, 0.0) + idf * norm
-            matched.setdefault(memory_id, []).append(term)
+        df = max(stats.df.get(term, 0), sum(1 for tfs in held.values() if term in tfs))
+        idf[term] = math.log(1 + (count - df + 0.5) / (df + 0.5))
     months, years = query_dates(terms)
-    if months or years:
-        for memory_id in scores:
+    scored = []
+    for memory_id, tfs in held.items():
+        if not tfs:
+            continue
+        norm_len = _K1 * (1 - _B + _B * doc_len[memory_id] / avg_len)
+        score = sum(idf[term] * tf * (_K1 + 1) / (tf + norm_len) for term, tf in tfs.items())
+        if months or years:
             when = ulid_month(memory_id)
             if when:
-                scores[memory_id] *= 1 + _DATE_BONUS * ((when[1] in months) + (when[0] in years))
-    best = sorted(scores.items(), key=lambda kv: (-round(kv[1], 9), _newest_first(kv[0])))
-    return [(memory_id, round(score, 4), matched[memory_id]) for memory_id, score in best[:limit]]
+                score *= 1 + _DATE_BONUS * ((when[1] in months) + (when[0] in years))
+        scored.append((memory_id, score, [t for t in terms if t in tfs]))
+    scored.sort(key=lambda hit: (-round(hit[1], 9), _newest_first(hit[0])))
+    return [(memory_id, round(score, 4), matched) for memory_id, score, matched in scored[:limit]]
 
 
 def _newest_first(memory_id: str) -> tuple:

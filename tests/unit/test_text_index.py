@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 import pytest
 
 from glyphmemory.model import new_ulid
-from glyphmemory.text_index import IndexStats, analyze, impact, memory_terms, query_dates, query_terms, rank
+from glyphmemory.text_index import (
+    IndexStats,
+    analyze,
+    impact,
+    memory_terms,
+    query_dates,
+    query_terms,
+    rank,
+    rerank,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +115,27 @@ def test_rank_is_bm25_with_ties_to_the_newer_and_says_what_matched():
     assert all(score > 0 for _, score, _ in hits)
     assert rank(["absent"], postings, doc_len, stats, 10) == []
     assert len(rank(["pytest"], postings, doc_len, stats, 2)) == 2
+
+
+def test_rerank_scores_candidates_from_their_whole_terms_as_rank_would_from_every_posting():
+    texts = {
+        "01A": "Maria: I volunteer at the homeless shelter",
+        "01B": "John: the shelter needs volunteers",
+        "01C": "Maria: soup at the shelter",
+    }
+    whole = {i: memory_terms(t) for i, t in texts.items()}
+    every = {}
+    for memory_id, terms in whole.items():
+        for term in terms:
+            every.setdefault(term, {}).setdefault(memory_id, 0)
+            every[term][memory_id] += 1
+    doc_len = {i: len(t) for i, t in whole.items()}
+    stats = IndexStats(count=50, total_len=300, df={"maria": 25, "shelter": 3, "volunt": 2})
+    query = query_terms("Where does Maria volunteer at a shelter?")
+    full = rank(query, every, doc_len, stats, 10)
+    # The budget read only one posting of "maria" (01C's): 01A lost it, and with it first place.
+    cut = {**every, "maria": {"01C": 1}}
+    assert [h[0] for h in rank(query, cut, doc_len, stats, 10)] != [h[0] for h in full]
+    assert rerank(query, whole, stats, 10) == full
+    assert full[0][0] == "01A" and full[0][2] == ["maria", "volunt", "shelter"]
+    assert rerank(query, whole, stats, 1) == full[:1] and rerank(["absent"], whole, stats, 5) == []
