@@ -305,8 +305,10 @@ def cmd_import(args) -> int:
 
 def _chunks(raw: bytes, *, limit: int):
     """Whole lines, at most `limit` bytes a request (a single longer line goes alone)."""
+    from glyphmemory.ndjson import split_lines  # lines end at \n only, as the server reads them
+
     chunk = bytearray()
-    for line in raw.splitlines(keepends=True):
+    for line in split_lines(raw):
         if chunk and len(chunk) + len(line) > limit:
             yield bytes(chunk)
             chunk.clear()

@@ -38,6 +38,11 @@ def moto_url():
 @pytest.fixture
 def dynamo_table(moto_url):
     """A fresh table, created as the CDK app defines it, per test."""
+    return new_dynamo_table()
+
+
+def new_dynamo_table() -> str:
+    """Create a table as the CDK app defines it (moto must be running) and return its name."""
     import boto3
 
     from glyphmemory.stores.dynamodb import table_definition

@@ -282,6 +282,7 @@ def build_memory(
     epoch_us: int,
     memory_id: str | None = None,
     expires_at: int | None = None,
+    updated_us: int | None = None,
 ) -> Memory:
     """The one place a Memory is made from outside input: every field validated and normalised,
     the content hash taken, and an id minted from the epoch unless one is given."""
@@ -297,4 +298,5 @@ def build_memory(
         epoch_us=epoch_us,
         content_hash=content_hash(ns, body),
         expires_at=expires_at,
+        updated_us=updated_us,
     )

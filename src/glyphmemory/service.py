@@ -5,11 +5,10 @@ No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go 
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 
-from . import names
+from . import names, ndjson
 from .errors import InvalidInput, NotFound, Unprocessable
 from .model import (
     Clock,
@@ -148,33 +147,33 @@ class Memories:
     def export_page(
         self, namespace: str, *, before: Cursor | None = None, max_bytes: int = names.EXPORT_PAGE_BYTES
     ) -> tuple[bytes, Cursor | None]:
-        """NDJSON lines, newest first, up to about max_bytes; the cursor says where to go on."""
+        """NDJSON lines (ndjson.memory_line), newest first, up to about max_bytes; the cursor
+        says where to go on."""
         out: list[bytes] = []
         size = 0
         last: Memory | None = None
         for memory in self.iter_newest(namespace, before=before):
             if last is not None and size >= max_bytes:
                 return b"".join(out), Cursor(last.epoch_us, last.id)
-            line = json.dumps(memory.to_json(), ensure_ascii=False).encode() + b"\n"
+            line = ndjson.memory_line(memory)
             out.append(line)
             size += len(line)
             last = memory
         return b"".join(out), None
 
     def import_lines(self, body: bytes) -> dict:
-        """Import NDJSON memories; every line is checked before anything is stored."""
+        """Import NDJSON memories (ndjson.memory_fields); every line is checked before anything
+        is stored. A repeat of a held memory follows the repeat rule, as a write does."""
         now_s = self.clock.now_s()
         memories: list[Memory] = []
         redacted: list[str] = []
         try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("the import body is not UTF-8") from None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
+            records = list(ndjson.read_records(body))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{exc.detail}; nothing was imported") from None
+        for number, record in records:
             try:
-                memory, kinds = self._imported_memory(line)
+                memory, kinds = self._imported_memory(record, now_s)
             except Unprocessable as exc:
                 raise Unprocessable(f"line {number}: {exc.detail}") from None
             except InvalidInput as exc:
@@ -190,63 +189,12 @@ class Memories:
             counts["imported" if repeat is None else "duplicates"] += 1
         return counts
 
-    def _imported_memory(self, line: str) -> tuple[Memory, list[str]]:
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise InvalidInput("not a JSON object") from None
-        except RecursionError:
-            raise InvalidInput("nested too deeply") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("not a JSON object")
-        memory_id = data.get("id")
-        if memory_id is not None and (not isinstance(memory_id, str) or not is_memory_id(memory_id)):
-            raise InvalidInput("id must be a 26-character ULID")
-        expires_at = data.get("expires_at")
-        latest_expiry = int(self.clock.now_s()) + names.MAX_TTL_DAYS * 86_400
-        if expires_at is not None and (
-            isinstance(expires_at, bool) or not isinstance(expires_at, int) or not 0 <= expires_at <= latest_expiry
-        ):
-            raise InvalidInput(f"expires_at must be whole epoch seconds, at most {names.MAX_TTL_DAYS} days from now")
-        epoch_us = _imported_epoch(data, self.clock.now_s())
-        text, kinds = clean_text(data.get("text"))
-        memory = build_memory(
-            text=text,
-            namespace=data.get("namespace"),
-            tags=data.get("tags"),
-            source=data.get("source"),
-            session=data.get("session"),
-            default_source="import",
-            epoch_us=self.clock.now_us() if epoch_us is None else epoch_us,
-            memory_id=memory_id,
-            expires_at=expires_at,
-        )
-        return memory, kinds
-
-
-# Imported times stay between 1970 and a day from now: a memory from the future would sort
-# first for ever, and epochs past what SQLite and the ISO dates hold broke every read.
-_FUTURE_SLACK_S = 86_400
-
-
-def _imported_epoch(data: dict, now_s: float) -> int | None:
-    """The epoch an exported line carries: epoch_us, else epoch_ms, else created_at."""
-    latest_us = int((now_s + _FUTURE_SLACK_S) * 1_000_000)
-    for field, scale in (("epoch_us", 1), ("epoch_ms", 1000)):
-        value = data.get(field)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value * scale <= latest_us:
-                raise InvalidInput(f"{field} must be a whole number between 1970 and a day from now")
-            return value * scale
-    created = data.get("created_at")
-    if created is None:
-        return None
-    if not isinstance(created, str):
-        raise InvalidInput("created_at must be an ISO 8601 time")
-    epoch_us = parse_time_us(created, field="created_at")
-    if not 0 <= epoch_us <= latest_us:
-        raise InvalidInput("created_at must be between 1970 and a day from now")
-    return epoch_us
+    def _imported_memory(self, record: dict, now_s: float) -> tuple[Memory, list[str]]:
+        fields = ndjson.memory_fields(record, now_s=now_s)
+        text, kinds = clean_text(fields.pop("text"))
+        if fields["epoch_us"] is None:
+            fields["epoch_us"] = self.clock.now_us()
+        return build_memory(text=text, default_source="import", **fields), kinds
 
 
 def parse_time_us(value: str, *, field: str) -> int:

@@ -150,3 +150,20 @@ def test_install_claude_desktop_keeps_other_servers_and_runs_twice(tmp_path):
     # The entry as written starts a working server.
     tools = run({**env, **entry["env"]}, lambda s: s.list_tools())
     assert len(tools.tools) == 8
+
+
+def test_save_memory_says_what_a_repeat_changed(tmp_path):
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+
+    async def work(s):
+        first = await s.call_tool("save_memory", {"text": "The user prefers pytest over unittest"})
+        again = await s.call_tool(
+            "save_memory", {"text": "The user prefers\u00a0pytest  over unittest", "tags": ["py"]}
+        )
+        return first, again
+
+    first, again = run(env, work)
+    got = again.structured_content
+    assert got["duplicate"] is True and got["memory"]["id"] == first.structured_content["memory"]["id"]
+    assert (got["tags_added"], got["extended"], got["session_set"]) == (["py"], False, False)
+    assert got["memory"]["tags"] == ["py"] and got["memory"]["text"] == "The user prefers pytest over unittest"
