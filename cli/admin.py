@@ -20,6 +20,7 @@ from .base import (
     call,
     command,
     emit,
+    human_time,
     load_key,
     make_client,
     parse_duration,
@@ -226,7 +227,11 @@ def cmd_keys(args) -> int:
     client = make_client()
     if args.action == "list":
         _, data = call(client.json, "GET", "/v1/keys", scope="a")
-        lines = [f"{k['kid']:<10} {k['name']}{'  (root)' if k['root'] else ''}" for k in data["items"]]
+        lines = [
+            f"{k['kid']:<10} {k['name']}{'  (root)' if k['root'] else ''}"
+            + (f"  added {human_time(k['created_at'])}" if k.get("created_at") else "")
+            for k in data["items"]
+        ]
         emit(args, data, "\n".join(lines))
     elif args.action == "add":
         if not args.arg:

@@ -10,7 +10,7 @@ import sys
 from glyphmemory import names
 
 from . import config
-from .base import EXIT_OK, EXIT_USAGE, CliError, arg, call, command, emit, make_client, server_url
+from .base import EXIT_OK, EXIT_USAGE, CliError, arg, call, command, emit, human_time, make_client, server_url
 
 SERVER_NAME = "glyphmemory"
 
@@ -174,7 +174,8 @@ def cmd_connectors(args) -> int:
         _, data = call(client.json, "GET", "/v1/connectors", scope="a")
         rows = data["items"]
         human = "\n".join(
-            f"{g['id']}  {g['client_name'] or g['client_id']}  since {g['created_at']}  last used {g['used_at'] or '-'}"
+            f"{g['id']}  {g['client_name'] or g['client_id']}  since {human_time(g['created_at'])}"
+            f"  last used {human_time(g['used_at'])}"
             for g in rows
         )
         emit(args, data, human or "no connector has a grant")

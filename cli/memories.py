@@ -22,6 +22,7 @@ from .base import (
     command,
     deliver_spool,
     emit,
+    human_time,
     make_client,
     one_line,
     open_spool,
@@ -162,7 +163,7 @@ def cmd_recent(args) -> int:
     lines = []
     for m in page["items"]:
         tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
-        lines.append(f"{m['created_at'][:16].replace('T', ' ')}  {m['id']}{tags}\n  {one_line(m['text'])}")
+        lines.append(f"{human_time(m['created_at'])}  {m['id']}{tags}\n  {one_line(m['text'])}")
     emit(args, page, "\n".join(lines) if lines else f"no memories in namespace {args.ns}")
     return EXIT_OK
 
@@ -177,7 +178,7 @@ def cmd_search(args) -> int:
     query = {"q": args.query, "namespace": args.ns, "limit": args.n}
     _, hits = call(make_client().json, "GET", "/v1/search", scope="r", query=query)
     lines = [
-        f"{m['score']:>7.3f}  {m['created_at'][:10]}  {m['id']}  matched: {', '.join(m.get('matched') or ['?'])}"
+        f"{m['score']:>7.3f}  {human_time(m['created_at'])}  {m['id']}  matched: {', '.join(m.get('matched') or ['?'])}"
         f"\n         {one_line(m['text'], 90)}"
         for m in hits["items"]
     ]
@@ -192,7 +193,9 @@ def cmd_get(args) -> int:
     """Show one memory in full, by its id."""
     _, m = call(make_client().json, "GET", f"/v1/memories/{args.id}", scope="r")
     tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
-    emit(args, m, f"{m['id']}  {m['created_at']}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
+    edited = f" (edited {human_time(m['updated_at'])})" if m.get("updated_at") else ""
+    when = human_time(m["created_at"]) + edited
+    emit(args, m, f"{m['id']}  {when}  {m['namespace']}  {m['source']}{tags}\n\n{m['text']}")
     return EXIT_OK
 
 
@@ -325,7 +328,7 @@ def cmd_spool(args) -> int:
     anything is written to disk). What the server refuses for good (a 4xx about the memory itself)
     is set aside in spool.rejected.ndjson with the answer's status and detail.
     """
-    from .base import human_time, why_spooled
+    from .base import why_spooled
 
     spool = open_spool()
     waiting = spool.entries()

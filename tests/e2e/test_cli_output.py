@@ -58,3 +58,46 @@ def test_every_command_exits_quietly_when_its_reader_goes_away(served):
         f"{GLYPH} recent -n 50 | head -1", shell=True, env=env, capture_output=True, text=True, timeout=30
     )
     assert piped.returncode == 0 and piped.stderr == "" and len(piped.stdout.splitlines()) == 1
+
+
+def local(iso_or_seconds, zone: str) -> str:
+    """What a person in `zone` reads for a time: its local clock and the offset."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    if isinstance(iso_or_seconds, str):
+        moment = datetime.fromisoformat(iso_or_seconds.replace("Z", "+00:00"))
+    else:
+        moment = datetime.fromtimestamp(iso_or_seconds, UTC)
+    there = moment.astimezone(ZoneInfo(zone))
+    offset = there.strftime("%z")
+    return f"{there:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "UTC", "America/St_Johns"])
+def test_every_time_shown_to_people_is_local_with_its_offset(served, tmp_path, zone):
+    env = {**served, "TZ": zone}
+    memory = json.loads(glyph(env, "write", "The release train leaves on Tuesdays", "--json").stdout)
+    when = local(memory["created_at"], zone)
+    assert when.endswith({"Asia/Tokyo": "+09:00", "UTC": "+00:00", "America/St_Johns": "-03:30"}[zone])
+    assert glyph(env, "recent").stdout.startswith(when)
+    assert when in glyph(env, "search", "release train").stdout
+    assert when in glyph(env, "get", memory["id"]).stdout
+    edited = json.loads(glyph(env, "edit", memory["id"], "The release train leaves on Wednesdays", "--json").stdout)
+    assert f"edited {local(edited['updated_at'], zone)}" in glyph(env, "get", memory["id"]).stdout
+
+    added = json.loads(glyph(env, "keys", "add", "phone", "--json").stdout)
+    listed = {k["kid"]: k for k in json.loads(glyph(env, "keys", "list", "--json").stdout)["items"]}
+    assert local(listed[added["kid"]]["created_at"], zone) in glyph(env, "keys", "list").stdout
+
+    glyph(env, "context")  # keeps the block; its age line names the time it was fetched
+    (cached,) = (tmp_path / "home" / "context-cache").iterdir()
+    fetched = json.loads(cached.read_text())["fetched_at"]
+    assert local(fetched, zone) in glyph(env, "context", "--cached").stderr
+
+    offline = {**env, "GLYPH_URL": "http://127.0.0.1:9"}  # the spool, listed while the server is away
+    (tmp_path / "home" / "spool.ndjson").write_text(
+        json.dumps({"spooled_at": 1_764_505_980, "payload": {"text": "written on the train"}}) + "\n"
+    )
+    listing = glyph(offline, "spool").stdout
+    assert f"{local(1_764_505_980, zone)}  default: written on the train" in listing
