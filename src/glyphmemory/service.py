@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from . import names, ndjson
+from . import names
 from .errors import InvalidInput, NotFound, Unprocessable
 from .model import (
     Clock,
@@ -149,6 +149,8 @@ class Memories:
     ) -> tuple[bytes, Cursor | None]:
         """NDJSON lines (ndjson.memory_line), newest first, up to about max_bytes; the cursor
         says where to go on."""
+        from . import ndjson  # only export and import read or write lines
+
         out: list[bytes] = []
         size = 0
         last: Memory | None = None
@@ -164,6 +166,8 @@ class Memories:
     def import_lines(self, body: bytes) -> dict:
         """Import NDJSON memories (ndjson.memory_fields); every line is checked before anything
         is stored. A repeat of a held memory follows the repeat rule, as a write does."""
+        from . import ndjson
+
         now_s = self.clock.now_s()
         memories: list[Memory] = []
         redacted: list[str] = []
@@ -190,6 +194,8 @@ class Memories:
         return counts
 
     def _imported_memory(self, record: dict, now_s: float) -> tuple[Memory, list[str]]:
+        from . import ndjson
+
         fields = ndjson.memory_fields(record, now_s=now_s)
         text, kinds = clean_text(fields.pop("text"))
         if fields["epoch_us"] is None:

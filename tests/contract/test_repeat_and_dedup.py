@@ -239,3 +239,23 @@ def test_a_schema_3_file_dedups_look_alikes_of_what_it_holds(tmp_path, clock):
         assert len(all_of(memories)) == 3
     finally:
         store.close()
+
+
+def test_a_dynamodb_memory_claimed_under_the_old_key_still_dedups_its_exact_text(dynamo_table, clock):
+    from glyphmemory.model import new_memory
+    from glyphmemory.stores.dynamodb import DynamoStore
+    from glyphmemory.stores.dynamodb_items import claim_item, memory_attrs, memory_key
+
+    store = DynamoStore(dynamo_table)
+    old = new_memory(text="deploy  on Fridays", clock=clock, ttl_days=1)
+    old = old.replace(content_hash=legacy_content_hash("default", old.text))  # as written before dedup_form
+    store._call("PutItem", Item=claim_item(old))
+    store._call("PutItem", Item={**memory_key(old.id), **memory_attrs(old)})
+    memories = Memories(store, clock)
+    again, duplicate = written = memories.write(text="deploy  on Fridays", tags=["ops"])
+    assert duplicate is True and again.id == old.id
+    assert written.repeat.extended is True and written.repeat.tags_added == ("ops",)
+    held = store.get(old.id, now_s=time.time())
+    assert (held.expires_at, held.tags) == (None, ("ops",))
+    assert [m.id for m in all_of(memories)] == [old.id]
+    store.close()

@@ -221,4 +221,10 @@ def test_reading_and_the_forms_work_with_javascript_off(served, browser):
     page.fill("#text", "Only in work")
     page.click("form[action='/ui/new'] button")
     assert page.locator("ol.memories li").count() == 1 and page.input_value("#ns") == "work"
+    page.click("summary:has-text('Write a memory')")  # a look-alike with a new tag: the note says so
+    page.fill("#text", "Only\u00a0in  work")
+    page.fill("#tags", "later")
+    page.click("form[action='/ui/new'] button")
+    assert page.inner_text(".note") == "already saved (tags added: later)"
+    assert page.locator("ol.memories li").count() == 1 and "#later" in page.inner_text("ol.memories li")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
