@@ -100,3 +100,16 @@ def test_export_import_into_a_fresh_server_then_export_is_byte_identical(server,
         assert glyph(fresh_env, "import", "-", stdin=raw).stdout.startswith("imported 0, 4 already there")
     finally:
         stop(proc)
+
+
+def test_an_edit_to_a_look_alike_of_another_memory_is_409(server):
+    headers = bearer(Path(server["GLYPH_HOME"]), "rw")
+    with httpx.Client(base_url=server["GLYPH_URL"], headers=headers, timeout=30) as client:
+        held = client.post("/v1/memories", json={"text": "The user prefers pytest over unittest"}).json()
+        other = client.post("/v1/memories", json={"text": "The user prefers nose"}).json()
+        answer = client.patch(
+            f"/v1/memories/{other['id']}", json={"text": "The user\u3000prefers py\u00adtest over\tunittest"}
+        )
+        assert answer.status_code == 409 and answer.headers["content-type"].startswith("application/problem+json")
+        assert held["id"] in answer.json()["detail"]
+        assert client.get(f"/v1/memories/{other['id']}").json()["text"] == "The user prefers nose"
