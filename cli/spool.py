@@ -16,6 +16,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from glyphmemory.ndjson import dump_line, split_lines
+
 
 class Undeliverable(Exception):
     """The server refused this entry for good (client.refused_for_good): it is set aside in the
@@ -61,11 +63,11 @@ class Spool:
     def append(self, payload: dict) -> list[str]:
         """Keep a write for later, its secrets removed first; returns the kinds removed."""
         payload, kinds = redacted(payload)
-        line = json.dumps({"spooled_at": int(time.time()), "payload": payload}, ensure_ascii=False)
+        line = dump_line({"spooled_at": int(time.time()), "payload": payload})
         with self._locked():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
-                os.write(fd, (line + "\n").encode())
+                os.write(fd, line)
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -80,17 +82,19 @@ class Spool:
 
     def _read(self) -> tuple[list[dict], list[str]]:
         good, bad = [], []
-        with open(self.path, encoding="utf-8", errors="replace", newline="\n") as fh:  # NDJSON: lines end at \n only
-            for line in fh:
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                    if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
-                        raise ValueError
-                    good.append(entry)
-                except ValueError:
-                    bad.append(line if line.endswith("\n") else line + "\n")
+        with open(self.path, "rb") as fh:
+            data = fh.read()
+        for raw in split_lines(data):  # the one NDJSON reader: lines end at \n only
+            line = raw.decode("utf-8", "replace")
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
+                    raise ValueError
+                good.append(entry)
+            except ValueError:
+                bad.append(line if line.endswith("\n") else line + "\n")
         return good, bad
 
     def flush(self, send: Callable[[dict], None]) -> FlushResult:
@@ -118,7 +122,7 @@ class Spool:
                         "status": exc.status,
                         "error": exc.detail,
                     }
-                    rejected.append(json.dumps(refused, ensure_ascii=False) + "\n")
+                    rejected.append(dump_line(refused).decode())
                     result.problems.append(
                         f"the server refused a spooled memory ({exc.status}: {exc.detail}); "
                         f"set aside in {self.rejected_path}"
@@ -144,7 +148,7 @@ class Spool:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             for entry in entries:
-                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                fh.write(dump_line(entry).decode())
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)

@@ -176,3 +176,23 @@ def test_edit_delivers_the_spool_first(served):
     write_spool(home, [{"text": "written while the server was down"}])
     result = glyph(env, "edit", memory["id"], "we ship on Thursdays")
     assert "delivered 1 spooled memory" in result.stderr and not (home / "spool.ndjson").exists()
+
+
+def test_line_and_paragraph_separators_in_a_spooled_text_arrive_as_written(tmp_path):
+    home = tmp_path / "home"
+    port = free_port()
+    env = clean_env(GLYPH_HOME=str(home))
+    proc, url = start_glyph_serve(env, port=port)
+    stop(proc)
+    env["GLYPH_URL"] = url
+    texts = ["steps:\u2028one\u2028two", "para one\u2029para two", "tabs\tand\r\nwindows lines"]
+    for text in texts:
+        glyph(env, "write", text)
+    assert len((home / "spool.ndjson").read_bytes().split(b"\n")) == len(texts) + 1  # one entry a line
+    proc, _ = start_glyph_serve(env, port=port)
+    try:
+        recent = json.loads(glyph(env, "recent", "--json").stdout)["items"]
+        assert [m["text"] for m in recent] == [texts[2].replace("\r\n", "\n"), texts[1], texts[0]]
+        assert not (home / "spool.rejected.ndjson").exists()
+    finally:
+        stop(proc)
