@@ -51,7 +51,7 @@ def _local(messages: int) -> list[float]:
         proc, url = start_glyph_bridge(env)
         try:
             key = load_key_file(os.path.join(home, "key.json"))
-            token = mint_window_token(key.kid, key.secret, "w", int(time.time()) + 3600)
+            token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)
             overhead = []
             with connect(f"{url}/?t={token}") as ws:
                 for i in range(messages + 3):  # the first three warm up
@@ -81,6 +81,7 @@ def _aws(messages: int) -> list[float]:
     from glyphmemory.bridge import aws as bridge_aws
     from glyphmemory.keys import new_key
     from glyphmemory.stores.dynamodb import table_definition
+    from glyphmemory.tokens import mint_window_token
     from tests.support.fake_claude import API_KEY, FakeClaude
     from tests.support.processes import start_moto, stop
 
@@ -116,12 +117,15 @@ def _aws(messages: int) -> list[float]:
             return timed
 
         bridge_aws._poster = timed_poster
+        token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)
+        connect = {"methodArn": "arn", "queryStringParameters": {"t": token}}
+        principal = bridge_aws.authorize(connect)["context"]
         overhead = []
         for i in range(messages + 3):
             first_post.clear()
             context = {"routeKey": "$default", "connectionId": "bench", "domainName": "x", "stage": "prod"}
             event = {
-                "requestContext": {**context, "authorizer": {"kid": key.kid}},
+                "requestContext": {**context, "authorizer": principal},
                 "body": json.dumps({"type": "message", "session": "bench", "id": uuid.uuid4().hex, "text": f"Q {i}"}),
             }
             sent = time.perf_counter()
@@ -140,11 +144,14 @@ def _aws(messages: int) -> list[float]:
 
 
 def _tokens(turns: int, cache: bool) -> list[dict]:
+    from glyphmemory.auth import Auth
     from glyphmemory.bridge.claude import Claude
     from glyphmemory.bridge.core import Bridge
+    from glyphmemory.keys import Keyring, new_key
     from glyphmemory.model import Clock
     from glyphmemory.service import Memories
     from glyphmemory.stores.sqlite import SqliteStore
+    from glyphmemory.tokens import Grant
     from tests.support.fake_claude import API_KEY, FakeClaude
 
     fake = FakeClaude(min_cache_tokens=1024)
@@ -155,11 +162,14 @@ def _tokens(turns: int, cache: bool) -> list[dict]:
         for text in corpus_texts()[:12]:  # a memory block of ~4,000 characters (~1,000 tokens)
             memories.write(text=text)
         claude = Claude(API_KEY, base_url=fake.url)
-        bridge = Bridge(memories, claude, budget=12_000, cache=cache)
+        auth = Auth(Keyring(new_key(), store), store, memories.clock)
+        bridge = Bridge(memories, claude, auth, budget=12_000, cache=cache)
+        grant = Grant("root", "rw", 2**62)  # the root key's, as a connection's token gives it
         for i in range(turns):
             frames: list[dict] = []
             text = f"Turn {i}: " + "tell me more about the plan and what we decided. " * 3
-            bridge.handle("root", {"type": "message", "session": "cost", "id": f"t{i}", "text": text}, frames.append)
+            frame = json.dumps({"type": "message", "session": "cost", "id": f"t{i}", "text": text})
+            bridge.handle(grant, frame, frames.append)
             usages.append(frames[-1]["usage"])
         claude.close()
         store.close()

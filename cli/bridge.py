@@ -63,7 +63,7 @@ def cmd_bridge(args) -> int:
     except GlyphError as exc:
         raise CliError(exc.detail, EXIT_USAGE) from None
     claude = Claude(anthropic_key())
-    bridge = Bridge(app.memories, claude, log=log.event)
+    bridge = Bridge(app.memories, claude, app.auth, log=log.event)
 
     def ready(address) -> None:
         url = f"ws://{address[0]}:{address[1]}"
@@ -77,7 +77,7 @@ def cmd_bridge(args) -> int:
             )
 
     try:
-        asyncio.run(serve(bridge, app.keyring, app.clock, args.host, args.port, ready))
+        asyncio.run(serve(bridge, app.auth, args.host, args.port, ready))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -114,7 +114,7 @@ def cmd_chat(args) -> int:
     from glyphmemory.tokens import mint_window_token
 
     key = load_key()
-    token = mint_window_token(key.kid, key.secret, "w", int(time.time()) + 3600)
+    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)
     url = bridge_url()
     try:
         ws = connect(f"{url.rstrip('/')}/?t={token}", open_timeout=10, max_size=None)
@@ -147,6 +147,8 @@ def cmd_chat(args) -> int:
                 return EXIT_OK
             elif frame["type"] == "error":
                 print(f"glyph: the bridge answered {frame['status']}: {frame['detail']}", file=sys.stderr)
+                if frame["status"] in (401, 403):
+                    return EXIT_AUTH
                 return EXIT_SERVER if frame["status"] >= 429 else EXIT_USAGE
 
     try:

@@ -8,15 +8,15 @@ from urllib.parse import urlsplit
 
 from .base import EXIT_OK, arg, command, emit, load_key, server_url
 
-LINK_TTL_S = 120
+LINK_TTL_S = 12 * 3600  # the page's session lives no longer than the token that opened it
 
 
 @command(arg("--no-open", action="store_true", help="only print the link"))
 def cmd_ui(args) -> int:
-    """Open the web page (/ui) signed in: prints a one-time link (valid 2 minutes) and opens it.
+    """Open the web page (/ui) signed in: prints a one-time link and opens it.
 
-    The link carries a short token that works once; the page then keeps a 12 h session cookie
-    and the address bar holds no token.
+    The link carries a 12 h token that signs in once (then it is spent, on every sign-in path);
+    the page keeps a session cookie as long as that token lives, and the address bar holds no token.
     """
     from glyphmemory.tokens import mint_window_token
 

@@ -114,6 +114,13 @@ def derive_device_secret(root_secret: bytes, kid: str, salt: str) -> bytes:
     return hmac.new(root_secret, f"glyphmemory device {kid} {salt}".encode(), hashlib.sha256).digest()[:20]
 
 
+def fingerprint(secret: bytes) -> str:
+    """A short public name of a key's secret (64 bits of an HMAC of it), equal only for the same
+    secret: what a grant keeps so it notices its key was revoked and added again, or rotated."""
+    mac = hmac.new(secret, b"glyphmemory key fingerprint v1", hashlib.sha256).digest()[:8]
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode("ascii").rstrip("=")
 
@@ -159,10 +166,16 @@ class Keyring:
         from .errors import Forbidden
         from .tokens import verify_window_token
 
-        grant = verify_window_token(token, self.secret_for, now_s)
+        secrets: dict[str, bytes | None] = {}
+
+        def secret_for(kid: str) -> bytes | None:
+            secrets[kid] = self.secret_for(kid)
+            return secrets[kid]
+
+        grant = verify_window_token(token, secret_for, now_s)
         if grant.scope == "a" and grant.kid != self.root.kid:
             raise Forbidden("admin tokens come from the root key only; a device key's tokens are r, w or rw")
-        return grant
+        return grant._replace(key=fingerprint(secrets[grant.kid]))
 
     # --- device keys (admin) ---------------------------------------------------------------
 

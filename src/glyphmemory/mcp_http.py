@@ -10,6 +10,7 @@ the connector from a browser.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -18,23 +19,35 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from .http.core import Response
 from .mcp_tools import REQUEST_BASE_URL, AppBackend, build_server
-from .oauth import GRANT_SCOPE
 from .tokens import Grant
 
 _SKIPPED = {"authorization", "cookie", "content-length", "host"}
+_GRANT: ContextVar[Grant] = ContextVar("glyph_mcp_grant")
+
+
+class _RequestBackend(AppBackend):
+    """The API in this process, on behalf of the grant of the /mcp request being answered (set
+    for the request's context: the tools run inside it, one request at a time or concurrently)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def grant(self) -> Grant:
+        return _GRANT.get()
 
 
 def server_for(app):
-    """The App's MCP server, built once. Its tools act with the scope every connector grant has
-    (read and write memories); which grant may call them is checked at the door (mcp_routes)."""
+    """The App's MCP server, built once; each request's tools act with that request's grant."""
     server = getattr(app, "_mcp_server", None)
     if server is None:
-        grant = Grant(app.keyring.root.kid, GRANT_SCOPE, 2**62)
-        server = app._mcp_server = build_server(AppBackend(app, grant))
+        server = app._mcp_server = build_server(_RequestBackend(app))
     return server
 
 
-def handle_mcp(app, request, base_url: str) -> Response:
+def handle_mcp(app, request, base_url: str, grant: Grant) -> Response:
+    """Answer one /mcp request whose OAuth grant the door has checked; `grant` is what its
+    tools act with (every API call they make checks it again: alive, scope)."""
     server = server_for(app)
     public = urlsplit(base_url)
     host = request.public_host or request.headers.get("host") or public.netloc
@@ -83,10 +96,11 @@ def handle_mcp(app, request, base_url: str) -> Response:
         async with manager.run():
             await manager.handle_request(scope, receive, send)
 
-    base = REQUEST_BASE_URL.set(base_url)  # the memories' page URLs (search, fetch)
+    base, acting = REQUEST_BASE_URL.set(base_url), _GRANT.set(grant)  # the page URLs; who the tools act for
     try:
         anyio.run(run)
     finally:
         REQUEST_BASE_URL.reset(base)
+        _GRANT.reset(acting)
     headers = {k: v for k, v in answer["headers"].items() if k.lower() not in ("content-length", "connection")}
     return Response(answer["status"], b"".join(answer["body"]), headers)

@@ -68,9 +68,13 @@ def _new_id() -> str:
 class OAuth:
     """The authorization server and the resource's token check, over a store and a signing key."""
 
-    def __init__(self, store, key: bytes):
+    def __init__(self, store, key: bytes, *, alive=lambda grant: True):
+        """`alive(grant record)`: whether the key that signed the grant in still holds (the App's
+        auth component answers it); a grant that is not alive is neither listed nor refreshed,
+        and its access tokens are refused."""
         self.store = store
         self.key = key
+        self.alive = alive
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -170,7 +174,7 @@ class OAuth:
 
     # --- authorization codes ------------------------------------------------------------------
 
-    def issue_code(self, *, client_id, client, redirect_uri, challenge, resource, kid) -> str:
+    def issue_code(self, *, client_id, client, redirect_uri, challenge, resource, kid, key=None) -> str:
         code = b64url.encode(os.urandom(32))
         now = _now()
         record = {
@@ -180,6 +184,7 @@ class OAuth:
             "challenge": challenge,
             "resource": resource,
             "kid": kid,
+            "key": key,
             "expires_at": now + CODE_TTL_S,
         }
         self.store.auth_put(CODE, _hash(code), record, expected_version=0, expires_at=now + CODE_TTL_S)
@@ -216,6 +221,7 @@ class OAuth:
             "client_id": client_id,
             "client_name": record["client_name"],
             "kid": record["kid"],
+            "key": record.get("key"),
             "resource": record["resource"],
             "generation": 1,
             "created_at": now,
@@ -230,7 +236,7 @@ class OAuth:
     def refresh(self, *, refresh_token, client_id, resource) -> dict:
         grant_id, generation = self._open(refresh_token, "refresh")
         data, version = self.store.auth_get(GRANT, grant_id)
-        if data is None or data["expires_at"] <= _now():
+        if data is None or data["expires_at"] <= _now() or not self.alive(data):
             raise OAuthError("invalid_grant", "the grant was revoked or has expired: sign in again")
         if data["client_id"] != client_id:
             raise OAuthError("invalid_grant", "the refresh token belongs to another client")
@@ -258,18 +264,19 @@ class OAuth:
             "scope": SCOPE,
         }
 
-    def verify_access(self, token: str, resource: str) -> tuple[str, dict]:
-        """(grant id, grant) for an access token meant for this resource; OAuthError 401 otherwise."""
+    def verify_access(self, token: str, resource: str) -> tuple[str, dict, int]:
+        """(grant id, grant, the token's expiry) for an access token meant for this resource, whose
+        grant is alive; OAuthError 401 otherwise."""
         grant_id, exp = self._open(token, "access", resource, status=401)
         if int(exp) <= _now():
             raise OAuthError("invalid_token", "the access token has expired", 401)
         data, version = self.store.auth_get(GRANT, grant_id)
-        if data is None or data["expires_at"] <= _now():
+        if data is None or data["expires_at"] <= _now() or not self.alive(data):
             raise OAuthError("invalid_token", "the grant behind this token was revoked", 401)
         if _now() - data.get("used_at", 0) >= USED_AT_EVERY_S:
             data["used_at"] = _now()
             self.store.auth_put(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"])
-        return grant_id, data
+        return grant_id, data, int(exp)
 
     def _seal(self, kind: str, grant_id: str, value: str, bound: str = "") -> str:
         mac = hmac.new(self.key, f"{kind}.{grant_id}.{value}.{bound}".encode(), hashlib.sha256).digest()
@@ -305,7 +312,7 @@ class OAuth:
                 "expires_at": iso(g["expires_at"]),
             }
             for grant_id, g in self.store.auth_list(GRANT)
-            if g.get("expires_at", 0) > now
+            if g.get("expires_at", 0) > now and self.alive(g)
         ]
         return sorted(out, key=lambda g: g["created_at"], reverse=True)
 

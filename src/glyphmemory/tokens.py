@@ -9,7 +9,7 @@ from collections import namedtuple
 from collections.abc import Callable
 
 from . import b64url, names
-from .errors import Forbidden, InvalidInput, Unauthorized
+from .errors import InvalidInput, Unauthorized
 
 SCOPES = names.SCOPES
 # What each scope may do: admin covers everything, rw covers read and write.
@@ -17,8 +17,10 @@ _GRANTS = {"r": {"r"}, "w": {"w"}, "rw": {"r", "w"}, "a": {"r", "w", "a"}}
 _TOKEN_RE = re.compile(rf"({names.KID_PATTERN})\.(r|w|rw|a)\.([0-9]{{1,12}})\.([A-Za-z0-9_-]{{22}})")
 
 
-class Grant(namedtuple("Grant", "kid scope exp")):
-    """What a verified token allows (a namedtuple: no dataclasses import on the CLI path)."""
+class Grant(namedtuple("Grant", "kid scope exp key", defaults=(None,))):
+    """What a verified credential allows: key id, scope, expiry (unix seconds) and `key`, the
+    fingerprint of the secret that signed it (keys.fingerprint; None where no credential was
+    checked, as for the local stdio MCP server). A namedtuple: no dataclasses import on the CLI path."""
 
     __slots__ = ()
 
@@ -65,9 +67,3 @@ def verify_window_token(token: str, secret_for: Callable[[str], bytes | None], n
 def scope_covers(outer: str, inner: str) -> bool:
     """Whether a token of scope `outer` may mint one of scope `inner`."""
     return _GRANTS[inner] <= _GRANTS[outer]
-
-
-def require_scope(grant: Grant, needed: str) -> None:
-    if not grant.allows(needed):
-        wanted = {"r": "read", "w": "write", "a": "admin"}[needed]
-        raise Forbidden(f"this token's scope '{grant.scope}' does not allow {wanted}; mint one that does")

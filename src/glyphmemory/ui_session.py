@@ -1,10 +1,11 @@
 """The web page's sessions: a signed cookie naming a session record in the store.
 
 The cookie is `sid.signature` (HMAC with a key derived from the root secret), `HttpOnly`,
-`SameSite=Strict`, `Secure` on https, `Path=/ui`, at most 12 h. The record (`ui-session`/sid)
-holds the key id, the scope granted at sign-in, the CSRF token every changing form must carry,
-and its expiry: signing out deletes it, so a copied cookie ends with it. One-time sign-in links
-(`glyph ui`) are window tokens whose signature is recorded as used (`ui-link`) the first time.
+`SameSite=Strict`, `Secure` on https, `Path=/ui`. The record (`ui-session`/sid) holds the grant
+that signed in (key id, scope, the key's fingerprint), the CSRF token every changing form must
+carry, and its expiry: 12 h, or sooner when the token that signed in expires sooner. Signing out
+deletes it, so a copied cookie ends with it; the page checks the grant again on every request
+(auth.Auth.check), so a revoked key ends its sessions at once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import time
 
 from . import b64url
-from .errors import Unauthorized
+from .tokens import Grant
 
-SESSIONS, LINKS = "ui-session", "ui-link"
+SESSIONS = "ui-session"
 COOKIE = "glyph_ui"
 SESSION_TTL_S = 12 * 3600
 
@@ -30,28 +30,33 @@ def _sign(root_secret: bytes, sid: str) -> str:
     return b64url.encode(hmac.new(_key(root_secret), sid.encode(), hashlib.sha256).digest()[:24])
 
 
-def start(
-    store, root_secret: bytes, kid: str, scope: str, *, secure: bool, lifetime_s: int = SESSION_TTL_S
-) -> tuple[str, dict]:
-    """A new session: (Set-Cookie value, record)."""
+def start(store, root_secret: bytes, grant: Grant, now: float, *, secure: bool) -> tuple[str, dict]:
+    """A new session for a grant: (Set-Cookie value, record). It ends when the grant does, or
+    after SESSION_TTL_S, whichever comes first."""
     sid = b64url.encode(os.urandom(18))
-    lifetime_s = max(60, min(lifetime_s, SESSION_TTL_S))
+    expires_at = min(int(now) + SESSION_TTL_S, grant.exp)
     record = {
-        "kid": kid,
-        "scope": scope,
+        "kid": grant.kid,
+        "scope": grant.scope,
+        "key": grant.key,
         "csrf": b64url.encode(os.urandom(18)),
-        "expires_at": int(time.time()) + lifetime_s,
+        "expires_at": expires_at,
     }
-    store.auth_put(SESSIONS, sid, record, expected_version=0, expires_at=record["expires_at"])
-    return cookie(f"{sid}.{_sign(root_secret, sid)}", lifetime_s, secure=secure), record
+    store.auth_put(SESSIONS, sid, record, expected_version=0, expires_at=expires_at)
+    return cookie(f"{sid}.{_sign(root_secret, sid)}", max(expires_at - int(now), 1), secure=secure), record
+
+
+def grant_of(record: dict) -> Grant:
+    """The grant a session acts with (checked again at each request)."""
+    return Grant(record["kid"], record["scope"], record["expires_at"], record.get("key"))
 
 
 def cookie(value: str, max_age: int, *, secure: bool) -> str:
     return f"{COOKIE}={value}; Path=/ui; Max-Age={max_age}; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
 
 
-def current(store, root_secret: bytes, cookie_header: str | None) -> tuple[str, dict] | None:
-    """(sid, record) of a live session the request's cookie names, else None."""
+def current(store, root_secret: bytes, cookie_header: str | None, now: float) -> tuple[str, dict] | None:
+    """(sid, record) of an unexpired session the request's cookie names, else None."""
     value = None
     for part in (cookie_header or "").split(";"):
         name, _, raw = part.strip().partition("=")
@@ -61,19 +66,13 @@ def current(store, root_secret: bytes, cookie_header: str | None) -> tuple[str, 
     if not sid or len(sid) > 40 or not hmac.compare_digest(signature.encode(), _sign(root_secret, sid).encode()):
         return None
     record = store.auth_get(SESSIONS, sid)[0]
-    if record is None or record.get("expires_at", 0) <= time.time():
+    if record is None or record.get("expires_at", 0) <= now:
         return None
     return sid, record
 
 
 def end(store, sid: str) -> None:
     store.auth_delete(SESSIONS, sid)
-
-
-def use_link_once(store, signature: str, expires_at: int) -> None:
-    """A sign-in link works once: its token's signature is recorded, a second use refused."""
-    if not store.auth_put(LINKS, signature, {"expires_at": expires_at}, expected_version=0, expires_at=expires_at):
-        raise Unauthorized("this sign-in link was used already: run glyph ui again")
 
 
 def csrf_ok(record: dict, sent: str | None) -> bool:

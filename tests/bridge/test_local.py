@@ -27,11 +27,11 @@ class Bridge:
     def __init__(self, url: str, home: str, fake: FakeClaude, proc):
         self.url, self.home, self.fake, self.proc = url, home, fake, proc
 
-    def token(self, scope: str = "w", key=None) -> str:
+    def token(self, scope: str = "rw", key=None) -> str:
         key = key or load_key_file(str(Path(self.home) / "key.json"))
         return mint_window_token(key.kid, key.secret, scope, int(time.time()) + 600)
 
-    def connect(self, scope: str = "w", key=None):
+    def connect(self, scope: str = "rw", key=None):
         return connect(f"{self.url}/?t={self.token(scope, key)}", open_timeout=5)
 
 
@@ -272,7 +272,7 @@ def test_requests_that_never_upgrade_leave_nothing_behind(tmp_path):
     app = build_app(f"sqlite://{tmp_path}/glyph.db", new_key())
     loop, bound = asyncio.new_event_loop(), []
     task = loop.create_task(
-        local.serve(Core(app.memories, None), app.keyring, app.clock, "127.0.0.1", 0, ready=bound.append)
+        local.serve(Core(app.memories, None, app.auth), app.auth, "127.0.0.1", 0, ready=bound.append)
     )
 
     def run() -> None:
@@ -288,7 +288,7 @@ def test_requests_that_never_upgrade_leave_nothing_behind(tmp_path):
     try:
         while not bound:
             time.sleep(0.01)
-        token = mint_window_token(app.keyring.root.kid, app.keyring.root.secret, "w", int(time.time()) + 600)
+        token = mint_window_token(app.keyring.root.kid, app.keyring.root.secret, "rw", int(time.time()) + 600)
         url = f"http://127.0.0.1:{bound[0][1]}/?t={token}"
         with httpx.Client(timeout=10) as client:
             statuses = {client.get(url).status_code for _ in range(50)}  # warm up

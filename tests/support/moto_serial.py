@@ -15,7 +15,9 @@ For the bridge's functions: asynchronous Lambda invocations (`X-Amz-Invocation-T
 recorded, not run (moto would need Docker), and read back with `GET /_glyph/invocations`;
 API Gateway's `POST /@connections/ID` frames are kept one by one (moto's own recording
 concatenates them), read back with `GET /_glyph/connections/ID`; after
-`POST /_glyph/gone?connection=ID` that connection answers 410 GoneException, as a closed one does.
+`POST /_glyph/gone?connection=ID` that connection answers 410 GoneException, as a closed one does;
+`DELETE /@connections/ID` (the bridge closing a connection) makes it gone, and
+`GET /_glyph/closed` lists the connections closed so.
 """
 
 import io
@@ -172,6 +174,7 @@ def main() -> None:
     invocations: list[dict] = []
     frames: dict[str, list[str]] = {}
     gone: set[str] = set()
+    closed: list[str] = []
 
     def reply(start_response, status: str, body, headers=()):
         data = json.dumps(body).encode() if body is not None else b""
@@ -187,6 +190,8 @@ def main() -> None:
             return reply(start_response, "200 OK", taken)
         if path.startswith("/_glyph/connections/"):
             return reply(start_response, "200 OK", frames.get(unquote(path.rsplit("/", 1)[1]), []))
+        if path == "/_glyph/closed":
+            return reply(start_response, "200 OK", closed)
         if path == "/_glyph/gone":
             gone.add(query["connection"])
             return reply(start_response, "204 No Content", None)
@@ -196,6 +201,14 @@ def main() -> None:
             kind = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
             invocations.append({"function": path.split("/")[3], "type": kind, "payload": json.loads(body or b"{}")})
             return reply(start_response, "202 Accepted", None)
+        if method == "DELETE" and "/@connections/" in path:
+            connection = unquote(path.rsplit("/", 1)[1])
+            if connection in gone:
+                headers = [("x-amzn-errortype", "GoneException")]
+                return reply(start_response, "410 Gone", {"message": "Gone"}, headers)
+            gone.add(connection)
+            closed.append(connection)
+            return reply(start_response, "204 No Content", None)
         if method == "POST" and "/@connections/" in path:
             connection = unquote(path.rsplit("/", 1)[1])
             if connection in gone:

@@ -6,11 +6,12 @@ import time
 
 import pytest
 
+from glyphmemory.auth import require
 from glyphmemory.cursor import decode_cursor, encode_cursor
 from glyphmemory.errors import Forbidden, InvalidInput, Unauthorized
 from glyphmemory.keys import new_key, parse_key
 from glyphmemory.model import Cursor, new_ulid
-from glyphmemory.tokens import mint_window_token, require_scope, verify_window_token
+from glyphmemory.tokens import mint_window_token, verify_window_token
 
 KEY = new_key()
 
@@ -67,9 +68,9 @@ def test_expired_and_too_far_future_tokens_are_refused():
 
 def test_scope_is_enforced():
     grant = verify_window_token(mint_window_token(KEY.kid, KEY.secret, "r", int(time.time()) + 60), lookup, time.time())
-    require_scope(grant, "r")
+    require(grant, "r")
     with pytest.raises(Forbidden):
-        require_scope(grant, "w")
+        require(grant, "w")
     with pytest.raises(InvalidInput):
         mint_window_token(KEY.kid, KEY.secret, "x", 1)
 

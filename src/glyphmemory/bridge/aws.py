@@ -1,7 +1,10 @@
 """The bridge on AWS: an API Gateway WebSocket API and three small functions sharing one asset.
 
-- `authorize` ($connect's REQUEST authorizer): the window token (`?t=`, scope w) → the key id;
-- `route` ($connect, $disconnect, $default): checks and deduplicates a frame, stores the user's
+- `authorize` ($connect's REQUEST authorizer): the window token (`?t=`, scope rw) → the grant
+  (key id, scope, expiry, key fingerprint) in the authorizer's context;
+- `route` ($connect, $disconnect, $default): checks the grant again for each frame (a history
+  needs r, a message rw; a revoked key or an expired token closes the connection, within the key
+  cache's 30 s), checks and deduplicates the frame, stores the user's
   turn, invokes the worker asynchronously (InvocationType Event) and returns at once, well inside
   API Gateway's 29 s; a history, a replay or a refusal it answers itself;
 - `work`: streams from Claude and posts batched deltas with post_to_connection; a gone connection
@@ -19,7 +22,8 @@ from urllib.parse import quote
 
 from .. import aws_lambda, names
 from ..http import log
-from .core import Bridge, Gone, Prepared
+from ..tokens import Grant
+from .core import Bridge, Closed, Gone, Prepared
 
 _clients: dict = {}
 _claude = None
@@ -35,15 +39,19 @@ def _client(service: str, target: str = "", version: str = "1.1", endpoint: str 
     return _clients[key]
 
 
+def _connection(context: dict) -> tuple:
+    """(the management API's client, the connection's path) for this event's connection."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
+        f"https://{context['domainName']}/{context['stage']}"
+    )
+    return _client("execute-api", endpoint=endpoint), "/@connections/" + quote(context["connectionId"], safe="")
+
+
 def _poster(context: dict):
     """post(frame) to this event's connection; Gone when it is closed (410)."""
     from ..aws.client import AwsError, AwsUnreachable
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
-        f"https://{context['domainName']}/{context['stage']}"
-    )
-    client = _client("execute-api", endpoint=endpoint)
-    path = "/@connections/" + quote(context["connectionId"], safe="")
+    client, path = _connection(context)
 
     def post(frame: dict) -> None:
         body = json.dumps(frame, ensure_ascii=False).encode()
@@ -59,9 +67,20 @@ def _poster(context: dict):
     return post
 
 
+def _close(context: dict) -> None:
+    """End this event's connection (DeleteConnection); already gone is fine."""
+    from ..aws.client import AwsError, AwsUnreachable
+
+    client, path = _connection(context)
+    try:
+        client.rest("DELETE", path, b"", {})
+    except (AwsError, AwsUnreachable):
+        pass
+
+
 def _bridge(claude=None) -> Bridge:
     app = aws_lambda._load_app()
-    return Bridge(app.memories, claude, log=log.event)
+    return Bridge(app.memories, claude, app.auth, log=log.event)
 
 
 # --- $connect's authorizer -----------------------------------------------------------------------
@@ -69,15 +88,13 @@ def _bridge(claude=None) -> Bridge:
 
 def authorize(event, context=None) -> dict:
     from ..errors import Forbidden, InvalidInput, Unauthorized
-    from ..tokens import require_scope
 
     token = ((event or {}).get("queryStringParameters") or {}).get("t")
     try:
         if not token:
             raise PermissionError
         app = aws_lambda._load_app()
-        grant = app.keyring.verify(token, app.clock.now_s())
-        require_scope(grant, "w")
+        grant = app.auth.token(token, "rw")  # a message reads memories and writes turns
     except (Unauthorized, Forbidden, InvalidInput, PermissionError):
         log.event("bridge_connect", level=30, status=401)
         raise Exception("Unauthorized") from None  # API Gateway answers the upgrade with 401
@@ -87,8 +104,18 @@ def authorize(event, context=None) -> dict:
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
         },
-        "context": {"kid": grant.kid},
+        "context": {"kid": grant.kid, "scope": grant.scope, "exp": grant.exp, "key": grant.key or ""},
     }
+
+
+def _grant(authorizer: dict) -> Grant | None:
+    """The connection's grant, as the authorizer put it in the context (values come back as
+    strings or numbers); None for a context without one."""
+    try:
+        kid, scope, exp = authorizer["kid"], authorizer["scope"], int(str(authorizer["exp"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Grant(str(kid), str(scope), exp, str(authorizer.get("key") or "") or None)
 
 
 # --- the route: quick, then the worker -----------------------------------------------------------
@@ -98,17 +125,19 @@ def route(event, context=None) -> dict:
     request = event.get("requestContext") or {}
     if request.get("routeKey") in ("$connect", "$disconnect"):
         return {"statusCode": 200}
-    kid = (request.get("authorizer") or {}).get("kid")
-    if not kid:
+    grant = _grant(request.get("authorizer") or {})
+    if grant is None:
         return {"statusCode": 403}
     post = _poster(request)
     try:
         bridge = _bridge()
-        prepared = bridge.prepare(kid, event.get("body"), post)
+        prepared = bridge.prepare(grant, event.get("body"), post)
         if prepared is not None:
             _invoke_worker(bridge, prepared, request, post)
     except Gone:
         pass
+    except Closed:  # the grant ended: API Gateway closes the socket (its close code is its own)
+        _close(request)
     return {"statusCode": 200}
 
 

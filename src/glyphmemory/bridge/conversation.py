@@ -2,11 +2,15 @@
 
 Records (the store's small compare-and-set documents, each with its expiry, filtered on read):
 - `bridge-session` / NAME: the key that owns it, where its window starts, what was summarised;
-- `bridge-turns:NAME` / EPOCH+role: one per turn (never one growing item), TTL 24 h by default;
-- `bridge-msgs:NAME` / MESSAGE-ID: a message in flight, or answered with its reply and usage, so
-  a resend is replayed without a second Claude call. A message sent without an id gets one derived
-  from its text (`~h:` + SHA-256), which only catches a retry of that text while it is still being
-  answered, for RETRY_S: once answered the record goes, so a second "yes" is a new message.
+  it lives 24 h (by default) after the newest turn: writing a turn renews it;
+- `bridge-turns:KID:NAME` / EPOCH+role: one per turn (never one growing item);
+- `bridge-msgs:KID:NAME` / MESSAGE-ID: a message in flight, or answered with its reply and usage,
+  so a resend is replayed without a second Claude call. A message sent without an id gets one
+  derived from its text (`~h:` + SHA-256), which only catches a retry of that text while it is
+  still being answered, for RETRY_S: once answered the record goes, so a second "yes" is a new message.
+Turns and message records take the owner record's expiry, so none outlives the record that guards
+it, and they are keyed by the owning key too: a key that claims a name after it lapsed starts
+with nothing of the previous owner's.
 
 The prompt: the GlyphMemory context block in `system`, then the session's turns from the window's
 start. The window moves only when the turns outgrow their share of the budget, and then by half of
@@ -58,7 +62,8 @@ class Conversation:
         if not isinstance(session, str) or not SESSION_RE.match(session):
             raise Refused(400, "session must be 1 to 64 letters, digits or . _ - (starting with a letter or digit)")
         self.store, self.session, self.kid, self.ttl_s, self.now = store, session, kid, ttl_s, now
-        self.turns_group, self.msgs_group = f"bridge-turns:{session}", f"bridge-msgs:{session}"
+        self.turns_group, self.msgs_group = f"bridge-turns:{kid}:{session}", f"bridge-msgs:{kid}:{session}"
+        self._read: tuple[dict, int] | None = None  # the owner record as last read or written
 
     # --- ownership ------------------------------------------------------------------------------
 
@@ -70,6 +75,7 @@ class Conversation:
             if live:
                 if data["kid"] != self.kid:
                     raise Refused(403, "this session belongs to another key: choose another name")
+                self._read = (data, version)
                 return data, version
             if not create:
                 raise Refused(404, "no such session (sessions end 24 h after their last turn)")
@@ -82,7 +88,27 @@ class Conversation:
             if self.store.auth_put(
                 SESSIONS, self.session, fresh, expected_version=version, expires_at=fresh["expires_at"]
             ):
+                self._read = (fresh, version + 1)
                 return fresh, version + 1
+        raise Refused(409, "the session is busy: try again")
+
+    def lease(self) -> int:
+        """The owner record's expiry, which every turn and message record written under it takes
+        as its own. Renewed to now + ttl when less than ttl - ttl/24 is left (at 24 h: at most
+        hourly, not a write per turn), so the record lives as long as its newest turn."""
+        for _ in range(10):
+            data, version = self._read or self.state(create=True)
+            self._read = None
+            now = self.now()
+            if data["expires_at"] - now > self.ttl_s - self.ttl_s // 24:
+                self._read = (data, version)
+                return data["expires_at"]
+            data = {**data, "expires_at": int(now) + self.ttl_s}
+            if self.store.auth_put(
+                SESSIONS, self.session, data, expected_version=version, expires_at=data["expires_at"]
+            ):
+                self._read = (data, version + 1)
+                return data["expires_at"]
         raise Refused(409, "the session is busy: try again")
 
     def update_state(self, change) -> dict:
@@ -90,10 +116,11 @@ class Conversation:
         for _ in range(10):
             data, version = self.state(create=True)
             change(data)
-            data["expires_at"] = int(self.now()) + self.ttl_s
+            data["expires_at"] = max(data["expires_at"], int(self.now()) + self.ttl_s)
             if self.store.auth_put(
                 SESSIONS, self.session, data, expected_version=version, expires_at=data["expires_at"]
             ):
+                self._read = (data, version + 1)
                 return data
         raise Refused(409, "the session is busy: try again")
 
@@ -110,7 +137,7 @@ class Conversation:
             live = record is not None and record.get("expires_at", 0) > now
             if live and (record["state"] == "done" or now - record.get("claimed_at", 0) < in_flight_s):
                 return record
-            claim = {"state": "in_flight", "claimed_at": now, "expires_at": int(now) + self.ttl_s}
+            claim = {"state": "in_flight", "claimed_at": now, "expires_at": self.lease()}
             if self.store.auth_put(
                 self.msgs_group, msg_id, claim, expected_version=version, expires_at=claim["expires_at"]
             ):
@@ -126,8 +153,7 @@ class Conversation:
         if msg_id.startswith(DERIVED):
             self.release(msg_id)
             return
-        record = {"state": "done", "reply": reply, "usage": usage, "turn": turn}
-        record["expires_at"] = int(self.now()) + self.ttl_s
+        record = {"state": "done", "reply": reply, "usage": usage, "turn": turn, "expires_at": self.lease()}
         for _ in range(3):
             _, version = self.store.auth_get(self.msgs_group, msg_id)
             if self.store.auth_put(
@@ -139,15 +165,10 @@ class Conversation:
 
     def add_turn(self, role: str, text: str, msg_id: str) -> str:
         """Store a turn as its own record; its name sorts in time order."""
+        expires_at = self.lease()
         for _ in range(5):
             name = f"{int(self.now() * 1_000_000):020d}{role[0]}"
-            turn = {
-                "role": role,
-                "text": text,
-                "msg": msg_id,
-                "at": int(self.now()),
-                "expires_at": int(self.now()) + self.ttl_s,
-            }
+            turn = {"role": role, "text": text, "msg": msg_id, "at": int(self.now()), "expires_at": expires_at}
             if self.store.auth_put(self.turns_group, name, turn, expected_version=0, expires_at=turn["expires_at"]):
                 return name
         raise Refused(409, "the session is busy: try again")

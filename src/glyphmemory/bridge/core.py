@@ -6,6 +6,9 @@ Only the way frames are posted differs (`post(frame)`; it raises Gone when the c
 
 Client frames: {"type":"message","session","id"?,"text","namespace"?} and {"type":"history","session"},
 each at most MAX_FRAME_BYTES of UTF-8 JSON (a larger one gets an error frame, status 413).
+Each frame is checked against the connection's grant (auth.Auth.check): a history needs `r`, a
+message `rw` (it reads memories into the prompt and writes turns); a grant that ended (its key
+revoked, its token expired) ends the connection (Closed: the door closes it with 1008).
 Server frames: {"type":"delta","id","text"} (batched: every ~100 ms or ~200 characters),
 {"type":"done","id","usage"}, {"type":"error","id","status","detail"},
 {"type":"history","session","turns":[{"role","text","at"}]}.
@@ -19,7 +22,7 @@ import time
 
 from .. import names
 from ..context import build_context, render_context
-from ..errors import GlyphError
+from ..errors import Forbidden, GlyphError, Unauthorized
 from ..model import validate_namespace
 from .conversation import (
     MAX_FRAME_BYTES,
@@ -34,6 +37,9 @@ from .conversation import (
 DEFAULT_BUDGET = 8000
 DEFAULT_TTL_S = 24 * 3600
 FLUSH_S, FLUSH_CHARS = 0.1, 200
+
+
+NEEDS = {"message": "rw", "history": "r"}  # the scope each client frame needs
 
 
 class Gone(Exception):
@@ -51,6 +57,15 @@ def parse_frame(raw: str | bytes | None) -> tuple[object, int]:
         return json.loads(raw), size
     except (ValueError, TypeError, RecursionError):
         return None, size
+
+
+class Closed(Exception):
+    """The connection's credential ended (key revoked, token expired): the door closes it with
+    1008 (policy violation) after the error frame was posted."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
 
 
 class Prepared:
@@ -81,9 +96,18 @@ class Prepared:
 
 class Bridge:
     def __init__(
-        self, memories, claude, *, budget: int | None = None, ttl_s: int | None = None, log=None, cache: bool = True
+        self,
+        memories,
+        claude,
+        auth,
+        *,
+        budget: int | None = None,
+        ttl_s: int | None = None,
+        log=None,
+        cache: bool = True,
     ):
         self.memories = memories
+        self.auth = auth
         self.cache = cache
         self.claude = claude
         self.budget = budget or int(os.environ.get("GLYPH_BRIDGE_BUDGET") or DEFAULT_BUDGET)
@@ -95,9 +119,10 @@ class Bridge:
 
     # --- one frame, whole (the local server) ----------------------------------------------------
 
-    def handle(self, kid: str, raw: str | bytes, post) -> None:
+    def handle(self, grant, raw: str | bytes, post) -> None:
+        """Answer one frame whole; Closed when the connection's grant ended."""
         try:
-            prepared = self.prepare(kid, raw, post)
+            prepared = self.prepare(grant, raw, post)
         except Gone:
             return
         if prepared is not None:
@@ -105,17 +130,21 @@ class Bridge:
 
     # --- the route's part: check, deduplicate, store the user's turn ----------------------------
 
-    def prepare(self, kid: str, raw: str | bytes | None, post) -> Prepared | None:
+    def prepare(self, grant, raw: str | bytes | None, post) -> Prepared | None:
         """Returns what is left to answer from a frame as received, or None when it was answered
-        already (an error, a history, or a replay of a message answered before)."""
+        already (an error, a history, or a replay of a message answered before). Raises Closed,
+        after posting the error frame, when `grant` (the connection's) is no longer alive."""
         frame, size = parse_frame(raw)
         frame_id = frame.get("id") if isinstance(frame, dict) else None
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        kind = kind if isinstance(kind, str) and kind in NEEDS else None
         try:
+            self._allowed(grant, NEEDS.get(kind), frame_id, post)  # any frame first: is the grant alive?
             if size > MAX_FRAME_BYTES:
                 raise Refused(413, f"the frame is {size} bytes; a message's frame is at most {MAX_FRAME_BYTES} bytes")
-            if not isinstance(frame, dict) or frame.get("type") not in ("message", "history"):
+            if kind is None:
                 raise Refused(400, 'send a JSON object with "type": "message" or "history"')
-            conversation = self.conversation(frame.get("session"), kid)
+            conversation = self.conversation(frame.get("session"), grant.kid)
             if frame["type"] == "history":
                 conversation.state(create=False)
                 turns = [{"role": t["role"], "text": t["text"], "at": t["at"]} for _, t in conversation.turns()]
@@ -145,6 +174,18 @@ class Bridge:
         except Refused as refused:
             post({"type": "error", "id": frame_id, "status": refused.status, "detail": refused.detail})
             return None
+
+    def _allowed(self, grant, needed: str | None, frame_id, post) -> None:
+        """The connection's grant is alive (else Closed, after an error frame) and allows
+        `needed` (else a 403 error frame)."""
+        try:
+            self.auth.check(grant, needed)
+        except Forbidden as error:
+            raise Refused(403, error.detail) from None
+        except Unauthorized as error:
+            self.log("bridge_closed", status=401)
+            post({"type": "error", "id": frame_id, "status": 401, "detail": error.detail})
+            raise Closed(error.detail) from None
 
     def _replay(self, frame_id, record: dict, post) -> None:
         reply = record["reply"]

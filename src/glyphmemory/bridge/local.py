@@ -1,8 +1,10 @@
 """`glyph bridge`: the bridge as a WebSocket server on 127.0.0.1 (library `websockets`), over the
-same store and keys as `glyph serve`. A window token of scope `w` in the query string (`?t=`,
-since browsers cannot set WebSocket headers) is checked before the upgrade; each message is then
-answered in a worker thread, frames posted back to the event loop. What a connection needs (its
-key id) lives on the connection object, so a request that never upgrades leaves nothing behind."""
+same store and keys as `glyph serve`. A window token of scope `rw` in the query string (`?t=`,
+since browsers cannot set WebSocket headers) is checked before the upgrade, and its grant again
+for every frame; a grant that ended (key revoked, token expired) closes the connection with 1008,
+and an idle one closes when its token expires. Each message is answered in a worker thread,
+frames posted back to the event loop. What a connection needs (its grant) lives on the
+connection object, so a request that never upgrades leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -12,8 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import GlyphError
 from ..http import log
-from ..tokens import require_scope
-from .core import Gone
+from .core import Closed, Gone
 
 # The transport's own cap, far above the message limit (conversation.MAX_FRAME_BYTES) so that an
 # oversize message is read and answered with an error frame; a frame over this one is no message
@@ -21,7 +22,9 @@ from .core import Gone
 TRANSPORT_MAX_BYTES = 1024 * 1024
 
 
-async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> None:
+async def serve(bridge, auth, host: str, port: int, ready=None) -> None:
+    """Serve until cancelled; `auth` is the App's auth component (bridge.core checks each frame
+    with it too), `ready((host, port))` is called once listening."""
     from websockets.asyncio.server import serve as ws_serve
     from websockets.datastructures import Headers
     from websockets.exceptions import ConnectionClosed
@@ -38,19 +41,20 @@ async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> Non
         token = parse_qs(urlsplit(request.path).query).get("t", [None])[0]
         if token is None:
             return refuse(
-                401, "Unauthorized", "connect with ?t=TOKEN: a window token of scope w (glyph token --scope w)"
+                401, "Unauthorized", "connect with ?t=TOKEN: a window token of scope rw (glyph token --scope rw)"
             )
         try:
-            grant = keyring.verify(token, clock.now_s())
-            require_scope(grant, "w")
+            grant = auth.token(token, "rw")  # a message reads memories and writes turns
         except GlyphError as error:
             log.event("bridge_connect", level=30, status=error.status)
             return refuse(error.status, "Unauthorized" if error.status == 401 else "Forbidden", error.detail)
-        connection.glyph_kid = grant.kid  # on the connection: gone with it, upgraded or not
+        connection.glyph_grant = grant  # on the connection: gone with it, upgraded or not
         return None
 
     async def handler(connection) -> None:
-        kid = connection.glyph_kid
+        grant = connection.glyph_grant
+        # An idle connection ends when its token does (a frame would find it so, too).
+        expiry = loop.call_later(max(grant.exp - auth.clock.now_s(), 0), _close, connection, "the token expired")
 
         def post(frame: dict) -> None:
             future = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(frame, ensure_ascii=False)), loop)
@@ -61,9 +65,17 @@ async def serve(bridge, keyring, clock, host: str, port: int, ready=None) -> Non
 
         try:
             async for raw in connection:
-                await asyncio.to_thread(bridge.handle, kid, raw, post)
+                await asyncio.to_thread(bridge.handle, grant, raw, post)
         except ConnectionClosed:
             pass
+        except Closed as closed:
+            await connection.close(1008, closed.detail[:120])
+        finally:
+            expiry.cancel()
+
+    def _close(connection, reason: str) -> None:
+        log.event("bridge_closed", status=401)
+        asyncio.ensure_future(connection.close(1008, reason))
 
     async with ws_serve(handler, host, port, process_request=process_request, max_size=TRANSPORT_MAX_BYTES) as server:
         if ready is not None:

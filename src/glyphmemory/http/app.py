@@ -9,12 +9,13 @@ import time
 from contextlib import nullcontext
 
 from .. import names
+from ..auth import Auth
 from ..basic_auth import BasicAuth
 from ..errors import GlyphError, Unauthorized, UriTooLong
 from ..keys import Keyring
 from ..model import Clock
 from ..service import Memories
-from ..tokens import Grant, require_scope
+from ..tokens import Grant
 from . import log
 from .core import (
     CHAT_PATHS,
@@ -43,6 +44,8 @@ class App:
 
     def _use_keyring(self, keyring: Keyring) -> None:
         self.keyring = keyring
+        # Every door turns its credential into a grant, and checks it at each use, here.
+        self.auth = Auth(keyring, self.memories.store, self.memories.clock)
         # Cursors are signed with a key derived from the root secret, never the secret itself.
         self.cursor_key = _derive(keyring.root.secret, b"glyphmemory cursor v1")
 
@@ -101,12 +104,13 @@ class App:
         return response
 
     def handle_inside(self, request: Request, grant: Grant) -> Response:
-        """Answer a request made on behalf of a grant already checked by a door of its own
-        (the MCP tools, authorised by OAuth): the route's parsing, scope and answers, but
-        neither basic auth nor a window token, and no log line of its own."""
+        """Answer a request made on behalf of a grant a door of its own opened (a page session,
+        the MCP tools): the route's parsing and answers, the grant checked again (alive, and its
+        scope enough for this route), but neither basic auth nor a window token, and no log line
+        of its own."""
         try:
             route, params = self.router.match(request.method, request.path)
-            require_scope(grant, route.scope or "r")
+            self.auth.check(grant, route.scope or "r")
             return finish(self._run(route, request, params, self._query(request, route), grant))
         except GlyphError as error:
             return finish(problem(error, request.request_id))
@@ -129,9 +133,7 @@ class App:
                 "this route needs a token: send Authorization: Bearer <token> (the glyph command does this for you)",
                 headers={"WWW-Authenticate": 'Bearer realm="glyphmemory"'},
             )
-        grant = self.keyring.verify(token, self.clock.now_s())
-        require_scope(grant, scope)
-        return grant
+        return self.auth.token(token, scope)
 
 
 def error_response(request: Request, error: GlyphError, *, pages: bool = False) -> Response:

@@ -7,8 +7,7 @@ import time
 from .. import names
 from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
-from ..tokens import SCOPES, mint_window_token, scope_covers
-from ..totp import check_code
+from ..tokens import SCOPES
 from . import params as p
 from .core import Call, Response, Router, token_from
 
@@ -63,24 +62,19 @@ def exchange_token(app, call: Call) -> Response:
     if scope not in SCOPES:
         raise InvalidInput("scope must be one of r, w, rw, a")
     ttl = _ttl(body)
-    now = app.clock.now_s()
     presented = token_from(call.request, call.query)
     if presented is not None and body.keys() & {"code", "kid"}:
         raise InvalidInput("code and kid go with an authenticator code; with a token send only scope and ttl_s")
     if presented is not None:
-        grant = app.keyring.verify(presented, now)
-        if not scope_covers(grant.scope, scope):
-            raise Forbidden(f"a token of scope '{grant.scope}' cannot mint scope '{scope}'")
-        kid, exp = grant.kid, min(int(now) + ttl, grant.exp)  # never outlives what authorised it
+        grant = app.auth.token(presented)
     elif "code" in body:
         if scope == "a":
             raise Forbidden("an authenticator code mints r, w or rw; admin tokens need the root key")
-        kid = body.get("kid", app.keyring.root.kid)
-        check_code(app.memories.store, app.keyring, kid, body["code"], now, call.request.client)
-        exp = int(now) + ttl
+        grant = app.auth.code(body["code"], body.get("kid"), source=call.request.client, ttl_s=ttl)
     else:
         raise Unauthorized("send an authenticator code (code) or a token of wider scope")
-    token = mint_window_token(kid, app.keyring.secret_for(kid), scope, exp)
+    token, exp = app.auth.mint(grant, scope, ttl)  # never wider than, nor outliving, what authorised it
+    kid = grant.kid
     return Response.json({"token": token, "expires_at": exp, "scope": scope, "kid": kid}, 201)
 
 

@@ -16,8 +16,7 @@ from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
 from ..model import validate_tags
-from ..tokens import mint_window_token, require_scope
-from ..totp import check_code
+from ..tokens import Grant
 from . import params as p
 from .core import Call, Request, Response, Router
 
@@ -54,24 +53,19 @@ def public_base_url(request: Request) -> str:
     return f"{request.scheme}://{_host(headers.get('host') or '127.0.0.1:8787')}"
 
 
-def _authorise_read(app, call: Call) -> tuple[str | None, int]:
-    """Check t or code; returns the write token to hand out (None if not allowed) and its exp."""
+def _authorise_read(app, call: Call) -> tuple[Grant, str | None, int]:
+    """The grant of t (read scope) or code, the write token to hand out (None when the grant
+    cannot write: a read-only link stays read-only), and until when the links work."""
     a = call.args
-    now = app.clock.now_s()
     if a["t"] is not None:
-        grant = app.keyring.verify(a["t"], now)
-        require_scope(grant, "r")
-        if not grant.allows("w"):
-            return None, grant.exp  # a read-only link stays read-only
-        kid, exp = grant.kid, min(int(now) + names.CHAT_TOKEN_TTL_S, grant.exp)
+        grant = app.auth.token(a["t"], "r")
     elif a["code"] is not None:
-        kid = a["kid"] or app.keyring.root.kid
-        check_code(app.memories.store, app.keyring, kid, a["code"], now, call.request.client)
-        exp = int(now) + names.CHAT_TOKEN_TTL_S
+        grant = app.auth.code(a["code"], a["kid"], source=call.request.client, ttl_s=names.CHAT_TOKEN_TTL_S)
     else:
         raise Unauthorized("add t=<token> or code=<6 digits from your authenticator app> to the URL")
-    secret = app.keyring.secret_for(kid)
-    return mint_window_token(kid, secret, "w", exp), exp
+    if not grant.allows("w"):
+        return grant, None, grant.exp
+    return grant, *app.auth.mint(grant, "w", names.CHAT_TOKEN_TTL_S)
 
 
 def _instructions(base: str, write_token: str | None, read_token: str | None, exp: int, ns: str) -> str:
@@ -118,16 +112,13 @@ _Q = p.Param("q", p.Q_SCHEMA, "Search instead of recency.")
 def read_by_url(app, call: Call) -> Response:
     a = call.args
     ns = a["ns"]
-    write_token, exp = _authorise_read(app, call)
+    grant, write_token, exp = _authorise_read(app, call)
     if a["q"] is not None:
         block = build_search_block(app.memories, ns, a["q"], a["budget"], limit=a["n"])
     else:
         block = build_context(app.memories, ns, a["budget"], limit=a["n"])
     # After a code, hand out one read+write token for refreshing; after t=, refresh with it.
-    read_token = a["t"]
-    if read_token is None and write_token is not None:
-        kid = write_token.split(".")[0]
-        read_token = mint_window_token(kid, app.keyring.secret_for(kid), "rw", exp)
+    read_token = a["t"] or app.auth.mint(grant, "rw", names.CHAT_TOKEN_TTL_S)[0]
     base = public_base_url(call.request)
     text = render_context(block) + "\n" + _instructions(base, write_token, read_token, exp, ns)
     response = Response.text(text, content_type="text/markdown")

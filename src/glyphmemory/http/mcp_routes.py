@@ -14,9 +14,9 @@ import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import GlyphError, MethodNotAllowed, Unauthorized
-from ..oauth import SCOPE, OAuth, OAuthError
+from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuth, OAuthError
 from ..redirect_uris import csp_source
-from ..totp import check_code
+from ..tokens import Grant
 from . import params as p
 from .chat_routes import public_base_url
 from .core import Call, Response, Router, media_type
@@ -43,7 +43,13 @@ _AUTHORIZE_FIELDS = (
 def oauth_of(app) -> OAuth:
     oauth = getattr(app, "_oauth", None)
     if oauth is None or oauth.root is not app.keyring.root:  # a rotated root key ends every token
-        oauth = app._oauth = OAuth(app.memories.store, _derive(app.keyring.root.secret))
+        # A grant lives while the key that signed in does (revoked: gone from the list, refused
+        # at /token and /mcp), as every door's grants do (app.auth).
+        oauth = app._oauth = OAuth(
+            app.memories.store,
+            _derive(app.keyring.root.secret),
+            alive=lambda g: app.auth.alive_key(g["kid"], g.get("key")),
+        )
         oauth.root = app.keyring.root
     return oauth
 
@@ -189,15 +195,14 @@ def authorize_submit(app, call: Call) -> Response:
     except OAuthError as error:
         return _page(call.request, {"failure": error.detail}, error.status)
     values = _page_values(app, checked, client)
-    kid = form.get("kid") or app.keyring.root.kid
     try:
-        check_code(
-            app.memories.store, app.keyring, kid, form.get("code", "").strip(), app.clock.now_s(), call.request.client
+        grant = app.auth.code(
+            form.get("code", "").strip(), form.get("kid"), source=call.request.client, ttl_s=ACCESS_TTL_S
         )
     except GlyphError as error:  # wrong, replayed or throttled: the page again, saying which
         response = _page(
             call.request,
-            {**values, "error": error.detail, "kid": kid},
+            {**values, "error": error.detail, "kid": form.get("kid") or app.auth.root_kid},
             error.status,
             redirect_uri=checked["redirect_uri"],
         )
@@ -209,7 +214,8 @@ def authorize_submit(app, call: Call) -> Response:
         redirect_uri=checked["redirect_uri"],
         challenge=checked["code_challenge"],
         resource=checked["resource"],
-        kid=kid,
+        kid=grant.kid,
+        key=grant.key,
     )
     answer = {"code": code, "iss": public_base_url(call.request)}
     if checked["state"]:
@@ -267,8 +273,8 @@ def token(app, call: Call) -> Response:
 # --- /mcp ------------------------------------------------------------------------------------
 
 
-def _bearer_grant(app, request) -> dict:
-    """The grant of the request's access token; Unauthorized with the RFC 9728 challenge for a
+def _bearer_grant(app, request) -> Grant:
+    """The grant the request's access token acts with; Unauthorized with the RFC 9728 challenge for a
     missing, expired, revoked or foreign token, whatever the method (so a client refreshes)."""
     metadata = public_base_url(request) + "/.well-known/oauth-protected-resource/mcp"
     header = request.headers.get("authorization", "")
@@ -277,23 +283,21 @@ def _bearer_grant(app, request) -> dict:
             "sign in first: this connector uses OAuth (see the resource metadata)",
             headers={"WWW-Authenticate": f'Bearer resource_metadata="{metadata}"'},
         )
-    try:
-        _, grant = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
+    try:  # the token, its grant, and the key that signed in (oauth_of's `alive`)
+        _, data, exp = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
     except OAuthError as error:
         challenge = f'Bearer error="invalid_token", error_description="{error.detail}", resource_metadata="{metadata}"'
         raise Unauthorized(error.detail, headers={"WWW-Authenticate": challenge}) from None
-    if app.keyring.secret_for(grant["kid"]) is None:  # the key that signed in was revoked since
-        challenge = f'Bearer error="invalid_token", resource_metadata="{metadata}"'
-        raise Unauthorized("the key that signed in was revoked", headers={"WWW-Authenticate": challenge})
-    return grant
+    return Grant(data["kid"], GRANT_SCOPE, exp, data.get("key"))
 
 
 @route("POST", "/mcp", scope=None, body=MCP_BODY)
 def mcp_post(app, call: Call) -> Response:
-    _bearer_grant(app, call.request)
+    grant = _bearer_grant(app, call.request)
     from ..mcp_http import handle_mcp
 
-    return handle_mcp(app, call.request, public_base_url(call.request))
+    # The tools act with this grant, checked again (alive, scope) at each API call they make.
+    return handle_mcp(app, call.request, public_base_url(call.request), grant)
 
 
 def _no_stream(app, call: Call) -> Response:

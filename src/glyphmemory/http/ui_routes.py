@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from .. import names, repeat, ui_session
-from ..errors import GlyphError, Unauthorized
+from ..errors import GlyphError
 from ..tokens import Grant
 from . import params as p
 from .core import Call, Request, Response, Router, media_type
@@ -35,7 +35,14 @@ _LIST_PARAMS = tuple(p.Param(k, {"type": "string"}, k) for k in ("ns", "tag", "q
 
 
 def _session(app, request: Request):
-    return ui_session.current(app.memories.store, app.keyring.root.secret, request.headers.get("cookie"))
+    """(sid, record) of the request's session while its grant is alive; a session whose key was
+    revoked (or whose token expired) is ended here, at its first use after."""
+    store = app.memories.store
+    found = ui_session.current(store, app.keyring.root.secret, request.headers.get("cookie"), app.clock.now_s())
+    if found is not None and not app.auth.alive(ui_session.grant_of(found[1])):
+        ui_session.end(store, found[0])
+        return None
+    return found
 
 
 def _api(app, grant: Grant, method: str, path: str, query: dict | None = None, payload=None):
@@ -127,7 +134,7 @@ class _Page:
 
     def __init__(self, app, call: Call, sid: str, record: dict):
         self.app, self.call, self.sid, self.record = app, call, sid, record
-        self.grant = Grant(record["kid"], record["scope"], record["expires_at"])
+        self.grant = ui_session.grant_of(record)
         self.writer = self.grant.allows("w")
 
     def values(self, **more) -> dict:
@@ -185,28 +192,22 @@ _CROSS_SITE = "a sign-in sent from another site is refused: sign in on this page
 
 @route("POST", "/ui/sign-in", scope=None, body=FORM, page=True)
 def sign_in(app, call: Call) -> Response:
-    from ..totp import check_code
-
+    """By a TOTP code (a 12 h `rw` session) or a pasted token (a session of its scope, no longer
+    than it lives); a token signs in once, on this form or as a link."""
     if _cross_site(call.request):
         return _signin_page(_CROSS_SITE, 403)
     form = _form(call.request)
-    now = app.clock.now_s()
     try:
         if form.get("token"):
-            grant = app.keyring.verify(form["token"].strip(), now)
-            kid, scope, lifetime = grant.kid, grant.scope, int(grant.exp - now)
+            grant = app.auth.token(form["token"].strip(), once=True)
         else:
-            kid = form.get("kid") or app.keyring.root.kid
-            check_code(app.memories.store, app.keyring, kid, form.get("code", "").strip(), now, call.request.client)
-            scope, lifetime = "rw", ui_session.SESSION_TTL_S
+            code = form.get("code", "").strip()
+            grant = app.auth.code(code, form.get("kid"), source=call.request.client, ttl_s=ui_session.SESSION_TTL_S)
     except GlyphError as error:
         response = _signin_page(error.detail, error.status, form.get("kid", ""))
         response.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
         return response
-    set_cookie, _ = ui_session.start(
-        app.memories.store, app.keyring.root.secret, kid, scope, secure=_secure(call.request), lifetime_s=lifetime
-    )
-    return _see_other("/ui", **{"Set-Cookie": set_cookie})
+    return _open_session(app, call, grant)
 
 
 @route("GET", "/ui/link", scope=None, params=(p.TOKEN,), page=True)
@@ -215,9 +216,7 @@ def sign_in_link(app, call: Call) -> Response:
     the browser to signs nobody in by itself; nothing is used up until the owner continues."""
     token = call.args["t"] or ""
     try:
-        app.keyring.verify(token, app.clock.now_s())
-        if app.memories.store.auth_get(ui_session.LINKS, token.rsplit(".", 1)[-1])[0] is not None:
-            raise Unauthorized("this sign-in link was used already: run glyph ui again")
+        app.auth.token(token, once="peek")
     except GlyphError as error:
         return _signin_page(error.detail, error.status)
     return _render("ui_link.html", {"token": token})
@@ -225,18 +224,21 @@ def sign_in_link(app, call: Call) -> Response:
 
 @route("POST", "/ui/link", scope=None, body=FORM, page=True)
 def sign_in_link_confirmed(app, call: Call) -> Response:
-    """The link's page continued, from this server's own page: the token is used once, then a
-    session starts and the address bar holds no token."""
+    """The link's page continued, from this server's own page: the token is used once (on every
+    sign-in path), then a session starts and the address bar holds no token."""
     if _cross_site(call.request):
         return _signin_page(_CROSS_SITE, 403)
-    token = _form(call.request).get("t", "")
     try:
-        grant = app.keyring.verify(token, app.clock.now_s())
-        ui_session.use_link_once(app.memories.store, token.rsplit(".", 1)[-1], grant.exp)
+        grant = app.auth.token(_form(call.request).get("t", ""), once=True)
     except GlyphError as error:
         return _signin_page(error.detail, error.status)
+    return _open_session(app, call, grant)
+
+
+def _open_session(app, call: Call, grant: Grant) -> Response:
+    now = app.clock.now_s()
     set_cookie, _ = ui_session.start(
-        app.memories.store, app.keyring.root.secret, grant.kid, grant.scope, secure=_secure(call.request)
+        app.memories.store, app.keyring.root.secret, grant, now, secure=_secure(call.request)
     )
     return _see_other("/ui", **{"Set-Cookie": set_cookie})
 
