@@ -19,7 +19,7 @@ from glyphmemory.tokens import mint_window_token
 from ..e2e.test_glyph_serve import glyph
 from ..support.fake_claude import API_KEY, FakeClaude
 from ..support.processes import clean_env, start_glyph_bridge, start_glyph_serve, stop
-from .test_local import Bridge, history, say
+from .test_local import Bridge, history, reply, say
 
 pytestmark = pytest.mark.e2e
 TTL_S = 4  # the bridge's session lifetime in these tests (GLYPH_BRIDGE_TTL_S)
@@ -105,18 +105,21 @@ def token_exp(token: str) -> int:
 
 
 def test_a_busy_session_stays_its_owners_and_a_lapsed_one_gives_nothing_away(bridge):
+    """The owner record lives as long as the newest turn; when it lapses, every turn and message
+    id under it lapses with it."""
     phone = device(bridge)
     with bridge.connect() as ws, bridge.connect(key=phone) as other:
+        started = time.time()
         say(ws, "cli", "My bank PIN hint is the cat's birthday", msg_id="owner-1")
-        for i in range(3):  # busy for longer than the session's lifetime
-            time.sleep(TTL_S / 2)
-            assert say(ws, "cli", f"Turn {i}")[-1]["type"] == "done"
-        taken = say(other, "cli", "Let me in", msg_id="owner-1")  # the owner's own message id
-        assert taken[-1]["type"] == "error" and taken[-1]["status"] == 403
+        time.sleep(TTL_S / 2)
+        assert say(ws, "cli", "Noted?", msg_id="owner-2")[-1]["type"] == "done"
+        time.sleep(max(0.0, started + TTL_S + 0.3 - time.time()))  # past the session's first expiry
+        taken = say(other, "cli", "Let me in", msg_id="owner-2")  # the owner's own message id
+        assert taken[-1]["type"] == "error" and taken[-1]["status"] == 403 and not reply(taken)
         assert history(other, "cli")["status"] == 403
-        assert history(ws, "cli")["turns"][-1]["text"].startswith("Echo: Turn 2")  # the owner keeps it
+        assert history(ws, "cli")["turns"][-1]["text"].startswith("Echo: Noted?")  # the owner keeps it
         time.sleep(TTL_S + 1)  # idle: the session lapses, with every turn and message id under it
-        claimed = say(other, "cli", "Is anything here?", msg_id="owner-1")
+        claimed = say(other, "cli", "Is anything here?", msg_id="owner-2")
         assert claimed[-1]["type"] == "done" and not claimed[-1].get("replayed")
         turns = history(other, "cli")["turns"]
     assert [t["role"] for t in turns] == ["user", "assistant"] and "PIN" not in json.dumps(turns)
