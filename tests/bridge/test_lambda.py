@@ -214,7 +214,7 @@ def test_a_busy_session_stays_its_owners_on_dynamodb(lambdas, monkeypatch):
     """The owner record lives as long as the newest turn; when it lapses, every turn and message
     id under it lapses with it."""
     moto_url, fake, key = lambdas
-    monkeypatch.setenv("GLYPH_BRIDGE_TTL_S", "4")
+    monkeypatch.setenv("GLYPH_BRIDGE_TTL_S", "6")
     phone = device_key("phone")
 
     def say(who, conn: str, text: str, msg: str) -> dict:
@@ -223,14 +223,14 @@ def test_a_busy_session_stays_its_owners_on_dynamodb(lambdas, monkeypatch):
             bridge_aws.work(invoked["payload"])
         return frames(moto_url, conn)[-1]
 
-    started = time.time()
     assert say(key, "a", "The safe's code is 4711", "owner-1")["type"] == "done"
-    time.sleep(2)
+    first = time.time()  # the session's record was written before this: it expired by first + 6
+    time.sleep(3)
     assert say(key, "a", "Noted?", "owner-2")["type"] == "done"
-    time.sleep(max(0.0, started + 4.3 - time.time()))  # past the session's first expiry
+    time.sleep(max(0.0, first + 6.3 - time.time()))  # past the session's first expiry
     taken = say(phone, "b", "Let me in", "owner-2")  # the owner's own message id
     assert taken["type"] == "error" and taken["status"] == 403
-    time.sleep(5)  # idle: the session lapses with every turn and message id under it
+    time.sleep(7)  # idle: the session lapses with every turn and message id under it
     claimed = say(phone, "b", "Anything here?", "owner-2")
     assert claimed["type"] == "done" and not claimed.get("replayed")
     bridge_aws.route(event("b", phone, {"type": "history", "session": "cli"}))
