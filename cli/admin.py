@@ -44,11 +44,12 @@ def glyph_path() -> str:
 
 def shell_quote(word: str) -> str:
     """`word` as one word for the shell a hook command runs in: POSIX quoting (shlex), or on
-    Windows double quotes as cmd.exe and Git Bash both read them (a path holds no `"` there)."""
+    Windows double quotes, which cmd.exe and Git Bash both read as one word (a Windows path
+    holds no `"`; `&`, `|`, spaces and parentheses stay inside)."""
     if sys.platform == "win32":
-        import subprocess
+        import re
 
-        return subprocess.list2cmdline([word])
+        return word if re.fullmatch(r"[\w@+=:,./\\-]+", word) else f'"{word}"'
     import shlex
 
     return shlex.quote(word)
