@@ -94,8 +94,10 @@ def _fetch(url: str) -> bytes | None:
         parts.hostname, parts.port or 443, timeout=CIMD_DEADLINE_S, context=ssl.create_default_context()
     )
 
+    connected: list = []  # the socket: http.client lets go of it once an answer says it closes
+
     def cut() -> None:
-        sock = conn.sock
+        sock = connected[0] if connected else conn.sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -106,6 +108,8 @@ def _fetch(url: str) -> bytes | None:
     timer.daemon = True
     timer.start()
     try:
+        conn.connect()
+        connected.append(conn.sock)
         conn.request("GET", parts.path, headers={"Accept": "application/json", "User-Agent": "GlyphMemory"})
         reply = conn.getresponse()
         raw = reply.read(MAX_CIMD_BYTES + 1) if reply.status == 200 else None

@@ -5,7 +5,9 @@ signs in on /authorize with an authenticator code; the client redeems the code w
 verifier (S256 only) for an access token bound to the `/mcp` resource (24 h) and a refresh token.
 
 State lives in the store's auth records, each with its own expiry (checked here too: emulators
-never expire items): `oauth-client` (registrations, 90 days from the last sign-in),
+never expire items): `oauth-client` (registrations: 6 hours until a sign-in uses one, then 90
+days from the last sign-in; anonymous, so counted in `oauth-register`: 10 an hour from one
+address, 100 in all),
 `oauth-code` (single use, 5 minutes, keyed by the code's SHA-256) and `oauth-grant` (one per
 sign-in, what `glyph connectors` lists and revokes). Tokens are HMAC-signed with a key derived
 from the root secret and name their grant, so revoking the grant ends them at once. A refresh
@@ -30,12 +32,16 @@ from .redirect_uris import MAX_REDIRECT_URI_CHARS, valid_redirect_uri
 ACCESS_TTL_S = 24 * 3600  # claude.ai is known not to refresh reliably: a day, revocable at once
 REFRESH_TTL_S = 30 * 86400  # a grant unused for 30 days ends
 CODE_TTL_S = 300
-CLIENT_TTL_S = 90 * 86400
+CLIENT_TTL_S = 90 * 86400  # a client that signed in: from its last sign-in
+UNUSED_CLIENT_TTL_S = 6 * 3600  # a registration nobody signed in with
+# /register is anonymous: at most this many registrations an hour from one source, and in all.
+REGISTER_WINDOW_S, REGISTER_PER_SOURCE, REGISTER_IN_ALL = 3600, 10, 100
 SCOPE = "memory"
 GRANT_SCOPE = "rw"  # what an MCP grant may do with memories: read and write, never admin
 USED_AT_EVERY_S = 3600  # "last used" is written at most hourly, not at every call
 
 CLIENT, CODE, GRANT, CIMD = "oauth-client", "oauth-code", "oauth-grant", "oauth-cimd"
+REGISTRATIONS = "oauth-register"  # the registration counters (quota.py)
 MAX_REDIRECT_URIS = 10  # older VS Code registers six at once
 CIMD_FRESH_S = 300  # a metadata document is fetched again after 5 minutes...
 CIMD_STALE_S = 24 * 3600  # ...and while its host cannot answer, a copy up to a day old serves
@@ -48,8 +54,8 @@ class OAuthError(GlyphError):
 
     status, title, slug = 400, "OAuth error", "oauth"
 
-    def __init__(self, error: str, description: str, status: int = 400):
-        super().__init__(description)
+    def __init__(self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(description, headers=headers)
         self.error, self.status = error, status
 
 
@@ -78,7 +84,9 @@ class OAuth:
 
     # --- clients ------------------------------------------------------------------------------
 
-    def register(self, metadata: object) -> dict:
+    def register(self, metadata: object, source: str = "") -> dict:
+        """RFC 7591 for public clients. `source`: the caller's address (its quota's bucket).
+        OAuthError 400 for metadata refused, 429 when a quota is spent."""
         if not isinstance(metadata, dict):
             raise OAuthError("invalid_client_metadata", "the registration must be a JSON object")
         uris = metadata.get("redirect_uris")
@@ -111,7 +119,13 @@ class OAuth:
         name = _client_name(metadata.get("client_name"))
         client_id = _new_id()
         now = _now()
-        record = {"client_name": name, "redirect_uris": uris, "created_at": now, "expires_at": now + CLIENT_TTL_S}
+        self._count_registration(source, now)
+        record = {
+            "client_name": name,
+            "redirect_uris": uris,
+            "created_at": now,
+            "expires_at": now + UNUSED_CLIENT_TTL_S,
+        }
         self.store.auth_put(CLIENT, client_id, record, expected_version=0, expires_at=record["expires_at"])
         answer = {
             "client_id": client_id,
@@ -125,6 +139,20 @@ class OAuth:
         if dropped:  # RFC 7591 §3.2.1: the server may replace requested values; it says which
             answer["dropped_redirect_uris"] = dropped
         return answer
+
+    def _count_registration(self, source: str, now: int) -> None:
+        from .quota import take
+
+        buckets = [(f"source:{_hash(source)[:32]}", REGISTER_PER_SOURCE), ("all", REGISTER_IN_ALL)]
+        wait = take(self.store, REGISTRATIONS, buckets, REGISTER_WINDOW_S, now)
+        if wait:
+            raise OAuthError(
+                "temporarily_unavailable",
+                f"too many clients registered in the last hour (at most {REGISTER_PER_SOURCE} from one address, "
+                f"{REGISTER_IN_ALL} in all): retry in {wait} s",
+                429,
+                headers={"Retry-After": str(wait)},
+            )
 
     def client(self, client_id: str) -> dict:
         """A registered client, or the metadata document a URL client_id names (trusted hosts only)."""

@@ -25,3 +25,15 @@ def make_event(method, path, query="", headers=None, body=None, b64=False) -> di
         event["body"] = base64.b64encode(raw).decode() if b64 else raw.decode()
         event["isBase64Encoded"] = b64
     return event
+
+
+def connector_function(monkeypatch, dynamo_table: str, root_key):
+    """The connector function (every route, the page and OAuth) on a DynamoDB table, loaded
+    afresh by its first event; returns the module, whose `lambda_handler` takes events."""
+    from glyphmemory import aws_lambda
+
+    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
+    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
+    monkeypatch.setattr(aws_lambda, "_app", None)
+    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    return aws_lambda

@@ -18,7 +18,7 @@ from glyphmemory.keys import load_key_file
 from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import make_event
+from ..support.lambda_events import connector_function, make_event
 from ..support.processes import clean_env, start_glyph_serve, stop
 
 CROSS_SITE = [
@@ -99,10 +99,7 @@ def test_the_one_time_link_asks_before_it_signs_in(served):
 
 @pytest.fixture
 def page(dynamo_table, root_key, monkeypatch):
-    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
-    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    connector_function(monkeypatch, dynamo_table, root_key)
 
     def call(method, path, query="", *, form=None, headers=None):
         hdrs = {"x-glyph-public-host": "glyph.example.com", **(headers or {})}

@@ -64,7 +64,7 @@ def resource_url(request) -> str:
 
 def _oauth_error(error: OAuthError, headers: dict | None = None) -> Response:
     body = {"error": error.error, "error_description": error.detail, "status": error.status}
-    return Response.json(body, error.status, **{"Cache-Control": "no-store", **(headers or {})})
+    return Response.json(body, error.status, **{"Cache-Control": "no-store", **error.headers, **(headers or {})})
 
 
 def _form(request) -> dict[str, str]:
@@ -134,7 +134,8 @@ def register(app, call: Call) -> Response:
             metadata = json.loads(call.request.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise OAuthError("invalid_client_metadata", "the registration is not valid JSON") from None
-        return Response.json(oauth_of(app).register(metadata), 201, **{"Cache-Control": "no-store"})
+        answer = oauth_of(app).register(metadata, call.request.client)
+        return Response.json(answer, 201, **{"Cache-Control": "no-store"})
     except OAuthError as error:
         return _oauth_error(error)
 
