@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -244,3 +244,43 @@ def test_a_bad_prompt_or_resource_argument_gets_the_apis_detail_and_one_log_line
         json.loads(line)  # every line of the log is one JSON object
         assert "secret-marker" not in line and "Bad Namespace" not in line
     assert len(lines) < 40
+
+
+def test_the_same_answers_through_the_connector_function(dynamo_table, root_key, monkeypatch):
+    """The connector function on DynamoDB (moto over HTTP): bad redirect URIs and JSON shapes at
+    /register, unknown parameters at /authorize, and a page's refusal as a page."""
+    from glyphmemory.tokens import mint_window_token
+
+    from ..support.lambda_events import connector_function, make_event
+
+    function = connector_function(monkeypatch, dynamo_table, root_key)
+
+    def call(method, path, query="", body=None, content_type="application/json"):
+        headers = {"x-glyph-public-host": "glyph.example.com", "content-type": content_type}
+        result = function.lambda_handler(make_event(method, path, query, headers, body), None)
+        return result["statusCode"], result["headers"], result["body"]
+
+    for uri in (*BAD_REDIRECTS[:3], BAD_REDIRECTS[5], BAD_REDIRECTS[11], BAD_REDIRECTS[13]):
+        status, headers, text = call("POST", "/register", body=json.dumps({"redirect_uris": [uri]}).encode())
+        assert status == 400 and json.loads(text)["error"] == "invalid_redirect_uri", uri
+    for shape in ({"redirect_uris": [f.CALLBACK], "grant_types": [["x"]]}, {"redirect_uris": [{}]}, []):
+        status, _, text = call("POST", "/register", body=json.dumps(shape).encode())
+        assert status == 400 and json.loads(text)["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+    status, _, text = call("POST", "/register", body=b"[" * 5000 + b"]" * 5000)
+    assert status == 400 and json.loads(text)["error"] == "invalid_client_metadata"
+    callback = "https://claude.ai/api/mcp/auth_callback"
+    status, _, text = call("POST", "/register", body=json.dumps({"redirect_uris": [callback]}).encode())
+    client_id = json.loads(text)["client_id"]
+    _, challenge = f.pkce()
+    fields = f.authorize_fields("https://glyph.example.com", client_id, challenge, redirect=callback)
+    query = urlencode({**fields, "prompt": "consent", "nonce": ""})
+    status, headers, page = call("GET", "/authorize", query)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "form-action 'self' https://claude.ai;" in headers["Content-Security-Policy"]
+    status, headers, _ = call("GET", "/ui", "utm_source=mail")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    status, headers, _ = call("GET", "/ui", "ns=a&ns=b")
+    assert status == 400 and headers["Content-Type"].startswith("text/html")
+    token = mint_window_token(root_key.kid, root_key.secret, "rw", int(time.time()) + 60)
+    status, _, _ = call("GET", "/ui/link", f"t={token}&utm_source=mail")
+    assert status == 200

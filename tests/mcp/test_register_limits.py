@@ -104,11 +104,12 @@ def test_purging_expired_auth_records_does_not_scan_the_table(tmp_path):
     store.close()
 
 
-class _SlowHost:
-    """A TLS host (trustme) that answers a metadata document one byte every `drip_s` seconds,
-    for at most `for_s`: per-read timeouts never fire, only a deadline on the whole fetch."""
+class _TlsHost:
+    """A TLS host (trustme) serving `bodies` by path; any other path answers one byte every
+    `drip_s` seconds for at most `for_s` (a Content-Length it never reaches), so per-read
+    timeouts never fire: only a deadline on the whole fetch ends it."""
 
-    def __init__(self, tmp_path, drip_s: float = 0.5, for_s: float = 20):
+    def __init__(self, tmp_path, bodies: dict[str, bytes] | None = None, drip_s: float = 0.5, for_s: float = 20):
         import trustme
 
         ca = trustme.CA()
@@ -120,10 +121,14 @@ class _SlowHost:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 host.requests += 1
+                body = (bodies or {}).get(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "4000")
+                self.send_header("Content-Length", str(len(body)) if body is not None else "4000")
                 self.end_headers()
+                if body is not None:
+                    self.wfile.write(body)
+                    return
                 ends = time.monotonic() + for_s
                 try:
                     while time.monotonic() < ends:
@@ -149,10 +154,44 @@ class _SlowHost:
 
 
 @pytest.mark.e2e
+def test_metadata_documents_nested_deep_or_with_bad_redirect_uris(tmp_path):
+    """A document nested 5,000 deep is a clear refusal, not a RecursionError; a redirect URI of a
+    document is checked as sent like a registered one (a split header is never used)."""
+    bodies: dict[str, bytes] = {}
+    tls = _TlsHost(tmp_path, bodies)
+    base = f"https://{tls.host}"
+    deep = base + "/deep.json"
+    bodies["/deep.json"] = b'{"client_id": "' + deep.encode() + b'", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    bodies["/deeper.json"] = b"[" * 2500 + b"]" * 2500
+    mixed = base + "/mixed.json"
+    split = "http://127.0.0.1:9/cb\r\nSet-Cookie: glyph_ui=X"
+    bodies["/mixed.json"] = json.dumps(
+        {"client_id": mixed, "client_name": "Mixed", "redirect_uris": [split, f.CALLBACK]}
+    ).encode()
+    home = str(tmp_path / "home")
+    env = clean_env(GLYPH_HOME=home, GLYPH_OAUTH_CIMD_HOSTS=tls.host, SSL_CERT_FILE=str(tls.ca_file))
+    proc, url = start_glyph_serve(env)
+    try:
+        _, challenge = f.pkce()
+        for client_id in (deep, base + "/deeper.json"):
+            page = httpx.get(url + "/authorize", params=f.authorize_fields(url, client_id, challenge))
+            assert page.status_code == 401 and "could not be read" in page.text
+            assert page.headers["content-type"].startswith("text/html")
+        fields = f.authorize_fields(url, mixed, challenge)
+        assert httpx.get(url + "/authorize", params=fields).status_code == 200
+        bad = httpx.get(url + "/authorize", params={**fields, "redirect_uri": split})
+        assert bad.status_code == 400 and "set-cookie" not in bad.headers
+        assert httpx.get(url + "/v1/health").status_code in (200, 401)
+    finally:
+        stop(proc)
+        tls.close()
+
+
+@pytest.mark.e2e
 def test_a_slow_metadata_host_stalls_no_one(tmp_path):
     from glyphmemory.cimd import CIMD_DEADLINE_S
 
-    slow = _SlowHost(tmp_path)
+    slow = _TlsHost(tmp_path)
     home = str(tmp_path / "home")
     env = clean_env(GLYPH_HOME=home, GLYPH_OAUTH_CIMD_HOSTS=slow.host, SSL_CERT_FILE=str(slow.ca_file))
     proc, url = start_glyph_serve(env)
