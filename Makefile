@@ -36,7 +36,8 @@ $(STAMP): pyproject.toml $(VENV)/.installed-run
 	@touch $(STAMP)
 
 # Node tools, pinned in package.json / package-lock.json: the CDK CLI (aws-cdk 3.x refuses our
-# assemblies), the MCP reference memory server (bench/mcp_peer.py) and axe-core (page checks).
+# assemblies), the MCP reference memory server (bench/mcp_peer.py), axe-core (page checks), and the
+# MCP conformance suite with the Node 22 it needs (tests/mcp/test_conformance.py).
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

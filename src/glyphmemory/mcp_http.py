@@ -18,7 +18,8 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .http.core import Response
-from .mcp_tools import REQUEST_BASE_URL, AppBackend, build_server
+from .mcp_chatgpt import REQUEST_BASE_URL
+from .mcp_tools import AppBackend, build_server
 from .tokens import Grant
 
 _SKIPPED = {"authorization", "cookie", "content-length", "host"}

@@ -51,6 +51,7 @@ DEFAULT_CONTEXT_BUDGET = 8000
 MIN_CONTEXT_BUDGET = 500
 MAX_CONTEXT_BUDGET = 200_000
 MAX_QUERY_CHARS = 500
+MAX_NAMESPACES_LISTED = 1000  # GET /v1/namespaces
 SEARCH_SCAN_LIMIT = 5000  # a namespace whose index is still being built is searched by a scan of this many
 # A search reads at most this many postings in all, shared among its terms, the best first
 # (text_index.impact): what bounds its cost at any size of namespace (README, "Search").

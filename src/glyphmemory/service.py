@@ -92,6 +92,9 @@ class Memories:
             since_us=since_us,
         )
 
+    def namespaces(self, limit: int = names.MAX_NAMESPACES_LISTED) -> list[str]:
+        return self.store.namespaces(now_s=self.clock.now_s(), limit=limit)
+
     def get(self, memory_id: str) -> Memory:
         memory = self.store.get(memory_id, now_s=self.clock.now_s()) if is_memory_id(memory_id) else None
         if memory is None:

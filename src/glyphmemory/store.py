@@ -54,6 +54,9 @@ class Store(Protocol):
     def count_older(self, namespace: str, *, before: Cursor, now_s: float, cap: int) -> int:
         """How many unexpired memories sort after `before`, counting at most `cap`."""
 
+    def namespaces(self, *, now_s: float, limit: int) -> list[str]:
+        """The namespaces holding an unexpired memory, in name order, at most `limit`."""
+
     # --- auth records: small JSON documents changed by compare-and-set ----------------------
 
     def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:

@@ -22,6 +22,15 @@ def test_health_and_openapi_need_no_token(api):
     assert documented == routed
 
 
+def test_namespaces_lists_where_memories_are(api):
+    assert api.json("GET", "/v1/namespaces", scope="r") == (200, {"items": []})
+    for ns in ("work", "default", "work"):
+        api.json("POST", "/v1/memories", body={"text": f"a note for {ns}", "namespace": ns})
+    assert api.json("GET", "/v1/namespaces", scope="r") == (200, {"items": ["default", "work"]})
+    assert api.json("GET", "/v1/namespaces", scope=None)[0] == 401
+    assert api.json("GET", "/v1/namespaces", "limit=1", scope="r")[0] == 400  # it takes no parameters
+
+
 def test_openapi_names_every_operation_and_its_server(api):
     """GPT Actions and client generators need an operationId per operation and a servers entry."""
     headers = {"x-glyph-public-host": "memory.example.net"}  # as CloudFront reports its host

@@ -58,6 +58,20 @@ def test_namespaces_are_isolated(memories):
     assert duplicate is False
 
 
+def test_namespaces_lists_those_holding_a_live_memory_in_name_order(store, clock):
+    memories = Memories(store, clock)
+    assert memories.namespaces() == []
+    for ns in ("work", "default", "work", "home.lab", "a-z_0"):
+        memories.write(text=f"a note in {ns} {time.monotonic_ns()}", namespace=ns)
+    now = time.time()
+    store.put(new_memory(text="gone", namespace="expired", clock=clock).replace(expires_at=int(now) - 5), now_s=now)
+    assert memories.namespaces() == ["a-z_0", "default", "home.lab", "work"]
+    assert memories.namespaces(limit=2) == ["a-z_0", "default"]
+    deleted = memories.write(text="only one", namespace="brief")[0]
+    memories.delete(deleted.id)
+    assert "brief" not in memories.namespaces()
+
+
 def test_same_text_is_stored_once(memories):
     first, dup1 = memories.write(text="  Decided: use the by-epoch GSI \r\n")
     again, dup2 = memories.write(text="Decided: use the by-epoch GSI", tags=["other"])

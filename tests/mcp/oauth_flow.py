@@ -112,6 +112,7 @@ def mcp_call(url: str, access_token: str | None, method: str = "tools/list", par
     return httpx.post(
         url + "/mcp",
         json=body,
+        timeout=30,  # a tool call on a busy two-core machine
         headers={
             "Accept": "application/json, text/event-stream",
             "MCP-Protocol-Version": "2025-06-18",

@@ -183,7 +183,7 @@ def test_chatgpts_search_and_fetch_shapes_field_by_field(served):
     page = f"{url}/ui/m/{ids[0]}"
     anonymous = httpx.get(page)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui"
-    with httpx.Client() as browser:
+    with httpx.Client(timeout=30) as browser:
         kid, code = codes.next()
         signed = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": code})
         assert signed.status_code == 303, signed.text

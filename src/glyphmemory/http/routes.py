@@ -65,6 +65,11 @@ _CONTEXT_ANSWER = {
     "text/plain": {"type": "string"},
     "application/json": {"$ref": "#/components/schemas/Context"},
 }
+_NAMESPACES_ANSWER = {
+    "type": "object",
+    "properties": {"items": {"type": "array", "items": {"type": "string"}}},
+    "required": ["items"],
+}
 
 
 def before(app, call: Call, namespace: str) -> Cursor | None:
@@ -241,6 +246,18 @@ def reindex(app, call: Call) -> Response:
         a["namespace"], restart=a["restart"] == "1", deadline_s=time.monotonic() + REINDEX_STEP_S
     )
     return Response.json(result)
+
+
+@route(
+    "GET",
+    "/v1/namespaces",
+    scope="r",
+    errors=(503,),
+    summary="The namespaces that hold memories, in name order (at most 1,000)",
+    answers={200: ({"application/json": _NAMESPACES_ANSWER}, "Namespaces")},
+)
+def list_namespaces(app, call: Call) -> Response:
+    return Response.json({"items": app.memories.namespaces()})
 
 
 @route(

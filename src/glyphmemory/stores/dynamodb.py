@@ -449,6 +449,25 @@ class DynamoStore:
             if start is None:
                 return
 
+    def namespaces(self, *, now_s, limit) -> list[str]:
+        """A Scan of the sparse by-epoch index (memories only), projecting the namespace: it
+        reads every memory, so callers ask rarely (MCP completion, cached a minute)."""
+        kwargs = {
+            "IndexName": names.GSI_BY_EPOCH,
+            "ProjectionExpression": "#ns",
+            "FilterExpression": "attribute_not_exists(#exp) OR #exp > :now",
+            "ExpressionAttributeNames": {"#ns": names.GSI_PARTITION, "#exp": names.TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":now": {"N": str(int(now_s))}},
+        }
+        found: set[str] = set()
+        while True:
+            response = self._call("Scan", **kwargs)
+            self.last_scanned_count += response.get("ScannedCount", 0)
+            found.update(item[names.GSI_PARTITION]["S"] for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return sorted(found)[:limit]
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def recent(self, namespace, *, limit, now_s, before=None, tag=None, since_us=None) -> Page:
         self.last_scanned_count = 0
         wanted = limit + 1  # one more tells whether there is a next page

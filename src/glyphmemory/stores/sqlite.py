@@ -287,6 +287,17 @@ class SqliteStore:
         )
         return count
 
+    def namespaces(self, *, now_s, limit) -> list[str]:
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT DISTINCT namespace FROM memories WHERE {_NOT_EXPIRED} ORDER BY namespace LIMIT :limit",
+                {"now": now_s, "limit": limit},
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
     @staticmethod
     def _window(namespace: str, now_s: float, before: Cursor | None) -> tuple[list[str], dict]:
         where = ["namespace = :ns", _NOT_EXPIRED]
