@@ -1,0 +1,118 @@
+"""A connector grant lives no longer than the key that signed it in (issue 21 §2): when that
+device key is revoked, the grant leaves `glyph connectors list` and /v1/connectors, /token
+refuses to refresh it and /mcp refuses what it minted, while the other grants go on. Through
+`glyph serve`, and through the connector function on DynamoDB (moto over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pyotp
+import pytest
+
+from glyphmemory import aws_lambda
+
+from ..e2e.test_glyph_serve import glyph
+from ..support.lambda_events import make_event
+from ..support.processes import clean_env, start_glyph_serve, stop
+from . import oauth_flow as f
+
+
+@pytest.fixture
+def served(tmp_path):
+    home = str(tmp_path / "home")
+    env = clean_env(GLYPH_HOME=home)
+    proc, url = start_glyph_serve(env)
+    yield url, home, {**env, "GLYPH_URL": url}
+    stop(proc)
+
+
+def _sign_in_as(url: str, kid: str, code: str) -> tuple[str, dict]:
+    client_id = f.register(url)
+    verifier, challenge = f.pkce()
+    code = f.code_from(f.sign_in(url, f.authorize_fields(url, client_id, challenge), (kid, code)))
+    answer = f.exchange(url, client_id, code, verifier)
+    assert answer.status_code == 200, answer.text
+    return client_id, answer.json()
+
+
+@pytest.mark.e2e
+def test_a_grant_ends_with_the_device_key_that_signed_it_in(served):
+    url, home, env = served
+    added = json.loads(glyph(env, "keys", "add", "laptop", "--json").stdout)
+    laptop_client, laptop = _sign_in_as(url, added["kid"], pyotp.TOTP(added["secret"]).now())
+    owner_client, owner = _sign_in_as(url, "root", f.owner_totp(home).now())
+    listed = json.loads(glyph(env, "connectors", "list", "--json").stdout)["items"]
+    assert sorted(g["client_id"] for g in listed) == sorted([laptop_client, owner_client])
+    assert f.mcp_call(url, laptop["access_token"]).status_code == 200
+
+    glyph(env, "keys", "revoke", added["kid"])
+    listed = json.loads(glyph(env, "connectors", "list", "--json").stdout)["items"]
+    assert [g["client_id"] for g in listed] == [owner_client]
+    refused = f.refresh(url, laptop_client, laptop["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert f.mcp_call(url, laptop["access_token"]).status_code == 401
+    # The owner's own grant goes on: it is served and refreshed.
+    assert f.mcp_call(url, owner["access_token"]).status_code == 200
+    assert f.refresh(url, owner_client, owner["refresh_token"]).status_code == 200
+
+
+def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, monkeypatch):
+    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
+    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
+    monkeypatch.setattr(aws_lambda, "_app", None)
+    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    host, callback = "glyph.example.com", "https://claude.ai/api/mcp/auth_callback"
+
+    def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
+        hdrs = {"x-glyph-public-host": host, "content-type": content_type, **headers}
+        result = aws_lambda.lambda_handler(make_event(method, path, "", hdrs, body.encode()), None)
+        return result["statusCode"], result["headers"], result["body"]
+
+    try:
+        app = aws_lambda._load_app()
+        laptop, _ = app.keyring.add_device("laptop", time.time())
+        registered = json.dumps({"redirect_uris": [callback], "client_name": "Claude"})
+        client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
+        verifier, challenge = f.pkce()
+        fields = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": f"https://{host}/mcp",
+        }
+        code = pyotp.TOTP(laptop.secret_b32).now()
+        status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": laptop.kid, "code": code}))
+        assert status == 302
+        redeem = {
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(headers["Location"]).query)["code"][0],
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "code_verifier": verifier,
+        }
+        tokens = json.loads(call("POST", "/token", urlencode(redeem))[2])
+        from glyphmemory.http.mcp_routes import oauth_of
+
+        assert [g["client_id"] for g in oauth_of(app).grants()] == [client_id]
+        app.keyring.revoke(laptop.kid)  # this container at once; others within the key cache's 30 s
+        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
+        status, _, text = call("POST", "/token", urlencode(refresh))
+        assert status == 400 and json.loads(text)["error"] == "invalid_grant"
+        rpc = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+        status, _, _ = call(
+            "POST",
+            "/mcp",
+            rpc,
+            "application/json",
+            accept="application/json, text/event-stream",
+            authorization=f"Bearer {tokens['access_token']}",
+        )
+        assert status == 401 and oauth_of(app).grants() == []
+    finally:
+        if aws_lambda._app is not None:
+            aws_lambda._app.memories.store.close()
