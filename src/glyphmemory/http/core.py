@@ -119,8 +119,46 @@ def problem(error: GlyphError, request_id: str = "") -> Response:
     return response
 
 
+# RFC 9110 §5.1/§5.5: a field name is a token; a field value is visible characters, spaces, tabs
+# and obs-text (bytes 0x80-0xFF, what Latin-1 maps one to one). CR, LF or NUL in a value would
+# split the answer, and a character beyond Latin-1 cannot be sent at all.
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*\Z")
+
+
+def unsafe_header(headers: dict[str, str]) -> tuple[str, str] | None:
+    """(name, reason) of the first header that cannot be sent as it is, or None. The reason
+    names the kind of byte, never the value (it may hold a token or a user's input)."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _FIELD_NAME.match(name):
+            return str(name)[:40].encode("ascii", "backslashreplace").decode(), "the field name is not a token"
+        if isinstance(value, str) and _FIELD_VALUE.match(value):
+            continue
+        if not isinstance(value, str):
+            return name, "the value is not a string"
+        if "\r" in value or "\n" in value:
+            return name, "the value holds CR or LF"
+        if "\0" in value:
+            return name, "the value holds NUL"
+        if any(ord(c) > 0xFF for c in value):
+            return name, "the value holds a character outside Latin-1"
+        return name, "the value holds a control character"
+    return None
+
+
 def finish(response: Response) -> Response:
-    """The headers every answer carries, whoever made it."""
+    """The headers every answer carries, whoever made it; and the last check before any door
+    sends it: a header that cannot be sent safely turns the answer into a logged 500 (never a
+    split answer, nor a connection dropped mid-write)."""
+    bad = unsafe_header(response.headers)
+    if bad is not None:
+        from . import log  # only paid when a bug shows
+
+        log.event("unsafe_header", level=40, status=response.status, header=bad[0], reason=bad[1])
+        error = GlyphError("the server built an answer it cannot send; it has been logged")
+        error.status, error.title, error.slug = 500, "Internal error", "internal"
+        safe = problem(error)
+        response.status, response.body, response.headers = safe.status, safe.body, safe.headers
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", DEFAULT_CACHE_CONTROL)

@@ -1,0 +1,200 @@
+"""Issue 21 §3–5 through the real doors: what a stranger who knows the address can do to
+`glyph serve` and the Lambda door — header bytes the server would emit, malformed header lines,
+trickled requests, one source taking every slot, and wrong authenticator codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from glyphmemory import aws_lambda
+
+from ..support.lambda_events import make_event
+from ..support.processes import read_log, stop
+from .conftest import serve
+
+pytestmark = pytest.mark.e2e
+
+
+def raw(url: str, data: bytes, timeout: float = 10, source: str = "127.0.0.1") -> bytes:
+    target = urlsplit(url)
+    with socket.create_connection((target.hostname, target.port), timeout=timeout, source_address=(source, 0)) as s:
+        s.sendall(data)
+        return s.makefile("rb").read()
+
+
+def head_of(answer: bytes) -> list[bytes]:
+    return answer.split(b"\r\n\r\n")[0].split(b"\r\n")
+
+
+# --- §3: no header value the server emits may split the answer or fail mid-write ----------------
+
+UNSENDABLE = {
+    "CR LF": "http://127.0.0.1:9\r\nSet-Cookie: glyph_ui=X",
+    "LF": "http://127.0.0.1:9\nSet-Cookie: glyph_ui=X",
+    "a control character": "http://127.0.0.1:9/\x1b[2J",
+    "beyond Latin-1": "http://\u8a18\u61b6.example",
+}
+
+
+@pytest.mark.parametrize("kind", list(UNSENDABLE))
+def test_an_unsendable_header_value_is_a_logged_500_through_glyph_serve(tmp_path, kind):
+    # An owner's GLYPH_PUBLIC_URL goes into the WWW-Authenticate of an unauthenticated /mcp call.
+    server = serve(tmp_path / "home", GLYPH_PUBLIC_URL=UNSENDABLE[kind])
+    try:
+        answer = raw(
+            server.url,
+            b"POST /mcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        )
+        lines = head_of(answer)
+        assert lines[0].split()[1] == b"500", answer[:300]
+        assert not [line for line in lines if line.lower().startswith(b"set-cookie")]
+        assert b"application/problem+json" in answer and b"\xe8" not in answer
+        assert httpx.get(server.url + "/v1/health", timeout=10).status_code == 200
+    finally:
+        stop(server.proc)
+    log = read_log(server.proc)
+    assert not [line for line in log if "Traceback" in line], "\n".join(log)[-3000:]
+    (logged,) = [json.loads(line) for line in log if '"unsafe_header"' in line]
+    assert logged["header"] == "WWW-Authenticate" and logged["reason"]
+    assert "glyph_ui" not in json.dumps(logged) and "127.0.0.1:9" not in json.dumps(logged)
+
+
+@pytest.mark.parametrize("kind", list(UNSENDABLE))
+def test_an_unsendable_header_value_is_a_500_through_the_lambda_door(lambda_env, monkeypatch, kind):
+    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    monkeypatch.setenv("GLYPH_PUBLIC_URL", UNSENDABLE[kind])
+    result = aws_lambda.lambda_handler(
+        make_event("POST", "/mcp", headers={"content-type": "application/json"}, body=b"{}")
+    )
+    assert result["statusCode"] == 500
+    for name, value in result["headers"].items():
+        assert "\r" not in value and "\n" not in value and "\0" not in value and value.isascii(), (name, value)
+    assert json.loads(result["body"])["status"] == 500
+    if aws_lambda._app is not None:
+        aws_lambda._app.memories.store.close()
+
+
+# --- §5: whitespace between a field name and its colon is a 400 (RFC 9112 §5.1) -----------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Transfer-Encoding : chunked\r\n",
+        "Transfer-Encoding\t: chunked\r\n",
+        "Content-Length : 5\r\n",
+        "Authorization : Bearer x\r\n",
+        "X-Anything : 1\r\n",
+        "no colon at all\r\n",
+        "X-Folded: 1\r\n folded on\r\n",  # obsolete line folding (§5.2): refused too
+    ],
+)
+def test_a_malformed_header_line_is_a_400(tmp_path, header):
+    server = serve(tmp_path / "home")
+    try:
+        request = f"POST /v1/memories HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{header}Content-Type: application/json\r\n\r\nhello"
+        answer = raw(server.url, request.encode("latin-1"))
+        assert answer.split(b"\r\n")[0].split()[1] == b"400", answer[:200]
+        assert b"application/problem+json" in answer
+    finally:
+        stop(server.proc)
+
+
+# --- §4: deadlines on the head and the body, and a cap per source -------------------------------
+
+
+def test_trickled_heads_from_one_source_neither_fill_the_server_nor_outlast_the_deadline(tmp_path):
+    """A slow-loris from 127.0.0.2 (one header byte every 2 s on every connection it can open):
+    the owner on 127.0.0.1 is answered throughout, and every trickling connection is closed
+    within the head's deadline although no single read ever waits 15 s."""
+    from glyphmemory.server import HEAD_DEADLINE_S, MAX_CONNECTIONS, MAX_PER_SOURCE
+
+    server = serve(tmp_path / "home")
+    target = urlsplit(server.url)
+    attackers: list[socket.socket] = []
+    opened: dict[int, float] = {}
+    closed: dict[int, float] = {}
+    busy = 0
+    try:
+        for _ in range(MAX_CONNECTIONS):
+            sock = socket.create_connection((target.hostname, target.port), timeout=5, source_address=("127.0.0.2", 0))
+            sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            attackers.append(sock)
+            opened[id(sock)] = time.monotonic()
+        time.sleep(0.5)
+        for sock in attackers:  # past the per-source cap: a 503 at once, then closed
+            sock.setblocking(False)
+            try:
+                if sock.recv(16).startswith(b"HTTP/1.1 503"):
+                    busy += 1
+                    closed[id(sock)] = 0.0
+            except BlockingIOError:
+                pass
+        owner_statuses = []
+        started = time.monotonic()
+        while time.monotonic() - started < HEAD_DEADLINE_S + 8 and len(closed) < len(attackers):  # bounded
+            for sock in attackers:
+                if id(sock) in closed:
+                    continue
+                try:
+                    sock.send(b"a")
+                    if sock.recv(1) == b"":
+                        closed[id(sock)] = time.monotonic() - opened[id(sock)]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed[id(sock)] = time.monotonic() - opened[id(sock)]
+            owner_statuses.append(httpx.get(server.url + "/v1/health", timeout=10).status_code)
+            time.sleep(2)
+    finally:
+        for sock in attackers:
+            sock.close()
+        stop(server.proc)
+    assert busy == MAX_CONNECTIONS - MAX_PER_SOURCE
+    assert owner_statuses and set(owner_statuses) == {200}, owner_statuses
+    lasted = [t for t in closed.values() if t]
+    assert len(closed) == MAX_CONNECTIONS and len(lasted) == MAX_PER_SOURCE, (len(closed), len(lasted))
+    assert max(lasted) < HEAD_DEADLINE_S + 4, lasted
+
+
+def test_a_trickled_body_gets_a_408_by_its_deadline(tmp_path):
+    from glyphmemory.server import BODY_DEADLINE_S, MIN_BODY_RATE
+
+    server = serve(tmp_path / "home")
+    target = urlsplit(server.url)
+    length = 2000
+    try:
+        with socket.create_connection((target.hostname, target.port), timeout=5) as sock:
+            head = (
+                f"POST /v1/memories HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token()}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b'{"text": "')
+            started, answer = time.monotonic(), b""
+            sock.setblocking(False)
+            while time.monotonic() - started < BODY_DEADLINE_S + 10:  # bounded: one byte every 2 s
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    break
+                time.sleep(2)
+                try:
+                    answer += sock.recv(4096)
+                except BlockingIOError:
+                    continue
+                if answer:
+                    break
+            took = time.monotonic() - started
+        assert answer, f"no answer after {took:.0f} s of a trickled body"
+        assert answer.split(b"\r\n")[0].split()[1] == b"408", answer[:200]
+        assert took < BODY_DEADLINE_S + length / MIN_BODY_RATE + 4, took
+        assert httpx.get(server.url + "/v1/health", timeout=10).status_code == 200
+    finally:
+        stop(server.proc)
+    assert not [line for line in read_log(server.proc) if "Traceback" in line]
