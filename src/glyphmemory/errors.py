@@ -38,6 +38,10 @@ class PayloadTooLarge(GlyphError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class RequestTimeout(GlyphError):
+    status, title, slug = 408, "Request timeout", "request-timeout"
+
+
 class UriTooLong(GlyphError):
     status, title, slug = 414, "URI too long", "uri-too-long"
 

@@ -1,20 +1,34 @@
-"""The local door: a threaded stdlib HTTP/1.1 server that runs the same App as the Lambda."""
+"""The local door: a threaded stdlib HTTP/1.1 server that runs the same App as the Lambda.
+
+What a stranger who can reach the port can hold, and for how long (issue 21 §4):
+- at most MAX_CONNECTIONS connections in all and MAX_PER_SOURCE from one peer address (the
+  socket's: nothing a client says is known before its headers are read); past either, a 503 at once;
+- a request head (line and headers) must arrive within HEAD_DEADLINE_S of the server starting to
+  wait for it, however it is trickled; a body within BODY_DEADLINE_S plus one second per
+  MIN_BODY_RATE bytes, and only once the route and the credentials allow one (else 408, closed).
+"""
 
 from __future__ import annotations
 
+import io
+import socket
 import threading
+import time
 from contextlib import nullcontext
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from . import names
-from .errors import GlyphError, InvalidInput, PayloadTooLarge, Unavailable, UriTooLong
+from .errors import GlyphError, InvalidInput, PayloadTooLarge, RequestTimeout, Unavailable, UriTooLong
 from .http.app import App
 from .http.core import Request, Response, finish, problem
 
-IDLE_TIMEOUT_S = 15
+IDLE_TIMEOUT_S = 15  # one read or write that waits this long ends the connection
+HEAD_DEADLINE_S = 15  # the whole request head, from when the server waits for it (idle included)
+BODY_DEADLINE_S, MIN_BODY_RATE = 15, 64 * 1024  # a body: 15 s plus 1 s per 64 KiB
 MAX_CONNECTIONS = 64
+MAX_PER_SOURCE = 16  # one peer address holds at most a quarter of the slots
 
 
 def _busy_answer() -> bytes:
@@ -25,6 +39,25 @@ def _busy_answer() -> bytes:
         "Connection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+class _DeadlineSocket(io.RawIOBase):
+    """The connection's reading side, under the handler's current deadline: every recv waits at
+    most until then (and never longer than IDLE_TIMEOUT_S), so trickling one byte at a time
+    cannot stretch a read past it; past it, TimeoutError, as a socket timeout would raise."""
+
+    def __init__(self, sock: socket.socket, handler: _Handler):
+        self._sock, self._handler = sock, handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self._handler.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's deadline passed")
+        self._sock.settimeout(min(left, IDLE_TIMEOUT_S))
+        return self._sock.recv_into(buffer)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,8 +73,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     # An idle keep-alive connection, or a client that stalls mid-request, is dropped after this.
     timeout = IDLE_TIMEOUT_S
+    deadline = float("inf")
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the stdlib's reader, replaced by one under the deadline
+        self.rfile = io.BufferedReader(_DeadlineSocket(self.connection, self))
+
+    def handle_one_request(self) -> None:
+        self.deadline = time.monotonic() + HEAD_DEADLINE_S
+        super().handle_one_request()
 
     def _dispatch(self) -> None:
+        self.deadline = float("inf")  # the head is in; the body gets its own deadline
+        self.connection.settimeout(IDLE_TIMEOUT_S)  # writes: the per-call timeout
         try:
             request = self._request_head()
         except GlyphError as error:
@@ -59,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _request_head(self) -> Request:
         """The request without its body: the App asks for that once the route and the
         credentials allow one (read_body)."""
+        if self.headers.defects or self.headers.get_payload():
+            # The parser stops at a line that is no `name: value` (whitespace before the colon,
+            # no colon) and leaves the rest unread as headers: RFC 9112 §5.1 says 400.
+            raise InvalidInput("a header line is not `name: value` (no whitespace may precede the colon)")
+        if any("\n" in value for value in self.headers.values()):
+            raise InvalidInput("a header is folded over two lines (obsolete line folding, RFC 9112 §5.2)")
         if self.headers.get_all("Transfer-Encoding"):
             raise InvalidInput("send a Content-Length; chunked or other transfer codings are not accepted")
         lengths = self.headers.get_all("Content-Length") or ["0"]
@@ -82,7 +133,15 @@ class _Handler(BaseHTTPRequestHandler):
             return b""  # the route takes no body: any sent is dropped with the connection
         if self._length > limit:
             raise PayloadTooLarge(f"the body is over {limit} bytes")
-        body = self.rfile.read(self._length)
+        self.deadline = time.monotonic() + BODY_DEADLINE_S + self._length / MIN_BODY_RATE
+        try:
+            body = self.rfile.read(self._length)
+        except (TimeoutError, OSError):
+            self.close_connection = True
+            raise RequestTimeout("the body did not arrive in time") from None
+        finally:
+            self.deadline = float("inf")
+            self.connection.settimeout(IDLE_TIMEOUT_S)
         self._unread = 0
         if len(body) < self._length:
             self.close_connection = True
@@ -98,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -128,13 +187,30 @@ class GlyphServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.app = app
         self.app_lock = threading.Lock() if one_at_a_time else nullcontext()
-        # One thread per connection, at most MAX_CONNECTIONS of them: thousands of half-sent
-        # requests would otherwise be thousands of threads.
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # One thread per connection, at most MAX_CONNECTIONS of them (thousands of half-sent
+        # requests would otherwise be thousands of threads), at most MAX_PER_SOURCE per peer.
+        self._slots_lock = threading.Lock()
+        self._open: dict[str, int] = {}  # peer address -> open connections (no entry at 0)
+
+    def _take_slot(self, source: str) -> bool:
+        with self._slots_lock:
+            held = self._open.get(source, 0)
+            if held >= MAX_PER_SOURCE or sum(self._open.values()) >= MAX_CONNECTIONS:
+                return False
+            self._open[source] = held + 1
+            return True
+
+    def _free_slot(self, source: str) -> None:
+        with self._slots_lock:
+            held = self._open.pop(source, 1) - 1
+            if held > 0:
+                self._open[source] = held
 
     def process_request(self, request, client_address) -> None:
-        if not self._slots.acquire(blocking=False):
+        source = client_address[0]
+        if not self._take_slot(source):
             try:
+                request.settimeout(1)
                 request.sendall(_BUSY)
             except OSError:
                 pass
@@ -143,14 +219,14 @@ class GlyphServer(ThreadingHTTPServer):
         try:
             super().process_request(request, client_address)
         except Exception:  # the thread did not start: its slot is free again
-            self._slots.release()
+            self._free_slot(source)
             raise
 
     def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._free_slot(client_address[0])
 
 
 _BUSY = _busy_answer()

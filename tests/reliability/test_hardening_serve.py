@@ -43,7 +43,8 @@ def test_wrong_passwords_neither_stall_a_known_client_nor_run_unbounded(tmp_path
     answers: list[int] = []
 
     def attacker(n: int) -> None:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        local = httpx.HTTPTransport(local_address=f"127.0.0.{2 + n % 4}")  # 8 a source: under its cap
+        with httpx.Client(base_url=server.url, timeout=30, transport=local) as client:
             while not stop_flag.is_set():
                 answers.append(
                     client.get("/v1/health", headers={"Authorization": basic("owner", f"guess{n}")}).status_code
@@ -102,8 +103,9 @@ def test_connections_are_bounded_and_unauthenticated_bodies_are_not_read(tmp_pat
         before = peak_kib(pid)
         # Unauthenticated 5 MiB POSTs that send their headers and then stall: refused at once.
         head = b"POST /v1/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 5242880\r\n\r\n"
-        for _ in range(MAX_CONNECTIONS + 40):
-            sock = socket.create_connection((target.hostname, target.port), timeout=10)
+        for i in range(MAX_CONNECTIONS + 40):  # from seven sources: one may hold only a quarter of the slots
+            source = (f"127.0.0.{1 + i % 7}", 0)
+            sock = socket.create_connection((target.hostname, target.port), timeout=10, source_address=source)
             sock.sendall(head + b"x" * 1000)
             sockets.append(sock)
         statuses = [int(s.makefile("rb").readline().split()[1]) for s in sockets]
