@@ -216,14 +216,15 @@ def _init_aws(args, local):
 
 
 @command(
-    arg("action", choices=("add", "list", "revoke"), help="what to do"),
-    arg("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke"),
+    arg("action", choices=("add", "list", "revoke", "unlock"), help="what to do"),
+    arg("arg", nargs="?", metavar="NAME|KID", help="the new key's name, or the kid to revoke or unlock"),
 )
 def cmd_keys(args) -> int:
-    """Manage device keys (root key only): add NAME, list, revoke KID.
+    """Manage device keys (root key only): add NAME, list, revoke KID, unlock [KID].
 
     Each device or assistant gets its own key, revocable on its own. `add` shows the new
-    secret and its QR code once: it is never shown again.
+    secret and its QR code once: it is never shown again. `unlock` ends the waits that wrong
+    authenticator codes put on a key's code sign-in (default: the root key).
     """
     client = make_client()
     if args.action == "list":
@@ -245,6 +246,10 @@ def cmd_keys(args) -> int:
             print(f"  GLYPH_KEY={data['kid']}:{data['secret']}")
             print_qr(data["otpauth_uri"])
             print("  " + data["otpauth_uri"])
+    elif args.action == "unlock":
+        kid = args.arg or load_key().kid
+        call(client.request, "DELETE", f"/v1/keys/{kid}/lockout", scope="a")
+        emit(args, {"unlocked": kid}, f"code sign-in unlocked for {kid}")
     else:
         if not args.arg:
             raise CliError("keys revoke needs a KID (see glyph keys list)", EXIT_USAGE)

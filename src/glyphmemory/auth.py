@@ -61,14 +61,15 @@ class Auth:
                 raise spent
         return grant
 
-    def code(self, code: object, kid: str | None, *, source: str, ttl_s: int) -> Grant:
+    def code(self, code: object, kid: str | None, *, source: str, ttl_s: int, client_id: str | None = None) -> Grant:
         """The grant of a person's TOTP code for `kid` (default: the root key): scope `rw`,
-        `ttl_s` seconds. 400 for a malformed code or kid, 401 wrong or used, 429 throttled."""
+        `ttl_s` seconds. 400 for a malformed code or kid, 401 wrong or used, 429 throttled.
+        `source`: the client's address; `client_id`: the OAuth client at /authorize (totp.py)."""
         from .totp import check_code
 
         kid = kid or self.root_kid
         now = self.clock.now_s()
-        check_code(self.store, self.keyring, kid, code, now, source)
+        check_code(self.store, self.keyring, kid, code, now, source, client_id)
         return Grant(kid, "rw", int(now) + ttl_s, self._key(kid))
 
     # --- grants: alive? -------------------------------------------------------------------------

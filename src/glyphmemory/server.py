@@ -11,6 +11,7 @@ What a stranger who can reach the port can hold, and for how long (issue 21 §4)
 from __future__ import annotations
 
 import io
+import os
 import socket
 import threading
 import time
@@ -125,8 +126,19 @@ class _Handler(BaseHTTPRequestHandler):
             path=unquote(path),
             query=query,
             headers={k.lower(): v for k, v in self.headers.items()},
-            client=self.client_address[0],
+            client=self._source(),
         )
+
+    def _source(self) -> str:
+        """The client's address for throttling: the socket peer; behind a proxy of yours
+        (GLYPH_TRUST_FORWARDED=1, e.g. a tunnel whose clients all arrive from 127.0.0.1) the
+        address that proxy saw, the last X-Forwarded-For entry (the one it appended)."""
+        if os.environ.get(names.ENV_TRUST_FORWARDED) == "1":
+            entries = ",".join(self.headers.get_all("X-Forwarded-For") or []).split(",")
+            nearest = [e.strip() for e in entries if e.strip()]
+            if nearest:
+                return nearest[-1][:64]
+        return self.client_address[0]
 
     def _read_body(self, limit: int | None) -> bytes:
         if limit is None or not self._length:

@@ -203,3 +203,24 @@ def test_unknown_kids_share_one_record(store, keyring):
         with pytest.raises((Unauthorized, TooManyRequests)):
             totp.check_code(store, keyring, f"guess{i}", "123456", NOW + i, f"203.0.113.{i % 250}")
     assert [name for name, _ in store.auth_list(totp.GROUP)] == [totp.UNKNOWN_KIDS]
+
+
+def test_an_address_that_signed_in_keeps_its_own_budget_and_the_owner_can_unlock(store, keyring):
+    totp.check_code(store, keyring, "root", root_code(keyring), NOW, OWNER)  # OWNER is known now
+    for i in range(totp.DAY_MAX):  # strangers spend the unknown addresses' day
+        with pytest.raises(Unauthorized):
+            totp.check_code(store, keyring, "root", wrong(root_code(keyring)), NOW + 1 + i, f"203.0.113.{i}")
+    with pytest.raises(TooManyRequests):
+        totp.check_code(store, keyring, "root", root_code(keyring, NOW + 40), NOW + 40, "192.0.2.1")
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 41), NOW + 41, OWNER)  # not the owner's
+    # One OAuth client's failures at an address are not another's.
+    for _ in range(totp.SHORT_MAX):
+        with pytest.raises(Unauthorized):
+            totp.check_code(store, keyring, "root", "000000", NOW + 70, OWNER, client_id="theirs")
+    with pytest.raises(TooManyRequests):
+        totp.check_code(store, keyring, "root", root_code(keyring, NOW + 70), NOW + 70, OWNER, client_id="theirs")
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 71), NOW + 71, OWNER, client_id="mine")
+    assert totp.unlock(store, "root")
+    totp.check_code(store, keyring, "root", root_code(keyring, NOW + 100), NOW + 100, "192.0.2.1")
+    with pytest.raises(Unauthorized):  # single use survives the unlock
+        totp.check_code(store, keyring, "root", root_code(keyring, NOW + 100), NOW + 101, "192.0.2.1")

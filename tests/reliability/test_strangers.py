@@ -198,3 +198,78 @@ def test_a_trickled_body_gets_a_408_by_its_deadline(tmp_path):
     finally:
         stop(server.proc)
     assert not [line for line in read_log(server.proc) if "Traceback" in line]
+
+
+# --- §4: wrong codes from strangers bound guessing but do not lock the owner out -----------------
+
+
+def bound(source: str, url: str) -> httpx.Client:
+    """A client whose connections leave from `source` (any 127.0.0.0/8 address is loopback)."""
+    return httpx.Client(base_url=url, timeout=10, transport=httpx.HTTPTransport(local_address=source))
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def test_strangers_wrong_codes_do_not_lock_the_owner_out_and_the_owner_can_unlock(tmp_path):
+    from glyphmemory import totp as totp_rules
+
+    from ..e2e.test_glyph_serve import glyph
+    from ..mcp.oauth_flow import fresh_code, owner_totp
+
+    server = serve(tmp_path / "home")
+    codes, used = owner_totp(str(server.home)), set()
+
+    def sign_in(client: httpx.Client, code: str, **headers) -> int:
+        return client.post("/v1/tokens", json={"scope": "r", "code": code}, headers=headers).status_code
+
+    try:
+        owner = bound("127.0.0.1", server.url)
+        assert sign_in(owner, fresh_code(codes, used)) == 201  # the owner's address is known now
+        statuses = []
+        for n in range(3):  # 30 wrong codes from three addresses, each claiming to forward another
+            with bound(f"127.0.0.{2 + n}", server.url) as stranger:
+                for i in range(totp_rules.SHORT_MAX + 2):
+                    statuses.append(sign_in(stranger, _wrong(codes.now()), **{"X-Forwarded-For": f"203.0.113.{i}"}))
+        # X-Forwarded-For is not trusted here: each address is one bucket (10, then 429).
+        assert statuses.count(401) == totp_rules.DAY_MAX and statuses.count(429) == 6, statuses
+        assert sign_in(owner, fresh_code(codes, used)) == 201  # before: 429 for 24 h
+        with bound("127.0.0.5", server.url) as newcomer:  # an unknown address waits for the day...
+            assert sign_in(newcomer, fresh_code(codes, used)) == 429
+            env = {**server.env, "GLYPH_URL": server.url}
+            out = glyph(env, "keys", "unlock")  # ...unless the owner, with the key file, unlocks
+            assert "unlocked" in out.stdout
+            assert sign_in(newcomer, fresh_code(codes, used)) == 201
+            assert sign_in(newcomer, "000000" if codes.now() != "000000" else "111111") == 401  # counted again
+        owner.close()
+    finally:
+        stop(server.proc)
+
+
+def test_behind_a_tunnel_each_forwarded_address_and_each_oauth_client_has_its_own_budget(tmp_path):
+    from ..mcp.oauth_flow import authorize_fields, code_from, fresh_code, owner_totp, pkce, register, sign_in
+
+    server = serve(tmp_path / "home", GLYPH_TRUST_FORWARDED="1")  # every client arrives from 127.0.0.1
+    codes, used = owner_totp(str(server.home)), set()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as tunnel:
+            stranger = {"X-Forwarded-For": "198.51.100.20, 203.0.113.9"}  # the tunnel appended the last
+            refused = [tunnel.get(f"/r?code={_wrong(codes.now())}", headers=stranger).status_code for _ in range(12)]
+            assert refused[:10] == [401] * 10 and refused[10:] == [429, 429]
+            owner = {"X-Forwarded-For": "192.0.2.7"}
+            got = tunnel.post("/v1/tokens", json={"scope": "r", "code": fresh_code(codes, used)}, headers=owner)
+            assert got.status_code == 201  # before: 429, the stranger's failures were the tunnel's
+        # At /authorize, behind one address, a client's failures are its own budget.
+        server_plain = serve(tmp_path / "plain")
+        try:
+            codes, used = owner_totp(str(server_plain.home)), set()
+            theirs = authorize_fields(server_plain.url, register(server_plain.url), pkce()[1])
+            statuses = [sign_in(server_plain.url, theirs, _wrong(codes.now())).status_code for _ in range(11)]
+            assert statuses[:10] == [401] * 10 and statuses[10] == 429
+            mine = authorize_fields(server_plain.url, register(server_plain.url), pkce()[1])
+            assert code_from(sign_in(server_plain.url, mine, fresh_code(codes, used)))  # a 302 with a code
+        finally:
+            stop(server_plain.proc)
+    finally:
+        stop(server.proc)

@@ -8,6 +8,7 @@ from .. import names
 from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
 from ..tokens import SCOPES
+from ..totp import unlock
 from . import params as p
 from .core import Call, Response, Router, token_from
 
@@ -133,6 +134,24 @@ def revoke_key(app, call: Call) -> Response:
         raise InvalidInput("the root key cannot be revoked; rotate it with glyph init --force")
     if not app.keyring.revoke(kid):
         raise NotFound("no device key has that kid")
+    return Response(204)
+
+
+@route(
+    "DELETE",
+    "/v1/keys/{kid}/lockout",
+    scope="a",
+    params=(p.KID,),
+    errors=(404, 503),
+    summary="Unlock code sign-in for a key: every wrong-code window closed at once (glyph keys unlock)",
+    answers={204: (None, "Unlocked")},
+)
+def unlock_key(app, call: Call) -> Response:
+    _require_root(app, call)
+    kid = call.args["kid"]
+    if app.keyring.secret_for(kid) is None:
+        raise NotFound("no key has that kid")
+    unlock(app.memories.store, kid)
     return Response(204)
 
 

@@ -197,8 +197,10 @@ def authorize_submit(app, call: Call) -> Response:
         return _page(call.request, {"failure": error.detail}, error.status)
     values = _page_values(app, checked, client)
     try:
+        # A registered client's failures are a budget of their own at this address (issue 21 §4).
+        code, client_id = form.get("code", "").strip(), checked["client_id"]
         grant = app.auth.code(
-            form.get("code", "").strip(), form.get("kid"), source=call.request.client, ttl_s=ACCESS_TTL_S
+            code, form.get("kid"), source=call.request.client, client_id=client_id, ttl_s=ACCESS_TTL_S
         )
     except GlyphError as error:  # wrong, replayed or throttled: the page again, saying which
         response = _page(
