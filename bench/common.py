@@ -91,8 +91,11 @@ def create_table(name: str) -> None:
     boto3.client("dynamodb").create_table(**table_definition(name))
 
 
-def load_dynamodb(table: str, memories: list[Memory]) -> None:
-    """Store memories as DynamoStore.put would (memory item + dedup claim), 25 items a request."""
+def load_dynamodb(table: str, memories: list[Memory], *, index: bool | set[str] = True) -> None:
+    """Store memories as DynamoStore.put would (memory item + dedup claim + its search index
+    items), 25 items a request. `index` False: no index items; a set of terms: the postings
+    and heads of these terms only (the statistics stay whole), what a search of them reads,
+    at a size where the whole index would not fit in moto's memory."""
     import boto3
 
     from glyphmemory.stores.dynamodb_items import claim_key, memory_attrs, memory_key
@@ -103,11 +106,45 @@ def load_dynamodb(table: str, memories: list[Memory]) -> None:
         attrs = memory_attrs(m)
         items.append({**memory_key(m.id), **attrs})
         items.append({**claim_key(m.namespace, m.content_hash), "memory_id": {"S": m.id}, "memory": {"M": attrs}})
+    if index:
+        items += index_items(memories, items[::2], None if index is True else index)
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
         while batch:
             left = client.batch_write_item(RequestItems={table: batch}).get("UnprocessedItems", {})
             batch = left.get(table, [])
+
+
+def index_items(memories: list[Memory], memory_items: list[dict], only: set[str] | None) -> list[dict]:
+    """The search index items DynamoStore.put writes for these memories (generation 1, one
+    namespace per call, ready), built at once; each memory item gets its `ix` mark."""
+    from collections import Counter
+
+    from glyphmemory.stores import dynamodb_index as ix
+    from glyphmemory.text_index import INDEX_VERSION, impact, memory_terms
+
+    out, df, total = [], Counter(), 0
+    for memory, item in zip(memories, memory_items, strict=True):
+        terms = Counter(memory_terms(memory.text, memory.tags))
+        length = sum(terms.values())
+        total += length
+        item["ix"] = {"S": ix.marker(1, memory)}
+        for term, tf in terms.items():
+            df[term] += 1
+            if only is None or term in only:
+                key = {"pk": {"S": ix.posting_pk(memory.namespace, 1, term)}}
+                key["sk"] = {"S": f"{impact(tf, length):04d}{memory.id}"}
+                out.append(key | {"f": {"N": str(tf)}, "n": {"N": str(length)}})
+    if memories:
+        namespace = memories[0].namespace
+        for term, n in df.items():
+            if only is None or term in only:
+                out.append(
+                    {"pk": {"S": ix.posting_pk(namespace, 1, term)}, "sk": {"S": ix.HEAD_SK}, "df": {"N": str(n)}}
+                )
+        stats = {"gen": 1, "ver": INDEX_VERSION, "n": len(memories), "len": total}
+        out.append(ix.stats_key(namespace) | {k: {"N": str(v)} for k, v in stats.items()} | {"ready": {"BOOL": True}})
+    return out
 
 
 def load_sqlite(path: str, memories: list[Memory]) -> None:
@@ -135,5 +172,9 @@ def load_sqlite(path: str, memories: list[Memory]) -> None:
             for m in memories
         ],
     )
+    from glyphmemory.stores import sqlite_index
+    from glyphmemory.stores.sqlite import _row_to_memory
+
+    sqlite_index.rebuild(conn, None, _row_to_memory)  # what put would have written, row by row
     conn.execute("COMMIT")
     store.close()

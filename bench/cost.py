@@ -96,6 +96,22 @@ class Meter:
             self.read += max(1, math.ceil(size / 4096)) * (1 if params.get("ConsistentRead") else 0.5)
         elif op == "DeleteItem":
             self.write += 1
+        elif op == "UpdateItem":
+            self.write += 1  # the index's small stats item
+        elif op == "TransactWriteItems":
+            # Two units per KB of each item, failed or not; an Update of a memory item (its
+            # search-index mark) is also a write to the by-epoch GSI, which projects everything.
+            for action in params["TransactItems"]:
+                ((kind, body),) = action.items()
+                size = item_size(body["Item"]) if kind == "Put" else 200
+                key = body.get("Key") or {}
+                if kind == "Update" and key.get(names.PK, {}).get("S", "").startswith(names.MEMORY_PREFIX):
+                    size = self.mean_item
+                    self.write += math.ceil(size / 1024)  # the GSI's copy
+                self.write += 2 * math.ceil(size / 1024)
+        elif op == "BatchGetItem" and not failed:
+            for items in parsed.get("Responses", {}).values():
+                self.read += sum(max(1, math.ceil(item_size(i) / 4096)) * 0.5 for i in items)
 
 
 def measure(rounds: int = 5) -> dict:

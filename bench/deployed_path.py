@@ -108,13 +108,13 @@ def context_queries(table: str) -> list[dict]:
     return [common | {"Limit": first_page_size(9000) + 1}, common | {"Select": "COUNT", "Limit": names.OLDER_COUNT_CAP}]
 
 
-def cold_request(port: int, cafile: str, token: str) -> float:
+def cold_request(port: int, cafile: str, token: str, path: str = "/v1/context?budget=9000&format=md") -> float:
     import http.client
 
     context = ssl.create_default_context(cafile=cafile)
     started = time.perf_counter()
     conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60, context=context)
-    conn.request("GET", "/v1/context?budget=9000&format=md", headers={"Authorization": f"Bearer {token}"})
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
     response = conn.getresponse()
     response.read()
     conn.close()
@@ -122,48 +122,51 @@ def cold_request(port: int, cafile: str, token: str) -> float:
     return time.perf_counter() - started
 
 
-def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES) -> dict:
-    import boto3
-    import trustme
+class Setup:
+    """The simulation's parts: the built asset, a test CA with the bundles each side trusts, and
+    (start) the key in SSM, the latency proxy before moto and the front running the handler."""
 
-    from glyphmemory.keys import new_key
-    from glyphmemory.tokens import mint_window_token
-    from infra.bundling import build_lambda_asset, lambda_python
+    def __init__(self) -> None:
+        import trustme
 
-    python = lambda_python()
-    work = Path(tempfile.mkdtemp(prefix="glyph-deployed-"))
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    ca_pem = work / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_pem))
-    # What each side would trust on AWS: ours AWS's five roots, botocore a full bundle.
-    from glyphmemory.aws.client import AWS_ROOTS
+        from infra.bundling import build_lambda_asset, lambda_python
 
-    small_bundle, full_bundle = work / "aws-roots+test.pem", work / "system+test.pem"
-    small_bundle.write_bytes(Path(AWS_ROOTS).read_bytes() + ca_pem.read_bytes())
-    full_bundle.write_bytes(
-        Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_bytes()
-        + ca_pem.read_bytes()
-    )
+        self.python = lambda_python()
+        self.work = work = Path(tempfile.mkdtemp(prefix="glyph-deployed-"))
+        ca = trustme.CA()
+        self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(self.server_context)
+        self.ca_pem = work / "ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_pem))
+        # What each side would trust on AWS: ours AWS's five roots, botocore a full bundle.
+        from glyphmemory.aws.client import AWS_ROOTS
 
-    asset = build_lambda_asset(work / "asset")
-    boto = boto_dir(work / "boto", python)
-    (work / "handler_runner.py").write_text(HANDLER)
-    (work / "baseline_runner.py").write_text(BASELINE)
-    result: dict = {"runs": runs, "hooks": hooks, "python": python, "shares": {}}
-    with Moto() as moto:
-        table = f"bench-{uuid.uuid4().hex[:8]}"
-        create_table(table)
-        stored = synthetic_memories(200)
-        load_dynamodb(table, stored)
-        key = new_key()
+        self.small_bundle, self.full_bundle = work / "aws-roots+test.pem", work / "system+test.pem"
+        self.small_bundle.write_bytes(Path(AWS_ROOTS).read_bytes() + self.ca_pem.read_bytes())
+        self.full_bundle.write_bytes(
+            Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_bytes()
+            + self.ca_pem.read_bytes()
+        )
+        self.asset = build_lambda_asset(work / "asset")
+        (work / "handler_runner.py").write_text(HANDLER)
+        self.proxy = self.front = None
+
+    def start(self, moto, table: str):
+        """(front, a read token, the CA file): the front runs the real handler on the asset."""
+        import boto3
+
+        from glyphmemory.keys import new_key
+        from glyphmemory.tokens import mint_window_token
+
+        self.key = key = new_key()
         param = "/glyphmemory/bench/deployed-key"
-        boto3.client("ssm").put_parameter(Name=param, Value=f"{key.kid}:{key.secret_b32}", Type="SecureString")
-        proxy = LatencyTlsProxy(urlsplit(moto.url).port, server_context)
-        front = Front(server_context)
-        aws_url = f"https://127.0.0.1:{proxy.port}"
-        lambda_env = {
+        boto3.client("ssm").put_parameter(
+            Name=param, Value=f"{key.kid}:{key.secret_b32}", Type="SecureString", Overwrite=True
+        )
+        self.proxy = LatencyTlsProxy(urlsplit(moto.url).port, self.server_context)
+        self.front = Front(self.server_context)
+        aws_url = f"https://127.0.0.1:{self.proxy.port}"
+        self.lambda_env = {
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "AWS_ACCESS_KEY_ID": AWS_ENV["AWS_ACCESS_KEY_ID"],
@@ -176,17 +179,42 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
             names.ENV_STORE: f"dynamodb://{table}",
             names.ENV_KEY_PARAM: param,
         }
+        self.front.command = [self.python, "-I", "-S", "-B", str(self.work / "handler_runner.py"), str(self.asset)]
+        self.front.env = self.lambda_env | {"AWS_CA_BUNDLE": str(self.small_bundle)}
+        token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 3600)
+        return self.front, token, str(self.ca_pem)
+
+    def stop(self) -> None:
+        if self.front is not None:
+            self.front.shutdown()
+        if self.proxy is not None:
+            self.proxy.close()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES) -> dict:
+    setup = Setup()
+    python, work, ca_pem = setup.python, setup.work, setup.ca_pem
+    boto = boto_dir(work / "boto", python)
+    (work / "baseline_runner.py").write_text(BASELINE)
+    result: dict = {"runs": runs, "hooks": hooks, "python": python, "shares": {}}
+    with Moto() as moto:
+        table = f"bench-{uuid.uuid4().hex[:8]}"
+        create_table(table)
+        stored = synthetic_memories(200)
+        load_dynamodb(table, stored)
+        front, token, _ = setup.start(moto, table)
+        key = setup.key
         variants = {
-            "glyphmemory": (
-                [python, "-I", "-S", "-B", str(work / "handler_runner.py"), str(asset)],
-                lambda_env | {"AWS_CA_BUNDLE": str(small_bundle)},
-            ),
+            "glyphmemory": (front.command, front.env),
             "boto3 baseline": (
                 [python, "-I", "-S", "-B", str(work / "baseline_runner.py"), str(boto)],
-                lambda_env | {"AWS_CA_BUNDLE": str(full_bundle), "BENCH_QUERIES": json.dumps(context_queries(table))},
+                setup.lambda_env
+                | {"AWS_CA_BUNDLE": str(setup.full_bundle), "BENCH_QUERIES": json.dumps(context_queries(table))},
             ),
         }
-        token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 3600)
         newest = f"#{len(stored) - 1} "
         try:
             for share_value in shares:
@@ -211,10 +239,9 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
                     share.close()
                 result["shares"][share_value] = row
         finally:
-            front.shutdown()
-            proxy.close()
-    result["import_top"] = import_profile(python, asset)
-    shutil.rmtree(work, ignore_errors=True)
+            setup.stop()
+    result["import_top"] = import_profile(python, setup.asset)
+    setup.cleanup()
     return result
 
 

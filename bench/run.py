@@ -30,6 +30,7 @@ import mcp_cold  # noqa: E402
 import mcp_peer  # noqa: E402
 import read_cost  # noqa: E402
 import redaction  # noqa: E402
+import search_cost  # noqa: E402
 import url_capacity  # noqa: E402
 from common import ROOT  # noqa: E402
 
@@ -46,6 +47,7 @@ FULL = {
     "mcp_cold": {"runs": 10},
     "bridge": {"messages": 100, "turns": 20},
     "locomo": {},
+    "search_cost": {},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -59,6 +61,7 @@ QUICK = FULL | {
     "mcp_cold": {"runs": 2},
     "bridge": {"messages": 5, "turns": 6},
     "locomo": {"sample": 20, "conversations": 2},
+    "search_cost": {"sizes": (100, 1000), "sqlite_reps": 20, "cold_runs": 1, "cold_size": 200, "sqlite_size": 1000},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -73,6 +76,7 @@ MODULES = {
     "mcp_cold": mcp_cold,
     "bridge": bridge,
     "locomo": locomo,
+    "search_cost": search_cost,
 }
 
 

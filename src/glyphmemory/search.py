@@ -104,11 +104,16 @@ def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -
     postings, doc_len = _read_postings(store, namespace, wanted, stats, generation, now_s)
     for memory in store.unindexed(namespace, generation=generation, now_s=now_s):
         _add_unindexed(memory, postings, doc_len, stats)
-    ranked = rank(wanted, postings, doc_len, stats, limit + 8)  # a few spare: some may be gone
-    found = store.get_many([memory_id for memory_id, _, _ in ranked], now_s=now_s) if ranked else {}
+    ranked = rank(wanted, postings, doc_len, stats, limit + 8)  # spares, for memories gone meanwhile
+    found: dict[str, Memory] = {}
+    at = 0
+    while at < len(ranked) and len(found) < limit:  # read what is shown, and only that (0.5 unit each)
+        batch = [memory_id for memory_id, _, _ in ranked[at : at + limit - len(found)]]
+        found |= store.get_many(batch, now_s=now_s)
+        at += len(batch)
     # The memories read to answer are ranked again from their whole text: the budget may have
     # left out some of their postings of common terms (text_index.rerank).
-    whole = {i: memory_terms(found[i].text, found[i].tags) for i, _, _ in ranked if i in found}
+    whole = {i: memory_terms(found[i].text, found[i].tags) for i, _, _ in ranked[:at] if i in found}
     words = _query_words(query)
     return [(found[i], score, _matched(matched, words)) for i, score, matched in rerank(wanted, whole, stats, limit)]
 

@@ -38,6 +38,7 @@ def test_the_quick_benchmark_plan_writes_every_section(tmp_path):
         "MCP connector cold start",
         "Conversation bridge",
         "Search quality (LoCoMo)",
+        "Search cost",
     ):
         assert f"## {title}" in text, title
     assert re.search(r"- Date: \d{4}-\d\d-\d\d .* commit [0-9a-f]{7}", text)

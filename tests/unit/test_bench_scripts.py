@@ -44,3 +44,16 @@ def test_locomo_measures_the_product_search_beside_the_old_ranker_on_a_sample():
     text = locomo.report(result)
     assert "## Search quality (LoCoMo)" in text and "a sample: 24 questions of 2 conversations" in text
     assert text.count("Goal") == 2
+
+
+def test_search_cost_measures_the_index_beside_the_old_scan():
+    search_cost = load("search_cost")
+    result = search_cost.measure(sizes=(30, 120), sqlite_reps=5, cold_runs=0, sqlite_size=120)
+    for row in result["dynamodb"].values():
+        assert len(row["index"]) == len(search_cost.QUERIES) and all(units > 0 for units in row["index"])
+        assert row["index_found_oldest"] and row["scan_found_oldest"]  # under 5,000: both see everything
+    assert result["dynamodb"][120]["scan"][0] > result["dynamodb"][30]["scan"][0]  # the scan grows with the data
+    assert result["write"]["with index"]["write"] > result["write"]["without index"]["write"] > 0
+    assert result["sqlite"]["index"]["p50"] > 0
+    text = search_cost.report(result)
+    assert "Search cost" in text and "Goal:" in text and "**met**" in text
