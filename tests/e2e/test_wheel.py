@@ -122,3 +122,20 @@ def test_the_installed_glyph_runs_the_readme_flow_and_serves_its_page(venv, tmp_
             assert answer.status_code == 200 and answer.content, path
     finally:
         stop(proc)
+
+
+def test_make_run_installs_saying_one_line(tmp_path):
+    """A newcomer's first command: `make run` installs in a fresh venv and prints one line before
+    the server's own (pip and setuptools talk into .venv/install.log)."""
+    venv = tmp_path / "venv"
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", f"{venv}/.installed-run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f"installing glyphmemory into {venv}/ (once; details in {venv}/install.log)"]
+    assert result.stderr == ""
+    assert (venv / "bin" / "glyph").exists() and (venv / "install.log").exists()
