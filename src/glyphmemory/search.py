@@ -91,8 +91,8 @@ def _query_terms(query: str) -> list[str]:
 
 def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -> list[Hit]:
     """The best `limit` matches, best first (ties to the newer), each with the terms it matched."""
-    from .model import validate_namespace
-    from .text_index import memory_terms, rank, rerank
+    from .model import Cursor, validate_namespace
+    from .text_index import FOLLOWED_HITS, memory_terms, rank, rerank, with_followers
 
     wanted = _query_terms(query)
     namespace = validate_namespace(namespace)
@@ -114,8 +114,20 @@ def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -
     # The memories read to answer are ranked again from their whole text: the budget may have
     # left out some of their postings of common terms (text_index.rerank).
     whole = {i: memory_terms(found[i].text, found[i].tags) for i, _, _ in ranked[:at] if i in found}
+    ranked = rerank(wanted, whole, stats, limit)
+    # A memory of the same session right after one of the best hits joins them (text_index).
+    followers = {}
+    for memory_id, _, _ in ranked[:FOLLOWED_HITS]:
+        memory = found[memory_id]
+        if memory.session is not None:
+            after = store.following(namespace, after=Cursor(memory.epoch_us, memory.id), now_s=now_s)
+            if after is not None and after.session == memory.session:
+                found.setdefault(after.id, after)
+                followers[memory_id] = after.id
+    if followers:
+        ranked = with_followers(ranked, followers, limit)
     words = _query_words(query)
-    return [(found[i], score, _matched(matched, words)) for i, score, matched in rerank(wanted, whole, stats, limit)]
+    return [(found[i], score, _matched(matched, words)) for i, score, matched in ranked]
 
 
 def _query_words(query: str) -> dict[str, str]:

@@ -51,6 +51,10 @@ class Store(Protocol):
     ) -> Page:
         """Unexpired memories newest first, at most `limit`, strictly after `before`."""
 
+    def following(self, namespace: str, *, after: Cursor, now_s: float) -> Memory | None:
+        """The unexpired memory that comes next after `after` in time order (oldest first), if any.
+        Search shows a memory of the same session that follows a match (text_index.with_followers)."""
+
     def count_older(self, namespace: str, *, before: Cursor, now_s: float, cap: int) -> int:
         """How many unexpired memories sort after `before`, counting at most `cap`."""
 

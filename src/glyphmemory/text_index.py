@@ -232,5 +232,26 @@ def _ranked(terms: list[str], held: dict[str, dict[str, int]], doc_len: dict[str
     return [(memory_id, round(score, 4), matched) for memory_id, score, matched in scored[:limit]]
 
 
+# A memory of the same session that comes right after one of the FOLLOWED_HITS best hits (a
+# reply after a question, the next step of a task) is shown with FOLLOWER_WEIGHT × that hit's
+# score added to its own: "How did the kids take the accident?" finds "They were scared, but we
+# reassured them", said after the question's words. Tuned like k1 and b (bench/locomo.py).
+FOLLOWED_HITS = 3
+FOLLOWER_WEIGHT = 0.3
+
+
+def with_followers(ranked: Ranked, followers: dict[str, str], limit: int) -> Ranked:
+    """`ranked` (best first) with each hit's follower (`followers`: hit id → the id of the memory
+    that follows it, for some of the first FOLLOWED_HITS hits) given FOLLOWER_WEIGHT × the hit's
+    score; a follower not among the hits joins them, matching no term. Ties go to the newer."""
+    scores = {memory_id: [score, matched] for memory_id, score, matched in ranked}
+    for memory_id, score, _ in ranked[:FOLLOWED_HITS]:
+        follower = followers.get(memory_id)
+        if follower is not None:
+            scores.setdefault(follower, [0.0, []])[0] += FOLLOWER_WEIGHT * score
+    best = sorted(scores.items(), key=lambda kv: (-round(kv[1][0], 9), _newest_first(kv[0])))
+    return [(memory_id, round(score, 4), matched) for memory_id, (score, matched) in best[:limit]]
+
+
 def _newest_first(memory_id: str) -> tuple:
     return tuple(-ord(c) for c in memory_id)

@@ -35,8 +35,9 @@ def test_locomo_measures_the_product_search_beside_the_old_ranker_on_a_sample():
     result = locomo.measure(sample=12, conversations=2)
     assert result["questions"] == 24 and result["turns"] > 500
     tallies = result["product"]["tallies"]
-    ours = tallies["GlyphMemory search (index)"].figures()
+    ours = tallies[locomo.OURS].figures()
     assert ours["n"] == 24 and 0 < ours["hit5"] <= ours["hit10"] and ours["hit5"] <= ours["session5"]
+    assert tallies[locomo.OURS_NO_SESSION].figures()["n"] == tallies[locomo.BEFORE].figures()["n"] == 24
     variants = result["variants"]
     old = variants["BM25, words as they are (the old analyzer)"]["all"].figures()
     assert 0 < old["hit5"] <= 100 and len(variants) >= 5

@@ -83,6 +83,9 @@ def _optional_fields(memory: Memory) -> list[tuple[str, dict | None]]:
     ]
 
 
+FOLLOWING_READS = 3  # items `following` reads at most, skipping expired ones
+
+
 class DynamoStore:
     in_process = False  # every call waits on the network: the local server stays parallel
 
@@ -406,8 +409,9 @@ class DynamoStore:
         memory = memory_from_attrs(got)
         return None if memory.is_expired(now_s) else memory
 
-    def _query_pages(self, namespace, *, now_s, before, tag, since_us, page_size, count_only=False):
-        """Yield Query responses on by-epoch, newest first, from just after `before`."""
+    def _query_pages(self, namespace, *, now_s, before, tag, since_us, page_size, count_only=False, forward=False):
+        """Yield Query responses on by-epoch, newest first (oldest first if `forward`), from just
+        past `before`."""
         names_map = {"#ns": names.GSI_PARTITION, "#exp": names.TTL_ATTRIBUTE}
         values = {":ns": {"S": namespace}, ":now": {"N": str(int(now_s))}}
         key_condition = "#ns = :ns"
@@ -427,7 +431,7 @@ class DynamoStore:
             "FilterExpression": " AND ".join(filters),
             "ExpressionAttributeNames": names_map,
             "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
+            "ScanIndexForward": forward,
         }
         if count_only:
             kwargs["Select"] = "COUNT"
@@ -488,6 +492,18 @@ class DynamoStore:
         page = items[:limit]
         more = len(items) > limit
         return Page(page, Cursor(page[-1].epoch_us, page[-1].id) if more else None)
+
+    def following(self, namespace, *, after, now_s) -> Memory | None:
+        # One item a page: the next one in time (an expired one is filtered and the next read,
+        # up to FOLLOWING_READS items, so a run of expired memories costs a bounded search).
+        self.last_scanned_count = 0
+        pages = self._query_pages(
+            namespace, now_s=now_s, before=after, tag=None, since_us=None, page_size=lambda: 1, forward=True
+        )
+        for _, response in zip(range(FOLLOWING_READS), pages, strict=False):
+            if response.get("Items"):
+                return memory_from_attrs(response["Items"][0])
+        return None
 
     def count_older(self, namespace, *, before, now_s, cap) -> int:
         self.last_scanned_count = 0

@@ -274,6 +274,18 @@ class SqliteStore:
         more = len(rows) > limit
         return Page(items, Cursor(items[-1].epoch_us, items[-1].id) if more else None)
 
+    def following(self, namespace, *, after, now_s) -> Memory | None:
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE namespace = :ns AND {_NOT_EXPIRED} "
+                "AND (epoch_us, id) > (:epoch, :id) ORDER BY epoch_us, id LIMIT 1",
+                {"ns": namespace, "now": now_s, "epoch": after.epoch_us, "id": after.id},
+            )
+            .fetchone()
+        )
+        return _row_to_memory(row) if row else None
+
     def count_older(self, namespace, *, before, now_s, cap) -> int:
         where, params = self._window(namespace, now_s, before)
         params["cap"] = cap
