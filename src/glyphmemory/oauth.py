@@ -184,12 +184,13 @@ class OAuth:
             return cached[1]
         name = _hash(url)
         try:
-            client = _client_from_document(url, fetch_document(url), row)
-        except OAuthError:
+            document = fetch_document(url)
+        except OAuthError:  # unreachable, or not a document naming itself: the kept copy serves
             kept = self.store.auth_get(CIMD, name)[0]
             if kept is None or kept.get("fetched_at", 0) + CIMD_STALE_S <= _now():
                 raise
             return kept["client"]
+        client = _client_from_document(url, document, row)  # a document read and refused is final
         if len(_cimd_cache) >= MAX_CACHED:
             _cimd_cache.clear()
         _cimd_cache[url] = (time.monotonic() + CIMD_FRESH_S, client)

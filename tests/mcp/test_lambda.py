@@ -117,6 +117,17 @@ def test_the_connector_function_end_to_end(handler, root_key):
     assert status == 200 and saved["result"]["structuredContent"]["memory"]["text"] == "From Lambda"
     status, recent = _rpc(handler, tokens["access_token"], "tools/call", {"name": "recent_memories", "arguments": {}})
     assert [m["text"] for m in recent["result"]["structuredContent"]["items"]] == ["From Lambda"]
+    # ChatGPT's search cites each memory by its page behind CloudFront (the host it reports).
+    status, found = _rpc(
+        handler, tokens["access_token"], "tools/call", {"name": "search", "arguments": {"query": "lambda"}}
+    )
+    mid = saved["result"]["structuredContent"]["memory"]["id"]
+    assert found["result"]["structuredContent"] == {
+        "results": [{"id": mid, "title": "From Lambda", "url": f"{BASE}/ui/m/{mid}"}]
+    }
+    # A GET after a long idle with no token is a 401 that sends the client to refresh, not a 405.
+    status, headers, _ = handler("GET", "/mcp", headers={"accept": "text/event-stream"})
+    assert status == 401 and "resource_metadata=" in headers["WWW-Authenticate"]
 
     # The SDK's host and origin check: a page elsewhere cannot drive it from a browser ...
     status, _ = _rpc(handler, tokens["access_token"], "tools/list", origin="https://evil.example")

@@ -221,11 +221,48 @@ def test_a_stored_copy_serves_while_chatgpt_com_is_down(world):
 
 def test_a_confidential_client_document_is_refused(world):
     hosts, url = world["hosts"], world["url"]
-    secret_client = "https://chatgpt.com/oauth/Secret42/client.json"
-    hosts.publish(
-        secret_client,
-        _chatgpt_document(secret_client, [CHATGPT_REDIRECT], token_endpoint_auth_method="client_secret_basic"),
+    secret = "client_secret_basic"
+    refused_id, turning_id = (
+        "https://chatgpt.com/oauth/Secret42/client.json",
+        "https://chatgpt.com/oauth/Turns7/client.json",
     )
+    hosts.publish(refused_id, _chatgpt_document(refused_id, [CHATGPT_REDIRECT], token_endpoint_auth_method=secret))
     _, challenge = f.pkce()
-    page = httpx.get(url + "/authorize", params=f.authorize_fields(url, secret_client, challenge, CHATGPT_REDIRECT))
+    fields = f.authorize_fields(url, refused_id, challenge, CHATGPT_REDIRECT)
+    refused = httpx.get(url + "/authorize", params=fields)
+    assert refused.status_code == 401 and "only public clients" in refused.text
+    # A document that turns confidential is refused even though a public copy of it was kept.
+    hosts.publish(turning_id, _chatgpt_document(turning_id, [CHATGPT_REDIRECT]))
+    fields["client_id"] = turning_id
+    assert httpx.get(url + "/authorize", params=fields).status_code == 200
+    hosts.publish(turning_id, _chatgpt_document(turning_id, [CHATGPT_REDIRECT], token_endpoint_auth_method=secret))
+    stop(world["proc"])  # its in-memory copy would serve 5 minutes: a new process fetches again
+    world["proc"], world["url"] = start_glyph_serve(world["env"], int(urlsplit(url).port))
+    page = httpx.get(url + "/authorize", params=fields)
     assert page.status_code == 401 and "only public clients" in page.text
+
+
+def test_a_stored_copy_older_than_a_day_is_not_used(tmp_path, monkeypatch):
+    """The kept copy serves only while it is at most CIMD_STALE_S old (a real SQLite store; the
+    document's host refuses connections)."""
+    import time
+
+    from glyphmemory import oauth
+    from glyphmemory.stores.sqlite import SqliteStore
+
+    monkeypatch.setenv("GLYPH_OAUTH_CIMD_HOSTS", "127.0.0.1:1")  # nothing listens on port 1
+    url = "https://127.0.0.1:1/client.json"
+    store = SqliteStore(str(tmp_path / "g.db"))
+    server = oauth.OAuth(store, b"k" * 32)
+    client = {"client_name": "Kept", "redirect_uris": [f.CALLBACK]}
+    for age, served in ((oauth.CIMD_STALE_S - 60, True), (oauth.CIMD_STALE_S + 60, False)):
+        oauth._cimd_cache.clear()
+        name = oauth._hash(url)
+        version = store.auth_get(oauth.CIMD, name)[1]
+        record = {"url": url, "client": client, "fetched_at": int(time.time()) - age}
+        assert store.auth_put(oauth.CIMD, name, record, expected_version=version)
+        if served:
+            assert server.client(url) == client
+        else:
+            with pytest.raises(oauth.OAuthError, match="could not be read"):
+                server.client(url)
