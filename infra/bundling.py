@@ -72,16 +72,16 @@ def lambda_python(version: str = LAMBDA_PYTHON) -> str:
 # The connector function (lambda/mcp_handler.py) adds the MCP SDK and the page's template engine,
 # with their dependencies, installed by pip as wheels for the function's platform (pydantic-core is
 # compiled: the host's own build would not load on arm64).
-def _pinned(*names: str) -> tuple[str, ...]:
+def pinned_versions(*names: str) -> tuple[str, ...]:
     """Exactly the versions installed here, which the tests ran against."""
     from importlib.metadata import version
 
     return tuple(f"{name}=={version(name)}" for name in names)
 
 
-MCP_REQUIREMENTS = _pinned("mcp", "jinja2", "pyotp", "snowballstemmer")
+MCP_REQUIREMENTS = pinned_versions("mcp", "jinja2", "pyotp", "snowballstemmer")
 # The bridge's functions (lambda/bridge_handler.py) add httpx, for the Messages API: pure Python.
-BRIDGE_REQUIREMENTS = _pinned("httpx", "pyotp", "snowballstemmer")
+BRIDGE_REQUIREMENTS = pinned_versions("httpx", "pyotp", "snowballstemmer")
 # Each asset: its entry point (copied as handler.py) and what pip installs beside glyphmemory.
 ASSETS = {
     "api": ("handler.py", ()),

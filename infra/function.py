@@ -13,7 +13,15 @@ from constructs import Construct
 
 from glyphmemory import names
 
-from .bundling import ASSETS, LAMBDA_PYTHON, ROOT, build_lambda_asset, package_sources
+from .bundling import (
+    ASSETS,
+    LAMBDA_PYTHON,
+    ROOT,
+    RUNTIME_PACKAGES,
+    build_lambda_asset,
+    package_sources,
+    pinned_versions,
+)
 from .key_param import KeyParameter
 
 # 3.12: the fastest Python cold start measured (71-80 ms mean on arm64, against 109-129 ms for
@@ -113,8 +121,10 @@ def _source_hash(kind: str = "api") -> str:
     import hashlib
 
     entry, requirements = ASSETS[kind]
+    # The memory function copies the installed RUNTIME_PACKAGES instead: their versions count too.
+    copied = () if requirements else pinned_versions(*RUNTIME_PACKAGES)
     digest = hashlib.sha256(f"bytecode for python{LAMBDA_PYTHON}".encode())
-    digest.update(" ".join(requirements).encode())
+    digest.update(" ".join(requirements + copied).encode())
     handler = ROOT / "lambda" / entry
     for path in sorted([handler, *package_sources(ROOT)]):
         digest.update(path.relative_to(ROOT).as_posix().encode())

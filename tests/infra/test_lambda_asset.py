@@ -135,3 +135,7 @@ def test_the_asset_hash_changes_with_every_kind_of_file_the_asset_ships(tmp_path
         before = function._source_hash()
         path.write_bytes(path.read_bytes() + b"\n")
         assert function._source_hash() != before, path.name
+    # The memory function copies its dependencies from this machine: what it copies counts too.
+    before = function._source_hash()
+    monkeypatch.setattr(function, "RUNTIME_PACKAGES", (*function.RUNTIME_PACKAGES, "jinja2"))
+    assert function._source_hash() != before
