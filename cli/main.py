@@ -1,6 +1,7 @@
 """glyph: episodic memory for AI assistants, from the terminal.
 
-Exit codes: 0 success, 1 usage or bad input, 2 authentication, 3 network or server.
+Exit codes: 0 success, 1 usage or bad input, 2 authentication, 3 network or server,
+141 the reader of the output went away (as SIGPIPE would).
 """
 
 from __future__ import annotations
