@@ -162,6 +162,9 @@ def test_register_answers_every_json_shape_in_rfc7591_terms(served):
     # Over the endpoint's body limit: 413, still in the endpoint's own terms.
     big = _raw_register(url, json.dumps({**good, "grant_types": ["authorization_code"] * 1000}).encode())
     assert big.status_code == 413 and big.json()["error"] == "invalid_client_metadata"
+    # Another method: 405 with Allow, still an OAuth error object.
+    other = httpx.get(url + "/register")
+    assert other.status_code == 405 and other.json()["error"] == "invalid_request" and other.headers["allow"] == "POST"
     # A repeated grant is still one grant (a JSON array of the allowed strings).
     assert _raw_register(url, json.dumps({**good, "grant_types": ["refresh_token"] * 3}).encode()).status_code == 201
     assert not [line for line in read_log(proc) if '"status":500' in line]

@@ -141,8 +141,11 @@ def error_response(request: Request, error: GlyphError, *, pages: bool = False) 
     error object for /register and /token; an HTML page for the page's paths (/ui, /authorize)
     where the App serves them (`pages`)."""
     if request.path in OAUTH_ERROR_PATHS:  # RFC 7591 §3.2.2, RFC 6749 §5.2
-        error_code = "invalid_client_metadata" if request.path == "/register" else "invalid_request"
-        error_code = "server_error" if error.status >= 500 else error_code
+        # What the body held is the metadata's fault; a method, a limit or a bug is not.
+        metadata = request.path == "/register" and error.status in (400, 413, 415)
+        error_code = (
+            "server_error" if error.status >= 500 else "invalid_client_metadata" if metadata else "invalid_request"
+        )
         body = {"error": error_code, "error_description": error.detail, "status": error.status}
         response = Response.json(body, error.status, **{"Cache-Control": "no-store"})
     elif pages and is_page_path(request.path):
