@@ -13,7 +13,7 @@ ENV_BASIC_AUTH = "GLYPH_BASIC_AUTH"  # optional second auth layer
 ENV_REDACT = "GLYPH_REDACT"  # "refuse": a text holding a secret is refused (422) instead of redacted
 ENV_LOG_LEVEL = "GLYPH_LOG_LEVEL"  # INFO (default: every request), WARNING (4xx and 5xx), ERROR (5xx)
 ENV_PUBLIC_URL = "GLYPH_PUBLIC_URL"  # the public base URL for the links /r hands out
-ENV_TRUST_FORWARDED = "GLYPH_TRUST_FORWARDED"  # "1": honour X-Forwarded-Host/Proto (behind your proxy)
+ENV_TRUST_FORWARDED = "GLYPH_TRUST_FORWARDED"  # "1": honour X-Forwarded-Host/Proto/For (behind your proxy)
 
 # --- HTTP --------------------------------------------------------------------------------
 # CloudFront's viewer-request function puts the host the viewer used here (API Gateway sees
