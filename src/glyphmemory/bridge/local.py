@@ -2,9 +2,9 @@
 same store and keys as `glyph serve`. A window token of scope `rw` in the query string (`?t=`,
 since browsers cannot set WebSocket headers) is checked before the upgrade, and its grant again
 for every frame; a grant that ended (key revoked, token expired) closes the connection with 1008,
-and an idle one closes when its token expires. Each message is answered in a worker thread,
-frames posted back to the event loop. What a connection needs (its grant) lives on the
-connection object, so a request that never upgrades leaves nothing behind."""
+an idle one too (at its token's expiry, or within WATCH_S of its key's revocation). Each message
+is answered in a worker thread, frames posted back to the event loop. What a connection needs
+(its grant) lives on the connection object, so a request that never upgrades leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .core import Closed, Gone
 # oversize message is read and answered with an error frame; a frame over this one is no message
 # of ours and closes the connection (1009, as API Gateway does over its 128 KB quota).
 TRANSPORT_MAX_BYTES = 1024 * 1024
+WATCH_S = 30.0  # how often an idle connection's grant is checked (every frame checks it too)
 
 
 async def serve(bridge, auth, host: str, port: int, ready=None) -> None:
@@ -51,10 +52,23 @@ async def serve(bridge, auth, host: str, port: int, ready=None) -> None:
         connection.glyph_grant = grant  # on the connection: gone with it, upgraded or not
         return None
 
+    async def watch(connection, grant) -> None:
+        """An idle connection ends too: when its token expires, or (checked every WATCH_S) when
+        its key was revoked; a frame would find either at once."""
+        from ..errors import Forbidden, Unauthorized
+
+        while True:
+            await asyncio.sleep(max(0.0, min(WATCH_S, grant.exp - auth.clock.now_s())))
+            try:
+                await asyncio.to_thread(auth.check, grant)
+            except (Unauthorized, Forbidden) as ended:
+                log.event("bridge_closed", status=401)
+                await connection.close(1008, ended.detail[:120])
+                return
+
     async def handler(connection) -> None:
         grant = connection.glyph_grant
-        # An idle connection ends when its token does (a frame would find it so, too).
-        expiry = loop.call_later(max(grant.exp - auth.clock.now_s(), 0), _close, connection, "the token expired")
+        watcher = asyncio.ensure_future(watch(connection, grant))
 
         def post(frame: dict) -> None:
             future = asyncio.run_coroutine_threadsafe(connection.send(json.dumps(frame, ensure_ascii=False)), loop)
@@ -71,11 +85,7 @@ async def serve(bridge, auth, host: str, port: int, ready=None) -> None:
         except Closed as closed:
             await connection.close(1008, closed.detail[:120])
         finally:
-            expiry.cancel()
-
-    def _close(connection, reason: str) -> None:
-        log.event("bridge_closed", status=401)
-        asyncio.ensure_future(connection.close(1008, reason))
+            watcher.cancel()
 
     async with ws_serve(handler, host, port, process_request=process_request, max_size=TRANSPORT_MAX_BYTES) as server:
         if ready is not None:
