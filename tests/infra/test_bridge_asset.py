@@ -5,10 +5,11 @@ calls Claude, imports it)."""
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 
-from glyphmemory.keys import new_key
+from glyphmemory.keys import fingerprint, new_key
 from infra.bundling import build_lambda_asset, host_platform
 
 from .test_lambda_asset import run_asset
@@ -23,7 +24,13 @@ def test_the_bridge_route_runs_from_its_asset(tmp_path, dynamo_table, moto_url):
             "connectionId": "asset-1",
             "domainName": "abc.execute-api.us-east-1.amazonaws.com",
             "stage": "prod",
-            "authorizer": {"kid": key.kid},
+            # What the $connect authorizer puts in the context: the connection's grant.
+            "authorizer": {
+                "kid": key.kid,
+                "scope": "rw",
+                "exp": int(time.time()) + 600,
+                "key": fingerprint(key.secret),
+            },
         },
         "body": json.dumps({"type": "history", "session": "nothing-here"}),
     }
