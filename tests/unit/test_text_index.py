@@ -156,3 +156,30 @@ def test_with_followers_gives_a_follower_a_share_of_its_hits_score():
     ]
     assert with_followers(ranked, {"01A": "01Z"}, 2) == [("01A", 10.0, ["a"]), ("01B", 5.0, ["b"])]
     assert with_followers([], {}, 5) == []
+
+
+def test_words_the_stemmer_is_not_called_for_are_words_it_would_not_change():
+    import random
+    import string
+
+    from glyphmemory.stemming import stem
+    from glyphmemory.text_index import _STEMMED_ENDINGS
+
+    rng = random.Random(25)
+    words = {"".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(1, 14))) for _ in range(20_000)}
+    words |= {"vivaldi", "tampa", "bach", "playlist", "pomodoro", "bureau", "menu", "tattoo", "taxi", "graph", "gifts"}
+    kept = [w for w in words if w[-1] not in _STEMMED_ENDINGS]
+    assert len(kept) > 5_000 and [w for w in kept if stem(w) != w] == []
+    assert analyze("a" * 30 + "ing") == ["a" * 30 + "ing"]  # past 24 letters: as it is
+
+
+def test_analyze_stays_fast_on_a_largest_text_of_distinct_random_words():
+    import random
+    import string
+    import time
+
+    rng = random.Random(7)
+    text = " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(9)) for _ in range(3_200))  # ~32 KB
+    started = time.process_time()
+    terms = analyze(text)
+    assert len(terms) == 3_200 and time.process_time() - started < 1.0  # ~0.07 s here
