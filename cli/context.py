@@ -121,10 +121,11 @@ def _context_for_hook(query: dict) -> int:
             sys.stdout.write(notice)
             _print_block(record["block"], query["format"], budget - utf16.length(notice))
         return EXIT_OK
-    _print_block(data.decode("utf-8"), query["format"], budget)
+    block = data.decode("utf-8", "replace")  # the hook never fails, not even on a broken answer
+    _print_block(block, query["format"], budget)
     sys.stdout.flush()
     try:
-        context_cache.save(server, query["namespace"], query["format"], data.decode("utf-8"))
+        context_cache.save(server, query["namespace"], query["format"], block)
     except OSError:
         pass  # a read-only data folder must not fail the session start
     # Writes spooled earlier go after the context, in the time left: the session's start comes first.
