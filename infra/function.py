@@ -44,9 +44,17 @@ class _LocalBundling:
         return True
 
 
-# Every function reads and writes the one table: GetItem, PutItem, DeleteItem, Query, and
-# UpdateItem for edits (inside TransactWriteItems, which needs each action it runs).
-TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query")
+# Every function reads and writes the one table: GetItem, PutItem, DeleteItem, Query, UpdateItem
+# for edits and the search index (inside TransactWriteItems, which needs each action it runs),
+# and BatchGetItem for the memories a search shows.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Query",
+)
 
 
 class Function(Construct):

@@ -141,6 +141,7 @@ def test_iam_is_least_privilege(template):
     assert len(dynamo) == 5  # one statement per function
     for only in dynamo:
         assert sorted(only["Action"]) == [
+            "dynamodb:BatchGetItem",  # the memories a search shows
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
