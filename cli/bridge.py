@@ -132,7 +132,9 @@ def cmd_chat(args) -> int:
         if size > MAX_FRAME_BYTES:  # the bridge would refuse it: say so without sending
             print(f"glyph: the message is {size} bytes; the bridge takes at most {MAX_FRAME_BYTES}", file=sys.stderr)
             return EXIT_USAGE
-        ws.send(data)
+        # API Gateway takes frames of at most 32 KB (messages of 128 KB): a longer message goes
+        # as fragments of 8,000 characters (at most 32,000 bytes of UTF-8 each).
+        ws.send(data if len(data) <= 8000 else [data[i : i + 8000] for i in range(0, len(data), 8000)])
         while True:
             frame = json.loads(ws.recv(timeout=300))
             if frame.get("id") != frame_id:

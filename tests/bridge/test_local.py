@@ -249,6 +249,8 @@ def test_one_message_limit_in_bytes_and_an_oversize_frame_gets_an_error_frame(br
             assert refused["type"] == "error" and refused["status"] == 413 and refused["id"] == "big", refused
         assert say(ws, "long", "still here")[-1]["type"] == "done"  # the connection lives on
     assert sum("a" * 1000 in json.dumps(r["body"]) for r in bridge.fake.requests) == 0
+    fragmented = glyph(env, "chat", "--session", "long", "\u00e9" * 40_000)  # 80 KB: sent as 32 KB fragments
+    assert fragmented.stdout.startswith("Echo: \u00e9")
     too_long = glyph(env, "chat", "--session", "long", "x" * 120_000, check=False)
     assert too_long.returncode == 1 and "at most 98304" in too_long.stderr  # usage: refused before sending
 
