@@ -35,9 +35,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT  # noqa: E402
 
-DATA = Path(os.environ.get("GLYPH_LOCOMO", ROOT.parent / "shared" / "data" / "locomo-dev.json"))
-if not DATA.exists():  # a worktree beside the main checkout: ../shared is the main one's
-    DATA = Path("/work/shared/data/locomo-dev.json")
+
+def _data_path() -> Path:
+    """GLYPH_LOCOMO, else shared/data beside the checkout (for a git worktree: beside the main
+    checkout, whose .git the worktree's points into)."""
+    if os.environ.get("GLYPH_LOCOMO"):
+        return Path(os.environ["GLYPH_LOCOMO"])
+    beside = ROOT.parent / "shared" / "data" / "locomo-dev.json"
+    if not beside.exists() and (ROOT / ".git").is_file():
+        import subprocess
+
+        common = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if common:
+            return Path(common).parent.parent / "shared" / "data" / "locomo-dev.json"
+    return beside
+
+
+DATA = _data_path()
 TUNE = ("conv-26", "conv-30", "conv-41")  # k1, b and the date bonus were chosen on these
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 GOALS = {"hit5": 62.0, "session5": 92.0}
@@ -46,6 +65,11 @@ GOALS = {"hit5": 62.0, "session5": 92.0}
 def load(path: Path = DATA, sample: int | None = None, conversations: int | None = None) -> list[dict]:
     """The conversations: id, turns [(dia_id, session, epoch_us, text)], questions. A quick
     run takes the first `conversations` only and `sample` questions of each, spread evenly."""
+    if not Path(path).exists():
+        raise FileNotFoundError(
+            f"LoCoMo's dev split is not at {path}: it lives in ../shared/data beside the repository "
+            "(CC BY-NC, never copied into it); set GLYPH_LOCOMO to its path"
+        )
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     out = []
     for conv in data["conversations"][:conversations]:
