@@ -176,8 +176,9 @@ def cmd_search(args) -> int:
     query = {"q": args.query, "namespace": args.ns, "limit": args.n}
     _, hits = call(make_client().json, "GET", "/v1/search", scope="r", query=query)
     lines = [
-        f"{m['score']:>7.3f}  {human_time(m['created_at'])}  {m['id']}  matched: {', '.join(m.get('matched') or ['?'])}"
-        f"\n         {one_line(m['text'], 90)}"
+        f"{m['score']:>7.3f}  {human_time(m['created_at'])}  {m['id']}  "
+        + (f"matched: {', '.join(m['matched'])}" if m.get("matched") else "follows a match (same session)")
+        + f"\n         {one_line(m['text'], 90)}"
         for m in hits["items"]
     ]
     emit(args, hits, "\n".join(lines) if lines else f"nothing matches {args.query!r}")

@@ -105,7 +105,10 @@ class MemoryItem(BaseModel):
 
 class SearchHit(MemoryItem):
     score: float = Field(description="Relevance (BM25): higher is better.")
-    matched: list[str] = Field(default_factory=list, description="The query's words this memory holds.")
+    matched: list[str] = Field(
+        default_factory=list,
+        description="The query's words this memory holds; empty for a memory of the same session that follows a hit.",
+    )
 
 
 class Saved(BaseModel):

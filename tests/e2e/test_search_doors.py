@@ -36,3 +36,15 @@ def test_search_doors_say_what_matched_and_reindex_rebuilds(server):  # noqa: F8
     assert json.loads(glyph(env, "search", "docker", "--json").stdout)["items"][0]["matched"] == ["docker"]
     refused = glyph({**env, "GLYPH_NS": "x"}, "reindex", "--ns", "Not A Namespace", check=False)
     assert refused.returncode != 0 and "namespace" in refused.stderr.lower()
+
+
+def test_glyph_search_shows_the_reply_that_follows_a_match_in_its_session(server):  # noqa: F811
+    env = server
+    glyph(env, "write", "How did the kids handle the accident?", "--session", "chat-1")
+    reply = json.loads(
+        glyph(env, "write", "They were scared, but we reassured them", "--session", "chat-1", "--json").stdout
+    )
+    glyph(env, "write", "They were scared of the dark", "--session", "chat-2")  # another session: not a follower
+    hits = json.loads(glyph(env, "search", "kids accident", "--json").stdout)["items"]
+    assert [h["id"] for h in hits][1:] == [reply["id"]] and hits[1]["matched"] == []
+    assert "follows a match (same session)" in glyph(env, "search", "kids accident").stdout

@@ -83,7 +83,8 @@ def _schemas() -> dict:
                                     "matched": {
                                         "type": "array",
                                         "items": {"type": "string"},
-                                        "description": "The query's words this memory holds (normalised)",
+                                        "description": "The query's words this memory holds (normalised); empty for a memory "
+                                        "of the same session shown because it follows one of the best hits",
                                     },
                                 },
                             },
