@@ -1,4 +1,4 @@
-"""Setting up: init (local or AWS), keys, basic-auth, token and install-claude."""
+"""Setting up: init (local or AWS), keys, basic-auth, token, and install-claude (Claude Code's skill and hook)."""
 
 from __future__ import annotations
 
@@ -79,32 +79,42 @@ def plugin_dir():
 def cmd_install_claude(args) -> int:
     """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
 
+    The same as `glyph install claude-code` (and with --desktop, `glyph install claude-desktop`).
     Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook to
     DIR/settings.json, keeping every other setting and hook. Running it again changes nothing.
     Alternatively, load the whole plugin folder (skills/ in the repository) as a plugin.
-    With --desktop, adds the `glyph mcp` server to Claude Desktop's config, keeping the others.
     """
+    args.print = args.project = False
+    args.config = args.desktop_config if args.desktop else None
     if args.desktop:
-        from .mcp import install_desktop
+        from .install import install_mcp
 
-        return install_desktop(args)
+        return install_mcp("claude-desktop", args)
+    return install_claude_code(args)
+
+
+def install_claude_code(args) -> int:
+    """The skill into DIR/skills/glyphmemory/ and one SessionStart hook into DIR/settings.json
+    (DIR: --dir, GLYPH_CLAUDE_DIR or ~/.claude; --config names settings.json itself); with
+    --print, the settings as they would be written, and nothing copied."""
     import shutil
     from pathlib import Path
 
-    target = Path(args.dir or os.environ.get("GLYPH_CLAUDE_DIR") or Path.home() / ".claude")
+    if args.config:
+        settings_path = Path(args.config).absolute()
+        target = settings_path.parent
+    else:
+        target = Path(args.dir or os.environ.get("GLYPH_CLAUDE_DIR") or Path.home() / ".claude")
+        settings_path = target / "settings.json"
     skill_src = plugin_dir() / "skills" / "glyphmemory" / "SKILL.md"
     skill_dst = target / "skills" / "glyphmemory" / "SKILL.md"
-    skill_dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(skill_src, skill_dst)
-
-    settings_path = target / "settings.json"
     settings: dict = {}
-    if settings_path.exists():
-        try:
-            settings = json.loads(settings_path.read_text(encoding="utf-8") or "{}")
-        except ValueError:
-            raise CliError(f"{settings_path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
-    hooks = settings.setdefault("hooks", {})
+    text = settings_path.read_text(encoding="utf-8") if settings_path.exists() else ""
+    try:
+        settings = json.loads(text or "{}")
+    except ValueError:
+        raise CliError(f"{settings_path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
+    hooks = settings.setdefault("hooks", {}) if isinstance(settings, dict) else None
     session = hooks.setdefault("SessionStart", []) if isinstance(hooks, dict) else None
     if not isinstance(session, list):
         raise CliError(f"{settings_path}: hooks.SessionStart is not a list; fix it by hand", EXIT_USAGE)
@@ -118,9 +128,16 @@ def cmd_install_claude(args) -> int:
     if not present:
         command = hook_command("context", "--hook", "--budget", str(HOOK_BUDGET))
         session.append({"matcher": HOOK_MATCHER, "hooks": [{"type": "command", "command": command, "timeout": 5}]})
-        tmp = settings_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, settings_path)
+        text = json.dumps(settings, indent=2) + "\n"
+    if args.print:
+        emit(args, {"settings": str(settings_path), "hook_added": not present, "content": text}, text.rstrip("\n"))
+        return EXIT_OK
+    skill_dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(skill_src, skill_dst)
+    if not present:
+        from .install import write_atomically
+
+        write_atomically(str(settings_path), text)
     data = {"skill": str(skill_dst), "settings": str(settings_path), "hook_added": not present}
     emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
     return EXIT_OK

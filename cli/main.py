@@ -11,7 +11,7 @@ import sys
 
 from glyphmemory import __version__
 
-from . import admin, bridge, chat_url, context, mcp, memories, ui  # noqa: F401  (importing them registers their commands)
+from . import admin, bridge, chat_url, connect, context, install, mcp, memories, ui  # noqa: F401  (importing them registers their commands)
 from .base import COMMANDS, EXIT_USAGE, CliError, deliver_spool, make_client
 
 __all__ = ["COMMANDS", "build_parser", "main"]

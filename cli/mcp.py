@@ -1,5 +1,5 @@
-"""MCP: `glyph mcp` (a stdio MCP server), `glyph connectors` (the remote connector's grants) and
-Claude Desktop's config. The `mcp` SDK is imported only when `glyph mcp` runs."""
+"""MCP: `glyph mcp` (a stdio MCP server) and `glyph connectors` (the remote connector's grants);
+clients' config files are cli/install.py's. The `mcp` SDK is imported only when `glyph mcp` runs."""
 
 from __future__ import annotations
 
@@ -87,76 +87,6 @@ def cmd_mcp(args) -> int:
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
     pages = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
     build_server(backend, pages).run("stdio")
-    return EXIT_OK
-
-
-def desktop_config_path() -> str:
-    """Claude Desktop's config file (GLYPH_CLAUDE_DESKTOP_CONFIG overrides it)."""
-    override = os.environ.get("GLYPH_CLAUDE_DESKTOP_CONFIG")
-    if override:
-        return override
-    home = os.path.expanduser("~")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json")
-    if sys.platform == "win32":
-        return os.path.join(os.environ.get("APPDATA", home), "Claude", "claude_desktop_config.json")
-    return os.path.join(
-        os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"), "Claude", "claude_desktop_config.json"
-    )
-
-
-# What decides the store a `glyph mcp` started by another program serves (its config, key file and
-# data under GLYPH_HOME; a server; an embedded store) and, for a DynamoDB store, where AWS is.
-# Never a secret: not GLYPH_KEY (the key file under GLYPH_HOME serves), not AWS credentials.
-STORE_ENV = (names.ENV_HOME, names.ENV_URL, names.ENV_STORE)
-AWS_PLACE_ENV = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
-
-
-def store_env() -> dict[str, str]:
-    """The variables of this shell that decide the store (STORE_ENV), for a client's config entry:
-    GLYPH_HOME made absolute (the app starts elsewhere)."""
-    wanted = STORE_ENV + (AWS_PLACE_ENV if os.environ.get(names.ENV_STORE, "").startswith("dynamodb://") else ())
-    env = {name: os.environ[name] for name in wanted if os.environ.get(name)}
-    if names.ENV_HOME in env:
-        env[names.ENV_HOME] = os.path.abspath(env[names.ENV_HOME])
-    return env
-
-
-def install_desktop(args) -> int:
-    """Add `glyph mcp` to Claude Desktop's mcpServers, keeping every other server."""
-
-    path = args.desktop_config or desktop_config_path()
-    settings: dict = {}
-    if os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                settings = json.loads(fh.read() or "{}")
-        except ValueError:
-            raise CliError(f"{path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
-    if not isinstance(settings, dict) or not isinstance(settings.setdefault("mcpServers", {}), dict):
-        raise CliError(f"{path}: mcpServers is not an object; fix it by hand", EXIT_USAGE)
-    from .admin import glyph_path
-
-    entry: dict = {"command": glyph_path(), "args": ["mcp"]}  # started without a shell: no quoting
-    env = store_env()
-    if env:
-        entry["env"] = env
-    if os.environ.get(names.ENV_KEY) and not os.path.exists(config.key_path()):
-        print(
-            f"glyph: warning: {names.ENV_KEY} is not copied into {path} (a secret in a plain file); the app's "
-            f"glyph mcp reads the key file {config.key_path()}, which does not exist yet",
-            file=sys.stderr,
-        )
-    changed = settings["mcpServers"].get(SERVER_NAME) != entry
-    if changed:
-        settings["mcpServers"][SERVER_NAME] = entry
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(settings, indent=2) + "\n")
-        os.replace(tmp, path)
-    data = {"config": path, "server": SERVER_NAME, "changed": changed}
-    emit(args, data, f"Claude Desktop: {path} ({'added glyphmemory' if changed else 'already there'}); restart the app")
     return EXIT_OK
 
 

@@ -1,0 +1,222 @@
+"""`glyph install CLIENT` through the real command, in a throwaway HOME whose path holds a space:
+each client's own file in its own shape, other entries kept, a second run byte-identical,
+--print writes nothing, a broken file is left alone; `glyph connect CLIENT` prints the URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ..support.processes import GLYPH, clean_env
+
+pytestmark = pytest.mark.e2e
+
+# client → (its user file under HOME on Linux, format, the object holding servers, the entry's extra keys)
+CLIENTS = {
+    "claude-desktop": (".config/Claude/claude_desktop_config.json", "json", "mcpServers", {}),
+    "cursor": (".cursor/mcp.json", "json", "mcpServers", {}),
+    "vscode": (".config/Code/User/mcp.json", "json", "servers", {"type": "stdio"}),
+    "codex": (".codex/config.toml", "toml", "mcp_servers", {}),
+    "gemini": (".gemini/settings.json", "json", "mcpServers", {}),
+    "windsurf": (".codeium/windsurf/mcp_config.json", "json", "mcpServers", {}),
+    "zed": (".config/zed/settings.json", "json", "context_servers", {}),
+}
+PROJECT = {"cursor": ".cursor/mcp.json", "vscode": ".vscode/mcp.json", "gemini": ".gemini/settings.json"}
+PROJECT["zed"] = ".zed/settings.json"
+
+OTHER_JSON = {"theme": "dark", "servers_note": [1, 2]}
+OTHER_TOML = '# my Codex settings\nmodel = "o3"  # the default\n\n[mcp_servers.other]\ncommand = "other-mcp"\n'
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "Home Folder"
+    home.mkdir()
+    return home
+
+
+def env_for(home: Path, **extra) -> dict[str, str]:
+    env = clean_env(**{"HOME": str(home), "GLYPH_HOME": str(home / "glyph data"), **extra})
+    for name in ("XDG_CONFIG_HOME", "CODEX_HOME", "APPDATA", "GLYPH_CLAUDE_DESKTOP_CONFIG", "GLYPH_CLAUDE_DIR"):
+        env.pop(name, None)
+    return env
+
+
+def install(env, *args, cwd=None, check=True):
+    result = subprocess.run([GLYPH, "install", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def parse(path: Path, fmt: str) -> dict:
+    return tomllib.loads(path.read_text()) if fmt == "toml" else json.loads(path.read_text())
+
+
+def seed(path: Path, fmt: str, table: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "toml":
+        path.write_text(OTHER_TOML)
+    else:
+        path.write_text(json.dumps({**OTHER_JSON, table: {"other": {"command": "other-mcp", "args": []}}}))
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_install_writes_the_clients_own_file_keeps_the_rest_and_runs_twice(home, client):
+    rel, fmt, table, extra = CLIENTS[client]
+    path = home / rel
+    seed(path, fmt, table)
+    env = env_for(home)
+    first = json.loads(install(env, client, "--json").stdout)
+    assert first == {"config": str(path), "server": "glyphmemory", "changed": True}
+    settings = parse(path, fmt)
+    entry = settings[table]["glyphmemory"]
+    assert entry == {**extra, "command": GLYPH, "args": ["mcp"], "env": {"GLYPH_HOME": str(home / "glyph data")}}
+    assert os.path.isabs(entry["command"]) and entry["command"] == GLYPH  # no shell reads it: unquoted
+    assert settings[table]["other"]["command"] == "other-mcp"
+    if fmt == "toml":
+        assert path.read_text().startswith(OTHER_TOML)  # comments and layout kept, byte for byte
+        assert settings["model"] == "o3"
+    else:
+        assert {k: settings[k] for k in OTHER_JSON} == OTHER_JSON
+    written = path.read_bytes()
+    second = json.loads(install(env, client, "--json").stdout)
+    assert second["changed"] is False and path.read_bytes() == written
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_print_shows_what_install_would_write_and_writes_nothing(home, client):
+    rel, fmt, table, _ = CLIENTS[client]
+    env = env_for(home)
+    shown = install(env, client, "--print").stdout
+    assert not (home / rel).exists()
+    install(env, client)
+    assert shown == (home / rel).read_text()
+    assert parse(home / rel, fmt)[table]["glyphmemory"]["args"] == ["mcp"]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_file_that_does_not_parse_is_refused_and_left_alone(home, client):
+    rel, fmt, _, _ = CLIENTS[client]
+    path = home / rel
+    path.parent.mkdir(parents=True)
+    broken = '[mcp_servers.other\ncommand = "x"\n' if fmt == "toml" else '{"mcpServers": {"other": '
+    path.write_text(broken)
+    result = install(env_for(home), client, check=False)
+    assert result.returncode == 1
+    assert f"{path} is not valid {fmt.upper()}" in result.stderr and "Traceback" not in result.stderr
+    assert path.read_text() == broken
+
+
+@pytest.mark.parametrize("client", PROJECT)
+def test_project_scope_writes_the_projects_file(home, tmp_path, client):
+    _, fmt, table, _ = CLIENTS[client]
+    project = tmp_path / "my project"
+    project.mkdir()
+    install(env_for(home), client, "--project", cwd=project)
+    assert parse(project / PROJECT[client], fmt)[table]["glyphmemory"]["command"] == GLYPH
+    assert not (home / CLIENTS[client][0]).exists()
+
+
+def test_project_scope_is_refused_where_the_client_has_none(home, tmp_path):
+    for client in ("codex", "windsurf", "claude-desktop"):
+        result = install(env_for(home), client, "--project", cwd=tmp_path, check=False)
+        assert result.returncode == 1 and "no per-project config file" in result.stderr
+
+
+def test_config_names_the_file_even_in_a_folder_with_a_space(home, tmp_path):
+    target = tmp_path / "odd place" / "config.toml"
+    install(env_for(home), "codex", "--config", str(target))
+    assert tomllib.loads(target.read_text())["mcp_servers"]["glyphmemory"]["command"] == GLYPH
+
+
+def test_codex_table_is_replaced_where_it_stands_when_the_store_moves(home):
+    path = home / ".codex" / "config.toml"
+    path.parent.mkdir()
+    path.write_text(OTHER_TOML)
+    install(env_for(home), "codex")
+    path.write_text(path.read_text() + '\n[profiles.fast]\nmodel = "o4-mini" # after ours\n')
+    install({**env_for(home), "GLYPH_URL": "https://memory.example"}, "codex")
+    text = path.read_text()
+    assert text.startswith(OTHER_TOML) and text.endswith('[profiles.fast]\nmodel = "o4-mini" # after ours\n')
+    doc = tomllib.loads(text)
+    assert doc["mcp_servers"]["glyphmemory"]["env"]["GLYPH_URL"] == "https://memory.example"
+    assert doc["profiles"]["fast"]["model"] == "o4-mini" and text.count("[mcp_servers.glyphmemory]") == 1
+
+
+def test_codex_entry_written_as_an_inline_table_is_not_touched(home):
+    path = home / ".codex" / "config.toml"
+    path.parent.mkdir()
+    inline = '[mcp_servers]\nglyphmemory = { command = "old-glyph", args = ["mcp"] }\n'
+    path.write_text(inline)
+    result = install(env_for(home), "codex", check=False)
+    assert (
+        result.returncode == 1
+        and "replace it by hand" in result.stderr
+        and "[mcp_servers.glyphmemory]" in result.stderr
+    )
+    assert path.read_text() == inline
+
+
+def test_codex_strings_that_toml_escapes_round_trip(home, tmp_path):
+    odd = tmp_path / 'data "q" \\ é \x7f'
+    install(env_for(home, GLYPH_HOME=str(odd)), "codex")
+    doc = tomllib.loads((home / ".codex" / "config.toml").read_text())
+    assert doc["mcp_servers"]["glyphmemory"]["env"]["GLYPH_HOME"] == str(odd)
+
+
+def test_zed_keeps_the_comment_its_settings_file_starts_with(home):
+    path = home / ".config" / "zed" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '// Zed settings\n//\n// For information on how to configure Zed, see the docs.\n{\n  "theme": "One Dark"\n}\n'
+    )
+    install(env_for(home), "zed")
+    text = path.read_text()
+    assert text.startswith("// Zed settings\n//\n// For information")
+    settings = json.loads(text[text.index("{") :])
+    assert settings["theme"] == "One Dark" and settings["context_servers"]["glyphmemory"]["args"] == ["mcp"]
+
+
+def test_zed_entry_lists_env_even_when_nothing_decides_the_store(home):
+    env = env_for(home)
+    env.pop("GLYPH_HOME")
+    install(env, "zed")
+    assert json.loads((home / ".config/zed/settings.json").read_text())["context_servers"]["glyphmemory"]["env"] == {}
+
+
+def test_install_claude_code_is_install_claude(home):
+    env = env_for(home)
+    shown = install(env, "claude-code", "--print").stdout
+    assert not (home / ".claude").exists()
+    install(env, "claude-code")
+    settings = home / ".claude" / "settings.json"
+    assert shown == settings.read_text() and (home / ".claude/skills/glyphmemory/SKILL.md").is_file()
+    written = settings.read_bytes()
+    again = subprocess.run([GLYPH, "install-claude"], env=env, capture_output=True, text=True, timeout=30)
+    assert again.returncode == 0 and "already there" in again.stdout and settings.read_bytes() == written
+
+
+def test_connect_prints_the_public_url_and_each_clients_steps(home):
+    env = env_for(home, GLYPH_PUBLIC_URL="https://memory.example.org/")
+    for client in ("claude.ai", "chatgpt", "claude-code", "vscode", "cursor", "codex", "gemini", "windsurf", "zed"):
+        result = subprocess.run([GLYPH, "connect", client, "--json"], env=env, capture_output=True, text=True)
+        data = json.loads(result.stdout)
+        assert data["url"] == "https://memory.example.org/mcp" and data["warning"] is None, client
+        assert any("https://memory.example.org/mcp" in step for step in data["steps"]), client
+    codex = subprocess.run([GLYPH, "connect", "codex"], env=env, capture_output=True, text=True).stdout
+    assert "codex mcp add glyphmemory --url https://memory.example.org/mcp" in codex
+    assert "codex mcp login glyphmemory" in codex
+
+
+def test_connect_says_when_a_web_client_cannot_reach_the_url(home):
+    env = env_for(home, GLYPH_URL="http://127.0.0.1:8787")
+    data = json.loads(subprocess.run([GLYPH, "connect", "chatgpt", "--json"], env=env, capture_output=True).stdout)
+    assert data["url"] == "http://127.0.0.1:8787/mcp" and "only over HTTPS" in data["warning"]
+    local = json.loads(subprocess.run([GLYPH, "connect", "codex", "--json"], env=env, capture_output=True).stdout)
+    assert local["warning"] is None  # Codex runs on this machine: loopback reaches it
