@@ -17,7 +17,7 @@ BLOCKS = re.findall(r"<!-- doctest -->\n```sh\n(.*?)```", README.read_text(), re
 
 def test_the_readme_has_examples_for_each_way_in():
     joined = "\n".join(BLOCKS)
-    for command in ("glyph write", "curl", "glyph install-claude", "glyph url read"):
+    for command in ("glyph write", "curl", "glyph install claude-code", "glyph install cursor", "glyph url read"):
         assert command in joined
 
 

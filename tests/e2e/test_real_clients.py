@@ -1,0 +1,84 @@
+"""The real Codex CLI and Gemini CLI (npm devDependencies, run offline) read what `glyph install`
+wrote: Codex lists the server as its config holds it; Gemini, in a trusted folder, starts
+`glyph mcp` and connects to it. A throwaway HOME whose path holds a space."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..support.processes import GLYPH, clean_env
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(__file__).resolve().parents[2] / "node_modules" / ".bin"
+
+
+def client(name: str) -> str:
+    """The client's binary; skipped only where npm did not install it, never in CI."""
+    path = BIN / name
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: `make node_modules/.installed` installs it")
+        pytest.skip(f"{path} is missing: run `make node_modules/.installed`")
+    return str(path)
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "Home Folder"
+    home.mkdir()
+    return home
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = clean_env(HOME=str(home), GLYPH_HOME=str(home / "glyph data"), NO_COLOR="1")
+    for name in ("XDG_CONFIG_HOME", "CODEX_HOME", "GEMINI_CLI_TRUST_WORKSPACE", "GEMINI_CLI_TRUSTED_FOLDERS_PATH"):
+        env.pop(name, None)
+    return env
+
+
+def run(argv, env, cwd, timeout=120):
+    result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_codex_lists_the_server_glyph_install_wrote(home):
+    codex = client("codex")
+    env = env_for(home)
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('model = "o3"\n\n[mcp_servers.other]\ncommand = "other-mcp"\n')
+    run([GLYPH, "install", "codex"], env, home)
+    listed = {s["name"]: s for s in json.loads(run([codex, "mcp", "list", "--json"], env, home).stdout)}
+    assert set(listed) == {"glyphmemory", "other"}
+    ours = listed["glyphmemory"]
+    assert ours["enabled"] is True
+    assert ours["transport"]["type"] == "stdio"
+    assert ours["transport"]["command"] == GLYPH and ours["transport"]["args"] == ["mcp"]
+    assert ours["transport"]["env"] == {"GLYPH_HOME": str(home / "glyph data")}
+
+
+def test_gemini_connects_to_glyph_mcp_in_a_trusted_folder(home):
+    gemini = client("gemini")
+    env = env_for(home)
+    project = home / "my project"
+    project.mkdir()
+    run([GLYPH, "install", "gemini"], env, project)
+    # Gemini starts no MCP server in a folder the user has not trusted: trust this one, as its
+    # "Trust folder" dialog does (docs/cli/trusted-folders.md: ~/.gemini/trustedFolders.json).
+    (home / ".gemini" / "trustedFolders.json").write_text(json.dumps({str(project): "TRUST_FOLDER"}))
+    done = run([gemini, "mcp", "list"], env, project)
+    listed = done.stdout + done.stderr  # it reports on stderr
+    assert f"glyphmemory: {GLYPH} mcp (stdio) - Connected" in listed, listed
+    # The same entry in an untrusted folder is listed but not started: the trust is what mattered.
+    elsewhere = home / "elsewhere"
+    elsewhere.mkdir()
+    done = run([gemini, "mcp", "list"], env, elsewhere)
+    untrusted = done.stdout + done.stderr
+    assert "glyphmemory" in untrusted and "Connected" not in untrusted
