@@ -89,3 +89,52 @@ def test_gemini_connects_to_glyph_mcp_in_a_trusted_folder(home):
     done = run([gemini, "mcp", "list"], env, elsewhere)
     untrusted = done.stdout + done.stderr
     assert "glyphmemory" in untrusted and "Connected" not in untrusted
+
+
+MEMORY = "The deploy runs from CI, never from a laptop"
+
+
+def test_codex_on_a_fake_model_calls_our_search_and_the_memory_reaches_the_model(home):
+    """Codex's own turn loop, on a loopback Responses API: the model asks for search_memories,
+    Codex calls it through the `glyph mcp` that `glyph install codex` configured, and the memory
+    comes back in the next request's input."""
+    from ..support.fake_openai import FakeOpenAI, find_tool
+    from ..support.processes import start_glyph_serve, stop
+
+    codex = client("codex")
+    env = env_for(home)
+    served, url = start_glyph_serve(dict(env))
+    try:
+        run([GLYPH, "write", MEMORY], {**env, "GLYPH_URL": url}, home)
+    finally:
+        stop(served)  # glyph mcp opens the same SQLite file itself
+    run([GLYPH, "install", "codex"], env, home)
+    fake = FakeOpenAI("search_memories", {"query": "deploy"})
+    try:
+        config = home / ".codex" / "config.toml"
+        provider = (
+            f'model = "gpt-5"\nmodel_provider = "fake"\napproval_policy = "never"\n\n'
+            f'[model_providers.fake]\nname = "fake"\nbase_url = "{fake.url}"\nwire_api = "responses"\n'
+            f'env_key = "OPENAI_API_KEY"\n\n'
+        )
+        config.write_text(provider + config.read_text())
+        prompt = "What do you remember about deploys?"
+        done = run(
+            [codex, "exec", "--skip-git-repo-check", "--trust", prompt],
+            {**env, "OPENAI_API_KEY": "sk-test-not-a-secret"},
+            home,
+            timeout=180,
+        )
+    finally:
+        fake.close()
+    bodies = [r["body"] for r in fake.requests if r["path"].endswith("/responses")]
+    assert find_tool(bodies[-1], "search_memories") == ("mcp__glyphmemory", "search_memories")
+    calls = {i["call_id"]: i for i in bodies[-1]["input"] if i.get("type") == "function_call"}
+    ours = [
+        i
+        for i in bodies[-1]["input"]
+        if i.get("type") == "function_call_output" and calls[i["call_id"]]["name"] == "search_memories"
+    ]
+    assert len(ours) == 1 and MEMORY in str(ours[0]["output"])  # the tool's answer reached the model
+    assert json.loads(calls[ours[0]["call_id"]]["arguments"]) == {"query": "deploy"}
+    assert "From memory:" in done.stdout and MEMORY in done.stdout
