@@ -197,3 +197,23 @@ def test_a_stored_memory_cannot_imitate_the_pages_headings_rules_or_fences(api):
     for fmt in ("md", "text"):  # the same for the hook's block and every other rendering
         block = api.call("GET", "/v1/context", f"format={fmt}")["body"].splitlines()
         assert not any(line.startswith(("## Saving", "---", "```")) for line in block)
+
+
+def test_a_chat_links_write_token_reads_nothing_anywhere(api):
+    """The `w` token /r hands out (and `glyph url write` puts in links) writes, and reads through
+    no door of the API: not /r, the memories, a search, the context, an export, nor a wider token."""
+    api.json("POST", "/v1/memories", body={"text": "Only the owner reads this"})
+    w = api.token("w")
+    assert api.call("GET", "/r", f"t={w}", scope=None)["statusCode"] == 403
+    for path, query in (("/v1/memories", ""), ("/v1/search", "q=owner"), ("/v1/context", ""), ("/v1/export", "")):
+        answer = api.call("GET", path, f"t={w}" + (f"&{query}" if query else ""), scope=None)
+        assert answer["statusCode"] == 403 and "Only the owner" not in answer["body"], path
+    wider = api.call(
+        "POST",
+        "/v1/tokens",
+        f"t={w}",
+        scope=None,
+        body={"scope": "rw"},
+    )
+    assert wider["statusCode"] == 403
+    assert api.call("GET", "/w", f"t={w}&m=allowed", scope=None)["statusCode"] == 201
