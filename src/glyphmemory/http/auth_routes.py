@@ -149,7 +149,7 @@ def revoke_key(app, call: Call) -> Response:
 def unlock_key(app, call: Call) -> Response:
     _require_root(app, call)
     kid = call.args["kid"]
-    if app.keyring.secret_for(kid) is None:
+    if not app.auth.alive_key(kid):
         raise NotFound("no key has that kid")
     unlock(app.memories.store, kid)
     return Response(204)
