@@ -179,16 +179,28 @@ def test_chatgpts_search_and_fetch_shapes_field_by_field(served):
     missing = _tool(url, token, "fetch", {"id": "0" * 26})
     assert missing["isError"] is True and "404" in missing["content"][0]["text"]
 
-    # The URL answers the memory's page to the signed-in owner, and sends anyone else to sign in.
-    page = f"{url}/ui/m/{ids[0]}"
-    anonymous = httpx.get(page)
-    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui"
+    # The URL answers the memory's page to the signed-in owner, and sends anyone else to sign in,
+    # then back to that memory (a cited link lands where it points).
+    path = f"/ui/m/{ids[0]}"
+    anonymous = httpx.get(url + path)
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == f"/ui?next=%2Fui%2Fm%2F{ids[0]}"
+    form = httpx.get(url + anonymous.headers["location"])
+    assert form.status_code == 200 and f'name="next" value="{path}"' in form.text
     with httpx.Client(timeout=30) as browser:
         kid, code = codes.next()
-        signed = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": code})
-        assert signed.status_code == 303, signed.text
-        shown = browser.get(page)
+        wrong = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": "000000", "next": path})
+        assert wrong.status_code == 401 and f'name="next" value="{path}"' in wrong.text  # kept for the retry
+        signed = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": code, "next": path})
+        assert signed.status_code == 303 and signed.headers["location"] == path
+        shown = browser.get(url + path)
         assert shown.status_code == 200 and "Second line with details." in shown.text
+    # Anywhere else is not a place a sign-in leads: the list instead (no open redirect).
+    for elsewhere in ("https://evil.example/", "//evil.example/ui/m/" + ids[0], "/ui/export", path + "/delete"):
+        assert f'value="{elsewhere}"' not in httpx.get(url + "/ui", params={"next": elsewhere}).text
+        with httpx.Client(timeout=30) as browser:
+            kid, code = codes.next()
+            signed = browser.post(url + "/ui/sign-in", data={"kid": kid, "code": code, "next": elsewhere})
+            assert signed.status_code == 303 and signed.headers["location"] == "/ui", elsewhere
 
 
 def test_every_tool_carries_its_hints(served):

@@ -28,7 +28,13 @@ PAGE_SIZE = 25
 PREVIEW_CHARS = 400
 _REDACTED = re.compile(r"\[redacted:[a-z0-9-]+\]")
 _STATIC = Path(__file__).resolve().parent.parent / "templates"
-_LIST_PARAMS = tuple(p.Param(k, {"type": "string"}, k) for k in ("ns", "tag", "q", "before", "note"))
+_LIST_PARAMS = tuple(p.Param(k, {"type": "string"}, k) for k in ("ns", "tag", "q", "before", "note", "next"))
+# Where a sign-in may lead back to: a memory's page (the URL ChatGPT cites), nothing else.
+_NEXT = re.compile(rf"/ui/m/{names.ULID_PATTERN}")
+
+
+def _next_page(value: str | None) -> str:
+    return value if value and _NEXT.fullmatch(value) else ""
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -168,8 +174,8 @@ def _change(handler):
 # --- signing in and out ----------------------------------------------------------------------------
 
 
-def _signin_page(error: str | None = None, status: int = 200, kid: str = "") -> Response:
-    return _render("ui_signin.html", {"error": error, "kid": kid}, status)
+def _signin_page(error: str | None = None, status: int = 200, kid: str = "", next_page: str = "") -> Response:
+    return _render("ui_signin.html", {"error": error, "kid": kid, "next_page": next_page}, status)
 
 
 def _cross_site(request: Request) -> bool:
@@ -204,10 +210,10 @@ def sign_in(app, call: Call) -> Response:
             code = form.get("code", "").strip()
             grant = app.auth.code(code, form.get("kid"), source=call.request.client, ttl_s=ui_session.SESSION_TTL_S)
     except GlyphError as error:
-        response = _signin_page(error.detail, error.status, form.get("kid", ""))
+        response = _signin_page(error.detail, error.status, form.get("kid", ""), _next_page(form.get("next")))
         response.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
         return response
-    return _open_session(app, call, grant)
+    return _open_session(app, call, grant, _next_page(form.get("next")) or "/ui")
 
 
 @route("GET", "/ui/link", scope=None, params=(p.TOKEN,), page=True)
@@ -235,12 +241,12 @@ def sign_in_link_confirmed(app, call: Call) -> Response:
     return _open_session(app, call, grant)
 
 
-def _open_session(app, call: Call, grant: Grant) -> Response:
+def _open_session(app, call: Call, grant: Grant, location: str = "/ui") -> Response:
     now = app.clock.now_s()
     set_cookie, _ = ui_session.start(
         app.memories.store, app.keyring.root.secret, grant, now, secure=_secure(call.request)
     )
-    return _see_other("/ui", **{"Set-Cookie": set_cookie})
+    return _see_other(location, **{"Set-Cookie": set_cookie})
 
 
 @route("POST", "/ui/sign-out", scope=None, body=FORM, page=True)
@@ -257,7 +263,7 @@ def sign_out(app, call: Call, page: _Page, form: dict) -> Response:
 def home(app, call: Call) -> Response:
     page = _signed_in(app, call)
     if page is None:
-        return _signin_page()
+        return _signin_page(next_page=_next_page(call.args["next"]))
     a = call.args
     ns = a["ns"] or names.DEFAULT_NAMESPACE
     if a["q"]:
@@ -300,8 +306,8 @@ def memory(app, call: Call) -> Response:
 def _one_memory(app, call: Call, template: str, more=lambda m: {}) -> Response:
     """A page about one memory (to read and correct, or to confirm its deletion)."""
     page = _signed_in(app, call)
-    if page is None:
-        return _see_other("/ui")
+    if page is None:  # sign in, then back to this memory (a cited URL lands where it points)
+        return _see_other("/ui?" + urlencode({"next": f"/ui/m/{call.args['memory_id']}"}))
     status, data = _api(app, page.grant, "GET", f"/v1/memories/{call.args['memory_id']}")
     if status >= 400:
         return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
