@@ -40,6 +40,7 @@ from .mcp_chatgpt import (
     best_first,
     memory_title,
 )
+from .mcp_first import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
 
 # claude.ai accepts tool answers up to ~150,000 characters, and the SDK sends a structured answer
 # twice (as structuredContent and as its JSON text). A list therefore holds at most MAX_ITEMS
@@ -48,12 +49,6 @@ from .mcp_chatgpt import (
 MAX_ITEMS = 50
 PREVIEW_CHARS = 800
 
-INSTRUCTIONS = (
-    "GlyphMemory is the user's own long-term memory, shared by their assistants and devices. "
-    "Read it when earlier context would help (recent_memories, search_memories, or the context "
-    "prompt); save a memory when the user asks you to remember something, or when a decision, "
-    "preference or fact is worth keeping for a later session. Keep each memory short and self-contained."
-)
 
 Namespace = Annotated[
     str,
@@ -180,7 +175,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
 
     capture_library_logs()  # before the SDK's own set-up, which would print tracebacks otherwise
     server = MCPServer(
-        "glyphmemory", title="GlyphMemory", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+        SERVER_NAME, title=SERVER_TITLE, version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
 
     def tool(title: str, **hints: bool):

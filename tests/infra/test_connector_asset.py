@@ -1,6 +1,7 @@
 """The connector function's asset, built for this machine's platform (the deployed one targets
-arm64), answers OAuth metadata and an authenticated MCP `initialize` on the runtime's Python with
-nothing but the asset on its path, from shipped bytecode."""
+arm64), answers OAuth metadata, an authenticated MCP `initialize` (without loading the SDK) and
+`tools/list` (with it) on the runtime's Python with nothing but the asset on its path, from
+shipped bytecode."""
 
 from __future__ import annotations
 
@@ -59,5 +60,11 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     assert [a["statusCode"] for a in answers] == [200, 200, 401], stderr[-2000:]
     assert json.loads(answers[0]["body"])["result"]["serverInfo"]["name"] == "glyphmemory"
     assert "sign-in link cannot be used" in answers[2]["body"]  # the page, rendered by Jinja2
-    assert {"mcp", "jinja2", "pydantic_core"} <= set(loaded["modules"])
+    # The first answer without the SDK (issue 24 §5): it is imported by the first call needing it.
+    assert "jinja2" in loaded["modules"] and not {"mcp", "mcp_types", "pydantic"} & set(loaded["modules"])
+    tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    answers, loaded, stderr = run_asset(asset, [event("POST", "/mcp", headers=mcp_headers, body=tools_list)], env)
+    assert answers[0]["statusCode"] == 200, stderr[-2000:]
+    assert "save_memory" in {tool["name"] for tool in json.loads(answers[0]["body"])["result"]["tools"]}
+    assert {"mcp", "pydantic_core"} <= set(loaded["modules"])
     assert loaded["compiled"] == []  # the SDK and its dependencies came from shipped bytecode too

@@ -297,10 +297,17 @@ def _bearer_grant(app, request) -> Grant:
 @route("POST", "/mcp", scope=None, body=MCP_BODY)
 def mcp_post(app, call: Call) -> Response:
     grant = _bearer_grant(app, call.request)
+    from ..mcp_first import first_answer
+
+    # A client's first messages (initialize, ping) without the SDK's ~1.4 s import (issue 24 §5).
+    base_url = public_base_url(call.request)
+    answer = first_answer(call.request, base_url)
+    if answer is not None:
+        return answer
     from ..mcp_http import handle_mcp
 
     # The tools act with this grant, checked again (alive, scope) at each API call they make.
-    return handle_mcp(app, call.request, public_base_url(call.request), grant)
+    return handle_mcp(app, call.request, base_url, grant)
 
 
 def _no_stream(app, call: Call) -> Response:
