@@ -138,3 +138,49 @@ def test_codex_on_a_fake_model_calls_our_search_and_the_memory_reaches_the_model
     assert len(ours) == 1 and MEMORY in str(ours[0]["output"])  # the tool's answer reached the model
     assert json.loads(calls[ours[0]["call_id"]]["arguments"]) == {"query": "deploy"}
     assert "From memory:" in done.stdout and MEMORY in done.stdout
+
+
+def test_gemini_on_a_fake_model_calls_our_search_and_the_memory_reaches_the_model(home):
+    """Gemini CLI's own turn loop on a loopback Gemini API (GOOGLE_GEMINI_BASE_URL, API-key
+    sign-in), in a trusted folder: the model asks for search_memories, Gemini calls it through
+    the `glyph mcp` that `glyph install gemini` configured (--approval-mode yolo: no one is there
+    to approve), and the memory comes back in the next request's contents."""
+    from ..support.fake_gemini import FakeGemini, declared, responses
+    from ..support.processes import start_glyph_serve, stop
+
+    gemini = client("gemini")
+    env = env_for(home)
+    served, url = start_glyph_serve(dict(env))
+    try:
+        run([GLYPH, "write", MEMORY], {**env, "GLYPH_URL": url}, home)
+    finally:
+        stop(served)
+    project = home / "my project"
+    project.mkdir()
+    run([GLYPH, "install", "gemini"], env, project)
+    settings_path = home / ".gemini" / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    settings_path.write_text(json.dumps({**settings, "security": {"auth": {"selectedType": "gemini-api-key"}}}))
+    (home / ".gemini" / "trustedFolders.json").write_text(json.dumps({str(project): "TRUST_FOLDER"}))
+    fake = FakeGemini("search_memories", {"query": "deploy"})
+    try:
+        done = run(
+            [gemini, "--approval-mode", "yolo", "-p", "What do you remember about deploys?"],
+            {**env, "GEMINI_API_KEY": "test-key-not-a-secret", "GOOGLE_GEMINI_BASE_URL": fake.url},
+            project,
+            timeout=180,
+        )
+    finally:
+        fake.close()
+    last = fake.requests[-1]["body"]
+    assert declared(last, "search_memories") == "mcp_glyphmemory_search_memories"
+    (answer,) = responses(last, "search_memories")  # the tool's answer reached the model
+    assert MEMORY in json.dumps(answer["response"])
+    calls = [
+        (part["functionCall"]["name"], part["functionCall"]["args"])
+        for content in last["contents"]
+        for part in content.get("parts") or []
+        if "functionCall" in part
+    ]
+    assert calls == [("mcp_glyphmemory_search_memories", {"query": "deploy"})]
+    assert "From memory:" in done.stdout and MEMORY in done.stdout

@@ -1,0 +1,109 @@
+"""A fake Gemini API on 127.0.0.1, enough for the Gemini CLI (GOOGLE_GEMINI_BASE_URL):
+`POST /v1beta/models/MODEL:streamGenerateContent?alt=sse` (server-sent `data:` chunks of
+GenerateContentResponse), `:generateContent` and `:countTokens`.
+
+Its script: a request that declares the function whose name ends with `tool_suffix` and holds no
+`functionResponse` from it is answered with one `functionCall` of it with `arguments`; one that
+holds that response, with text quoting it. Any other request (the CLI's own routing and
+next-speaker checks) gets a JSON text both accept. Every request is recorded (`requests`)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# The CLI's own checks parse the model's JSON: its routing classifiers (model_choice, or
+# complexity_reasoning and complexity_score) and its next-speaker check.
+CHECKS = {
+    "reasoning": "fake",
+    "model_choice": "flash",
+    "complexity_reasoning": "fake",
+    "complexity_score": 10,
+    "next_speaker": "user",
+}
+
+
+class FakeGemini(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, tool_suffix: str, arguments: dict):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.tool_suffix, self.arguments = tool_suffix, arguments
+        self.requests: list[dict] = []
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def declared(body: dict, suffix: str) -> str | None:
+    """The declared function whose name ends with `suffix`."""
+    for tool in body.get("tools") or []:
+        for fn in tool.get("functionDeclarations") or []:
+            if fn.get("name", "").endswith(suffix):
+                return fn["name"]
+    return None
+
+
+def responses(body: dict, suffix: str) -> list[dict]:
+    """The functionResponse parts of the conversation from the function ending with `suffix`."""
+    return [
+        part["functionResponse"]
+        for content in body.get("contents") or []
+        for part in content.get("parts") or []
+        if isinstance(part, dict) and str(part.get("functionResponse", {}).get("name", "")).endswith(suffix)
+    ]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeGemini
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _send(self, status: int, data: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._send(200, json.dumps({"models": []}).encode(), "application/json")
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        self.server.requests.append({"path": self.path, "body": body})
+        path = self.path.split("?")[0]
+        if path.endswith(":countTokens"):
+            self._send(200, json.dumps({"totalTokens": 10}).encode(), "application/json")
+            return
+        suffix = self.server.tool_suffix
+        answered, tool = responses(body, suffix), declared(body, suffix)
+        if answered:
+            part = {"text": "From memory: " + json.dumps(answered[-1].get("response"))[:2000]}
+        elif tool:
+            part = {"functionCall": {"name": tool, "args": self.server.arguments}}
+        else:
+            part = {"text": json.dumps(CHECKS)}
+        reply = {
+            "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
+            "modelVersion": "gemini-fake",
+        }
+        if path.endswith(":streamGenerateContent"):
+            self._send(200, f"data: {json.dumps(reply)}\r\n\r\n".encode(), "text/event-stream")
+        else:
+            self._send(200, json.dumps(reply).encode(), "application/json")
