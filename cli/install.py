@@ -303,7 +303,11 @@ def cmd_install(args) -> int:
     changes nothing. A file that is not valid JSON or TOML is left alone (exit 1).
     """
     if args.client == "claude-code":
+        if args.project:
+            raise CliError("claude-code: name a project's Claude Code folder with --dir PROJECT/.claude", EXIT_USAGE)
         from .admin import install_claude_code
 
         return install_claude_code(args)
+    if args.dir:
+        raise CliError(f"--dir is claude-code's; for {args.client} name the file with --config", EXIT_USAGE)
     return install_mcp(args.client, args)

@@ -124,9 +124,16 @@ def test_project_scope_writes_the_projects_file(home, tmp_path, client):
 
 
 def test_project_scope_is_refused_where_the_client_has_none(home, tmp_path):
+    tmp_path = tmp_path / "project"
+    tmp_path.mkdir()
     for client in ("codex", "windsurf", "claude-desktop"):
         result = install(env_for(home), client, "--project", cwd=tmp_path, check=False)
         assert result.returncode == 1 and "no per-project config file" in result.stderr
+    result = install(env_for(home), "claude-code", "--project", cwd=tmp_path, check=False)
+    assert result.returncode == 1 and "--dir PROJECT/.claude" in result.stderr
+    result = install(env_for(home), "cursor", "--dir", str(tmp_path), cwd=tmp_path, check=False)
+    assert result.returncode == 1 and "name the file with --config" in result.stderr
+    assert not any(tmp_path.iterdir()) and not (home / ".claude").exists()
 
 
 def test_config_names_the_file_even_in_a_folder_with_a_space(home, tmp_path):
