@@ -25,6 +25,9 @@ LAMBDA_PYTHON = "3.12"  # must match the function's runtime (infra/function.py c
 ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # an interpreter of LAMBDA_PYTHON, when not on PATH
 _IGNORED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
 _IGNORE = shutil.ignore_patterns(*_IGNORED)
+# What the memory function never loads: the bridge has its own functions, and the page (its
+# templates, stylesheet and script) is served by the connector function, which has Jinja2.
+API_LEAVES_OUT = ("bridge", "templates")
 
 
 def package_sources(root: Path = ROOT) -> list[Path]:
@@ -122,7 +125,8 @@ def build_lambda_asset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "lambda" / entry, out / "handler.py")
-    shutil.copytree(ROOT / "src" / "glyphmemory", out / "glyphmemory", ignore=_IGNORE, dirs_exist_ok=True)
+    ignore = shutil.ignore_patterns(*_IGNORED, *API_LEAVES_OUT) if kind == "api" else _IGNORE
+    shutil.copytree(ROOT / "src" / "glyphmemory", out / "glyphmemory", ignore=ignore, dirs_exist_ok=True)
     if requirements:
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]

@@ -100,6 +100,8 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     assert not {"client.py", "spool.py", "config.py", "aws_admin.py"} & {
         p.name for p in (asset / "glyphmemory").iterdir()
     }
+    # Nor the bridge's modules or the page's files: other functions serve those.
+    assert not (asset / "glyphmemory" / "bridge").exists() and not (asset / "glyphmemory" / "templates").exists()
     pycs = list(asset.rglob(f"*.cpython-{LAMBDA_PYTHON.replace('.', '')}.pyc"))
     assert len(pycs) == len(list(asset.rglob("*.py")))
 
