@@ -69,11 +69,14 @@ def test_gemini_connects_to_glyph_mcp_in_a_trusted_folder(home):
     env = env_for(home)
     project = home / "my project"
     project.mkdir()
-    run([GLYPH, "install", "gemini"], env, project)
+    where = home / "My Tools" / "bin"  # glyph installed under a path a shell would split
+    where.mkdir(parents=True)
+    (where / "glyph").symlink_to(GLYPH)
+    run([str(where / "glyph"), "install", "gemini"], env, project)
     # Gemini starts no MCP server in a folder the user has not trusted: trust this one, as its
     # "Trust folder" dialog does (docs/cli/trusted-folders.md: ~/.gemini/trustedFolders.json).
     (home / ".gemini" / "trustedFolders.json").write_text(json.dumps({str(project): "TRUST_FOLDER"}))
-    connected = f"glyphmemory: {GLYPH} mcp (stdio) - Connected"
+    connected = f"glyphmemory: {where / 'glyph'} mcp (stdio) - Connected"
     # `gemini mcp list` gives a server 5 s to answer initialize and ping (MCP_LIST_DEFAULT_TIMEOUT_MSEC);
     # glyph mcp answers in ~1.5 s, but 4.2 s measured with the machine's load at 18 on 2 cores: up
     # to 3 tries, each a whole `gemini mcp list`.
