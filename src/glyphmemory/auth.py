@@ -48,18 +48,21 @@ class Auth:
         if needed is not None:
             require(grant, needed)
         if once:
-            name, spent = (
-                token.rsplit(".", 1)[-1],
-                Unauthorized("this sign-in link was used already: run glyph ui again"),
-            )
-            if once == "peek":
-                if self.store.auth_get(SPENT, name)[0] is not None:
-                    raise spent
-            elif not self.store.auth_put(
-                SPENT, name, {"expires_at": grant.exp}, expected_version=0, expires_at=grant.exp
-            ):
-                raise spent
+            self._once(token, grant, spend=once is True)
         return grant
+
+    def _once(self, token: str, grant: Grant, *, spend: bool) -> None:
+        """Unauthorized if this sign-in token was spent already; `spend` records it (its
+        signature, until the token expires), else it is only looked up."""
+        name = token.rsplit(".", 1)[-1]
+        if spend:
+            fresh = self.store.auth_put(
+                SPENT, name, {"expires_at": grant.exp}, expected_version=0, expires_at=grant.exp
+            )
+        else:
+            fresh = self.store.auth_get(SPENT, name)[0] is None
+        if not fresh:
+            raise Unauthorized("this sign-in link was used already: run glyph ui again")
 
     def code(self, code: object, kid: str | None, *, source: str, ttl_s: int, client_id: str | None = None) -> Grant:
         """The grant of a person's TOTP code for `kid` (default: the root key): scope `rw`,
