@@ -30,21 +30,24 @@ class Written(tuple):
     """(memory, duplicate) as a write answers, with the kinds of secret the redactor removed
     and, for a repeat, what it changed on the held memory (repeat.Repeat; None otherwise)."""
 
-    def __new__(cls, memory: Memory, repeat: Repeat | None, redacted: list[str]):
+    def __new__(cls, memory: Memory, repeat: Repeat | None, redacted: list[str], similar: list[dict] | None = None):
         written = super().__new__(cls, (memory, repeat is not None))
         written.redacted = redacted
         written.repeat = repeat
+        written.similar = similar or []
         return written
 
     def to_json(self) -> dict:
         """The answer every door renders: the memory, `duplicate`, what a repeat changed
-        (`extended`, `tags_added`, `session_set`) and `redacted`."""
+        (`extended`, `tags_added`, `session_set`), `redacted` and `similar` (similar.find_similar:
+        up to three other memories of the namespace close to this one)."""
         memory, duplicate = self
         return {
             **memory.to_json(),
             "duplicate": duplicate,
             **(self.repeat or NOTHING_CHANGED).to_json(),
             "redacted": self.redacted,
+            "similar": self.similar,
         }
 
 
@@ -69,10 +72,17 @@ class Memories:
 
     def write(self, *, default_source: str = "api", text: object = None, **fields) -> Written:
         """Store a memory (its secrets redacted first); unpacks as (memory, duplicate), and
-        `.redacted` lists the kinds of secret removed."""
+        `.redacted` lists the kinds of secret removed and `.similar` the memories of the namespace
+        close to a new one (none for a repeat: it is the held memory)."""
+        from .similar import find_similar
+
         text, kinds = clean_text(text)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
-        return Written(*self.store.put(memory, now_s=self.clock.now_s()), kinds)
+        stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
+        similar = (
+            [] if repeat is not None else find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
+        )
+        return Written(stored, repeat, kinds, similar)
 
     def recent(
         self,

@@ -55,7 +55,7 @@ def test_write_read_get_delete(api):
     # The repeat carried no TTL: the memory is kept for good now (issue 22: the repeat rule).
     assert again["extended"] is True and again["expires_at"] is None
     status, got = api.json("GET", f"/v1/memories/{m['id']}", scope="r")
-    answer_only = ("duplicate", "redacted", "extended", "tags_added", "session_set")
+    answer_only = ("duplicate", "redacted", "extended", "tags_added", "session_set", "similar")
     assert status == 200 and got == {k: v for k, v in m.items() if k not in answer_only} | {"expires_at": None}
     status, page = api.json("GET", "/v1/memories", "limit=5", scope="r")
     assert status == 200 and [i["id"] for i in page["items"]] == [m["id"]] and page["next"] is None

@@ -167,6 +167,8 @@ def write_by_url(app, call: Call) -> Response:
         from ..redact import summary  # the write has loaded it; reads never pay for the rules
 
         removed = f" ({summary(written.redacted)})"
-    response = Response.text(f"{line}{removed}\n", 200 if duplicate else 201)
+    from ..similar import lines
+
+    response = Response.text(f"{line}{removed}\n{lines(written.similar)}", 200 if duplicate else 201)
     response.headers.update(_NO_STORE)
     return response

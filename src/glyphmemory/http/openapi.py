@@ -55,6 +55,21 @@ def _schemas() -> dict:
                             "items": {"type": "string"},
                             "description": "Kinds of secret replaced by [redacted:KIND] before storing.",
                         },
+                        "similar": {
+                            "type": "array",
+                            "maxItems": 3,
+                            "description": "Other memories of the namespace close to this new one (best "
+                            "first): if one says the same, correct it (PATCH) and delete this one.",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "score", "excerpt"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "score": {"type": "number", "minimum": 0, "maximum": 1},
+                                    "excerpt": {"type": "string"},
+                                },
+                            },
+                        },
                     },
                 },
             ]

@@ -369,6 +369,10 @@ def write(app, call: Call, page: _Page, form: dict) -> Response:
         )
         return _render("ui_list.html", values, status)
     note = "already saved" + repeat.summary(data) if data["duplicate"] else _note(data["redacted"])
+    if data.get("similar"):
+        from ..similar import ADVICE, lines
+
+        note += "; " + "; ".join(lines(data["similar"]).splitlines()) + f" ({ADVICE})"
     return _see_other("/ui?" + urlencode({"ns": ns, "note": note}))
 
 
