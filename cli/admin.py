@@ -77,11 +77,12 @@ def plugin_dir():
     arg("--desktop-config", help="Claude Desktop's claude_desktop_config.json (default: the app's own)"),
 )
 def cmd_install_claude(args) -> int:
-    """Install the GlyphMemory skill and SessionStart hook into Claude Code (~/.claude).
+    """Install the GlyphMemory skill, SessionStart and UserPromptSubmit hooks into Claude Code (~/.claude).
 
     The same as `glyph install claude-code` (and with --desktop, `glyph install claude-desktop`).
-    Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook to
-    DIR/settings.json, keeping every other setting and hook. Running it again changes nothing.
+    Copies the skill to DIR/skills/glyphmemory/ and adds one SessionStart hook (`glyph context
+    --hook`) and one UserPromptSubmit hook (`glyph recall --hook`) to DIR/settings.json, keeping
+    every other setting and hook. Running it again changes nothing.
     Alternatively, load the whole plugin folder (skills/ in the repository) as a plugin.
     """
     args.print = args.project = False
@@ -94,7 +95,7 @@ def cmd_install_claude(args) -> int:
 
 
 def install_claude_code(args) -> int:
-    """The skill into DIR/skills/glyphmemory/ and one SessionStart hook into DIR/settings.json
+    """The skill into DIR/skills/glyphmemory/ and the SessionStart and UserPromptSubmit hooks into DIR/settings.json
     (DIR: --dir, GLYPH_CLAUDE_DIR or ~/.claude; --config names settings.json itself); with
     --print, the settings as they would be written, and nothing copied."""
     import shutil
@@ -115,32 +116,55 @@ def install_claude_code(args) -> int:
     except ValueError:
         raise CliError(f"{settings_path} is not valid JSON; fix it, then run this again", EXIT_USAGE) from None
     hooks = settings.setdefault("hooks", {}) if isinstance(settings, dict) else None
-    session = hooks.setdefault("SessionStart", []) if isinstance(hooks, dict) else None
-    if not isinstance(session, list):
-        raise CliError(f"{settings_path}: hooks.SessionStart is not a list; fix it by hand", EXIT_USAGE)
-    present = any(
-        "context --hook" in str(h.get("command", ""))
-        for entry in session
-        if isinstance(entry, dict)
-        for h in entry.get("hooks", [])
-        if isinstance(h, dict)
-    )
-    if not present:
-        command = hook_command("context", "--hook", "--budget", str(HOOK_BUDGET))
-        session.append({"matcher": HOOK_MATCHER, "hooks": [{"type": "command", "command": command, "timeout": 5}]})
+    if not isinstance(hooks, dict):
+        raise CliError(f"{settings_path}: hooks is not an object; fix it by hand", EXIT_USAGE)
+    start_cmd = hook_command("context", "--hook", "--budget", str(HOOK_BUDGET))
+    added = _add_hook(hooks, "SessionStart", "context --hook", {"matcher": HOOK_MATCHER}, start_cmd, 5, settings_path)
+    # The prompt hook's own deadline is 1.5 s (cli/recall.py); Claude Code's timeout is a backstop.
+    recall_cmd = hook_command("recall", "--hook")
+    recall_added = _add_hook(hooks, "UserPromptSubmit", "recall --hook", {}, recall_cmd, 3, settings_path)
+    present = not added
+    if added or recall_added:
         text = json.dumps(settings, indent=2) + "\n"
     if args.print:
         emit(args, {"settings": str(settings_path), "hook_added": not present, "content": text}, text.rstrip("\n"))
         return EXIT_OK
     skill_dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(skill_src, skill_dst)
-    if not present:
+    if added or recall_added:
         from .install import write_atomically
 
         write_atomically(str(settings_path), text)
-    data = {"skill": str(skill_dst), "settings": str(settings_path), "hook_added": not present}
-    emit(args, data, f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})")
+    data = {
+        "skill": str(skill_dst),
+        "settings": str(settings_path),
+        "hook_added": not present,
+        "recall_hook_added": recall_added,
+    }
+    emit(
+        args,
+        data,
+        f"skill: {skill_dst}\nhook: {settings_path} ({'added' if not present else 'already there'})\n"
+        f"prompt hook: {settings_path} ({'added' if recall_added else 'already there'})",
+    )
     return EXIT_OK
+
+
+def _add_hook(hooks: dict, event: str, marker: str, extra: dict, command: str, timeout: int, where) -> bool:
+    """Add a command hook for `event` unless one whose command holds `marker` is there; True if added."""
+    entries = hooks.setdefault(event, [])
+    if not isinstance(entries, list):
+        raise CliError(f"{where}: hooks.{event} is not a list; fix it by hand", EXIT_USAGE)
+    present = any(
+        marker in str(h.get("command", ""))
+        for entry in entries
+        if isinstance(entry, dict)
+        for h in entry.get("hooks", [])
+        if isinstance(h, dict)
+    )
+    if not present:
+        entries.append({**extra, "hooks": [{"type": "command", "command": command, "timeout": timeout}]})
+    return not present
 
 
 @command(

@@ -39,6 +39,12 @@ def arg(*flags, **options) -> tuple:
 
 
 NS = arg("--ns", default=names.DEFAULT_NAMESPACE, help=f"namespace (default {names.DEFAULT_NAMESPACE})")
+# The commands a project opts into with a .glyph file (cli/project.py): None until main resolves it.
+PROJECT_NS = arg(
+    "--ns",
+    default=None,
+    help=f"namespace (default: the one a .glyph file names here or above, else {names.DEFAULT_NAMESPACE})",
+)
 DEFAULT_TTL = f"{names.CHAT_TOKEN_TTL_S // 3600}h"
 
 

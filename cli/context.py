@@ -10,7 +10,7 @@ from glyphmemory import names
 from .base import (
     EXIT_OK,
     EXIT_USAGE,
-    NS,
+    PROJECT_NS,
     CliError,
     arg,
     call,
@@ -35,7 +35,7 @@ HOOK_DEADLINE_S = 3.0
         default=names.DEFAULT_CONTEXT_BUDGET,
         help="most UTF-16 code units, as Claude Code counts (an emoji is 2; default 8000)",
     ),
-    NS,
+    PROJECT_NS,
     arg("--format", choices=("md", "text"), default="md", help="md (default) or text"),
     arg("--hook", action="store_true", help="for Claude Code's SessionStart hook: fast, never fails"),
     arg("--cached", action="store_true", help="print the last block fetched, without asking the server"),
@@ -54,7 +54,7 @@ def cmd_context(args) -> int:
     fmt = "json" if args.json else args.format
     query = {"namespace": args.ns, "budget": args.budget, "format": fmt}
     if args.hook:
-        return _context_for_hook(query)
+        return _context_for_hook(query, args.ns)
     if args.cached:
         record = context_cache.load(server_url(), args.ns, fmt)
         if record is None:
@@ -88,16 +88,21 @@ def _one_line_reason(reason: str) -> str:
     return terminal_safe(utf16.prefix(one_line(str(reason), 300), 200))
 
 
-def _context_for_hook(query: dict) -> int:
+def _context_for_hook(query: dict, explicit_ns: str | None) -> int:
+    """SessionStart: the project's block (from the hook's JSON `cwd`, cli/project.py) then the
+    default namespace's, within the one budget; the ids printed are kept for `glyph recall`."""
     import time
 
     from glyphmemory import utf16
 
-    from . import context_cache
+    from . import context_cache, session_ids
     from .client import ApiError, NetworkError
 
     deadline = time.monotonic() + HOOK_DEADLINE_S
     budget = query["budget"]  # UTF-16 code units, on every path below: Claude Code counts them
+    event = session_ids.read_event()
+    namespaces, preface = _hook_namespaces(event, explicit_ns, query["format"])
+    cache_ns = "+".join(namespaces)  # the last block is kept per namespace pair
     try:
         server = server_url()
     except CliError as exc:
@@ -105,10 +110,21 @@ def _context_for_hook(query: dict) -> int:
         return EXIT_OK
     try:
         client = make_client(tries=2, deadline_s=HOOK_DEADLINE_S, timeout=HOOK_TRY_TIMEOUT_S)
-        _, _, data = client.request("GET", "/v1/context", scope="r", query=query)
+        block = preface
+        for at, namespace in enumerate(namespaces):
+            left = budget - utf16.length(block)
+            # The project's share leaves the default namespace a third at least; the default's
+            # takes what the project's block did not use.
+            share = left * 2 // 3 if at == 0 and len(namespaces) > 1 else left
+            if share < names.MIN_CONTEXT_BUDGET:
+                break
+            _, _, data = client.request(
+                "GET", "/v1/context", scope="r", query={**query, "namespace": namespace, "budget": share}
+            )
+            block += data.decode("utf-8", "replace")  # the hook never fails, not even on a broken answer
     except (CliError, NetworkError, ApiError, OSError, ValueError) as exc:
         reason = _one_line_reason(exc.detail if isinstance(exc, ApiError) else str(exc).split(". ")[0])
-        record = context_cache.load(server, query["namespace"], query["format"])
+        record = context_cache.load(server, cache_ns, query["format"])
         if record is None:
             line = f"GlyphMemory: no memories loaded this session ({reason}).\n"
             sys.stdout.write(context_cache.fit(line, budget))
@@ -120,14 +136,39 @@ def _context_for_hook(query: dict) -> int:
             )
             sys.stdout.write(notice)
             _print_block(record["block"], query["format"], budget - utf16.length(notice))
+            session_ids.remember(event, record["block"])
         return EXIT_OK
-    block = data.decode("utf-8", "replace")  # the hook never fails, not even on a broken answer
     _print_block(block, query["format"], budget)
     sys.stdout.flush()
     try:
-        context_cache.save(server, query["namespace"], query["format"], block)
+        context_cache.save(server, cache_ns, query["format"], block)
+        session_ids.remember(event, block)
     except OSError:
         pass  # a read-only data folder must not fail the session start
     # Writes spooled earlier go after the context, in the time left: the session's start comes first.
     deliver_spool(client, quiet=True, until=deadline)
     return EXIT_OK
+
+
+def _hook_namespaces(event: dict, explicit_ns: str | None, fmt: str) -> tuple[list[str], str]:
+    """The namespaces the session starts from (the project's first) and the line naming the
+    project that goes before their blocks ("" without a project)."""
+    from .project import find
+
+    if explicit_ns is not None:
+        project = (explicit_ns, "--ns")
+    else:
+        cwd = event.get("cwd")
+        project = find(cwd, git=True) if isinstance(cwd, str) and cwd else None
+    if project is None or project[0] == names.DEFAULT_NAMESPACE:
+        return [explicit_ns or names.DEFAULT_NAMESPACE], ""
+    if fmt == "json":
+        return [project[0]], ""  # one JSON document: the project's only
+    name = project[0]
+    preface = (
+        f"GlyphMemory: this session's project namespace is `{name}`. Save facts about this project "
+        f"there (`glyph write --ns {name} …`); the user's preferences and facts that hold in every "
+        f"project go to `{names.DEFAULT_NAMESPACE}` (`glyph write --ns {names.DEFAULT_NAMESPACE} …`). "
+        "The project's newest memories come first, then the default namespace's.\n\n"
+    )
+    return [name, names.DEFAULT_NAMESPACE], preface

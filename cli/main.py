@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from glyphmemory import __version__
+from glyphmemory import __version__, names
 
-from . import admin, bridge, chat_url, connect, context, install, mcp, memories, ui  # noqa: F401  (importing them registers their commands)
+from . import admin, bridge, chat_url, connect, context, install, mcp, memories, recall, ui  # noqa: F401  (importing them registers their commands)
 from .base import COMMANDS, EXIT_USAGE, CliError, deliver_spool, make_client
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -113,6 +113,10 @@ def _run(argv: list[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if getattr(args, "ns", "") is None and not getattr(args, "hook", False):
+            from .project import opted_in  # --ns not given: a .glyph file here or above may name one
+
+            args.ns = opted_in() or names.DEFAULT_NAMESPACE
         if args.command in _DELIVER_FIRST and not (getattr(args, "hook", False) or getattr(args, "cached", False)):
             deliver_spool(make_client(tries=1))
         return COMMANDS[args.command](args)

@@ -86,7 +86,9 @@ def cmd_mcp(args) -> int:
     print(f"glyph mcp: serving {where} over stdio", file=sys.stderr, flush=True)
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
     pages = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
-    build_server(backend, pages).run("stdio")
+    from .project import opted_in
+
+    build_server(backend, pages, opted_in() or names.DEFAULT_NAMESPACE).run("stdio")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from .base import (
     EXIT_SERVER,
     EXIT_USAGE,
     NS,
+    PROJECT_NS,
     CliError,
     arg,
     call,
@@ -100,7 +101,7 @@ def cmd_serve(args) -> int:
 @command(
     arg("text", metavar="TEXT", help="the memory, or - to read standard input"),
     arg("--tags", help="comma-separated tags, e.g. decision,infra"),
-    NS,
+    PROJECT_NS,
     arg("--source", default="cli", help="who wrote it (default cli)"),
     arg("--session", help="an id grouping memories of one session"),
     arg("--ttl-days", type=float, help="forget the memory after this many days"),
@@ -144,13 +145,15 @@ def cmd_write(args) -> int:
 
         emit(args, memory, f"already saved {memory['id']}{summary(memory)}")
     else:
-        emit(args, memory, f"saved {memory['id']}")
+        from glyphmemory.similar import lines
+
+        emit(args, memory, f"saved {memory['id']}\n{lines(memory.get('similar') or [])}".rstrip("\n"))
     return EXIT_OK
 
 
 @command(
     arg("-n", type=int, default=10, help="how many (1-100, default 10)"),
-    NS,
+    PROJECT_NS,
     arg("--tag", help="only memories with this tag"),
     arg("--since", help="ISO date/time, or 30m, 12h, 7d, 2w"),
 )

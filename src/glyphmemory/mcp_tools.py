@@ -106,6 +106,12 @@ class SearchHit(MemoryItem):
     )
 
 
+class Similar(BaseModel):
+    id: str
+    score: float = Field(description="0-1: the share of words the two memories have in common.")
+    excerpt: str
+
+
 class Saved(BaseModel):
     memory: MemoryOut | None = Field(None, description="The memory as stored (absent when spooled).")
     duplicate: bool = Field(
@@ -115,6 +121,11 @@ class Saved(BaseModel):
     tags_added: list[str] = Field(default_factory=list, description="Tags a repeat added to the memory.")
     session_set: bool = Field(False, description="A repeat gave the memory the session it lacked.")
     redacted: list[str] = Field(default_factory=list, description="Kinds of secret replaced by [redacted:KIND].")
+    similar: list[Similar] = Field(
+        default_factory=list,
+        description="Other memories of the namespace close to this new one, best first: if one says "
+        "the same, correct it with update_memory and delete this one instead of keeping both.",
+    )
     spooled: bool = Field(
         False, description="True when the server was unreachable and the write waits on this machine."
     )
@@ -164,13 +175,18 @@ def _saved(data: dict) -> Saved:
         tags_added=data.get("tags_added", []),
         session_set=data.get("session_set", False),
         redacted=data["redacted"],
+        similar=[Similar(**s) for s in data.get("similar", [])],
     )
 
 
-def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
+def build_server(
+    backend, base_url: str = "http://127.0.0.1:8787", default_namespace: str = names.DEFAULT_NAMESPACE
+) -> MCPServer:
     """The MCP server over a backend: `backend.call(method, path, *, scope, query=None,
     payload=None) -> (status, data)`, raising BackendError for a problem. `base_url`: where the
-    memories' pages are (`/ui/m/ID`), unless the request names its own (REQUEST_BASE_URL)."""
+    memories' pages are (`/ui/m/ID`), unless the request names its own (REQUEST_BASE_URL).
+    `default_namespace`: the tools' namespace when a call names none (`glyph mcp` in a project
+    with a `.glyph` file: the project's)."""
     from .http.log import capture_library_logs
 
     capture_library_logs()  # before the SDK's own set-up, which would print tracebacks otherwise
@@ -198,7 +214,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
     def save_memory(
         text: Annotated[str, Field(min_length=1, description="The memory: one short, self-contained note.")],
         tags: Tags | None = None,
-        namespace: Namespace = names.DEFAULT_NAMESPACE,
+        namespace: Namespace = default_namespace,
     ) -> Saved:
         """Save a note to the user's long-term memory so later sessions and other assistants can
         use it: a decision, a preference, a fact about the user's work. Use it when the user asks
@@ -213,7 +229,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
 
     @tool("Recent memories", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
     def recent_memories(
-        namespace: Namespace = names.DEFAULT_NAMESPACE,
+        namespace: Namespace = default_namespace,
         limit: Annotated[int, Field(ge=1, le=MAX_ITEMS, description="How many, newest first.")] = 20,
         since: Annotated[
             str | None, Field(description="Only memories since: an ISO date or time, or 30m, 12h, 7d, 2w back.")
@@ -233,7 +249,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
     @tool("Search memories", readOnlyHint=True, destructiveHint=False, idempotentHint=True)
     def search_memories(
         query: Annotated[str, Field(min_length=1, max_length=names.MAX_QUERY_CHARS, description="Words to find.")],
-        namespace: Namespace = names.DEFAULT_NAMESPACE,
+        namespace: Namespace = default_namespace,
         limit: Annotated[int, Field(ge=1, le=MAX_ITEMS, description="How many, best match first.")] = 10,
     ) -> SearchHits:
         """Find memories by keywords, best match first (whole words; recent ones rank higher on
@@ -314,7 +330,7 @@ def build_server(backend, base_url: str = "http://127.0.0.1:8787") -> MCPServer:
 
     @server.prompt(title="Continue with my memory")
     def context(
-        namespace: Annotated[str, Field(description="Memory namespace, default 'default'.")] = "default",
+        namespace: Annotated[str, Field(description="Memory namespace.")] = default_namespace,
     ) -> str:
         """Start from what GlyphMemory holds: the newest memories as context."""
         return (

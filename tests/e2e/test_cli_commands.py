@@ -250,6 +250,9 @@ def test_install_claude_is_idempotent_and_keeps_other_settings(tmp_path):
     commands = [h["command"] for e in settings["hooks"]["SessionStart"] for h in e["hooks"]]
     assert commands[0] == "echo mine" and len(commands) == 2
     assert commands[1].endswith("glyph context --hook --budget 9000") and os.path.isabs(commands[1].split()[0])
+    assert first["recall_hook_added"] is True and second["recall_hook_added"] is False
+    (prompt_hook,) = [h for e in settings["hooks"]["UserPromptSubmit"] for h in e["hooks"]]
+    assert prompt_hook["command"].endswith("glyph recall --hook") and os.path.isabs(prompt_hook["command"].split()[0])
     skill = (target / "skills" / "glyphmemory" / "SKILL.md").read_text()
     assert skill == (ROOT / "skills" / "skills" / "glyphmemory" / "SKILL.md").read_text()
     (target / "settings.json").write_text("{broken")

@@ -121,6 +121,7 @@ def test_a_client_of_the_server_spools_what_it_cannot_deliver(tmp_path):
         "tags_added": [],
         "session_set": False,
         "redacted": [],
+        "similar": [],
         "spooled": True,
     }
     assert read.is_error and "server" in read.content[0].text

@@ -50,10 +50,13 @@ def test_skill_frontmatter_and_body():
 
 def test_hooks_json():
     hooks = json.loads((PLUGIN / "hooks" / "hooks.json").read_text())
-    assert set(hooks["hooks"]) == {"SessionStart"}
+    assert set(hooks["hooks"]) == {"SessionStart", "UserPromptSubmit"}
     (entry,) = hooks["hooks"]["SessionStart"]
     assert set(entry["matcher"].split("|")) == {"startup", "resume", "clear", "compact"}
     (hook,) = entry["hooks"]
     assert hook["type"] == "command" and "glyph context --hook" in hook["command"]
     budget = int(re.search(r"--budget (\d+)", hook["command"]).group(1))
     assert budget < 10_000 and hook["timeout"] <= 10
+    (entry,) = hooks["hooks"]["UserPromptSubmit"]
+    (hook,) = entry["hooks"]
+    assert hook["type"] == "command" and hook["command"] == "glyph recall --hook" and hook["timeout"] <= 5

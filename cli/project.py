@@ -1,0 +1,80 @@
+"""A project's namespace, found from a directory (DESIGN §17; README "Projects").
+
+A `.glyph` file in the directory or any directory above it names the project's namespace: a
+line `namespace = NAME` (blank lines and lines starting with # are ignored; NAME follows the
+namespace pattern, names.NAMESPACE_PATTERN). It opts the directory in: `glyph context`,
+`glyph recent`, `glyph write` and `glyph mcp` use that namespace when --ns is not given.
+
+The SessionStart hook goes one step further: without a `.glyph` file, a git work tree's folder
+name (the nearest directory above holding `.git`, a folder or a worktree's file), made to fit the
+pattern, is the project. No process is started and nothing is read but the `.glyph` file: the
+hook runs at every session start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from glyphmemory import names
+
+FILE_NAME = ".glyph"
+_PATTERN = re.compile(names.NAMESPACE_PATTERN)
+_NOT_ALLOWED = re.compile(r"[^a-z0-9._-]+")
+_MAX_FILE_BYTES = 4096
+
+
+def fit_name(name: str) -> str | None:
+    """A folder's name as a namespace: lower case, runs of other characters as one `-`, no
+    leading `.`/`_`/`-`, at most 64 characters; None when nothing is left (`My App` → `my-app`)."""
+    fitted = _NOT_ALLOWED.sub("-", name.casefold()).lstrip("._-")[:64].rstrip("-")
+    return fitted if _PATTERN.fullmatch(fitted) else None
+
+
+def read_file(path: str) -> str | None:
+    """The namespace a `.glyph` file names, or None when it names none or a bad one."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(_MAX_FILE_BYTES)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "namespace" and not line.lstrip().startswith("#"):
+            value = value.strip().strip("\"'")
+            return value if _PATTERN.fullmatch(value) else None
+    return None
+
+
+def find(start: str, *, git: bool) -> tuple[str, str] | None:
+    """(namespace, where it came from: the `.glyph` file's path or the work tree's folder) for a
+    directory, or None. `git`: whether a git work tree's name counts (the hook's fallback)."""
+    try:
+        here = os.path.abspath(start)
+    except (OSError, ValueError):
+        return None
+    work_tree = None
+    while True:
+        candidate = os.path.join(here, FILE_NAME)
+        if os.path.isfile(candidate):
+            name = read_file(candidate)
+            if name is not None:
+                return name, candidate
+        if git and work_tree is None and os.path.exists(os.path.join(here, ".git")):
+            work_tree = here
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    if work_tree is not None and (name := fit_name(os.path.basename(work_tree))) is not None:
+        return name, work_tree
+    return None
+
+
+def opted_in(start: str | None = None) -> str | None:
+    """The namespace a `.glyph` file above `start` (default: the current directory) names."""
+    try:
+        found = find(start or os.getcwd(), git=False)
+    except OSError:
+        return None
+    return found[0] if found else None

@@ -1,0 +1,146 @@
+"""The hooks as Claude Code runs them (DESIGN §17): a shell command with the event's JSON on stdin
+and a timeout. SessionStart (`glyph context --hook`) starts from the project's namespace (a
+`.glyph` file, else the git work tree's name) then the default one; UserPromptSubmit (`glyph
+recall --hook`) adds the memories that match the prompt well and the start block did not show,
+and stays silent otherwise, also when the server is gone. glyph serve is a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from ..support.processes import GLYPH, clean_env, stop
+from .test_glyph_serve import glyph
+from .test_hook_budget import served  # noqa: F401 (the fixture: glyph serve on SQLite)
+
+pytestmark = pytest.mark.e2e
+PLUGIN_HOOKS = json.loads((Path(__file__).parents[2] / "skills" / "hooks" / "hooks.json").read_text())["hooks"]
+
+
+def hook(env: dict, event: str, payload: dict, command: str | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    """Run the plugin's hook for `event` as Claude Code does: its command line in a shell, the
+    JSON on stdin, its timeout."""
+    (entry,) = PLUGIN_HOOKS[event]
+    (spec,) = entry["hooks"]
+    env = {**env, "PATH": f"{Path(GLYPH).parent}:{env.get('PATH', '/usr/bin:/bin')}"}
+    started = time.monotonic()
+    result = subprocess.run(
+        command or spec["command"],
+        shell=True,
+        env=env,
+        input=json.dumps({"hook_event_name": event, **payload}),
+        capture_output=True,
+        text=True,
+        timeout=spec["timeout"],
+        cwd=payload.get("cwd"),
+    )
+    return result, time.monotonic() - started
+
+
+def test_the_session_starts_from_the_projects_memories_then_the_default_ones(served, tmp_path):  # noqa: F811
+    env, _ = served
+    repo = tmp_path / "Work" / "My App"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    glyph(env, "write", "User prefers short answers")  # default
+    glyph(env, "write", "My App deploys with make ship", "--ns", "my-app")
+    glyph(env, "write", "Other project fact", "--ns", "other")
+
+    started, _ = hook(env, "SessionStart", {"session_id": "s1", "cwd": str(repo / "src"), "source": "startup"})
+    out = started.stdout
+    assert started.returncode == 0 and started.stderr == ""
+    assert out.startswith("GlyphMemory: this session's project namespace is `my-app`")
+    assert "glyph write --ns my-app" in out
+    assert out.index("My App deploys with make ship") < out.index("User prefers short answers")
+    assert "Other project fact" not in out and len(out.encode("utf-16-le")) // 2 <= 9000
+
+    # A .glyph file names the project, above the work tree's name; it also opts the CLI in.
+    (tmp_path / "Work" / ".glyph").write_text("# GlyphMemory\nnamespace = other\n")
+    started, _ = hook(env, "SessionStart", {"session_id": "s2", "cwd": str(repo)})
+    assert "namespace is `other`" in started.stdout and "Other project fact" in started.stdout
+    written = json.loads(
+        subprocess.run(
+            [GLYPH, "write", "Written inside the project", "--json"], env=env, cwd=repo, capture_output=True, text=True
+        ).stdout
+    )
+    assert written["namespace"] == "other"
+    recent = subprocess.run([GLYPH, "recent"], env=env, cwd=repo, capture_output=True, text=True).stdout
+    assert "Written inside the project" in recent and "User prefers short answers" not in recent
+
+    # Only a .glyph file opts the CLI in: in a bare work tree writes stay in default.
+    (tmp_path / "Work" / ".glyph").unlink()
+    plain = subprocess.run(
+        [GLYPH, "write", "Still default", "--json"], env=env, cwd=repo, capture_output=True, text=True
+    )
+    assert json.loads(plain.stdout)["namespace"] == "default"
+
+    # No project (no .git, no .glyph): the default namespace's block as before.
+    alone = tmp_path / "elsewhere"
+    alone.mkdir()
+    started, _ = hook(env, "SessionStart", {"session_id": "s3", "cwd": str(alone)})
+    assert started.stdout.startswith("# GlyphMemory context · namespace `default`")
+
+
+def test_the_prompt_hook_adds_what_matches_and_the_start_block_lacks(served, tmp_path):  # noqa: F811
+    env, proc = served
+    glyph(env, "write", "The staging database password rotates every 90 days via Vault")
+    for i in range(30):
+        glyph(env, "write", f"Note {i}: the weekly report lists open incidents and their owners")
+    shown = glyph(env, "write", "The release train leaves on Thursdays at noon", "--json").stdout
+    shown_id = json.loads(shown)["id"]
+    start_cmd = PLUGIN_HOOKS["SessionStart"][0]["hooks"][0]["command"].replace("9000", "600")
+    started, _ = hook(env, "SessionStart", {"session_id": "abc", "cwd": str(tmp_path)}, start_cmd)
+    assert shown_id in started.stdout and "Vault" not in started.stdout
+
+    asked, seconds = hook(
+        env,
+        "UserPromptSubmit",
+        {"session_id": "abc", "cwd": str(tmp_path), "prompt": "How often does the staging database password rotate?"},
+    )
+    assert asked.returncode == 0 and asked.stderr == "" and seconds < 1.5
+    assert asked.stdout.startswith("GlyphMemory: saved memories that may bear on this prompt")
+    assert "> The staging database password rotates every 90 days via Vault" in asked.stdout
+    assert len(asked.stdout.encode("utf-16-le")) // 2 <= 1500
+
+    # Already in this session's start block: not repeated. Another session has not seen it.
+    same = {"cwd": str(tmp_path), "prompt": "When does the release train leave on Thursdays?"}
+    assert hook(env, "UserPromptSubmit", {**same, "session_id": "abc"})[0].stdout == ""
+    assert shown_id in hook(env, "UserPromptSubmit", {**same, "session_id": "new"})[0].stdout
+
+    # Nothing relevant: nothing at all. No prompt, or broken JSON: nothing, exit 0.
+    quiet = hook(env, "UserPromptSubmit", {"session_id": "abc", "prompt": "Write a haiku about autumn leaves"})[0]
+    assert quiet.stdout == "" and quiet.returncode == 0
+    assert hook(env, "UserPromptSubmit", {"session_id": "abc"})[0].stdout == ""
+    broken = subprocess.run(
+        "glyph recall --hook",
+        shell=True,
+        input="{not json",
+        capture_output=True,
+        text=True,
+        timeout=3,
+        env={**env, "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin"},
+    )
+    assert (broken.returncode, broken.stdout, broken.stderr) == (0, "", "")
+
+    stop(proc)  # the server is gone: the prompt goes on, quickly and silently
+    gone, seconds = hook(env, "UserPromptSubmit", {"session_id": "abc", "prompt": "staging database password"})
+    assert (gone.returncode, gone.stdout, gone.stderr) == (0, "", "") and seconds < 2.0
+
+
+def test_the_prompt_hook_gives_up_silently_on_a_server_that_does_not_answer(tmp_path):
+    import socket
+
+    from glyphmemory.keys import ensure_key_file
+
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        env = clean_env(GLYPH_HOME=str(tmp_path / "home"), GLYPH_URL=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        ensure_key_file(str(tmp_path / "home" / "key.json"))  # as on a set-up machine
+        result, seconds = hook(env, "UserPromptSubmit", {"session_id": "x", "prompt": "staging database password"})
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert 1.4 <= seconds < 2.5
