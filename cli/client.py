@@ -16,13 +16,15 @@ REQUEST_TOKEN_TTL_S = 300
 
 
 class ApiError(Exception):
-    """The server answered with an error status."""
+    """The server answered with an error status. `problem`: its RFC 9457 document ({} when the
+    answer was not one), with the extension members (`other_id`, `retry_after_s`, `redacted`…)."""
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str]):
+    def __init__(self, status: int, detail: str, headers: dict[str, str], problem: dict | None = None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.headers = headers
+        self.problem = problem or {}
 
 
 class NetworkError(Exception):
@@ -145,7 +147,9 @@ class Client:
         finally:
             conn.close()
         if response.status >= 400:
-            raise ApiError(response.status, _problem_detail(data, response.reason), reply_headers)
+            problem = _problem(data)
+            detail = str(problem.get("detail") or problem.get("title") or "") or _plain_detail(data, response.reason)
+            raise ApiError(response.status, detail, reply_headers, problem)
         return response.status, reply_headers, data
 
     def json(self, method: str, path: str, *, scope: str | None = None, query=None, payload=None, tries=None):
@@ -165,9 +169,14 @@ def _backoff(attempt: int, exc: Exception) -> float:
     return delay
 
 
-def _problem_detail(data: bytes, reason: str) -> str:
+def _problem(data: bytes) -> dict:
+    """The answer's problem document (RFC 9457), {} when it holds none."""
     try:
         problem = json.loads(data)
-        return str(problem.get("detail") or problem.get("title") or reason)
-    except (ValueError, AttributeError):
-        return (data.decode("utf-8", "replace").strip() or reason)[:300]
+    except ValueError:
+        return {}
+    return problem if isinstance(problem, dict) else {}
+
+
+def _plain_detail(data: bytes, reason: str) -> str:
+    return (data.decode("utf-8", "replace").strip() or reason)[:300]

@@ -50,7 +50,7 @@ class ClientBackend:
                 return 202, {"spooled": True, "redacted": sorted(set(kinds))}
             if isinstance(exc, NetworkError):
                 raise BackendError(f"{exc}; is the GlyphMemory server running?") from None
-            raise BackendError(f"{exc.status}: {exc.detail}") from None
+            raise BackendError(f"{exc.status}: {exc.detail}", status=exc.status, problem=exc.problem) from None
         return answer(status, headers.get("content-type", ""), data)
 
 

@@ -8,10 +8,18 @@ class GlyphError(Exception):
     title = "Bad request"
     slug = "bad-request"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None):
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **members):
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        self.members = members
+
+    @property
+    def extensions(self) -> dict:
+        """RFC 9457 §3.2 extension members of the problem: what the error holds beyond its sentence
+        (`other_id`, `redacted`, …), and `retry_after_s` (int seconds) when it says when to retry."""
+        retry_after = self.headers.get("Retry-After", "")
+        return {**self.members, **({"retry_after_s": int(retry_after)} if retry_after.isdigit() else {})}
 
 
 class InvalidInput(GlyphError):
@@ -56,7 +64,7 @@ class Conflict(GlyphError):
     status, title, slug = 409, "Conflict", "conflict"
 
     def __init__(self, detail: str, *, other_id: str):
-        super().__init__(detail)
+        super().__init__(detail, other_id=other_id)
         self.other_id = other_id
 
 

@@ -146,7 +146,19 @@ class Deleted(BaseModel):
 
 
 class BackendError(Exception):
-    """An API problem (4xx/5xx) or an unreachable server, with the sentence to show."""
+    """An API problem (4xx/5xx) or an unreachable server, with the sentence to show. `status` is
+    0 for an unreachable server; `problem` holds the RFC 9457 document's members ({} if none)."""
+
+    def __init__(self, message: str, *, status: int = 0, problem: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.problem = problem or {}
+
+    @property
+    def extensions(self) -> dict:
+        """The problem's extension members (RFC 9457 §3.2): `other_id`, `retry_after_s`, `redacted`…"""
+        standard = ("type", "title", "status", "detail", "instance", "request_id")
+        return {k: v for k, v in self.problem.items() if k not in standard}
 
 
 def _memory(data: dict) -> MemoryOut:
@@ -313,7 +325,8 @@ def build_server(
             return backend.call("GET", path, scope="r", query=query)[1]
         except BackendError as exc:
             client_error = str(exc)[:1] == "4"
-            raise MCPError(INVALID_PARAMS if client_error else INTERNAL_ERROR, str(exc)) from None
+            code = INVALID_PARAMS if client_error else INTERNAL_ERROR
+            raise MCPError(code, str(exc), exc.extensions or None) from None
 
     def context_block(namespace: str) -> str:
         return read("/v1/context", {"namespace": namespace, "format": "md"})
@@ -382,10 +395,12 @@ def answer(status: int, content_type: str, body: bytes):
     """(status, data) for a 2xx; BackendError with the problem's detail otherwise."""
     if status >= 400:
         try:
-            detail = json.loads(body).get("detail") or ""
-        except (ValueError, AttributeError):
-            detail = ""
-        raise BackendError(f"{status}: {detail or 'the request failed'}")
+            problem = json.loads(body)
+        except ValueError:
+            problem = {}
+        problem = problem if isinstance(problem, dict) else {}
+        detail = problem.get("detail") or ""
+        raise BackendError(f"{status}: {detail or 'the request failed'}", status=status, problem=problem)
     if not body:
         return status, None
     if content_type.startswith(("application/json", "application/problem+json")):

@@ -59,7 +59,7 @@ def clean_text(text: object) -> tuple[object, list[str]]:
 
     cleaned, kinds = redact(text)
     if kinds and os.environ.get(names.ENV_REDACT) == "refuse":
-        raise Unprocessable(f"the text holds secrets ({summary(kinds)}); nothing was stored")
+        raise Unprocessable(f"the text holds secrets ({summary(kinds)}); nothing was stored", redacted=kinds)
     return cleaned, kinds
 
 
@@ -192,7 +192,7 @@ class Memories:
             try:
                 memory, kinds = self._imported_memory(record, now_s)
             except Unprocessable as exc:
-                raise Unprocessable(f"line {number}: {exc.detail}") from None
+                raise Unprocessable(f"line {number}: {exc.detail}", **exc.members) from None
             except InvalidInput as exc:
                 raise InvalidInput(f"line {number}: {exc.detail}; nothing was imported") from None
             memories.append(memory)

@@ -105,12 +105,13 @@ class Response:
 
 
 def problem(error: GlyphError, request_id: str = "") -> Response:
-    """RFC 9457 problem details for a domain error."""
+    """RFC 9457 problem details for a domain error, with its extension members (§3.2)."""
     body = {
         "type": f"urn:glyphmemory:problem:{error.slug}",
         "title": error.title,
         "status": error.status,
         "detail": error.detail,
+        **error.extensions,
     }
     if request_id:
         body["request_id"] = request_id

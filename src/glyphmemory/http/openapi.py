@@ -201,6 +201,13 @@ def _schemas() -> dict:
                 "status": {"type": "integer"},
                 "detail": {"type": "string"},
                 "request_id": {"type": "string"},
+                "other_id": {"type": "string", "description": "409: the memory that already holds the text."},
+                "retry_after_s": {"type": "integer", "description": "429, 503: seconds to wait (as Retry-After)."},
+                "redacted": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "422: the kinds of secret the text held (GLYPH_REDACT=refuse).",
+                },
             },
         },
     }

@@ -391,13 +391,12 @@ def edit(app, call: Call, page: _Page, form: dict) -> Response:
         _, current = _api(app, page.grant, "GET", f"/v1/memories/{mid}")
         if not isinstance(current, dict) or "text" not in current:
             return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
-        other = re.search(r"\b([0-9A-HJKMNP-TV-Z]{26})\b", data["detail"]) if status == 409 else None
         values = page.values(
             m=_view(current),
             text=form.get("text", ""),
             tags=form.get("tags", ""),
             error=data["detail"],
-            other=other.group(1) if other else None,
+            other=data.get("other_id") if status == 409 else None,
         )
         return _render("ui_memory.html", values, status)
     return _see_other(f"/ui/m/{mid}?" + urlencode({"note": _note(data["redacted"])}))
