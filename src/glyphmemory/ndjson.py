@@ -41,7 +41,10 @@ def split_lines(data: bytes) -> list[bytes]:
 
 
 def read_records(data: bytes):
-    """(line number, object) for each non-blank line; InvalidInput names the line at fault."""
+    """(line number, object) for each non-blank line; InvalidInput names the line at fault.
+    A UTF-8 byte order mark at the very start (Windows editors save one) is skipped: RFC 8259
+    §8.1 lets a parser ignore it; anywhere else it is an error of its line."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     for number, raw in enumerate(split_lines(data), start=1):
         if not raw.strip():
             continue

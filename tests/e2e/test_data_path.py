@@ -113,3 +113,28 @@ def test_an_edit_to_a_look_alike_of_another_memory_is_409(server):
         assert answer.status_code == 409 and answer.headers["content-type"].startswith("application/problem+json")
         assert held["id"] in answer.json()["detail"]
         assert client.get(f"/v1/memories/{other['id']}").json()["text"] == "The user prefers nose"
+
+
+def test_an_export_saved_with_a_byte_order_mark_imports(server, tmp_path):
+    """Editors on Windows save UTF-8 with a BOM (EF BB BF); RFC 8259 §8.1 lets a parser ignore it.
+    Before, the whole file was refused ('line 1: not a JSON object') and nothing was restored."""
+    env = server
+    glyph(env, "write", "Restored from a file saved with a BOM", "--ns", "bom")
+    glyph(env, "write", "A second memory of that file", "--ns", "bom")
+    exported = glyph(env, "export", "--ns", "bom").stdout.encode()
+    glyph(env, "delete", json.loads(exported.split(b"\n")[0])["id"])
+    for body in (b"\xef\xbb\xbf" + exported, b"\xef\xbb\xbf" + exported.replace(b"\n", b"\r\n")):
+        dump = tmp_path / "bom.ndjson"
+        dump.write_bytes(body)
+        assert glyph(env, "import", str(dump)).stdout.startswith("imported 1, 1 already there")
+        glyph(env, "delete", json.loads(exported.split(b"\n")[0])["id"])
+    # Through the API's own door too; a BOM anywhere but the start stays an error of its line.
+    with httpx.Client(timeout=30) as client:
+        url, headers = server["GLYPH_URL"] + "/v1/import", bearer(Path(server["GLYPH_HOME"]), "w")
+        headers["Content-Type"] = "application/x-ndjson"
+        answer = client.post(url, content=b"\xef\xbb\xbf" + exported, headers=headers)
+        assert answer.status_code == 200 and answer.json()["imported"] == 1
+        inner = exported.split(b"\n")[0] + b"\n\xef\xbb\xbf" + exported.split(b"\n")[1]
+        refused = client.post(url, content=inner, headers=headers)
+        assert refused.status_code == 400 and refused.json()["detail"].startswith("line 2:")
+    assert glyph(env, "export", "--ns", "bom").stdout.encode() == exported
