@@ -146,7 +146,7 @@ def _leading_comments(text: str) -> int:
 def json_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
     """`text` with `entry` under client.table.glyphmemory, every other key kept; `text`
     unchanged when it already holds that entry. CliError on a file that is not a JSON object."""
-    start = _leading_comments(text) if client.fmt == "jsonc" else 0
+    start = _leading_comments(text) if client.fmt == "jsonc" else int(text.startswith("\ufeff"))  # a BOM kept
     head, body = text[:start], text[start:]
     try:
         settings = json.loads(body) if body.strip() else {}
@@ -237,11 +237,24 @@ def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
 
 
 def write_atomically(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    """Replace the file at `path` (through a symbolic link: a dotfiles repository's link stays)
+    with `text`, keeping the old file's permission bits (it may hold other servers' secrets).
+    CliError when it cannot be written (a read-only folder, a file system that refuses)."""
+    path = os.path.realpath(path)
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = None
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            if mode is not None:
+                os.chmod(tmp, mode)
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}; nothing was changed", EXIT_USAGE) from None
 
 
 def config_file(name: str, args) -> str:

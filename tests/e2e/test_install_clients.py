@@ -227,3 +227,50 @@ def test_connect_says_when_a_web_client_cannot_reach_the_url(home):
     assert data["url"] == "http://127.0.0.1:8787/mcp" and "only over HTTPS" in data["warning"]
     local = json.loads(subprocess.run([GLYPH, "connect", "codex", "--json"], env=env, capture_output=True).stdout)
     assert local["warning"] is None  # Codex runs on this machine: loopback reaches it
+
+
+@pytest.mark.parametrize("client", ["codex", "cursor", "zed"])
+def test_a_symlinked_private_file_is_edited_through_its_link_and_stays_private(home, tmp_path, client):
+    """Dotfiles kept in a repository are links into it, and a client's file may hold its other
+    servers' secrets (mode 0600): the link's target is edited, the link stays, the mode too."""
+    rel, fmt, table, _ = CLIENTS[client]
+    target = tmp_path / "dotfiles" / Path(rel).name
+    seed(target, fmt, table)
+    target.chmod(0o600)
+    link = home / rel
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    install(env_for(home), client)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert "glyphmemory" in parse(target, fmt)[table]
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no .tmp left behind
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "gemini", "windsurf", "vscode"])
+def test_a_json_file_starting_with_a_byte_order_mark_is_edited_and_keeps_it(home, client):
+    """Windows editors save UTF-8 with a BOM; the file is still the client's valid JSON."""
+    rel, fmt, table, _ = CLIENTS[client]
+    path = home / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"theme": "dark", table: {}}).encode())
+    install(env_for(home), client)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf{")
+    settings = json.loads(raw.decode("utf-8-sig"))
+    assert settings["theme"] == "dark" and "glyphmemory" in settings[table]
+
+
+@pytest.mark.parametrize("client", ["codex", "gemini"])
+def test_a_file_that_cannot_be_written_is_said_and_left_alone(home, client):
+    """A clear exit 1 naming the file, never a traceback (here the place of the temporary copy is
+    taken by a folder: what a read-only folder does for a user who is not root)."""
+    rel, fmt, table, _ = CLIENTS[client]
+    path = home / rel
+    seed(path, fmt, table)
+    before = path.read_bytes()
+    (path.parent / (path.name + ".tmp")).mkdir()
+    result = install(env_for(home), client, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot write {path}" in result.stderr
+    assert path.read_bytes() == before
