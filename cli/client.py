@@ -9,10 +9,13 @@ import json
 import time
 from urllib.parse import urlencode, urlsplit
 
+from glyphmemory.errors import retried
 from glyphmemory.keys import Key
 from glyphmemory.tokens import mint_window_token
 
 REQUEST_TOKEN_TTL_S = 300
+RETRY_BASE_DELAY_S = 0.4  # full jitter: 0-0.4 s, 0-0.8 s, … (errors.retried)
+RETRY_AFTER_CAP_S = 10  # a longer Retry-After is not waited for in a command
 
 
 class ApiError(Exception):
@@ -108,19 +111,14 @@ class Client:
     ) -> tuple[int, dict[str, str], bytes]:
         """One API call, retried on network errors, 5xx and 429 (backoff with jitter,
         honouring Retry-After) while tries and the deadline last."""
-        deadline = time.monotonic() + self.deadline_s
-        tries = tries or self.tries
-        for attempt in range(1, tries + 1):
-            try:
-                return self._once(method, path, scope=scope, query=query, body=body, content_type=content_type)
-            except (NetworkError, ApiError) as exc:
-                if not retryable(exc) or attempt == tries:
-                    raise
-                delay = _backoff(attempt, exc)
-                if time.monotonic() + delay >= deadline:
-                    raise
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        return retried(
+            lambda: self._once(method, path, scope=scope, query=query, body=body, content_type=content_type),
+            retryable=retryable,
+            attempts=tries or self.tries,
+            deadline_s=self.deadline_s,
+            base_delay_s=RETRY_BASE_DELAY_S,
+            retry_after=_retry_after,
+        )
 
     def _once(self, method, path, *, scope, query, body, content_type):
         target = self._parts.path.rstrip("/") + path
@@ -158,15 +156,10 @@ class Client:
         return status, (json.loads(data) if data else None)
 
 
-def _backoff(attempt: int, exc: Exception) -> float:
-    """0.2 s, 0.4 s, … with ±50 % jitter; a server's Retry-After wins when it asks for longer."""
-    import random
-
-    delay = 0.2 * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
-    retry_after = getattr(exc, "headers", {}).get("retry-after", "")
-    if retry_after.isdigit():
-        delay = max(delay, min(int(retry_after), 10))
-    return delay
+def _retry_after(exc: Exception) -> float | None:
+    """A server's Retry-After in seconds (delta-seconds only), at most RETRY_AFTER_CAP_S."""
+    value = getattr(exc, "headers", {}).get("retry-after", "")
+    return min(int(value), RETRY_AFTER_CAP_S) if value.isdigit() else None
 
 
 def _problem(data: bytes) -> dict:

@@ -1,4 +1,7 @@
-"""The few domain errors; the HTTP layer turns each into one problem+json answer."""
+"""The few domain errors (the HTTP layer turns each into one problem+json answer), and the one
+rule for trying a transient failure again (`retried`)."""
+
+import time
 
 
 class GlyphError(Exception):
@@ -83,3 +86,29 @@ class Unavailable(GlyphError):
 
     def __init__(self, detail: str, *, retry_after: int = 2):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+# What to do with a transient error: one rule for every client that calls over the network (the
+# CLI's API client, the AWS client's JSON and REST calls). It lives here because every start path
+# (the CLI, the memory function) imports this module already: no import is added for it.
+
+
+def retried(call, *, retryable, attempts: int, deadline_s: float, base_delay_s: float, retry_after=None):
+    """`call()`'s result, tried again while `retryable(exc)` holds, attempts last and the next try
+    would start before `deadline_s` seconds from now. The wait before try n+1 is full jitter
+    (uniform 0 to base_delay_s·2ⁿ⁻¹ s, as the AWS SDKs do), raised to `retry_after(exc)` seconds
+    when the server asked for longer (Retry-After; None when it did not). Raises the last error."""
+    deadline = time.monotonic() + deadline_s
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not retryable(exc):
+                raise
+            import random  # only a retry pays for it
+
+            delay = max(random.uniform(0, base_delay_s * 2 ** (attempt - 1)), (retry_after and retry_after(exc)) or 0)
+            if time.monotonic() + delay >= deadline:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")

@@ -167,3 +167,10 @@ def test_the_shipped_roots_are_the_systems_own_amazon_and_starfield_roots():
         "Amazon Root CA 4",
         "Starfield Services Root Certificate Authority - G2",
     }
+
+
+def test_a_429_is_retried_whatever_its_error_code(aws_env, monkeypatch):
+    # The JSON calls retried a 429 only by its code, the REST calls by its status: one rule now.
+    server = FakeAws([(429, {"__type": "SlowDown", "message": "later"}), (200, {"ok": True})])
+    assert client_for(server, monkeypatch, max_attempts=2).call("GetItem", {}) == {"ok": True}
+    assert len(server.calls) == 2

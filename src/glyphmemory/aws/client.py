@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import threading
 import time
 from urllib.parse import urlsplit
 
+from ..errors import retried
 from . import sigv4
 
 # Error codes the SDKs retry (botocore's standard mode: throttling and transient errors).
@@ -262,52 +262,48 @@ class AwsJsonClient:
     def call(self, operation: str, params: dict) -> dict:
         """One API call; raises AwsError for AWS's error answers, AwsUnreachable for no answer."""
         body = json.dumps(params, separators=(",", ":")).encode("utf-8")
-        deadline = time.monotonic() + self.deadline_s
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                status, headers, data = self._send_once(operation, body)
-                if status < 300:
-                    answer = json.loads(data) if data else {}
-                    for observe in self.observers:
-                        observe(operation, params, answer)
-                    return answer
-                error = _error_from(status, headers, data)
-                for observe in self.observers:
-                    observe(operation, params, error)
-                if error.code not in RETRYABLE_CODES and status < 500:
-                    raise error
-            except AwsUnreachable as exc:
-                error = exc
-            if attempt == self.max_attempts:
-                raise error
-            # Full jitter, as the SDKs do: 0-50 ms, 0-100 ms, ... never past the deadline.
-            delay = random.uniform(0, self.base_delay_s * 2 ** (attempt - 1))
-            if time.monotonic() + delay >= deadline:
-                raise error
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+
+        def once() -> dict:
+            status, headers, data = self._send_once(operation, body)
+            outcome = (json.loads(data) if data else {}) if status < 300 else _error_from(status, headers, data)
+            for observe in self.observers:
+                observe(operation, params, outcome)
+            if isinstance(outcome, AwsError):
+                raise outcome
+            return outcome
+
+        return self._retried(once)
 
     def rest(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         """A REST-protocol call (Lambda Invoke, API Gateway's post_to_connection) under the same
         retry rules; `path` percent-encoded, relative to the endpoint's path. Returns the status
         and headers of a 2xx; AwsError for an error answer, AwsUnreachable for none."""
         full = self.path.rstrip("/") + path
-        deadline = time.monotonic() + self.deadline_s
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                status, reply_headers, data = self._send(method, full, body, headers)
-                if status < 300:
-                    return status, reply_headers
-                error = _error_from(status, reply_headers, data)
-                if error.code not in RETRYABLE_CODES and status < 500 and status != 429:
-                    raise error
-            except AwsUnreachable as exc:
-                error = exc
-            delay = random.uniform(0, self.base_delay_s * 2 ** (attempt - 1))
-            if attempt == self.max_attempts or time.monotonic() + delay >= deadline:
-                raise error
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+
+        def once() -> tuple[int, dict[str, str]]:
+            status, reply_headers, data = self._send(method, full, body, headers)
+            if status >= 300:
+                raise _error_from(status, reply_headers, data)
+            return status, reply_headers
+
+        return self._retried(once)
+
+    def _retried(self, once):
+        # Full jitter, as the SDKs do: 0-50 ms, 0-100 ms, ... never past the deadline.
+        return retried(
+            once,
+            retryable=retryable,
+            attempts=self.max_attempts,
+            deadline_s=self.deadline_s,
+            base_delay_s=self.base_delay_s,
+        )
+
+
+def retryable(exc: Exception) -> bool:
+    """What the SDKs retry: no answer, a throttling or transient error code, 429 or a 5xx."""
+    return isinstance(exc, AwsUnreachable) or (
+        isinstance(exc, AwsError) and (exc.code in RETRYABLE_CODES or exc.status >= 500 or exc.status == 429)
+    )
 
 
 def _error_from(status: int, headers: dict[str, str], data: bytes) -> AwsError:

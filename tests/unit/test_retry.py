@@ -1,0 +1,51 @@
+"""errors.retried: the one retry rule of the CLI's API client and the AWS client."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from glyphmemory.errors import retried
+
+
+class Flaky:
+    """Fails with the given errors in turn, then answers "ok"; counts its calls."""
+
+    def __init__(self, *errors: Exception):
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def test_a_retryable_error_is_tried_again_until_it_answers():
+    call = Flaky(TimeoutError(), TimeoutError())
+    assert retried(call, retryable=lambda e: True, attempts=3, deadline_s=5, base_delay_s=0.01) == "ok"
+    assert call.calls == 3
+
+
+def test_what_is_not_retryable_or_past_the_attempts_is_raised_at_once():
+    call = Flaky(KeyError("x"))
+    with pytest.raises(KeyError):
+        retried(call, retryable=lambda e: isinstance(e, TimeoutError), attempts=5, deadline_s=5, base_delay_s=0.01)
+    assert call.calls == 1
+    call = Flaky(TimeoutError(), TimeoutError(), TimeoutError())
+    with pytest.raises(TimeoutError):
+        retried(call, retryable=lambda e: True, attempts=2, deadline_s=5, base_delay_s=0.01)
+    assert call.calls == 2
+
+
+def test_retry_after_is_waited_for_and_a_wait_past_the_deadline_is_not():
+    call = Flaky(TimeoutError())
+    started = time.monotonic()
+    assert retried(call, retryable=lambda e: True, attempts=2, deadline_s=5, base_delay_s=0, retry_after=lambda e: 0.3)
+    assert 0.3 <= time.monotonic() - started < 2 and call.calls == 2
+    call = Flaky(TimeoutError())
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):  # asked to wait 60 s with 1 s left: the error, at once
+        retried(call, retryable=lambda e: True, attempts=2, deadline_s=1, base_delay_s=0, retry_after=lambda e: 60)
+    assert time.monotonic() - started < 0.5 and call.calls == 1
