@@ -109,14 +109,15 @@ def _expired(home: str, tokens: dict, url: str) -> str:
     return OAuth(None, _derive(secret))._seal("access", grant, str(int(time.time()) - 60), url + "/mcp")
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT", "PATCH"])
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"])
 def test_every_method_of_mcp_asks_for_a_token_first(served, method):
     url, codes, home = served
     challenge = f'Bearer resource_metadata="{url}/.well-known/oauth-protected-resource/mcp"'
     stream = {"Accept": "text/event-stream", "User-Agent": "openai-mcp/1.0.0"}
     missing = httpx.request(method, url + "/mcp", headers=stream, timeout=5)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == challenge
-    assert missing.json()["status"] == 401 and "sign in" in missing.json()["detail"]
+    if method != "HEAD":  # HEAD: the same head, no body
+        assert missing.json()["status"] == 401 and "sign in" in missing.json()["detail"]
 
 
 def test_an_expired_token_on_get_is_a_401_and_a_valid_one_a_405(served):
@@ -127,7 +128,8 @@ def test_an_expired_token_on_get_is_a_401_and_a_valid_one_a_405(served):
     assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]
     assert "expired" in expired.headers["www-authenticate"]
     assert 'resource_metadata="' in expired.headers["www-authenticate"]
-    for method in ("GET", "DELETE"):
+    # Allow names what the endpoint takes: POST alone (not the methods that answer this 405).
+    for method in ("GET", "DELETE", "HEAD", "OPTIONS"):
         valid = httpx.request(
             method, url + "/mcp", headers={**stream, "Authorization": f"Bearer {tokens['access_token']}"}
         )

@@ -318,5 +318,5 @@ def _no_stream(app, call: Call) -> Response:
     raise MethodNotAllowed("this MCP endpoint is stateless: POST JSON-RPC messages", headers={"Allow": "POST"})
 
 
-for _method in ("GET", "DELETE", "PUT", "PATCH"):
+for _method in ("GET", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"):
     route(_method, "/mcp", scope=None)(_no_stream)
