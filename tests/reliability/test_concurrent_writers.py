@@ -31,7 +31,9 @@ def run_writers(args_for, env) -> list[dict]:
     ]
     records = []
     for proc in procs:
-        out, _ = proc.communicate(timeout=300)
+        # 900 s: on DynamoDB each write is also a search-index transaction of ~50 actions, which
+        # moto (one request at a time) takes ~0.1 s to apply; real DynamoDB takes milliseconds.
+        out, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0
         records += [json.loads(line) for line in out.splitlines()]
     return records
