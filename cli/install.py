@@ -206,13 +206,21 @@ def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
     kept: list[str] = []
     at = None
     skipping = False
+    tail: list[str] = []  # comment lines ending a skipped table: the next table's (or the file's)
     for line in lines:
         if header.match(line):
-            skipping = bool(ours.match(line))
+            if skipping and not ours.match(line):
+                kept += tail
+            skipping, tail = bool(ours.match(line)), []
             if skipping and at is None:
                 at = len(kept)
         if not skipping:
             kept.append(line)
+        elif line.lstrip().startswith("#"):
+            tail.append(line)
+        elif line.strip() and not header.match(line):
+            tail = []
+    kept += tail
     block = toml_table(client, entry)
     if at is None:
         body = "".join(kept)

@@ -156,6 +156,27 @@ def test_codex_table_is_replaced_where_it_stands_when_the_store_moves(home):
     assert doc["profiles"]["fast"]["model"] == "o4-mini" and text.count("[mcp_servers.glyphmemory]") == 1
 
 
+def test_codex_comments_after_the_replaced_table_are_kept(home):
+    """A comment that introduces the next table (or ends the file) is not part of the old entry:
+    replacing the entry keeps it where it was."""
+    path = home / ".codex" / "config.toml"
+    path.parent.mkdir()
+    ours = '[mcp_servers.glyphmemory]\ncommand = "old-glyph"  # an older install\n'
+    path.write_text(
+        "# Codex settings\n\n" + ours + '\n# fast profile: for quick edits\n[profiles.fast]\nmodel = "o4-mini"\n'
+    )
+    install(env_for(home), "codex")
+    text = path.read_text()
+    assert "# fast profile: for quick edits\n[profiles.fast]\n" in text and "old-glyph" not in text
+    assert tomllib.loads(text)["profiles"]["fast"]["model"] == "o4-mini"
+
+    path.write_text(ours + '\n# [mcp_servers.retired]\n# command = "retired-mcp"\n')  # a table kept for later
+    install(env_for(home), "codex")
+    text = path.read_text()
+    assert text.endswith('\n# [mcp_servers.retired]\n# command = "retired-mcp"\n') and "old-glyph" not in text
+    assert tomllib.loads(text)["mcp_servers"]["glyphmemory"]["command"] == GLYPH
+
+
 def test_codex_entry_written_as_an_inline_table_is_not_touched(home):
     path = home / ".codex" / "config.toml"
     path.parent.mkdir()
