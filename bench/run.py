@@ -29,6 +29,7 @@ import locomo  # noqa: E402
 import mcp_cold  # noqa: E402
 import mcp_peer  # noqa: E402
 import read_cost  # noqa: E402
+import recall  # noqa: E402
 import redaction  # noqa: E402
 import search_cost  # noqa: E402
 import url_capacity  # noqa: E402
@@ -48,6 +49,7 @@ FULL = {
     "bridge": {"messages": 100, "turns": 20},
     "locomo": {},
     "search_cost": {},
+    "recall": {},
 }
 QUICK = FULL | {
     "read_cost": {"sizes": (100, 1000)},
@@ -62,6 +64,7 @@ QUICK = FULL | {
     "bridge": {"messages": 5, "turns": 6},
     "locomo": {"sample": 20, "conversations": 2},
     "search_cost": {"sizes": (100, 1000), "sqlite_reps": 20, "cold_runs": 1, "cold_size": 200, "sqlite_size": 1000},
+    "recall": {"sample": 20, "conversations": 2, "hook_runs": 5, "size": 1000, "reps": 30},
 }
 MODULES = {
     "read_cost": read_cost,
@@ -77,6 +80,7 @@ MODULES = {
     "bridge": bridge,
     "locomo": locomo,
     "search_cost": search_cost,
+    "recall": recall,
 }
 
 

@@ -6,14 +6,25 @@ import sys
 
 from glyphmemory import names
 
-from .base import DEFAULT_TTL, EXIT_OK, EXIT_USAGE, NS, CliError, arg, command, emit, make_client, parse_duration
+from .base import (
+    DEFAULT_TTL,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROJECT_NS,
+    CliError,
+    arg,
+    command,
+    emit,
+    make_client,
+    parse_duration,
+)
 
 
 @command(
     arg("action", choices=("read", "write"), help="a read link, or a link that saves TEXT"),
     arg("text", nargs="?", metavar="TEXT", help="for write: the memory (- or nothing: stdin)"),
     arg("--ttl", default=DEFAULT_TTL, help="how long the link works: 15m, 12h (default), 7d, 2w; at most 30d"),
-    NS,
+    PROJECT_NS,
     arg("--tags", help="for write: comma-separated tags"),
 )
 def cmd_url(args) -> int:

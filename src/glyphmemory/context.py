@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from . import names, utf16
 from .errors import InvalidInput
 from .model import Cursor, Memory
+from .quoting import quote_memory
 from .search import search_hits
 from .service import Memories
 
@@ -39,17 +40,6 @@ class ContextBlock:
 
 def _stamp(memory: Memory) -> str:
     return memory.created_at[:16].replace("T", " ") + " UTC"
-
-
-# A line that would open a heading, a quote, a fence, a rule or a setext underline if it stood
-# at the start of a line of the page.
-_BLOCK_START_RE = re.compile(r"^(\s*)([#>`~]|[-*_=+](?:[ \t]*[-*_=+]){2,}[ \t]*$)")
-
-
-def quote_memory(text: str) -> str:
-    """A memory as quoted data: every line behind `> `, and anything that would open a heading,
-    rule or fence escaped, so no memory can pass for the page's own structure or instructions."""
-    return "\n".join("> " + _BLOCK_START_RE.sub(r"\1\\\2", line) for line in text.split("\n"))
 
 
 def _entry(memory: Memory, text: str, fmt: str, matched: list[str] = ()) -> str:

@@ -68,7 +68,7 @@ def pick(hits: list[dict], terms: int, known: set[str], budget: int = RECALL_BUD
 
 
 def _entry(hit: dict) -> str:
-    from .context import quote_memory
+    from .quoting import quote_memory
 
     when = str(hit.get("created_at", ""))[:16].replace("T", " ")
     return f"## {when} UTC · namespace `{hit.get('namespace', '')}` · `{hit['id']}`\n{quote_memory(hit['text'])}\n\n"

@@ -70,6 +70,8 @@ def test_the_session_starts_from_the_projects_memories_then_the_default_ones(ser
     assert written["namespace"] == "other"
     recent = subprocess.run([GLYPH, "recent"], env=env, cwd=repo, capture_output=True, text=True).stdout
     assert "Written inside the project" in recent and "User prefers short answers" not in recent
+    read_url = subprocess.run([GLYPH, "url", "read"], env=env, cwd=repo, capture_output=True, text=True).stdout
+    assert "&ns=other" in read_url  # the chat's read URL too
 
     # Only a .glyph file opts the CLI in: in a bare work tree writes stay in default.
     (tmp_path / "Work" / ".glyph").unlink()

@@ -216,6 +216,13 @@ def build_prompt(block: str, turns: list[tuple[str, dict]], *, cache: bool = Tru
     return system, messages
 
 
+def with_recall(messages: list[dict], text: str) -> None:
+    """Add the memories relevant to the new message (glyphmemory.recall's text) to its end: after
+    the last cache breakpoint, so the cached prefix is the same whether any are added or not."""
+    if text and messages and messages[-1]["role"] == "user":
+        messages[-1]["content"].append({"type": "text", "text": text})
+
+
 SUMMARY_SYSTEM = (
     "You write one memory for the user's long-term memory from part of a conversation. "
     "Keep what is worth knowing later: decisions, facts, preferences, open questions. "

@@ -32,6 +32,7 @@ from .conversation import (
     message_id,
     summary_request,
     window,
+    with_recall,
 )
 
 DEFAULT_BUDGET = 8000
@@ -213,7 +214,11 @@ class Bridge:
         try:
             state = conversation.state(create=True)[0]
             start, turns = window(conversation.turns(), state.get("window_from", ""), self._turn_budget())
-            system, messages = build_prompt(self._block(prepared.namespace), turns, cache=self.cache)
+            block = build_context(self.memories, prepared.namespace, self._block_budget(), "md")
+            system, messages = build_prompt(render_context(block, "md"), turns, cache=self.cache)
+            # The memories relevant to this message go after the last cache breakpoint: the cached
+            # prefix (the block, the older turns) stays byte-identical from call to call.
+            with_recall(messages, self._recall(messages, prepared.namespace, {m.id for m, _ in block.entries}))
 
             def on_text(text: str) -> None:
                 nonlocal last
@@ -249,8 +254,27 @@ class Bridge:
     def _block_budget(self) -> int:
         return max(names.MIN_CONTEXT_BUDGET, self.budget // 2)
 
-    def _block(self, namespace: str) -> str:
-        return render_context(build_context(self.memories, namespace, self._block_budget(), "md"), "md")
+    def _recall(self, messages: list[dict], namespace: str, known: set[str]) -> str:
+        """glyphmemory.recall for the newest user message: the project's namespace and the default
+        one, leaving out what the block shows; "" when nothing matches well."""
+        from .. import recall
+        from ..errors import InvalidInput
+        from ..search import search_hits
+
+        if not messages or messages[-1]["role"] != "user":
+            return ""
+        query = recall.query_of(" ".join(part["text"] for part in messages[-1]["content"]))
+        terms = recall.term_count(query)
+        if not terms:
+            return ""
+        hits = []
+        for ns in dict.fromkeys((namespace, names.DEFAULT_NAMESPACE)):
+            try:
+                found = search_hits(self.memories, query, namespace=ns, limit=recall.RECALL_HITS)
+            except InvalidInput:
+                continue
+            hits += [{**m.to_json(), "score": score, "matched": matched} for m, score, matched in found]
+        return recall.render(recall.pick(hits, terms, known))
 
     def _slide(self, conversation: Conversation, start: str, namespace: str) -> None:
         """The window moved on: summarise what left it (once) into a memory tagged bridge."""
