@@ -310,3 +310,23 @@ def test_requests_that_never_upgrade_leave_nothing_behind(tmp_path):
     mine = [tracemalloc.Filter(True, local.__file__)]
     left = sum(d.size_diff for d in after.filter_traces(mine).compare_to(before.filter_traces(mine), "traceback"))
     assert left < 4096, f"{left} bytes left behind by 500 requests"
+
+
+def test_memories_relevant_to_a_message_go_after_the_last_breakpoint(bridge):
+    glyph(bridge.env, "write", "The staging database password rotates every 90 days via Vault")
+    for i in range(15):  # newer ones fill the block (1,500 units): the Vault memory is not in it
+        glyph(bridge.env, "write", f"Note {i}: the weekly report lists open incidents, their owners and due dates")
+    with bridge.connect() as ws:
+        first = say(ws, "recall", "Good morning, let us start")
+        second = say(ws, "recall", "How often does the staging database password rotate?")
+    first_body, second_body = (c["body"] for c in bridge.fake.replies()[-2:])
+    assert "Vault" not in json.dumps(first_body) and "Vault" not in second_body["system"][0]["text"]
+    asked, added = second_body["messages"][-1]["content"]
+    assert asked["text"] == "How often does the staging database password rotate?"
+    assert added["text"].startswith("GlyphMemory: saved memories that may bear on this prompt")
+    assert "> The staging database password rotates every 90 days via Vault" in added["text"]
+    assert "cache_control" not in added and second_body["messages"][-2]["content"][-1]["cache_control"]
+    # The turn is stored as typed: the next call's history does not carry the added memories.
+    assert history(ws_again := bridge.connect(), "recall")["turns"][-2]["text"] == asked["text"]
+    ws_again.close()
+    assert second[-1]["usage"]["cache_read_input_tokens"] >= first[-1]["usage"]["cache_creation_input_tokens"]
