@@ -125,6 +125,18 @@ def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode("ascii").rstrip("=")
 
 
+# Labels of the root secret's subkeys (Keyring.subkey): one key per purpose, never the secret
+# itself. Changing a label ends what was signed with its key (cursors, sessions, OAuth tokens).
+SUBKEY_CURSOR = b"glyphmemory cursor v1"
+SUBKEY_OAUTH = b"glyphmemory oauth v1"
+SUBKEY_UI_SESSION = b"glyphmemory ui session v1"
+
+
+def derive_subkey(secret: bytes, label: bytes) -> bytes:
+    """HMAC-SHA256(secret, label): 32 bytes, a key for the one purpose `label` names."""
+    return hmac.new(secret, label, hashlib.sha256).digest()
+
+
 class Keyring:
     """The keys a server accepts: the root key, and device keys kept in the store.
 
@@ -138,6 +150,18 @@ class Keyring:
         self.store = store
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._subkeys: dict[tuple[bytes, bytes], bytes] = {}
+
+    def subkey(self, label: bytes) -> bytes:
+        """The root secret's subkey for `label` (a SUBKEY_* name), derived once per root key: a
+        rotated root (a new `root`) gives new subkeys, which ends what the old ones signed."""
+        secret = self.root.secret
+        key = self._subkeys.get((secret, label))
+        if key is None:
+            if len(self._subkeys) > 16:  # a few labels; only rotations could grow it
+                self._subkeys.clear()
+            key = self._subkeys[(secret, label)] = derive_subkey(secret, label)
+        return key
 
     def secret_for(self, kid: str) -> bytes | None:
         if hmac.compare_digest(kid.encode(), self.root.kid.encode()):

@@ -1,6 +1,6 @@
 """The web page's sessions: a signed cookie naming a session record in the store.
 
-The cookie is `sid.signature` (HMAC with a key derived from the root secret), `HttpOnly`,
+The cookie is `sid.signature` (HMAC with the root secret's subkey keys.SUBKEY_UI_SESSION, `key`), `HttpOnly`,
 `SameSite=Strict`, `Secure` on https, `Path=/ui`. The record (`ui-session`/sid) holds the grant
 that signed in (key id, scope, the key's fingerprint), the CSRF token every changing form must
 carry, and its expiry: 12 h, or sooner when the token that signed in expires sooner. Signing out
@@ -22,15 +22,11 @@ COOKIE = "glyph_ui"
 SESSION_TTL_S = 12 * 3600
 
 
-def _key(root_secret: bytes) -> bytes:
-    return hmac.new(root_secret, b"glyphmemory ui session v1", hashlib.sha256).digest()
+def _sign(key: bytes, sid: str) -> str:
+    return b64url.encode(hmac.new(key, sid.encode(), hashlib.sha256).digest()[:24])
 
 
-def _sign(root_secret: bytes, sid: str) -> str:
-    return b64url.encode(hmac.new(_key(root_secret), sid.encode(), hashlib.sha256).digest()[:24])
-
-
-def start(store, root_secret: bytes, grant: Grant, now: float, *, secure: bool) -> tuple[str, dict]:
+def start(store, key: bytes, grant: Grant, now: float, *, secure: bool) -> tuple[str, dict]:
     """A new session for a grant: (Set-Cookie value, record). It ends when the grant does, or
     after SESSION_TTL_S, whichever comes first."""
     sid = b64url.encode(os.urandom(18))
@@ -43,7 +39,7 @@ def start(store, root_secret: bytes, grant: Grant, now: float, *, secure: bool) 
         "expires_at": expires_at,
     }
     store.auth_put(SESSIONS, sid, record, expected_version=0, expires_at=expires_at)
-    return cookie(f"{sid}.{_sign(root_secret, sid)}", max(expires_at - int(now), 1), secure=secure), record
+    return cookie(f"{sid}.{_sign(key, sid)}", max(expires_at - int(now), 1), secure=secure), record
 
 
 def grant_of(record: dict) -> Grant:
@@ -55,7 +51,7 @@ def cookie(value: str, max_age: int, *, secure: bool) -> str:
     return f"{COOKIE}={value}; Path=/ui; Max-Age={max_age}; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
 
 
-def current(store, root_secret: bytes, cookie_header: str | None, now: float) -> tuple[str, dict] | None:
+def current(store, key: bytes, cookie_header: str | None, now: float) -> tuple[str, dict] | None:
     """(sid, record) of an unexpired session the request's cookie names, else None."""
     value = None
     for part in (cookie_header or "").split(";"):
@@ -63,7 +59,7 @@ def current(store, root_secret: bytes, cookie_header: str | None, now: float) ->
         if name == COOKIE:
             value = raw
     sid, _, signature = (value or "").partition(".")
-    if not sid or len(sid) > 40 or not hmac.compare_digest(signature.encode(), _sign(root_secret, sid).encode()):
+    if not sid or len(sid) > 40 or not hmac.compare_digest(signature.encode(), _sign(key, sid).encode()):
         return None
     record = store.auth_get(SESSIONS, sid)[0]
     if record is None or record.get("expires_at", 0) <= now:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 
-from glyphmemory.http.mcp_routes import _derive
-from glyphmemory.keys import new_key
+from glyphmemory.keys import SUBKEY_OAUTH, derive_subkey, new_key
 from glyphmemory.oauth import OAuth
 from glyphmemory.stores.sqlite import SqliteStore
 from infra.bundling import build_lambda_asset, host_platform
@@ -23,7 +22,7 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     key = new_key()
     db = tmp_path / "g.db"
     store = SqliteStore(str(db))
-    oauth = OAuth(store, _derive(key.secret))
+    oauth = OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))
     grant = {
         "client_id": "c" * 22,
         "client_name": "test",

@@ -100,13 +100,14 @@ def _expired(home: str, tokens: dict, url: str) -> str:
     import os
     import time
 
-    from glyphmemory.http.mcp_routes import _derive
-    from glyphmemory.keys import load_key_file
+    from glyphmemory.keys import SUBKEY_OAUTH, derive_subkey, load_key_file
     from glyphmemory.oauth import OAuth
 
     secret = load_key_file(os.path.join(home, "key.json")).secret
     grant = tokens["access_token"].split(".")[1]
-    return OAuth(None, _derive(secret))._seal("access", grant, str(int(time.time()) - 60), url + "/mcp")
+    return OAuth(None, derive_subkey(secret, SUBKEY_OAUTH))._seal(
+        "access", grant, str(int(time.time()) - 60), url + "/mcp"
+    )
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"])

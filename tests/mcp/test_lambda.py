@@ -171,11 +171,11 @@ def test_the_memory_function_never_loads_the_sdk_or_the_template_engine():
 
 def test_a_token_for_another_resource_is_refused(handler, root_key):
     """A token this server signed, but for another resource (RFC 8707): 401, not a tool call."""
-    from glyphmemory.http.mcp_routes import _derive
+    from glyphmemory.keys import SUBKEY_OAUTH
     from glyphmemory.oauth import OAuth
 
     app = aws_lambda._load_app()
-    oauth = OAuth(app.memories.store, _derive(root_key.secret))
+    oauth = OAuth(app.memories.store, app.keyring.subkey(SUBKEY_OAUTH))
     grant = {"client_id": "c" * 22, "client_name": "t", "kid": root_key.kid, "generation": 1}
     grant.update(created_at=1, used_at=2**40, expires_at=2**40)
     for name, resource in (("h" * 22, BASE + "/mcp"), ("f" * 22, "https://elsewhere.example/mcp")):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import time
 from contextlib import nullcontext
@@ -12,7 +10,7 @@ from .. import names
 from ..auth import Auth
 from ..basic_auth import BasicAuth
 from ..errors import GlyphError, Unauthorized, UriTooLong
-from ..keys import Keyring
+from ..keys import SUBKEY_CURSOR, Keyring
 from ..model import Clock
 from ..service import Memories
 from ..tokens import Grant
@@ -47,7 +45,7 @@ class App:
         # Every door turns its credential into a grant, and checks it at each use, here.
         self.auth = Auth(keyring, self.memories.store, self.memories.clock)
         # Cursors are signed with a key derived from the root secret, never the secret itself.
-        self.cursor_key = _derive(keyring.root.secret, b"glyphmemory cursor v1")
+        self.cursor_key = keyring.subkey(SUBKEY_CURSOR)
 
     def use_root_key(self, root) -> None:
         """Switch to a rotated root key (the Lambda re-reads it from SSM every minute)."""
@@ -165,7 +163,3 @@ OAUTH_ERROR_PATHS = frozenset({"/register", "/token"})
 
 class _Internal(GlyphError):
     status, title, slug = 500, "Internal error", "internal"
-
-
-def _derive(secret: bytes, label: bytes) -> bytes:
-    return hmac.new(secret, label, hashlib.sha256).digest()

@@ -8,12 +8,11 @@ their RFCs (OAuth errors are `{"error", "error_description"}`), so they stay out
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import GlyphError, MethodNotAllowed, Unauthorized
+from ..keys import SUBKEY_OAUTH
 from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuth, OAuthError
 from ..redirect_uris import csp_source
 from ..tokens import Grant
@@ -47,15 +46,11 @@ def oauth_of(app) -> OAuth:
         # at /token and /mcp), as every door's grants do (app.auth).
         oauth = app._oauth = OAuth(
             app.memories.store,
-            _derive(app.keyring.root.secret),
+            app.keyring.subkey(SUBKEY_OAUTH),
             alive=lambda g: app.auth.alive_key(g["kid"], g.get("key")),
         )
         oauth.root = app.keyring.root
     return oauth
-
-
-def _derive(secret: bytes) -> bytes:
-    return hmac.new(secret, b"glyphmemory oauth v1", hashlib.sha256).digest()
 
 
 def resource_url(request) -> str:

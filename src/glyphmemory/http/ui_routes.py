@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode
 
 from .. import names, repeat, ui_session
 from ..errors import GlyphError
+from ..keys import SUBKEY_UI_SESSION
 from ..tokens import Grant
 from . import params as p
 from .core import Call, Request, Response, Router, media_type
@@ -44,7 +45,9 @@ def _session(app, request: Request):
     """(sid, record) of the request's session while its grant is alive; a session whose key was
     revoked (or whose token expired) is ended here, at its first use after."""
     store = app.memories.store
-    found = ui_session.current(store, app.keyring.root.secret, request.headers.get("cookie"), app.clock.now_s())
+    found = ui_session.current(
+        store, app.keyring.subkey(SUBKEY_UI_SESSION), request.headers.get("cookie"), app.clock.now_s()
+    )
     if found is not None and not app.auth.alive(ui_session.grant_of(found[1])):
         ui_session.end(store, found[0])
         return None
@@ -244,7 +247,7 @@ def sign_in_link_confirmed(app, call: Call) -> Response:
 def _open_session(app, call: Call, grant: Grant, location: str = "/ui") -> Response:
     now = app.clock.now_s()
     set_cookie, _ = ui_session.start(
-        app.memories.store, app.keyring.root.secret, grant, now, secure=_secure(call.request)
+        app.memories.store, app.keyring.subkey(SUBKEY_UI_SESSION), grant, now, secure=_secure(call.request)
     )
     return _see_other(location, **{"Set-Cookie": set_cookie})
 
