@@ -46,7 +46,12 @@ class ClientBackend:
             status, headers, data = self.client.request(method, path, scope=scope, query=query, body=body)
         except (ApiError, NetworkError) as exc:
             if method == "POST" and path == "/v1/memories" and retryable(exc):
-                kinds = open_spool().append(payload)
+                from glyphmemory.errors import InvalidInput
+
+                try:
+                    kinds = open_spool().append(payload)
+                except InvalidInput as refused:  # what the server would answer with a 400
+                    raise BackendError(f"400: {refused}", status=400) from None
                 return 202, {"spooled": True, "redacted": sorted(set(kinds))}
             if isinstance(exc, NetworkError):
                 raise BackendError(f"{exc}; is the GlyphMemory server running?") from None

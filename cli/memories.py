@@ -130,7 +130,14 @@ def cmd_write(args) -> int:
     except (NetworkError, ApiError) as exc:
         if not retryable(exc):
             return call(reraise, exc)
-        kinds = open_spool().append(payload)
+        from glyphmemory.errors import InvalidInput
+
+        try:
+            kinds = open_spool().append(payload)
+        except InvalidInput as refused:
+            raise CliError(
+                f"not saved (the server is not reachable, and would refuse it): {refused}", EXIT_USAGE
+            ) from None
         warn_redacted(kinds, before="spooling")
         why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
         emit(

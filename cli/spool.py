@@ -61,8 +61,11 @@ class Spool:
             os.close(fd)  # closing releases the lock
 
     def append(self, payload: dict) -> list[str]:
-        """Keep a write for later, its secrets removed first; returns the kinds removed."""
+        """Keep a write for later, its secrets removed first; returns the kinds removed.
+        Raises glyphmemory.errors.InvalidInput (nothing written) for a write the server would
+        refuse for good: told it was spooled, the user would never see that refusal."""
         payload, kinds = redacted(payload)
+        check_write(payload)
         line = dump_line({"spooled_at": int(time.time()), "payload": payload})
         with self._locked():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -164,6 +167,14 @@ def redacted(payload: dict) -> tuple[dict, list[str]]:
 
     clean, kinds = redact(text)
     return ({**payload, "text": clean} if kinds else payload), kinds
+
+
+def check_write(payload: dict) -> None:
+    """The server's checks of a POST /v1/memories body (model.new_memory: text, namespace, tags,
+    source, session, ttl_days), so a write it would refuse is refused now; InvalidInput if not."""
+    from glyphmemory.model import Clock, new_memory
+
+    new_memory(clock=Clock(), default_source="cli", **payload)
 
 
 def redacted_line(line: str) -> str:

@@ -196,3 +196,50 @@ def test_line_and_paragraph_separators_in_a_spooled_text_arrive_as_written(tmp_p
         assert not (home / "spool.rejected.ndjson").exists()
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--ttl-days", "nan"], "ttl_days must be a number of days"),
+        (["--ttl-days", "inf"], "ttl_days must be a number of days"),
+        (["--ttl-days", "0"], "ttl_days must be more than 0"),
+        (["--ttl-days", "-1"], "ttl_days must be more than 0"),
+        (["--ttl-days", "99999"], "at most 3650"),
+        (["--ns", "Bad NS"], "namespace must be"),
+        (["--tags", ",".join(f"t{i}" for i in range(40))], "at most 16"),
+        (["--session", "s" * 500], "session must be"),
+        (["--text", "\u200b\u2060\ufeff"], "text is empty"),  # only invisible characters
+        (["--text", "y" * 40_000], "the limit is 32768"),
+    ],
+)
+def test_an_offline_write_the_server_would_refuse_is_refused_at_once_not_spooled(tmp_path, args, words):
+    """Told 'spooled, it will be sent', the user leaves; the entry is refused later, unseen. The
+    server's own checks run before anything is spooled: a clear error now, and nothing on disk."""
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{free_port()}", GLYPH_KEY="root:" + "A" * 32)
+    text = "An offline note"
+    if args[0] == "--text":
+        text, args = args[1], []
+    result = glyph(env, "write", "-", *args, stdin=text, check=False)
+    assert result.returncode == 1 and words in result.stderr and "Traceback" not in result.stderr
+    assert "spooled" not in result.stdout and spool_lines(home) == []
+    assert glyph(env, "write", "A valid offline note", "--ttl-days", "2").stdout.startswith("spooled")
+    assert [e["payload"]["text"] for e in spool_lines(home)] == ["A valid offline note"]
+
+
+def test_mcp_save_memory_offline_refuses_what_the_server_would_refuse(tmp_path):
+    from ..mcp.test_stdio import run
+
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{free_port()}", GLYPH_KEY="root:" + "A" * 32)
+
+    async def work(s):
+        return [
+            await s.call_tool("save_memory", {"text": "\u200b\u200d"}),
+            await s.call_tool("save_memory", {"text": "tagged", "tags": ["x" * 200]}),
+        ]
+
+    for answer in run(env, work):
+        assert answer.is_error and "spooled" not in answer.content[0].text
+    assert spool_lines(home) == []
