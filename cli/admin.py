@@ -110,7 +110,9 @@ def install_claude_code(args) -> int:
     skill_src = plugin_dir() / "skills" / "glyphmemory" / "SKILL.md"
     skill_dst = target / "skills" / "glyphmemory" / "SKILL.md"
     settings: dict = {}
-    text = settings_path.read_text(encoding="utf-8") if settings_path.exists() else ""
+    from .install import read_config
+
+    text = read_config(str(settings_path))
     try:
         settings = json.loads(text or "{}")
     except ValueError:

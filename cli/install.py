@@ -265,6 +265,18 @@ def write_atomically(path: str, text: str) -> None:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}; nothing was changed", EXIT_USAGE) from None
 
 
+def read_config(path: str) -> str:
+    """A config file's text as written ("" when there is none). CliError for a folder, a file
+    that cannot be read or one that is not UTF-8 (UTF-16, as Windows PowerShell's `>` writes)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}", EXIT_USAGE) from None
+
+
 def config_file(name: str, args) -> str:
     """The file to edit: --config, else the project's (--project) or the user's."""
     client = CLIENTS[name]
@@ -281,13 +293,7 @@ def install_mcp(name: str, args) -> int:
     """Write (or with --print show) the client's config file with `glyph mcp` in it."""
     client = CLIENTS[name]
     path = config_file(name, args)
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {path}: {exc}", EXIT_USAGE) from None
+    text = read_config(path)
     entry = server_entry(client)
     edit = toml_with_entry if client.fmt == "toml" else json_with_entry
     new = edit(text, path, client, entry)

@@ -295,3 +295,18 @@ def test_a_file_that_cannot_be_written_is_said_and_left_alone(home, client):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot write {path}" in result.stderr
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("client", ["claude-code", "cursor", "codex"])
+def test_a_file_that_cannot_be_read_is_said_and_left_alone(home, tmp_path, client):
+    """UTF-16 (what Windows PowerShell's `>` writes) or a folder where the file should be: exit 1
+    naming it, never a traceback."""
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_bytes('{"theme": "dark"}'.encode("utf-16"))
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    for path in (utf16, folder):
+        result = install(env_for(home), client, "--config", str(path), check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert f"cannot read {path}" in result.stderr
+    assert utf16.read_bytes() == '{"theme": "dark"}'.encode("utf-16") and not any(folder.iterdir())
