@@ -126,7 +126,7 @@ def cmd_write(args) -> int:
 
     try:
         # A write that cannot land within a few seconds is spooled, not waited for: nothing is lost.
-        _, memory = make_client(deadline_s=5.0).json("POST", "/v1/memories", scope="w", payload=payload)
+        _, memory = make_client(deadline_s=5.0).json("POST", "/v1/memories", scope="rw", payload=payload)
     except (NetworkError, ApiError) as exc:
         if not retryable(exc):
             return call(reraise, exc)
@@ -225,7 +225,7 @@ def cmd_edit(args) -> int:
         payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
     if not payload:
         raise CliError("give the corrected TEXT, --tags, or both", EXIT_USAGE)
-    _, memory = call(make_client().json, "PATCH", f"/v1/memories/{args.id}", scope="w", payload=payload)
+    _, memory = call(make_client().json, "PATCH", f"/v1/memories/{args.id}", scope="rw", payload=payload)
     warn_redacted(memory.get("redacted"))
     emit(args, memory, f"edited {memory['id']}")
     return EXIT_OK

@@ -234,7 +234,7 @@ def build_server(
         text again stores nothing new (its new tags are added to the memory held). Secrets (keys, passwords, tokens) are replaced by
         [redacted:KIND] before anything is stored."""
         payload = {"text": text, "namespace": namespace, "source": "mcp", **({"tags": tags} if tags else {})}
-        data = call("POST", "/v1/memories", "w", payload=payload)
+        data = call("POST", "/v1/memories", "rw", payload=payload)  # rw: it answers similar ones
         if data is None or data.get("spooled"):  # the client spooled it (its secrets already removed)
             return Saved(spooled=True, redacted=(data or {}).get("redacted", []))
         return _saved(data)
@@ -286,7 +286,7 @@ def build_server(
         payload = {k: v for k, v in (("text", text), ("tags", tags)) if v is not None}
         if not payload:
             raise ToolError("give text, tags or both")
-        return _saved(call("PATCH", f"/v1/memories/{id}", "w", payload=payload))
+        return _saved(call("PATCH", f"/v1/memories/{id}", "rw", payload=payload))
 
     @tool("Delete a memory", readOnlyHint=False, destructiveHint=True, idempotentHint=True)
     def delete_memory(id: MemoryId) -> Deleted:

@@ -70,19 +70,22 @@ class Memories:
         self.store = store
         self.clock = clock
 
-    def write(self, *, default_source: str = "api", text: object = None, **fields) -> Written:
+    def write(self, *, default_source: str = "api", text: object = None, similar: bool = True, **fields) -> Written:
         """Store a memory (its secrets redacted first); unpacks as (memory, duplicate), and
         `.redacted` lists the kinds of secret removed and `.similar` the memories of the namespace
-        close to a new one (none for a repeat: it is the held memory)."""
+        close to a new one (none for a repeat: it is the held memory; none unless `similar`, which
+        a door leaves False for a caller that may not read: a `w` token, issue 21 §1)."""
         from .similar import find_similar
 
         text, kinds = clean_text(text)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
         stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
-        similar = (
-            [] if repeat is not None else find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
+        close = (
+            []
+            if repeat is not None or not similar
+            else find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
         )
-        return Written(stored, repeat, kinds, similar)
+        return Written(stored, repeat, kinds, close)
 
     def recent(
         self,

@@ -217,3 +217,23 @@ def test_a_chat_links_write_token_reads_nothing_anywhere(api):
     )
     assert wider["statusCode"] == 403
     assert api.call("GET", "/w", f"t={w}&m=allowed", scope=None)["statusCode"] == 201
+
+
+def test_a_write_token_learns_no_other_memory_from_a_write_or_an_edit(api):
+    """A write answers the memories close to it, and an edit the memory as it now is: reading,
+    so a `w` token (a chat link's) gets neither; `rw` still does (issue 21 §1)."""
+    secret = "The vault combination is 31 left 12 right 7 left"
+    _, owner = api.json("POST", "/v1/memories", body={"text": secret, "tags": ["vault"]})
+    probe = "vault combination 31 left 12 right"
+    w = api.token("w")
+    by_url = api.call("GET", "/w", f"t={w}&m=" + quote(probe), scope=None)
+    assert by_url["statusCode"] == 201
+    assert owner["id"] not in by_url["body"] and "31 left 12" not in by_url["body"].split("\n", 1)[1]
+    status, written = api.json("POST", "/v1/memories", body={"text": probe + " again"}, scope="w")
+    assert status == 201 and written["similar"] == []
+    status, written = api.json("POST", "/v1/memories", body={"text": probe + " once more"}, scope="rw")
+    assert owner["id"] in [s["id"] for s in written["similar"]]  # the owner's own write still hears of it
+    edit = api.call("PATCH", f"/v1/memories/{owner['id']}", body={"tags": ["x"]}, scope="w")
+    assert edit["statusCode"] == 403 and secret not in edit["body"]
+    status, edited = api.json("PATCH", f"/v1/memories/{owner['id']}", body={"tags": ["x"]}, scope="rw")
+    assert status == 200 and edited["text"] == secret

@@ -40,16 +40,21 @@ def test_every_write_door_names_the_similar_memory(server):  # noqa: F811
     again = json.loads(glyph(env, "write", "The team standup is at 9:30 every weekday", "--json").stdout)
     assert again["duplicate"] is True and again["similar"] == []
 
-    # /w: the text answer ends with the line.
+    # /w: the text answer ends with the line, for a token that reads; a chat link's `w` token
+    # reads nothing, similar memories included (issue 21 §1).
+    home = env["GLYPH_HOME"]
+    key = load_key_file(os.path.join(home, "key.json"))
+    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 600)
     url = glyph(env, "url", "write", "Our standup is at 9:30 each weekday").stdout.strip()
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        text = answer.read().decode()
+    assert text.startswith("saved ") and "similar" not in text and held["id"] not in text
+    url = f"{env['GLYPH_URL']}/w?t={token}&m=Standup%20for%20the%20team%20at%209%3A30%20weekdays"
     with urllib.request.urlopen(url, timeout=10) as answer:
         text = answer.read().decode()
     assert text.startswith("saved ") and f"similar to {held['id']} (" in text
 
     # The page's note.
-    home = env["GLYPH_HOME"]
-    key = load_key_file(os.path.join(home, "key.json"))
-    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 600)
     with httpx.Client(base_url=env["GLYPH_URL"]) as browser_like:
         browser_like.post("/ui/sign-in", data={"token": token})
         page = browser_like.get("/ui").text

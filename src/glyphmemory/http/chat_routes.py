@@ -159,7 +159,14 @@ def write_by_url(app, call: Call) -> Response:
         if len(tags) > names.MAX_TAGS:  # checked here too, so the sentence names the URL form
             raise InvalidInput(f"tags has {len(tags)} entries; at most {names.MAX_TAGS}")
         validate_tags(tags)
-    written = app.memories.write(text=text, tags=tags, namespace=a["ns"], source=a["source"], default_source="chat")
+    written = app.memories.write(
+        text=text,
+        tags=tags,
+        namespace=a["ns"],
+        source=a["source"],
+        default_source="chat",
+        similar=call.grant.allows("r"),  # the memories close to it are read: not for a `w` link
+    )
     memory, duplicate = written
     line = f"already saved {memory.id}{repeat.summary(written.to_json())}" if duplicate else f"saved {memory.id}"
     removed = ""

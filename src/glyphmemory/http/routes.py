@@ -131,7 +131,7 @@ def openapi(app, call: Call) -> Response:
     answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")},
 )
 def write_memory(app, call: Call) -> Response:
-    written = app.memories.write(**MEMORY_INPUT.read(call.request))
+    written = app.memories.write(**MEMORY_INPUT.read(call.request), similar=call.grant.allows("r"))
     memory, duplicate = written
     return Response.json(written.to_json(), 200 if duplicate else 201)
 
@@ -171,7 +171,7 @@ def get_memory(app, call: Call) -> Response:
 @route(
     "PATCH",
     "/v1/memories/{memory_id}",
-    scope="w",
+    scope="rw",  # it answers the memory: reading (issue 21 §1)
     params=(p.MEMORY_ID,),
     body=MEMORY_EDIT,
     errors=(404, 409, 413, 415, 422, 503),
