@@ -143,9 +143,10 @@ def _leading_comments(text: str) -> int:
             return i
 
 
-def json_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
-    """`text` with `entry` under client.table.glyphmemory, every other key kept; `text`
-    unchanged when it already holds that entry. CliError on a file that is not a JSON object."""
+def json_with_entry(text: str, path: str, client: Client, entry: dict) -> tuple[str, bool]:
+    """(`text` with `entry` under client.table.glyphmemory, every other key kept; whether another
+    entry of that name was replaced). `text` unchanged when it already holds that entry. CliError
+    on a file that is not a JSON object."""
     start = _leading_comments(text) if client.fmt == "jsonc" else int(text.startswith("\ufeff"))  # a BOM kept
     head, body = text[:start], text[start:]
     try:
@@ -155,10 +156,11 @@ def json_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
         raise CliError(f"{path} is not valid JSON{extra}; fix it, then run this again", EXIT_USAGE) from None
     if not isinstance(settings, dict) or not isinstance(settings.setdefault(client.table, {}), dict):
         raise CliError(f"{path}: {client.table} is not an object; fix it by hand", EXIT_USAGE)
-    if settings[client.table].get(SERVER_NAME) == entry:
-        return text
+    old = settings[client.table].get(SERVER_NAME)
+    if old == entry:
+        return text, False
     settings[client.table][SERVER_NAME] = entry
-    return head + json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    return head + json.dumps(settings, indent=2, ensure_ascii=False) + "\n", old is not None
 
 
 # --- TOML (Codex): the table written by hand, the result checked by parsing it ---------------
@@ -183,8 +185,8 @@ def toml_table(client: Client, entry: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
-    """`text` with the table [mcp_servers.glyphmemory] replaced in place (or appended), every other
+def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> tuple[str, bool]:
+    """(as json_with_entry) `text` with the table [mcp_servers.glyphmemory] replaced in place (or appended), every other
     line and comment kept. The result must parse (tomllib) to the old document with only that
     entry changed; where the entry is written another way (an inline table), CliError says so."""
     import copy
@@ -199,7 +201,7 @@ def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
     if not isinstance(servers, dict):
         raise CliError(f"{path}: {client.table} is not a table; fix it by hand", EXIT_USAGE)
     if servers.get(SERVER_NAME) == entry:
-        return text
+        return text, False
     ours = re.compile(rf'^\s*\[\s*{client.table}\s*\.\s*"?{SERVER_NAME}"?\s*(\.[^\]]*)?\]\s*(#.*)?$')
     header = re.compile(r"^\s*\[")
     lines = text.splitlines(keepends=True)
@@ -241,7 +243,7 @@ def toml_with_entry(text: str, path: str, client: Client, entry: dict) -> str:
             f"hand with:\n{block}",
             EXIT_USAGE,
         )
-    return new
+    return new, SERVER_NAME in servers
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -296,7 +298,7 @@ def install_mcp(name: str, args) -> int:
     text = read_config(path)
     entry = server_entry(client)
     edit = toml_with_entry if client.fmt == "toml" else json_with_entry
-    new = edit(text, path, client, entry)
+    new, replaced = edit(text, path, client, entry)
     changed = new != text
     if args.print:
         emit(args, {"config": path, "server": SERVER_NAME, "changed": changed, "content": new}, new.rstrip("\n"))
@@ -304,11 +306,14 @@ def install_mcp(name: str, args) -> int:
     _warn_key(path)
     if changed:
         write_atomically(path, new)
+    done = (
+        "already there" if not changed else f"replaced its {SERVER_NAME} entry" if replaced else f"added {SERVER_NAME}"
+    )
     after = "restart it" if name in ("claude-desktop", "cursor", "windsurf") else "it starts glyph mcp"
     emit(
         args,
         {"config": path, "server": SERVER_NAME, "changed": changed},
-        f"{client.title}: {path} ({'added glyphmemory' if changed else 'already there'}); {after}",
+        f"{client.title}: {path} ({done}); {after}",
     )
     return EXIT_OK
 

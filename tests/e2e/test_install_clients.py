@@ -310,3 +310,20 @@ def test_a_file_that_cannot_be_read_is_said_and_left_alone(home, tmp_path, clien
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert f"cannot read {path}" in result.stderr
     assert utf16.read_bytes() == '{"theme": "dark"}'.encode("utf-16") and not any(folder.iterdir())
+
+
+@pytest.mark.parametrize("client", ["cursor", "codex"])
+def test_an_entry_of_the_same_name_is_replaced_and_said_so(home, client):
+    """A glyphmemory entry that is not this one (the remote connector's, as glyph connect prints
+    it) is replaced, and the answer says so rather than 'added'."""
+    rel, fmt, table, _ = CLIENTS[client]
+    path = home / rel
+    path.parent.mkdir(parents=True)
+    if fmt == "toml":
+        path.write_text('[mcp_servers.glyphmemory]\nurl = "https://memory.example/mcp"\n')
+    else:
+        path.write_text(json.dumps({table: {"glyphmemory": {"url": "https://memory.example/mcp"}}}))
+    result = install(env_for(home), client)
+    assert "replaced its glyphmemory entry" in result.stdout and "added" not in result.stdout
+    assert parse(path, fmt)[table]["glyphmemory"]["command"] == GLYPH
+    assert "added glyphmemory" in install(env_for(home), "zed").stdout  # none before: added
