@@ -69,7 +69,6 @@ Tags = Annotated[
 # the SDK's client ~7 ms a call (profiled for bench/mcp_peer.py); the type list costs a tenth.
 OptionalStr = Annotated[str | None, WithJsonSchema({"type": ["string", "null"]})]
 OptionalInt = Annotated[int | None, WithJsonSchema({"type": ["integer", "null"]})]
-OptionalFloat = Annotated[float | None, WithJsonSchema({"type": ["number", "null"]})]
 
 
 class MemoryOut(BaseModel):

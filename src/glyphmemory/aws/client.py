@@ -274,7 +274,7 @@ class AwsJsonClient:
 
         return self._retried(once)
 
-    def rest(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    def call_rest(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         """A REST-protocol call (Lambda Invoke, API Gateway's post_to_connection) under the same
         retry rules; `path` percent-encoded, relative to the endpoint's path. Returns the status
         and headers of a 2xx; AwsError for an error answer, AwsUnreachable for none."""

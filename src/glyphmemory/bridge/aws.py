@@ -56,7 +56,7 @@ def _poster(context: dict):
     def post(frame: dict) -> None:
         body = json.dumps(frame, ensure_ascii=False).encode()
         try:
-            client.rest("POST", path, body, {"content-type": "application/json"})
+            client.call_rest("POST", path, body, {"content-type": "application/json"})
         except AwsError as error:
             if error.status in (410, 403):
                 raise Gone() from None
@@ -73,7 +73,7 @@ def _close(context: dict) -> None:
 
     client, path = _connection(context)
     try:
-        client.rest("DELETE", path, b"", {})
+        client.call_rest("DELETE", path, b"", {})
     except (AwsError, AwsUnreachable):
         pass
 
@@ -150,7 +150,7 @@ def _invoke_worker(bridge: Bridge, prepared: Prepared, request: dict, post) -> N
     }
     name = quote(os.environ[names.ENV_BRIDGE_WORKER], safe="")
     try:
-        _client("lambda").rest(
+        _client("lambda").call_rest(
             "POST",
             f"/2015-03-31/functions/{name}/invocations",
             json.dumps(payload).encode(),

@@ -6,8 +6,6 @@ answers are text, and errors are one plain sentence (the App renders them for th
 
 from __future__ import annotations
 
-import os
-import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -18,42 +16,17 @@ from ..errors import InvalidInput, Unauthorized
 from ..model import validate_tags
 from ..tokens import Grant
 from . import params as p
-from .core import Call, Request, Response, Router
+from .core import Call, Response, Router, public_base_url
 
 ROUTER = Router()
 route = ROUTER.add
 
-_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
 _MARKDOWN = {"text/markdown": {"type": "string"}}
 _TEXT = {"text/plain": {"type": "string"}}
 
 
-def _host(value: str) -> str:
-    host = value.split(",")[0].strip()
-    if not _HOST_RE.fullmatch(host):
-        raise InvalidInput("the Host header is not a host name")
-    return host
-
-
-def public_base_url(request: Request) -> str:
-    """Where this server is reached from outside, for the links /r hands out: GLYPH_PUBLIC_URL;
-    else the viewer's host as a trusted front reports it (CloudFront, through the Lambda door);
-    else X-Forwarded-Host/Proto only when GLYPH_TRUST_FORWARDED=1 (a server behind a proxy of
-    yours: a client's own forwarding headers would otherwise pick the links' host); else Host."""
-    configured = os.environ.get(names.ENV_PUBLIC_URL)
-    if configured:
-        return configured.rstrip("/")
-    if request.public_host:
-        return f"https://{_host(request.public_host)}"
-    headers = request.headers
-    if os.environ.get(names.ENV_TRUST_FORWARDED) == "1" and headers.get("x-forwarded-host"):
-        proto = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
-        return f"{'https' if proto == 'https' else 'http'}://{_host(headers['x-forwarded-host'])}"
-    return f"{request.scheme}://{_host(headers.get('host') or '127.0.0.1:8787')}"
-
-
-def _authorise_read(app, call: Call) -> tuple[Grant, str | None, int]:
+def _read_grant_and_write_token(app, call: Call) -> tuple[Grant, str | None, int]:
     """The grant of t (read scope) or code, the write token to hand out (None when the grant
     cannot write: a read-only link stays read-only), and until when the links work."""
     a = call.args
@@ -112,7 +85,7 @@ _Q = p.Param("q", p.Q_SCHEMA, "Search instead of recency.")
 def read_by_url(app, call: Call) -> Response:
     a = call.args
     ns = a["ns"]
-    grant, write_token, exp = _authorise_read(app, call)
+    grant, write_token, exp = _read_grant_and_write_token(app, call)
     if a["q"] is not None:
         block = build_search_block(app.memories, ns, a["q"], a["budget"], limit=a["n"])
     else:

@@ -8,6 +8,7 @@ built from the same declarations (openapi.py), so the two cannot drift.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import namedtuple
 from urllib.parse import parse_qs
@@ -312,3 +313,31 @@ def token_from(request: Request, query: dict[str, str]) -> str | None:
     if len(given) > 1:
         raise InvalidInput("send the token in one place: Authorization: Bearer, X-Glyph-Token or t=")
     return given[0] if given and given[0] else None
+
+
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def _host(value: str) -> str:
+    host = value.split(",")[0].strip()
+    if not _HOST_RE.fullmatch(host):
+        raise InvalidInput("the Host header is not a host name")
+    return host
+
+
+def public_base_url(request: Request) -> str:
+    """Where this server is reached from outside (the links /r hands out, OAuth's issuer and
+    resource, the page's origin check, OpenAPI's server): GLYPH_PUBLIC_URL;
+    else the viewer's host as a trusted front reports it (CloudFront, through the Lambda door);
+    else X-Forwarded-Host/Proto only when GLYPH_TRUST_FORWARDED=1 (a server behind a proxy of
+    yours: a client's own forwarding headers would otherwise pick the links' host); else Host."""
+    configured = os.environ.get(names.ENV_PUBLIC_URL)
+    if configured:
+        return configured.rstrip("/")
+    if request.public_host:
+        return f"https://{_host(request.public_host)}"
+    headers = request.headers
+    if os.environ.get(names.ENV_TRUST_FORWARDED) == "1" and headers.get("x-forwarded-host"):
+        proto = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+        return f"{'https' if proto == 'https' else 'http'}://{_host(headers['x-forwarded-host'])}"
+    return f"{request.scheme}://{_host(headers.get('host') or '127.0.0.1:8787')}"

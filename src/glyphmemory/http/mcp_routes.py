@@ -17,8 +17,7 @@ from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuth, OAuthError
 from ..redirect_uris import csp_source
 from ..tokens import Grant
 from . import params as p
-from .chat_routes import public_base_url
-from .core import Call, Response, Router, media_type
+from .core import Call, Response, Router, media_type, public_base_url
 
 ROUTER = Router()
 route = ROUTER.add

@@ -77,7 +77,7 @@ def before(app, call: Call, namespace: str) -> Cursor | None:
     return None if raw is None else decode_cursor(raw, namespace, app.cursor_key)
 
 
-def next_link(app, page_next: Cursor | None, namespace: str) -> str | None:
+def next_cursor(app, page_next: Cursor | None, namespace: str) -> str | None:
     return None if page_next is None else encode_cursor(page_next, namespace, app.cursor_key)
 
 
@@ -111,7 +111,7 @@ def health(app, call: Call) -> Response:
     answers={200: ({"application/json": {"type": "object"}}, "OpenAPI 3.1")},
 )
 def openapi(app, call: Call) -> Response:
-    from .chat_routes import public_base_url
+    from .core import public_base_url
     from .openapi import openapi_document  # only this route pays for building it
 
     document = openapi_document([r for r in app.router.routes if r.doc[0]], public_base_url(call.request))
@@ -151,7 +151,7 @@ def recent_memories(app, call: Call) -> Response:
         a["namespace"], limit=a["limit"], before=before(app, call, a["namespace"]), tag=a["tag"], since_us=a["since"]
     )
     return Response.json(
-        {"items": [m.to_json() for m in page.items], "next": next_link(app, page.next, a["namespace"])}
+        {"items": [m.to_json() for m in page.items], "next": next_cursor(app, page.next, a["namespace"])}
     )
 
 
@@ -291,7 +291,7 @@ def export(app, call: Call) -> Response:
     namespace = call.args["namespace"]
     body, page_next = app.memories.export_page(namespace, before=before(app, call, namespace))
     response = Response(200, body, {"Content-Type": "application/x-ndjson; charset=utf-8"})
-    cursor = next_link(app, page_next, namespace)
+    cursor = next_cursor(app, page_next, namespace)
     if cursor is not None:
         response.headers["Link"] = f'</v1/export?namespace={namespace}&before={cursor}>; rel="next"'
     return response

@@ -77,7 +77,7 @@ def _form(request: Request) -> dict[str, str]:
 
 
 def _secure(request: Request) -> bool:
-    from .chat_routes import public_base_url
+    from .core import public_base_url
 
     return public_base_url(request).startswith("https://")
 
@@ -187,7 +187,7 @@ def _cross_site(request: Request) -> bool:
     same-origin, or none (typed by the user); else the Origin must be this server's (`null`,
     what a sandboxed or no-referrer page sends, is not). A request with neither header is no
     browser's form (curl, a script) and passes."""
-    from .chat_routes import public_base_url
+    from .core import public_base_url
 
     site = request.headers.get("sec-fetch-site")
     if site is not None:
