@@ -50,8 +50,7 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
     """The connector's events (initialize, the SDK's initialize, tools/list), the memory
     function's `/v1/context` event, and the environment both run with."""
     sys.path.insert(0, str(ROOT))
-    from glyphmemory.http.mcp_routes import _derive
-    from glyphmemory.keys import new_key
+    from glyphmemory.keys import SUBKEY_OAUTH, derive_subkey, new_key
     from glyphmemory.model import Clock
     from glyphmemory.oauth import OAuth
     from glyphmemory.service import Memories
@@ -67,7 +66,7 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
     grant = {"client_id": "c" * 22, "client_name": "bench", "kid": key.kid, "resource": f"https://{HOST}/mcp"}
     grant.update(generation=1, created_at=1, used_at=2**40, expires_at=2**40)
     store.auth_put("oauth-grant", "g" * 22, grant, expected_version=0)
-    access = OAuth(store, _derive(key.secret))._tokens("g" * 22, grant)["access_token"]
+    access = OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))._tokens("g" * 22, grant)["access_token"]
     store.close()
     initialize = {
         "jsonrpc": "2.0",
