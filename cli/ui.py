@@ -18,10 +18,13 @@ def cmd_ui(args) -> int:
     The link carries a 12 h token that signs in once (then it is spent, on every sign-in path);
     the page keeps a session cookie as long as that token lives, and the address bar holds no token.
     """
+    from glyphmemory.keys import SUBKEY_SIGN_IN, derive_subkey
     from glyphmemory.tokens import mint_window_token
 
     key = load_key()
-    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + LINK_TTL_S)
+    # Signed by the key's sign-in subkey: the link signs in (once), and is a token nowhere else.
+    link_key = derive_subkey(key.secret, SUBKEY_SIGN_IN)
+    token = mint_window_token(key.kid, link_key, "rw", int(time.time()) + LINK_TTL_S)
     parts = urlsplit(server_url())  # never the basic-auth password of a user:password@host URL
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     url = f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}/ui/link?t={token}"

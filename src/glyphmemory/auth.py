@@ -43,13 +43,25 @@ class Auth:
         """The grant of a window token: Unauthorized (401) when it is not valid, expired, or
         (`once`) spent already; Forbidden (403) when its scope does not cover `needed`.
         `once=True` spends it (a sign-in token works once, on every sign-in path); `once="peek"`
-        only checks that it is not spent yet."""
-        grant = self.keyring.verify(token, self.clock.now_s())
+        only checks that it is not spent yet. A sign-in path also takes a sign-in link's token
+        (keys.SUBKEY_SIGN_IN), which no other door does."""
+        grant = self._sign_in_link(token) if once else None
+        grant = grant or self.keyring.verify(token, self.clock.now_s())
         if needed is not None:
             require(grant, needed)
         if once:
             self._once(token, grant, spend=once is True)
         return grant
+
+    def _sign_in_link(self, token: str) -> Grant | None:
+        """The grant of a sign-in link's token (`glyph ui`: signed by its key's SUBKEY_SIGN_IN,
+        so that it is a bearer token at no other door), or None when it is not one."""
+        from .keys import SUBKEY_SIGN_IN
+
+        try:
+            return self.keyring.verify(token, self.clock.now_s(), purpose=SUBKEY_SIGN_IN)
+        except Unauthorized:
+            return None
 
     def _once(self, token: str, grant: Grant, *, spend: bool) -> None:
         """Unauthorized if this sign-in token was spent already; `spend` records it (its

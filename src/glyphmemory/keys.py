@@ -130,6 +130,9 @@ def _b32(raw: bytes) -> str:
 SUBKEY_CURSOR = b"glyphmemory cursor v1"
 SUBKEY_OAUTH = b"glyphmemory oauth v1"
 SUBKEY_UI_SESSION = b"glyphmemory ui session v1"
+# A sign-in link's token is signed with its key's subkey for this label (not the key's secret):
+# it signs in once, and is a bearer token at no other door (issue 21 §2).
+SUBKEY_SIGN_IN = b"glyphmemory sign-in link v1"
 
 
 def derive_subkey(secret: bytes, label: bytes) -> bytes:
@@ -184,9 +187,10 @@ class Keyring:
         secret = self.secret_for(kid)
         return None if secret is None else _b32(secret)
 
-    def verify(self, token: str, now_s: float):
+    def verify(self, token: str, now_s: float, purpose: bytes | None = None):
         """The grant of a window token signed by one of these keys; admin scope only from the
-        root key, whose tokens alone manage keys (a device key's `a` token is refused whole)."""
+        root key, whose tokens alone manage keys (a device key's `a` token is refused whole).
+        `purpose` (a SUBKEY_* label): the token is signed by the key's subkey for it instead."""
         from .errors import Forbidden
         from .tokens import verify_window_token
 
@@ -194,7 +198,9 @@ class Keyring:
 
         def secret_for(kid: str) -> bytes | None:
             secrets[kid] = self.secret_for(kid)
-            return secrets[kid]
+            if secrets[kid] is None or purpose is None:
+                return secrets[kid]
+            return derive_subkey(secrets[kid], purpose)
 
         grant = verify_window_token(token, secret_for, now_s)
         if grant.scope == "a" and grant.kid != self.root.kid:

@@ -135,6 +135,27 @@ def test_a_sign_in_token_works_once_on_every_path(served):
     assert glyph_ui["expires_in"] == 12 * 3600
 
 
+@pytest.mark.e2e
+def test_a_spent_sign_in_link_is_no_token_anywhere_else(served):
+    """`glyph ui`'s link (its URL stays in the browser's history) signs in once and is a bearer
+    token nowhere: not at /r, the API, /v1/tokens nor the bridge's token check (issue 21 §2)."""
+    url, _, env, _ = served
+    token = json.loads(glyph(env, "ui", "--json").stdout)["url"].split("t=", 1)[1]
+    bearer = {"Authorization": "Bearer " + token}
+    for path, params, headers in (
+        ("/r", {"t": token}, {}),
+        ("/v1/memories", {"t": token}, {}),
+        ("/v1/context", {}, bearer),
+    ):
+        answer = httpx.get(url + path, params=params, headers=headers)
+        assert answer.status_code == 401 and SECRET_TEXT not in answer.text, path
+    assert httpx.post(url + "/v1/tokens", headers=bearer, json={"scope": "rw"}).status_code == 401
+    confirm = {"Origin": url, "Sec-Fetch-Site": "same-origin"}
+    signed = httpx.post(url + "/ui/link", data={"t": token}, headers=confirm)
+    assert signed.status_code == 303 and "set-cookie" in signed.headers
+    assert httpx.get(url + "/r", params={"t": token}).status_code == 401
+
+
 def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
