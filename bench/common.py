@@ -68,19 +68,29 @@ class Moto:
     """A moto server on a free port (the serialising one the tests use), with AWS env set."""
 
     def __enter__(self) -> Moto:
+        # Put back what was there: a test that runs a benchmark in process shares os.environ
+        # (and its session's moto endpoint) with the tests after it.
+        self.saved = {name: os.environ.get(name) for name in (*AWS_ENV, *_ENDPOINTS)}
         os.environ.update(AWS_ENV)
         from tests.support.processes import start_moto
 
         self.proc, self.url = start_moto()
-        os.environ["AWS_ENDPOINT_URL"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = self.url
+        for name in _ENDPOINTS:
+            os.environ[name] = self.url
         return self
 
     def __exit__(self, *exc) -> None:
         from tests.support.processes import stop
 
         stop(self.proc)
-        os.environ.pop("AWS_ENDPOINT_URL", None)
-        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
 
 
 def create_table(name: str) -> None:
