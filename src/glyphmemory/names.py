@@ -56,6 +56,8 @@ SEARCH_SCAN_LIMIT = 5000  # a namespace whose index is still being built is sear
 # A search reads at most this many postings in all, shared among its terms, the best first
 # (text_index.impact): what bounds its cost at any size of namespace (README, "Search").
 SEARCH_POSTINGS_BUDGET = 200
+# A search looks for memories the index lacks among this many newest (DynamoDB: 0.5 unit).
+SEARCH_UNINDEXED_WINDOW = 5
 SEARCH_MAX_TERMS = 32  # terms of a query looked up; more are ignored
 INDEX_BUILD_STEP_S = 2.0  # a search of a namespace whose index is not ready builds it this long first
 MAX_TERM_CHARS = 64  # a longer index term is cut (DynamoDB keys are at most 2,048 bytes)

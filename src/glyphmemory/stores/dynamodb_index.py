@@ -38,7 +38,6 @@ from .dynamodb_items import memory_from_attrs, memory_key
 HEAD_SK = "~"
 STATS_SK = "IXS"
 TERMS_PER_TRANSACTION = 48  # two actions a term, two more in the last: TransactWriteItems takes 100
-UNINDEXED_WINDOW = 5  # a search looks for unindexed memories among this many newest (0.5 unit)
 
 
 def digest(memory: Memory) -> str:
@@ -269,7 +268,7 @@ class DynamoIndex:
             ExpressionAttributeNames={"#ns": names.GSI_PARTITION},
             ExpressionAttributeValues={":ns": {"S": namespace}},
             ScanIndexForward=False,
-            Limit=UNINDEXED_WINDOW,
+            Limit=names.SEARCH_UNINDEXED_WINDOW,
         )
         missing = []
         for item in response.get("Items", []):

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
-from .. import repeat
+from .. import names, repeat
 from ..errors import Conflict, Unavailable
 from ..model import Cursor, Memory, Page, content_hash
 from ..text_index import INDEX_VERSION
@@ -329,7 +329,32 @@ class SqliteStore:
         return sqlite_index.postings(self._conn(), namespace, term, after=after, limit=limit, now_s=now_s)
 
     def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
-        return []  # the index changes in the same transaction as the rows: never behind
+        """The newest memories the index does not hold, indexed now (as the DynamoDB store does).
+        glyph's own writes change the index in the row's transaction, so this finds only rows
+        another program wrote into the file; one indexed read of a few rows a search."""
+        db = self._conn()
+        newest = list(
+            map(
+                _row_to_memory,
+                db.execute(
+                    f"SELECT {_COLUMNS} FROM memories WHERE namespace = :ns AND {_NOT_EXPIRED} "
+                    "ORDER BY epoch_us DESC LIMIT :n",
+                    {"ns": namespace, "now": now_s, "n": names.SEARCH_UNINDEXED_WINDOW},
+                ),
+            )
+        )
+        marks = ",".join("?" * len(newest))
+        held = {
+            row[0]
+            for row in db.execute(f"SELECT memory_id FROM ix_docs WHERE memory_id IN ({marks})", [m.id for m in newest])
+        }
+        missing = [m for m in newest if m.id not in held]
+        if missing:
+            with self._write() as conn:
+                for memory in missing:
+                    if conn.execute("SELECT 1 FROM ix_docs WHERE memory_id = ?", (memory.id,)).fetchone() is None:
+                        sqlite_index.add(conn, memory)
+        return missing
 
     def get_many(self, memory_ids: list[str], *, now_s: float) -> dict[str, Memory]:
         marks = ",".join("?" * len(memory_ids))
