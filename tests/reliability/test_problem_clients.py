@@ -16,7 +16,7 @@ def test_the_cli_client_reads_other_id_from_a_conflict(served):
     a = client.json("POST", "/v1/memories", scope="w", payload={"text": "alpha"})[1]
     b = client.json("POST", "/v1/memories", scope="w", payload={"text": "beta"})[1]
     with pytest.raises(ApiError) as info:
-        client.json("PATCH", f"/v1/memories/{b['id']}", scope="w", payload={"text": "alpha"})
+        client.json("PATCH", f"/v1/memories/{b['id']}", scope="rw", payload={"text": "alpha"})
     assert info.value.status == 409 and info.value.problem["other_id"] == a["id"]
     assert info.value.detail == info.value.problem["detail"]
     with pytest.raises(ApiError) as info:  # a problem without members holds none
