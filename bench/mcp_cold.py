@@ -65,7 +65,7 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
         memories.write(text=f"memory {i}: the user keeps notes on their deployments")
     grant = {"client_id": "c" * 22, "client_name": "bench", "kid": key.kid, "resource": f"https://{HOST}/mcp"}
     grant.update(generation=1, created_at=1, used_at=2**40, expires_at=2**40)
-    store.auth_put("oauth-grant", "g" * 22, grant, expected_version=0)
+    store.records_put_if("oauth-grant", "g" * 22, grant, expected_version=0)
     access = OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))._tokens("g" * 22, grant)["access_token"]
     store.close()
     initialize = {

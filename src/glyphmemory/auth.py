@@ -68,11 +68,11 @@ class Auth:
         signature, until the token expires), else it is only looked up."""
         name = token.rsplit(".", 1)[-1]
         if spend:
-            fresh = self.store.auth_put(
+            fresh = self.store.records_put_if(
                 SPENT, name, {"expires_at": grant.exp}, expected_version=0, expires_at=grant.exp
             )
         else:
-            fresh = self.store.auth_get(SPENT, name)[0] is None
+            fresh = self.store.records_get(SPENT, name)[0] is None
         if not fresh:
             raise Unauthorized("this sign-in link was used already: run glyph ui again")
 

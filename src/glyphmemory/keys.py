@@ -175,7 +175,7 @@ class Keyring:
         cached = self._cache.get(kid)
         if cached is not None and now - cached[0] < self.cache_s:
             return cached[1]
-        record, _ = self.store.auth_get(DEVICE_GROUP, kid)
+        record, _ = self.store.records_get(DEVICE_GROUP, kid)
         secret = None if record is None else derive_device_secret(self.root.secret, kid, record["salt"])
         if self.cache_s > 0:
             if len(self._cache) > 1024:  # unknown kids must not grow it without bound
@@ -221,7 +221,7 @@ class Keyring:
         for _ in range(5):
             kid = "d" + secrets.token_hex(4)[:7]
             record = {"name": name, "salt": secrets.token_hex(8), "created_at": int(now_s)}
-            if self.store.auth_put(DEVICE_GROUP, kid, record, expected_version=0):
+            if self.store.records_put_if(DEVICE_GROUP, kid, record, expected_version=0):
                 key = Key(kid, _b32(derive_device_secret(self.root.secret, kid, record["salt"])))
                 return key, {"kid": kid, "name": record["name"], "created_at": record["created_at"]}
         raise InvalidInput("could not allocate a key id; try again")
@@ -229,12 +229,12 @@ class Keyring:
     def list_devices(self) -> list[dict]:
         return [
             {"kid": kid, "name": rec["name"], "created_at": rec["created_at"]}
-            for kid, rec in self.store.auth_list(DEVICE_GROUP)
+            for kid, rec in self.store.records_list(DEVICE_GROUP)
         ]
 
     def revoke(self, kid: str) -> bool:
         self._cache.pop(kid, None)
-        return self.store.auth_delete(DEVICE_GROUP, kid)
+        return self.store.records_delete(DEVICE_GROUP, kid)
 
 
 def otpauth_uri(key: Key, label: str) -> str:

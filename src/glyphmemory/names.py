@@ -29,7 +29,9 @@ GSI_SORT = "epoch_us"  # microseconds: a strict order even within one millisecon
 TTL_ATTRIBUTE = "expires_at"
 MEMORY_PREFIX = "MEM#"  # pk of a memory item: MEM#<id>
 HASH_PREFIX = "HASH#"  # pk of a dedup claim: HASH#<namespace>#<content_hash>
-AUTH_PREFIX = "AUTH#"  # auth state (TOTP steps, failure counters, device keys)
+# pk of a record (Store.records_*: sign-in steps, lockouts, quotas, OAuth grants, bridge turns):
+# RECORD#... would be its name today; AUTH# stays so that stored records stay readable.
+RECORD_PREFIX = "AUTH#"
 INDEX_PREFIX = "IX#"  # search postings and term heads: IX#<namespace>#<generation>#<term>
 INDEX_STATS_PREFIX = "IXS#"  # a namespace's search index statistics: IXS#<namespace>
 

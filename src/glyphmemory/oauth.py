@@ -126,7 +126,7 @@ class OAuth:
             "created_at": now,
             "expires_at": now + UNUSED_CLIENT_TTL_S,
         }
-        self.store.auth_put(CLIENT, client_id, record, expected_version=0, expires_at=record["expires_at"])
+        self.store.records_put_if(CLIENT, client_id, record, expected_version=0, expires_at=record["expires_at"])
         answer = {
             "client_id": client_id,
             "client_id_issued_at": now,
@@ -158,7 +158,7 @@ class OAuth:
         """A registered client, or the metadata document a URL client_id names (trusted hosts only)."""
         if client_id.startswith("https://"):
             return self._cimd_client(client_id)
-        record = self.store.auth_get(CLIENT, client_id)[0] if _ID.match(client_id) else None
+        record = self.store.records_get(CLIENT, client_id)[0] if _ID.match(client_id) else None
         if record is None or record.get("expires_at", 0) <= _now():
             raise OAuthError("invalid_client", "this client is not registered here (or its registration expired)", 401)
         return record
@@ -186,7 +186,7 @@ class OAuth:
         try:
             document = fetch_document(url)
         except OAuthError:  # unreachable, or not a document naming itself: the kept copy serves
-            kept = self.store.auth_get(CIMD, name)[0]
+            kept = self.store.records_get(CIMD, name)[0]
             if kept is None or kept.get("fetched_at", 0) + CIMD_STALE_S <= _now():
                 raise
             return kept["client"]
@@ -194,11 +194,11 @@ class OAuth:
         if len(_cimd_cache) >= MAX_CACHED:
             _cimd_cache.clear()
         _cimd_cache[url] = (time.monotonic() + CIMD_FRESH_S, client)
-        data, version = self.store.auth_get(CIMD, name)
+        data, version = self.store.records_get(CIMD, name)
         if data is None or data.get("client") != client or data.get("fetched_at", 0) + CIMD_FRESH_S <= _now():
             now = _now()
             record = {"url": url, "client": client, "fetched_at": now}
-            self.store.auth_put(CIMD, name, record, expected_version=version, expires_at=now + CIMD_STALE_S)
+            self.store.records_put_if(CIMD, name, record, expected_version=version, expires_at=now + CIMD_STALE_S)
         return client
 
     # --- authorization codes ------------------------------------------------------------------
@@ -216,12 +216,14 @@ class OAuth:
             "key": key,
             "expires_at": now + CODE_TTL_S,
         }
-        self.store.auth_put(CODE, _hash(code), record, expected_version=0, expires_at=now + CODE_TTL_S)
+        self.store.records_put_if(CODE, _hash(code), record, expected_version=0, expires_at=now + CODE_TTL_S)
         if not client_id.startswith("https://"):  # a registration in use lives on
-            data, version = self.store.auth_get(CLIENT, client_id)
+            data, version = self.store.records_get(CLIENT, client_id)
             if data is not None:
                 data["expires_at"] = now + CLIENT_TTL_S
-                self.store.auth_put(CLIENT, client_id, data, expected_version=version, expires_at=data["expires_at"])
+                self.store.records_put_if(
+                    CLIENT, client_id, data, expected_version=version, expires_at=data["expires_at"]
+                )
         return code
 
     def redeem_code(self, *, code, client_id, redirect_uri, verifier, resource) -> dict:
@@ -230,9 +232,9 @@ class OAuth:
         if not isinstance(code, str) or not 20 <= len(code) <= 128:
             raise OAuthError("invalid_grant", "the authorization code is not valid")
         name = _hash(code)
-        record = self.store.auth_get(CODE, name)[0]
+        record = self.store.records_get(CODE, name)[0]
         # Deleting first makes the code single-use even when two redemptions race.
-        if record is None or not self.store.auth_delete(CODE, name) or record["expires_at"] <= _now():
+        if record is None or not self.store.records_delete(CODE, name) or record["expires_at"] <= _now():
             raise OAuthError("invalid_grant", "the authorization code is unknown, used or expired")
         if record["client_id"] != client_id:
             raise OAuthError("invalid_grant", "the code was issued to another client")
@@ -257,14 +259,14 @@ class OAuth:
             "used_at": now,
             "expires_at": now + REFRESH_TTL_S,
         }
-        self.store.auth_put(GRANT, grant_id, grant, expected_version=0, expires_at=grant["expires_at"])
+        self.store.records_put_if(GRANT, grant_id, grant, expected_version=0, expires_at=grant["expires_at"])
         return self._tokens(grant_id, grant)
 
     # --- tokens ---------------------------------------------------------------------------------
 
     def refresh(self, *, refresh_token, client_id, resource) -> dict:
         grant_id, generation = self._open(refresh_token, "refresh")
-        data, version = self.store.auth_get(GRANT, grant_id)
+        data, version = self.store.records_get(GRANT, grant_id)
         if data is None or data["expires_at"] <= _now() or not self.alive(data):
             raise OAuthError("invalid_grant", "the grant was revoked or has expired: sign in again")
         if data["client_id"] != client_id:
@@ -272,12 +274,14 @@ class OAuth:
         if resource is not None and resource != data["resource"]:
             raise OAuthError("invalid_target", "resource differs from the grant's")
         if int(generation) != data["generation"]:
-            self.store.auth_delete(GRANT, grant_id)  # an old refresh token came back: revoke it all
+            self.store.records_delete(GRANT, grant_id)  # an old refresh token came back: revoke it all
             raise OAuthError("invalid_grant", "this refresh token was already used; the grant is revoked")
         now = _now()
         data.update(generation=data["generation"] + 1, used_at=now, expires_at=now + REFRESH_TTL_S)
-        if not self.store.auth_put(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"]):
-            self.store.auth_delete(GRANT, grant_id)  # two refreshes with one token: the same reuse
+        if not self.store.records_put_if(
+            GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"]
+        ):
+            self.store.records_delete(GRANT, grant_id)  # two refreshes with one token: the same reuse
             raise OAuthError("invalid_grant", "this refresh token was already used; the grant is revoked")
         return self._tokens(grant_id, data)
 
@@ -299,12 +303,12 @@ class OAuth:
         grant_id, exp = self._open(token, "access", resource, status=401)
         if int(exp) <= _now():
             raise OAuthError("invalid_token", "the access token has expired", 401)
-        data, version = self.store.auth_get(GRANT, grant_id)
+        data, version = self.store.records_get(GRANT, grant_id)
         if data is None or data["expires_at"] <= _now() or not self.alive(data):
             raise OAuthError("invalid_token", "the grant behind this token was revoked", 401)
         if _now() - data.get("used_at", 0) >= USED_AT_EVERY_S:
             data["used_at"] = _now()
-            self.store.auth_put(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"])
+            self.store.records_put_if(GRANT, grant_id, data, expected_version=version, expires_at=data["expires_at"])
         return grant_id, data, int(exp)
 
     def _seal(self, kind: str, grant_id: str, value: str, bound: str = "") -> str:
@@ -340,13 +344,13 @@ class OAuth:
                 "used_at": iso(g.get("used_at")),
                 "expires_at": iso(g["expires_at"]),
             }
-            for grant_id, g in self.store.auth_list(GRANT)
+            for grant_id, g in self.store.records_list(GRANT)
             if g.get("expires_at", 0) > now and self.alive(g)
         ]
         return sorted(out, key=lambda g: g["created_at"], reverse=True)
 
     def revoke(self, grant_id: str) -> bool:
-        return bool(_ID.match(grant_id)) and self.store.auth_delete(GRANT, grant_id)
+        return bool(_ID.match(grant_id)) and self.store.records_delete(GRANT, grant_id)
 
 
 def s256(verifier: str) -> str:

@@ -18,11 +18,13 @@ def take(store, group: str, buckets: list[tuple[str, int]], window_s: int, now: 
     for bucket, limit in buckets:
         name = f"{bucket}@{start}"
         for _ in range(_CAS_TRIES):
-            data, version = store.auth_get(group, name)
+            data, version = store.records_get(group, name)
             count = (data or {}).get("count", 0)
             if count >= limit:
                 return retry_after
-            if store.auth_put(group, name, {"count": count + 1}, expected_version=version, expires_at=start + window_s):
+            if store.records_put_if(
+                group, name, {"count": count + 1}, expected_version=version, expires_at=start + window_s
+            ):
                 break
         else:  # as busy as that, the bucket is as good as full
             return retry_after

@@ -61,19 +61,21 @@ class Store(Protocol):
     def namespaces(self, *, now_s: float, limit: int) -> list[str]:
         """The namespaces holding an unexpired memory, in name order, at most `limit`."""
 
-    # --- auth records: small JSON documents changed by compare-and-set ----------------------
+    # --- records: small JSON documents by (group, name), changed by compare-and-set ------------
+    # The general record store: TOTP steps, lockouts, quotas, device keys, OAuth grants and
+    # codes, bridge turns. Named for what it is (it was auth_*: it began with auth state).
 
-    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
+    def records_get(self, group: str, name: str) -> tuple[dict | None, int]:
         """The record and its version (0 when there is none)."""
 
-    def auth_put(
+    def records_put_if(
         self, group: str, name: str, data: dict, *, expected_version: int, expires_at: int | None = None
     ) -> bool:
         """Write the record if its version is still expected_version (0: must not exist)."""
 
-    def auth_delete(self, group: str, name: str) -> bool: ...
+    def records_delete(self, group: str, name: str) -> bool: ...
 
-    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+    def records_list(self, group: str) -> list[tuple[str, dict]]:
         """Every record of a group, by name."""
 
     def close(self) -> None: ...

@@ -138,13 +138,13 @@ def _update(store, kid: str, change) -> dict:
             import time
 
             time.sleep(random.uniform(0, 0.002 * attempt))
-        state, version = store.auth_get(GROUP, kid)
+        state, version = store.records_get(GROUP, kid)
         new = change(state or {})
         if new is None:
             return state or {}
         # Records of keys that were never used successfully may go when their windows close.
         ttl = None if "last_step" in new else int(new.get("day_start", 0) + DAY_WINDOW_S)
-        if store.auth_put(GROUP, kid, new, expected_version=version, expires_at=ttl):
+        if store.records_put_if(GROUP, kid, new, expected_version=version, expires_at=ttl):
             return new
     raise Unavailable("too many logins at once for this key; retry in a moment")
 

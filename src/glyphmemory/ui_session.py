@@ -38,7 +38,7 @@ def start(store, key: bytes, grant: Grant, now: float, *, secure: bool) -> tuple
         "csrf": b64url.encode(os.urandom(18)),
         "expires_at": expires_at,
     }
-    store.auth_put(SESSIONS, sid, record, expected_version=0, expires_at=expires_at)
+    store.records_put_if(SESSIONS, sid, record, expected_version=0, expires_at=expires_at)
     return cookie(f"{sid}.{_sign(key, sid)}", max(expires_at - int(now), 1), secure=secure), record
 
 
@@ -61,14 +61,14 @@ def current(store, key: bytes, cookie_header: str | None, now: float) -> tuple[s
     sid, _, signature = (value or "").partition(".")
     if not sid or len(sid) > 40 or not hmac.compare_digest(signature.encode(), _sign(key, sid).encode()):
         return None
-    record = store.auth_get(SESSIONS, sid)[0]
+    record = store.records_get(SESSIONS, sid)[0]
     if record is None or record.get("expires_at", 0) <= now:
         return None
     return sid, record
 
 
 def end(store, sid: str) -> None:
-    store.auth_delete(SESSIONS, sid)
+    store.records_delete(SESSIONS, sid)
 
 
 def csrf_ok(record: dict, sent: str | None) -> bool:

@@ -42,7 +42,7 @@ def test_a_grant_lives_while_its_key_does(auth, store):
         auth.check(grant)
     # The same kid back with a new salt (a new secret): the old grant stays dead.
     record = {"name": "phone", "salt": "0123456789abcdef", "created_at": int(NOW)}
-    assert store.auth_put(DEVICE_GROUP, device.kid, record, expected_version=0)
+    assert store.records_put_if(DEVICE_GROUP, device.kid, record, expected_version=0)
     assert auth.keyring.secret_for(device.kid) is not None and not auth.alive(grant)
 
 

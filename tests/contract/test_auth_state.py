@@ -25,15 +25,15 @@ def root_code(keyring, at=NOW, offset=0):
 
 
 def test_compare_and_set(store):
-    assert store.auth_get("g", "n") == (None, 0)
-    assert store.auth_put("g", "n", {"a": 1}, expected_version=0)
-    assert not store.auth_put("g", "n", {"a": 2}, expected_version=0)
-    assert store.auth_get("g", "n") == ({"a": 1}, 1)
-    assert not store.auth_put("g", "n", {"a": 3}, expected_version=5)
-    assert store.auth_put("g", "n", {"a": 4}, expected_version=1)
-    assert store.auth_list("g") == [("n", {"a": 4})]
-    assert store.auth_delete("g", "n") and not store.auth_delete("g", "n")
-    assert store.auth_list("g") == []
+    assert store.records_get("g", "n") == (None, 0)
+    assert store.records_put_if("g", "n", {"a": 1}, expected_version=0)
+    assert not store.records_put_if("g", "n", {"a": 2}, expected_version=0)
+    assert store.records_get("g", "n") == ({"a": 1}, 1)
+    assert not store.records_put_if("g", "n", {"a": 3}, expected_version=5)
+    assert store.records_put_if("g", "n", {"a": 4}, expected_version=1)
+    assert store.records_list("g") == [("n", {"a": 4})]
+    assert store.records_delete("g", "n") and not store.records_delete("g", "n")
+    assert store.records_list("g") == []
 
 
 def test_a_code_is_accepted_once(store, keyring):
@@ -134,7 +134,7 @@ def test_device_keys_derive_from_the_root_and_revoke(store, keyring):
     assert keyring.secret_for(key.kid) == key.secret != keyring.root.secret
     assert [d["kid"] for d in keyring.list_devices()] == [key.kid]
     # Nothing secret is stored: the record holds a name and a salt.
-    record, _ = store.auth_get("keys", key.kid)
+    record, _ = store.records_get("keys", key.kid)
     assert set(record) == {"name", "salt", "created_at"} and key.secret_b32 not in str(record)
     device_code = pyotp.TOTP(key.secret_b32).at(NOW)
     totp.check_code(store, keyring, key.kid, device_code, NOW)
@@ -194,7 +194,7 @@ def test_fetching_a_used_code_again_spends_nothing(store, keyring):
         with pytest.raises(Unauthorized):
             totp.check_code(store, keyring, "root", code, NOW + 1 + i * 0.1, OWNER)
     totp.check_code(store, keyring, "root", root_code(keyring, NOW + 30), NOW + 30, OWNER)
-    state, _ = store.auth_get(totp.GROUP, "root")
+    state, _ = store.records_get(totp.GROUP, "root")
     assert state["day_count"] == 0 and state["sources"][OWNER][1] == 0
 
 
@@ -202,7 +202,7 @@ def test_unknown_kids_share_one_record(store, keyring):
     for i in range(300):
         with pytest.raises((Unauthorized, TooManyRequests)):
             totp.check_code(store, keyring, f"guess{i}", "123456", NOW + i, f"203.0.113.{i % 250}")
-    assert [name for name, _ in store.auth_list(totp.GROUP)] == [totp.UNKNOWN_KIDS]
+    assert [name for name, _ in store.records_list(totp.GROUP)] == [totp.UNKNOWN_KIDS]
 
 
 def test_an_address_that_signed_in_keeps_its_own_budget_and_the_owner_can_unlock(store, keyring):

@@ -33,7 +33,7 @@ def test_the_connector_asset_answers_initialize(tmp_path):
         "used_at": 2**40,
         "expires_at": 2**40,
     }
-    store.auth_put("oauth-grant", "g" * 22, grant, expected_version=0)
+    store.records_put_if("oauth-grant", "g" * 22, grant, expected_version=0)
     access = oauth._tokens("g" * 22, grant)["access_token"]
     store.close()
     initialize = {

@@ -179,7 +179,7 @@ def test_a_token_for_another_resource_is_refused(handler, root_key):
     grant = {"client_id": "c" * 22, "client_name": "t", "kid": root_key.kid, "generation": 1}
     grant.update(created_at=1, used_at=2**40, expires_at=2**40)
     for name, resource in (("h" * 22, BASE + "/mcp"), ("f" * 22, "https://elsewhere.example/mcp")):
-        app.memories.store.auth_put("oauth-grant", name, {**grant, "resource": resource}, expected_version=0)
+        app.memories.store.records_put_if("oauth-grant", name, {**grant, "resource": resource}, expected_version=0)
     here = oauth._tokens("h" * 22, {**grant, "resource": BASE + "/mcp"})["access_token"]
     elsewhere = oauth._tokens("f" * 22, {**grant, "resource": "https://elsewhere.example/mcp"})["access_token"]
     assert _rpc(handler, here, "tools/list")[0] == 200

@@ -105,7 +105,7 @@ def test_a_bad_redirect_uri_already_stored_never_reaches_a_header(served):
     for n, uri in enumerate(BAD_REDIRECTS[:7] + BAD_REDIRECTS[11:15]):
         client_id = f"stored-client-{n:04d}"
         record = {"client_name": "old", "redirect_uris": [uri], "created_at": 1, "expires_at": int(time.time()) + 600}
-        store.auth_put("oauth-client", client_id, record, expected_version=0, expires_at=record["expires_at"])
+        store.records_put_if("oauth-client", client_id, record, expected_version=0, expires_at=record["expires_at"])
         verifier, challenge = f.pkce()
         fields = f.authorize_fields(url, client_id, challenge, redirect=uri)
         page = httpx.get(url + "/authorize", params=fields)

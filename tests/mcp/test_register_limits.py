@@ -52,17 +52,17 @@ def test_registrations_are_limited_and_live_hours_until_used(served):
         assert 1 <= int(refused.headers["retry-after"]) <= 3600
     # Refused registrations stored nothing; a never-used one lives hours, not months.
     store = SqliteStore(db)
-    clients = store.auth_list("oauth-client")
+    clients = store.records_list("oauth-client")
     assert len(clients) == oauth.REGISTER_PER_SOURCE
     first_id = answers[0].json()["client_id"]
-    record = store.auth_get("oauth-client", first_id)[0]
+    record = store.records_get("oauth-client", first_id)[0]
     assert record["expires_at"] - time.time() <= oauth.UNUSED_CLIENT_TTL_S <= 12 * 3600
     # Used (a sign-in issued a code): it lives on, 90 days from then.
     verifier, challenge = f.pkce()
     redirect = f"{f.CALLBACK}0"
     fields = f.authorize_fields(url, first_id, challenge, redirect=redirect)
     f.code_from(f.sign_in(url, fields, f.owner_totp(home).now()))
-    assert store.auth_get("oauth-client", first_id)[0]["expires_at"] - time.time() > 89 * 86400
+    assert store.records_get("oauth-client", first_id)[0]["expires_at"] - time.time() > 89 * 86400
     store.close()
 
 
@@ -93,12 +93,14 @@ def test_purging_expired_auth_records_does_not_scan_the_table(tmp_path):
     later = int(time.time()) + 3600
 
     def one_session(i: int):
-        return lambda: store.auth_put("ui-session", f"s{i}", {"kid": "root"}, expected_version=0, expires_at=later)
+        return lambda: store.records_put_if(
+            "ui-session", f"s{i}", {"kid": "root"}, expected_version=0, expires_at=later
+        )
 
     empty = _opcodes(store, one_session(0))
     record = {"client_name": "x", "redirect_uris": [f.CALLBACK] * 5}
     for i in range(3000):
-        store.auth_put("oauth-client", f"client-{i:06d}", record, expected_version=0, expires_at=later)
+        store.records_put_if("oauth-client", f"client-{i:06d}", record, expected_version=0, expires_at=later)
     full = _opcodes(store, one_session(1))
     assert full < empty * 2 + 200, (empty, full)  # a scan would add steps for each of 3,000 rows
     store.close()
@@ -256,6 +258,6 @@ def test_registration_quotas_through_the_connector_function(handler, monkeypatch
     status, headers, answer = handler("/register", body, "198.51.100.4")
     assert status == 429 and answer["error"] == "temporarily_unavailable" and int(headers["Retry-After"]) >= 1
     app = aws_lambda._load_app()
-    clients = app.memories.store.auth_list("oauth-client")
+    clients = app.memories.store.records_list("oauth-client")
     assert len(clients) == 7
     assert all(c["expires_at"] - time.time() <= oauth.UNUSED_CLIENT_TTL_S for _, c in clients)

@@ -264,7 +264,7 @@ def test_an_expired_access_token_is_refused(tmp_path):
 
     store = SqliteStore(str(tmp_path / "g.db"))
     oauth = OAuth(store, b"k" * 32)
-    oauth.store.auth_put("oauth-grant", "g" * 22, {"resource": "r", "expires_at": 2**40}, expected_version=0)
+    oauth.store.records_put_if("oauth-grant", "g" * 22, {"resource": "r", "expires_at": 2**40}, expected_version=0)
     token = oauth._seal("access", "g" * 22, str(int(time.time()) - 1), "r")
     with pytest.raises(OAuthError, match="expired"):
         oauth.verify_access(token, "r")

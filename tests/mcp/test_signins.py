@@ -258,9 +258,9 @@ def test_a_stored_copy_older_than_a_day_is_not_used(tmp_path, monkeypatch):
     for age, served in ((oauth.CIMD_STALE_S - 60, True), (oauth.CIMD_STALE_S + 60, False)):
         oauth._cimd_cache.clear()
         name = oauth._hash(url)
-        version = store.auth_get(oauth.CIMD, name)[1]
+        version = store.records_get(oauth.CIMD, name)[1]
         record = {"url": url, "client": client, "fetched_at": int(time.time()) - age}
-        assert store.auth_put(oauth.CIMD, name, record, expected_version=version)
+        assert store.records_put_if(oauth.CIMD, name, record, expected_version=version)
         if served:
             assert server.client(url) == client
         else:

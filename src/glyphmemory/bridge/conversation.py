@@ -70,7 +70,7 @@ class Conversation:
     def state(self, *, create: bool) -> tuple[dict, int]:
         """The session record, checked to belong to this key (claimed when new and `create`)."""
         for _ in range(5):
-            data, version = self.store.auth_get(SESSIONS, self.session)
+            data, version = self.store.records_get(SESSIONS, self.session)
             live = data is not None and data.get("expires_at", 0) > self.now()
             if live:
                 if data["kid"] != self.kid:
@@ -85,7 +85,7 @@ class Conversation:
                 "summarised_to": "",
                 "expires_at": int(self.now()) + self.ttl_s,
             }
-            if self.store.auth_put(
+            if self.store.records_put_if(
                 SESSIONS, self.session, fresh, expected_version=version, expires_at=fresh["expires_at"]
             ):
                 self._read = (fresh, version + 1)
@@ -104,7 +104,7 @@ class Conversation:
                 self._read = (data, version)
                 return data["expires_at"]
             data = {**data, "expires_at": int(now) + self.ttl_s}
-            if self.store.auth_put(
+            if self.store.records_put_if(
                 SESSIONS, self.session, data, expected_version=version, expires_at=data["expires_at"]
             ):
                 self._read = (data, version + 1)
@@ -117,7 +117,7 @@ class Conversation:
             data, version = self.state(create=True)
             change(data)
             data["expires_at"] = max(data["expires_at"], int(self.now()) + self.ttl_s)
-            if self.store.auth_put(
+            if self.store.records_put_if(
                 SESSIONS, self.session, data, expected_version=version, expires_at=data["expires_at"]
             ):
                 self._read = (data, version + 1)
@@ -132,13 +132,13 @@ class Conversation:
         is in flight, for RETRY_S: an answered or older one is a new message."""
         in_flight_s = RETRY_S if msg_id.startswith(DERIVED) else IN_FLIGHT_S
         for _ in range(3):
-            record, version = self.store.auth_get(self.msgs_group, msg_id)
+            record, version = self.store.records_get(self.msgs_group, msg_id)
             now = self.now()
             live = record is not None and record.get("expires_at", 0) > now
             if live and (record["state"] == "done" or now - record.get("claimed_at", 0) < in_flight_s):
                 return record
             claim = {"state": "in_flight", "claimed_at": now, "expires_at": self.lease()}
-            if self.store.auth_put(
+            if self.store.records_put_if(
                 self.msgs_group, msg_id, claim, expected_version=version, expires_at=claim["expires_at"]
             ):
                 return None
@@ -146,7 +146,7 @@ class Conversation:
 
     def release(self, msg_id: str) -> None:
         """Give a claim back (the call failed): the message may be sent again."""
-        self.store.auth_delete(self.msgs_group, msg_id)
+        self.store.records_delete(self.msgs_group, msg_id)
 
     def answered(self, msg_id: str, reply: str, usage: dict, turn: str) -> None:
         """Keep the reply for a resend of the client's id; a derived id's claim just ends."""
@@ -155,8 +155,8 @@ class Conversation:
             return
         record = {"state": "done", "reply": reply, "usage": usage, "turn": turn, "expires_at": self.lease()}
         for _ in range(3):
-            _, version = self.store.auth_get(self.msgs_group, msg_id)
-            if self.store.auth_put(
+            _, version = self.store.records_get(self.msgs_group, msg_id)
+            if self.store.records_put_if(
                 self.msgs_group, msg_id, record, expected_version=version, expires_at=record["expires_at"]
             ):
                 return
@@ -169,17 +169,19 @@ class Conversation:
         for _ in range(5):
             name = f"{int(self.now() * 1_000_000):020d}{role[0]}"
             turn = {"role": role, "text": text, "msg": msg_id, "at": int(self.now()), "expires_at": expires_at}
-            if self.store.auth_put(self.turns_group, name, turn, expected_version=0, expires_at=turn["expires_at"]):
+            if self.store.records_put_if(
+                self.turns_group, name, turn, expected_version=0, expires_at=turn["expires_at"]
+            ):
                 return name
         raise Refused(409, "the session is busy: try again")
 
     def drop_turn(self, name: str) -> None:
-        self.store.auth_delete(self.turns_group, name)
+        self.store.records_delete(self.turns_group, name)
 
     def turns(self) -> list[tuple[str, dict]]:
         """The live turns, oldest first."""
         now = self.now()
-        return sorted((n, t) for n, t in self.store.auth_list(self.turns_group) if t.get("expires_at", 0) > now)
+        return sorted((n, t) for n, t in self.store.records_list(self.turns_group) if t.get("expires_at", 0) > now)
 
 
 def window(turns: list[tuple[str, dict]], start: str, budget: int) -> tuple[str, list[tuple[str, dict]]]:

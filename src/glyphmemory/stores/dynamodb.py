@@ -559,21 +559,21 @@ class DynamoStore:
     def reindex(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
         return self.index.rebuild(namespace, restart=restart, deadline_s=deadline_s)
 
-    # --- auth records: pk AUTH#<group>, sk <name>, so a group lists with one Query ------------
+    # --- records: pk AUTH#<group>, sk <name>, so a group lists with one Query ------------
 
     @staticmethod
-    def _auth_key(group: str, name: str) -> dict:
-        return {names.PK: {"S": names.AUTH_PREFIX + group}, names.SK: {"S": name}}
+    def _record_key(group: str, name: str) -> dict:
+        return {names.PK: {"S": names.RECORD_PREFIX + group}, names.SK: {"S": name}}
 
-    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
-        got = self._call("GetItem", Key=self._auth_key(group, name), ConsistentRead=True).get("Item")
+    def records_get(self, group: str, name: str) -> tuple[dict | None, int]:
+        got = self._call("GetItem", Key=self._record_key(group, name), ConsistentRead=True).get("Item")
         if got is None:
             return None, 0
         return json.loads(got["data"]["S"]), int(got["version"]["N"])
 
-    def auth_put(self, group, name, data, *, expected_version, expires_at=None) -> bool:
+    def records_put_if(self, group, name, data, *, expected_version, expires_at=None) -> bool:
         item = {
-            **self._auth_key(group, name),
+            **self._record_key(group, name),
             "data": {"S": json.dumps(data)},
             "version": {"N": str(expected_version + 1)},
         }
@@ -599,11 +599,11 @@ class DynamoStore:
             raise
         return True
 
-    def auth_delete(self, group: str, name: str) -> bool:
-        response = self._call("DeleteItem", Key=self._auth_key(group, name), ReturnValues="ALL_OLD")
+    def records_delete(self, group: str, name: str) -> bool:
+        response = self._call("DeleteItem", Key=self._record_key(group, name), ReturnValues="ALL_OLD")
         return "Attributes" in response
 
-    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+    def records_list(self, group: str) -> list[tuple[str, dict]]:
         out, start = [], None
         while True:
             kwargs = {"ExclusiveStartKey": start} if start else {}
@@ -611,7 +611,7 @@ class DynamoStore:
                 "Query",
                 KeyConditionExpression="#pk = :pk",
                 ExpressionAttributeNames={"#pk": names.PK},
-                ExpressionAttributeValues={":pk": {"S": names.AUTH_PREFIX + group}},
+                ExpressionAttributeValues={":pk": {"S": names.RECORD_PREFIX + group}},
                 ConsistentRead=True,
                 **kwargs,
             )

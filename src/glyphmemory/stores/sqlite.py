@@ -369,15 +369,15 @@ class SqliteStore:
             indexed = sqlite_index.rebuild(db, namespace, _row_to_memory)
         return {"namespace": namespace, "indexed": indexed, "done": True}
 
-    # --- auth records ----------------------------------------------------------------------
+    # --- records (SQL table `auth`, its name from before) -------------------------------------
 
-    def auth_get(self, group: str, name: str) -> tuple[dict | None, int]:
+    def records_get(self, group: str, name: str) -> tuple[dict | None, int]:
         row = (
             self._conn().execute("SELECT data, version FROM auth WHERE grp = ? AND name = ?", (group, name)).fetchone()
         )
         return (json.loads(row[0]), row[1]) if row else (None, 0)
 
-    def auth_put(self, group, name, data, *, expected_version, expires_at=None) -> bool:
+    def records_put_if(self, group, name, data, *, expected_version, expires_at=None) -> bool:
         with self._write() as db:
             row = db.execute("SELECT version FROM auth WHERE grp = ? AND name = ?", (group, name)).fetchone()
             if (row[0] if row else 0) != expected_version:
@@ -389,10 +389,10 @@ class SqliteStore:
             db.execute("DELETE FROM auth WHERE expires_at <= CAST(strftime('%s', 'now') AS INTEGER)")
         return True
 
-    def auth_delete(self, group: str, name: str) -> bool:
+    def records_delete(self, group: str, name: str) -> bool:
         with self._write() as db:
             return db.execute("DELETE FROM auth WHERE grp = ? AND name = ?", (group, name)).rowcount > 0
 
-    def auth_list(self, group: str) -> list[tuple[str, dict]]:
+    def records_list(self, group: str) -> list[tuple[str, dict]]:
         rows = self._conn().execute("SELECT name, data FROM auth WHERE grp = ? ORDER BY name", (group,))
         return [(name, json.loads(data)) for name, data in rows]
