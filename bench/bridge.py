@@ -77,8 +77,7 @@ def _aws(messages: int) -> list[float]:
     import boto3
     import httpx
 
-    from glyphmemory import aws_lambda
-    from glyphmemory.bridge import aws as bridge_aws
+    from glyphmemory.bridge.aws import BridgeDoor
     from glyphmemory.keys import new_key
     from glyphmemory.stores.dynamodb import table_definition
     from glyphmemory.tokens import mint_window_token
@@ -102,9 +101,9 @@ def _aws(messages: int) -> list[float]:
             ANTHROPIC_BASE_URL=fake.url,
         )
         boto3.client("dynamodb", endpoint_url=url).create_table(**table_definition("bench-bridge"))
-        aws_lambda._app, bridge_aws._clients, bridge_aws._claude = None, {}, None
+        bridge_aws = BridgeDoor()
         first_post: list[float] = []
-        poster = bridge_aws._poster
+        poster = bridge_aws.poster
 
         def timed_poster(context):
             post = poster(context)
@@ -116,7 +115,7 @@ def _aws(messages: int) -> list[float]:
 
             return timed
 
-        bridge_aws._poster = timed_poster
+        bridge_aws.poster = timed_poster
         token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)
         connect = {"methodArn": "arn", "queryStringParameters": {"t": token}}
         principal = bridge_aws.authorize(connect)["context"]
@@ -134,7 +133,7 @@ def _aws(messages: int) -> list[float]:
             bridge_aws.work(invoked["payload"])  # Lambda would start it; the queueing is not ours to count
             if i >= 3:
                 overhead.append((first_post[0] - sent - fake.requests[-1]["ttfb_s"]) * 1000)
-        bridge_aws._poster = poster
+        bridge_aws.close()
         return overhead
     finally:
         os.environ.clear()

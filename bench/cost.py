@@ -115,7 +115,7 @@ class Meter:
 
 
 def measure(rounds: int = 5) -> dict:
-    from glyphmemory import aws_lambda
+    from glyphmemory.aws_lambda import LambdaDoor
     from glyphmemory.codec import encode
     from glyphmemory.keys import new_key
     from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
@@ -151,10 +151,10 @@ def measure(rounds: int = 5) -> dict:
                 "chat write /w": lambda: make_event("GET", "/w", f"t={token}&z={encode(text)}"),
             }[kind]()
 
-        aws_lambda._app, aws_lambda._cold = None, True
+        door = LambdaDoor("api")
         with redirect_stderr(io.StringIO()):
-            aws_lambda.lambda_handler(make_event("GET", "/v1/health"), None)  # builds the app
-        meter = Meter(aws_lambda._app.memories.store.client, mean_item)
+            door.handle(make_event("GET", "/v1/health"), None)  # builds the app
+        meter = Meter(door.app().memories.store.client, mean_item)
         per_kind = {}
         for kind in MIX:
             rows = []
@@ -162,7 +162,7 @@ def measure(rounds: int = 5) -> dict:
                 r0, w0 = meter.read, meter.write
                 log = io.StringIO()
                 with redirect_stderr(log):
-                    result = aws_lambda.lambda_handler(event(kind), None)
+                    result = door.handle(event(kind), None)
                 assert result["statusCode"] in (200, 201), (kind, result["body"][:200])
                 rows.append(
                     {
@@ -177,10 +177,9 @@ def measure(rounds: int = 5) -> dict:
         for kind in MIX:  # DynamoDB calls per request, for the duration estimate
             before = meter.calls
             with redirect_stderr(io.StringIO()):
-                aws_lambda.lambda_handler(event(kind), None)
+                door.handle(event(kind), None)
             per_kind[kind]["ddb_calls"] = meter.calls - before
-        aws_lambda._app.memories.store.close()
-        aws_lambda._app = None
+        door.close()
     return {"rounds": rounds, "per_kind": per_kind}
 
 

@@ -3,9 +3,9 @@
 is imported by the first /mcp request that needs it: not by a page's, nor by `initialize`, which
 glyphmemory.mcp_first answers)."""
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
-aws_lambda.serve_routes("all")
-lambda_handler = aws_lambda.lambda_handler
+door = LambdaDoor("all")
+lambda_handler = door.handle
 
 __all__ = ["lambda_handler"]

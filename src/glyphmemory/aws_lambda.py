@@ -1,4 +1,8 @@
-"""The Lambda door: API Gateway HTTP API events (payload format 2.0) in and out of the App."""
+"""The Lambda door: API Gateway HTTP API events (payload format 2.0) in and out of the App.
+
+Each function's entry module (lambda/*.py) holds one `LambdaDoor`, which owns what a container
+keeps between events: the App (built at the first event), whether the next event is the cold
+one, and when the root key was last read from SSM."""
 
 from __future__ import annotations
 
@@ -13,56 +17,95 @@ from .http import log
 from .http.app import App
 from .http.core import Request, finish, problem
 
-_app: App | None = None
-_cold = True
-_root_checked_at = 0.0
-_ssm = None
 ROOT_KEY_TTL_S = 60  # a rotated root key is picked up within a minute
-_routers = "api"  # which routes this function serves: "api" (the memory function) or "all"
+_ssm = None  # the SSM client, kept for the container (signed HTTPS, no SDK)
 
 
-def serve_routes(kind: str) -> None:
-    """Make this function serve the remote MCP connector too ("all"): its tools call the API's
-    routes in-process; CloudFront sends it only /mcp and the OAuth paths."""
-    global _routers
-    _routers = kind
-
-
-def _root_key_from_ssm(name: str):
-    """The root key from an SSM SecureString holding `kid:SECRET` (signed HTTPS, no SDK)."""
+def secure_parameter(name: str, what: str) -> str:
+    """An SSM SecureString's value (GetParameter, decrypted): every function reads its secrets
+    this way. Unavailable (503, Retry-After 5 s) naming `what` (never the parameter's name nor
+    value) when SSM cannot be reached or answers without a value."""
     from .aws.client import AwsError, AwsJsonClient, AwsUnreachable
-    from .keys import parse_key
 
     global _ssm
     try:
-        if _ssm is None:  # kept for the container: the key is read again every minute
+        if _ssm is None:
             _ssm = AwsJsonClient("ssm", "AmazonSSM", "1.1", max_attempts=2, deadline_s=5.0)
         value = _ssm.call("GetParameter", {"Name": name, "WithDecryption": True})["Parameter"]["Value"]
     except (AwsError, AwsUnreachable, KeyError, TypeError):
-        raise Unavailable("the signing key cannot be read right now", retry_after=5) from None
-    return parse_key(value)
+        value = None
+    if not isinstance(value, str):
+        raise Unavailable(f"{what} cannot be read right now", retry_after=5)
+    return value
 
 
-def _load_app() -> App:
-    """The app, built at cold start; the root key is re-read from SSM at most every minute."""
-    global _app, _root_checked_at
-    from .runtime import build_app, key_from_env
+class LambdaDoor:
+    """One Lambda function's door onto the App. `kind` picks the routes (runtime.routers): "api"
+    for the memory function (never loads the MCP SDK nor the page's modules), "all" for the
+    connector function (/mcp, OAuth and the page; CloudFront sends it only those paths)."""
 
-    param = os.environ.get(names.ENV_KEY_PARAM)
-    now = time.monotonic()
-    if _app is not None and (not param or now - _root_checked_at < ROOT_KEY_TTL_S):
-        return _app
-    key = key_from_env() or (_root_key_from_ssm(param) if param else None)
-    _root_checked_at = now
-    if _app is not None:
-        _app.use_root_key(key)
-        return _app
-    store_url = os.environ.get(names.ENV_STORE)
-    if key is None or not store_url:
-        raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
-    # Device keys are cached 30 s per container: a revocation holds within 60 s.
-    _app = build_app(store_url, key, key_cache_s=30, kind=_routers)
-    return _app
+    def __init__(self, kind: str = "api"):
+        self.kind = kind
+        self._app: App | None = None
+        self._cold = True
+        self._root_checked_at = 0.0
+
+    def app(self) -> App:
+        """The App, built at the first call from GLYPH_STORE and the root key (GLYPH_KEY, or the
+        SSM parameter GLYPH_KEY_PARAM names, re-read at most every ROOT_KEY_TTL_S so a rotation
+        reaches a warm container). Unavailable (503) when the function is not configured or SSM
+        cannot be read."""
+        from .keys import parse_key
+        from .runtime import build_app, key_from_env
+
+        param = os.environ.get(names.ENV_KEY_PARAM)
+        now = time.monotonic()
+        if self._app is not None and (not param or now - self._root_checked_at < ROOT_KEY_TTL_S):
+            return self._app
+        key = key_from_env() or (parse_key(secure_parameter(param, "the signing key")) if param else None)
+        self._root_checked_at = now
+        if self._app is not None:
+            self._app.use_root_key(key)
+            return self._app
+        store_url = os.environ.get(names.ENV_STORE)
+        if key is None or not store_url:
+            raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
+        # Device keys are cached 30 s per container: a revocation holds within 60 s.
+        self._app = build_app(store_url, key, key_cache_s=30, kind=self.kind)
+        return self._app
+
+    def close(self) -> None:
+        """Close the App's store and forget the App (the next event builds it again)."""
+        if self._app is not None:
+            self._app.memories.store.close()
+            self._app = None
+
+    def handle(self, event, context=None) -> dict:
+        """The function's handler: an API Gateway payload 2.0 event → its answer."""
+        cold, self._cold = self._cold, False
+        try:
+            request = _request_from_event(event)
+            request.cold_start = cold
+            response = self.app().handle(request)
+        except GlyphError as error:
+            response = finish(problem(error))
+            log.event(
+                "request",
+                level=log.level_of(response.status),
+                status=response.status,
+                cold_start=cold,
+                error=error.slug,
+            )
+        try:
+            body, is_b64 = response.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            body, is_b64 = base64.b64encode(response.body).decode("ascii"), True
+        return {
+            "statusCode": response.status,
+            "headers": response.headers,
+            "body": body,
+            "isBase64Encoded": is_b64,
+        }
 
 
 def _request_from_event(event: object) -> Request:
@@ -96,27 +139,3 @@ def _request_from_event(event: object) -> Request:
         public_host=headers.get(names.PUBLIC_HOST_HEADER),
         client=str(http.get("sourceIp", "")),
     )
-
-
-def lambda_handler(event, context=None) -> dict:
-    global _cold
-    cold, _cold = _cold, False
-    try:
-        request = _request_from_event(event)
-        request.cold_start = cold
-        response = _load_app().handle(request)
-    except GlyphError as error:
-        response = finish(problem(error))
-        log.event(
-            "request", level=log.level_of(response.status), status=response.status, cold_start=cold, error=error.slug
-        )
-    try:
-        body, is_b64 = response.body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        body, is_b64 = base64.b64encode(response.body).decode("ascii"), True
-    return {
-        "statusCode": response.status,
-        "headers": response.headers,
-        "body": body,
-        "isBase64Encoded": is_b64,
-    }

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.tokens import mint_window_token
 
 from ..support.lambda_events import make_event
@@ -16,8 +16,8 @@ from ..support.lambda_events import make_event
 class Api:
     """A tiny client over the Lambda handler: what API Gateway would send and get back."""
 
-    def __init__(self, key):
-        self.key = key
+    def __init__(self, key, door: LambdaDoor):
+        self.key, self.door = key, door
 
     def token(self, scope="rw", ttl=600):
         return mint_window_token(self.key.kid, self.key.secret, scope, int(time.time()) + ttl)
@@ -31,7 +31,7 @@ class Api:
         if body is not None and content_type:
             hdrs["content-type"] = content_type
         hdrs.update(headers or {})
-        result = aws_lambda.lambda_handler(make_event(method, path, query, hdrs, body, b64), None)
+        result = self.door.handle(make_event(method, path, query, hdrs, body, b64), None)
         assert set(result) == {"statusCode", "headers", "body", "isBase64Encoded"}
         return result
 
@@ -44,8 +44,6 @@ class Api:
 def api(store_url, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", store_url)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)  # each test is a fresh container
-    monkeypatch.setattr(aws_lambda, "_cold", True)
-    yield Api(root_key)
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door = LambdaDoor("api")  # each test is a fresh container
+    yield Api(root_key, door)
+    door.close()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.processes import set_throttle
 from .conftest import Api
@@ -16,9 +16,9 @@ from .conftest import Api
 def dynamo_api(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", f"dynamodb://{dynamo_table}")
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_cold", True)
-    return Api(root_key)
+    door = LambdaDoor("api")
+    yield Api(root_key, door)
+    door.close()
 
 
 def assert_503(result):

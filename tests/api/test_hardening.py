@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from glyphmemory import aws_lambda
 from glyphmemory.model import Memory, content_hash, new_ulid
 from glyphmemory.tokens import mint_window_token
 
@@ -59,7 +58,7 @@ def stored_directly(api: Api, epoch_us: int, text: str) -> Memory:
         content_hash=content_hash("default", text),
     )
     assert api.call("GET", "/v1/health", scope=None)["statusCode"] == 200  # builds the app
-    aws_lambda._app.memories.store.put(memory, now_s=time.time(), keep_epoch=True)
+    api.door.app().memories.store.put(memory, now_s=time.time(), keep_epoch=True)
     return memory
 
 

@@ -7,8 +7,6 @@ from urllib.parse import quote
 
 import pytest
 
-from glyphmemory import aws_lambda
-
 from ..support.lambda_events import make_event
 
 
@@ -18,7 +16,7 @@ def test_health_and_openapi_need_no_token(api):
     status, doc = api.json("GET", "/openapi.json", scope=None)
     assert status == 200 and doc["openapi"].startswith("3.1")
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
-    routed = {(r.method, r.template) for r in aws_lambda._load_app().router.routes}
+    routed = {(r.method, r.template) for r in api.door.app().router.routes}
     assert documented == routed
 
 
@@ -278,7 +276,7 @@ def test_an_overlong_url_is_414(seeded):
     ],
 )
 def test_malformed_events_get_400(api, event):
-    result = aws_lambda.lambda_handler(event, None)
+    result = api.door.handle(event, None)
     assert_problem(result, 400)
 
 

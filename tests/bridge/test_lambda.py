@@ -11,13 +11,13 @@ import boto3
 import httpx
 import pytest
 
-from glyphmemory import aws_lambda
-from glyphmemory.bridge import aws as bridge_aws
+from glyphmemory.bridge.aws import BridgeDoor
 from glyphmemory.tokens import mint_window_token
 
 from ..support.fake_claude import API_KEY, FakeClaude
 
 DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
+bridge: BridgeDoor  # the three functions of this test's container (the `lambdas` fixture)
 
 
 @pytest.fixture
@@ -34,20 +34,18 @@ def lambdas(dynamo_table, moto_url, root_key, monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(bridge_aws, "_clients", {})
-    monkeypatch.setattr(bridge_aws, "_claude", None)
+    global bridge
+    bridge = BridgeDoor()  # a fresh container
     httpx.get(moto_url + "/_glyph/invocations")  # start with none recorded
     yield moto_url, fake, root_key
     fake.close()
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    bridge.close()
 
 
 def principal(key, scope: str = "rw", ttl_s: int = 600) -> dict:
     """The authorizer's context for a connection opened with a token of this key and scope."""
     token = mint_window_token(key.kid, key.secret, scope, int(time.time()) + ttl_s)
-    return bridge_aws.authorize({"methodArn": "arn", "queryStringParameters": {"t": token}})["context"]
+    return bridge.authorize({"methodArn": "arn", "queryStringParameters": {"t": token}})["context"]
 
 
 def event(connection: str, who, frame) -> dict:
@@ -75,7 +73,7 @@ def test_connect_is_authorised_by_a_read_write_token(lambdas):
     arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
 
     def connect(token):
-        return bridge_aws.authorize({"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"t": token}})
+        return bridge.authorize({"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"t": token}})
 
     allowed = connect(mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 60))
     assert {k: allowed["context"][k] for k in ("kid", "scope")} == {"kid": key.kid, "scope": "rw"}
@@ -89,7 +87,7 @@ def test_connect_is_authorised_by_a_read_write_token(lambdas):
     for bad in (*scoped, "x.y.z", None):
         with pytest.raises(Exception, match="Unauthorized"):
             connect(bad)
-    assert bridge_aws.route({"requestContext": {"routeKey": "$connect", "connectionId": "c0"}}) == {"statusCode": 200}
+    assert bridge.route({"requestContext": {"routeKey": "$connect", "connectionId": "c0"}}) == {"statusCode": 200}
 
 
 def test_the_route_returns_at_once_and_the_worker_streams_to_the_connection(lambdas):
@@ -97,31 +95,31 @@ def test_the_route_returns_at_once_and_the_worker_streams_to_the_connection(lamb
     conn = "L0SM9cOFvHcCIhw="  # API Gateway's ids end in '=': signed with the path encoded twice
     message = {"type": "message", "session": "aws", "id": "q1", "text": "Hello from a phone"}
     started = time.perf_counter()
-    assert bridge_aws.route(event(conn, key, message)) == {"statusCode": 200}
+    assert bridge.route(event(conn, key, message)) == {"statusCode": 200}
     assert time.perf_counter() - started < 5 and fake.requests == []  # no Claude call in the route
     (invoked,) = invocations(moto_url)
     assert invoked["function"] == "glyph-bridge-worker" and invoked["type"] == "Event"
     assert frames(moto_url, conn) == []
 
-    bridge_aws.work(invoked["payload"])
+    bridge.work(invoked["payload"])
     posted = frames(moto_url, conn)
     assert [f["type"] for f in posted][-1] == "done" and all(f["id"] == "q1" for f in posted)
     assert "".join(f["text"] for f in posted if f["type"] == "delta").startswith("Echo: Hello from a phone")
     assert fake.requests[0]["key_ok"]  # the API key came from SSM
 
     # Sent again (the phone lost the answer): replayed by the route, no worker, no Claude call.
-    bridge_aws.route(event(conn, key, message))
+    bridge.route(event(conn, key, message))
     assert invocations(moto_url) == [] and len(fake.requests) == 1
     assert frames(moto_url, conn)[-1]["replayed"] is True
 
 
 def test_a_gone_connection_ends_quietly_and_history_recovers_the_reply(lambdas):
     moto_url, fake, key = lambdas
-    bridge_aws.route(event("gone-1", key, {"type": "message", "session": "s", "id": "g1", "text": "Still there?"}))
+    bridge.route(event("gone-1", key, {"type": "message", "session": "s", "id": "g1", "text": "Still there?"}))
     (invoked,) = invocations(moto_url)
     httpx.post(moto_url + "/_glyph/gone", params={"connection": "gone-1"})
-    assert bridge_aws.work(invoked["payload"]) == {"ok": True}  # no exception: it just stops posting
-    bridge_aws.route(event("back-2", key, {"type": "history", "session": "s"}))
+    assert bridge.work(invoked["payload"]) == {"ok": True}  # no exception: it just stops posting
+    bridge.route(event("back-2", key, {"type": "history", "session": "s"}))
     (history,) = frames(moto_url, "back-2")
     assert [t["role"] for t in history["turns"]] == ["user", "assistant"]
     assert history["turns"][1]["text"].startswith("Echo: Still there?")
@@ -129,46 +127,44 @@ def test_a_gone_connection_ends_quietly_and_history_recovers_the_reply(lambdas):
 
 def test_sessions_are_isolated_between_keys(lambdas):
     moto_url, _, key = lambdas
-    bridge_aws.route(event("c-a", key, {"type": "message", "session": "mine", "text": "Private"}))
+    bridge.route(event("c-a", key, {"type": "message", "session": "mine", "text": "Private"}))
     invocations(moto_url)
     other = device_key("phone")
-    bridge_aws.route(event("c-b", other, {"type": "message", "session": "mine", "text": "Me too"}))
-    bridge_aws.route(event("c-b", other, {"type": "history", "session": "mine"}))
+    bridge.route(event("c-b", other, {"type": "message", "session": "mine", "text": "Me too"}))
+    bridge.route(event("c-b", other, {"type": "history", "session": "mine"}))
     answers = frames(moto_url, "c-b")
     assert [(a["type"], a["status"]) for a in answers] == [("error", 403), ("error", 403)]
     assert invocations(moto_url) == []
-    assert bridge_aws.route(event("c-x", None, {"type": "history", "session": "mine"})) == {"statusCode": 403}
+    assert bridge.route(event("c-x", None, {"type": "history", "session": "mine"})) == {"statusCode": 403}
 
 
 def test_the_route_shares_the_frame_limit_and_the_rule_for_ids(lambdas):
     moto_url, fake, key = lambdas
     # An oversize message (still under API Gateway's 128 KB quota): an error frame, no worker.
     big = {"type": "message", "session": "lim", "id": "big", "text": "\u00e9" * 60_000}  # 120 KB as UTF-8
-    assert bridge_aws.route(event("c-lim", key, big) | {"body": json.dumps(big, ensure_ascii=False)}) == {
-        "statusCode": 200
-    }
+    assert bridge.route(event("c-lim", key, big) | {"body": json.dumps(big, ensure_ascii=False)}) == {"statusCode": 200}
     (refused,) = frames(moto_url, "c-lim")
     assert refused == {"type": "error", "id": "big", "status": 413, "detail": refused["detail"]}
     assert invocations(moto_url) == []
     fits = {"type": "message", "session": "lim", "id": "fits", "text": "\u00e9" * 11_000}  # 66 KB escaped
-    bridge_aws.route(event("c-lim", key, fits))
+    bridge.route(event("c-lim", key, fits))
     assert len(invocations(moto_url)) == 1
     # Without ids: a second "yes" after the first was answered is a new message, not a replay.
     yes = {"type": "message", "session": "yes", "text": "yes"}
-    bridge_aws.route(event("c-yes", key, yes))
+    bridge.route(event("c-yes", key, yes))
     (first,) = invocations(moto_url)
-    bridge_aws.route(event("c-yes", key, yes))  # a retry while the first is still unanswered
+    bridge.route(event("c-yes", key, yes))  # a retry while the first is still unanswered
     assert invocations(moto_url) == [] and frames(moto_url, "c-yes")[-1]["status"] == 409
-    bridge_aws.work(first["payload"])
-    bridge_aws.route(event("c-yes", key, yes))  # answered: the same text again is a new message
+    bridge.work(first["payload"])
+    bridge.route(event("c-yes", key, yes))  # answered: the same text again is a new message
     (second,) = invocations(moto_url)
-    bridge_aws.work(second["payload"])
+    bridge.work(second["payload"])
     assert "replayed" not in frames(moto_url, "c-yes")[-1]
     assert sum(r["body"]["messages"][-1]["content"][-1]["text"] == "yes" for r in fake.replies()) == 2
 
 
 def device_key(name: str):
-    key, _ = aws_lambda._load_app().keyring.add_device(name, time.time())
+    key, _ = bridge.door.app().keyring.add_device(name, time.time())
     return key
 
 
@@ -181,33 +177,31 @@ def test_every_frame_is_checked_against_the_connections_grant(lambdas):
     connection: its token expired, or its key was revoked (in this container at once; in others
     within the key cache's 30 s)."""
     moto_url, fake, key = lambdas
-    bridge_aws.route(event("own", key, {"type": "message", "session": "cli", "text": "My private plan"}))
-    bridge_aws.work(invocations(moto_url)[0]["payload"])
+    bridge.route(event("own", key, {"type": "message", "session": "cli", "text": "My private plan"}))
+    bridge.work(invocations(moto_url)[0]["payload"])
     write_only = {**principal(key), "scope": "w"}  # as a connection opened with a chat link's token
-    bridge_aws.route(event("w-1", write_only, {"type": "history", "session": "cli"}))
-    bridge_aws.route(event("w-1", write_only, {"type": "message", "session": "cli", "text": "Recall it"}))
+    bridge.route(event("w-1", write_only, {"type": "history", "session": "cli"}))
+    bridge.route(event("w-1", write_only, {"type": "message", "session": "cli", "text": "Recall it"}))
     read_only = {**principal(key), "scope": "r"}
-    bridge_aws.route(event("r-1", read_only, {"type": "message", "session": "cli", "text": "Recall it"}))
-    bridge_aws.route(event("r-1", read_only, {"type": "history", "session": "cli"}))
+    bridge.route(event("r-1", read_only, {"type": "message", "session": "cli", "text": "Recall it"}))
+    bridge.route(event("r-1", read_only, {"type": "history", "session": "cli"}))
     refused = frames(moto_url, "w-1") + frames(moto_url, "r-1")[:1]
     assert [(f["type"], f["status"]) for f in refused] == [("error", 403)] * 3
     assert [t["role"] for t in frames(moto_url, "r-1")[1]["turns"]] == ["user", "assistant"]  # r reads history
     assert invocations(moto_url) == [] and len(fake.requests) == 1 and closed(moto_url) == []
 
     expired = {**principal(key), "exp": int(time.time()) - 1}
-    bridge_aws.route(event("old-1", expired, {"type": "history", "session": "cli"}))
+    bridge.route(event("old-1", expired, {"type": "history", "session": "cli"}))
     phone = device_key("phone")
     opened = principal(phone)
-    bridge_aws.route(event("phone-1", opened, {"type": "message", "session": "p", "text": "Hi"}))
-    bridge_aws.work(invocations(moto_url)[0]["payload"])
-    aws_lambda._load_app().keyring.revoke(phone.kid)
-    bridge_aws.route(event("phone-1", opened, {"type": "message", "session": "p", "text": "Still here?"}))
+    bridge.route(event("phone-1", opened, {"type": "message", "session": "p", "text": "Hi"}))
+    bridge.work(invocations(moto_url)[0]["payload"])
+    bridge.door.app().keyring.revoke(phone.kid)
+    bridge.route(event("phone-1", opened, {"type": "message", "session": "p", "text": "Still here?"}))
     assert [(f["type"], f["status"]) for f in frames(moto_url, "old-1")] == [("error", 401)]
     assert frames(moto_url, "phone-1")[-1]["status"] == 401 and "revoked" in frames(moto_url, "phone-1")[-1]["detail"]
     assert closed(moto_url) == ["old-1", "phone-1"] and invocations(moto_url) == []
-    assert bridge_aws.route(event("c-y", {"kid": key.kid}, {"type": "history", "session": "cli"})) == {
-        "statusCode": 403
-    }
+    assert bridge.route(event("c-y", {"kid": key.kid}, {"type": "history", "session": "cli"})) == {"statusCode": 403}
 
 
 def test_a_busy_session_stays_its_owners_on_dynamodb(lambdas, monkeypatch):
@@ -218,9 +212,9 @@ def test_a_busy_session_stays_its_owners_on_dynamodb(lambdas, monkeypatch):
     phone = device_key("phone")
 
     def say(who, conn: str, text: str, msg: str) -> dict:
-        bridge_aws.route(event(conn, who, {"type": "message", "session": "cli", "id": msg, "text": text}))
+        bridge.route(event(conn, who, {"type": "message", "session": "cli", "id": msg, "text": text}))
         for invoked in invocations(moto_url):
-            bridge_aws.work(invoked["payload"])
+            bridge.work(invoked["payload"])
         return frames(moto_url, conn)[-1]
 
     assert say(key, "a", "The safe's code is 4711", "owner-1")["type"] == "done"
@@ -233,7 +227,7 @@ def test_a_busy_session_stays_its_owners_on_dynamodb(lambdas, monkeypatch):
     time.sleep(7)  # idle: the session lapses with every turn and message id under it
     claimed = say(phone, "b", "Anything here?", "owner-2")
     assert claimed["type"] == "done" and not claimed.get("replayed")
-    bridge_aws.route(event("b", phone, {"type": "history", "session": "cli"}))
+    bridge.route(event("b", phone, {"type": "history", "session": "cli"}))
     turns = frames(moto_url, "b")[-1]["turns"]
     assert [t["role"] for t in turns] == ["user", "assistant"] and "4711" not in json.dumps(turns)
     assert "4711" not in json.dumps(fake.replies()[-1]["body"]["messages"])

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pyotp
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import make_event
@@ -62,17 +62,16 @@ def test_a_grant_ends_with_the_device_key_that_signed_it_in(served):
 def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    door = LambdaDoor("all")
     host, callback = "glyph.example.com", "https://claude.ai/api/mcp/auth_callback"
 
     def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
         hdrs = {"x-glyph-public-host": host, "content-type": content_type, **headers}
-        result = aws_lambda.lambda_handler(make_event(method, path, "", hdrs, body.encode()), None)
+        result = door.handle(make_event(method, path, "", hdrs, body.encode()), None)
         return result["statusCode"], result["headers"], result["body"]
 
     try:
-        app = aws_lambda._load_app()
+        app = door.app()
         laptop, _ = app.keyring.add_device("laptop", time.time())
         registered = json.dumps({"redirect_uris": [callback], "client_name": "Claude"})
         client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
@@ -114,5 +113,4 @@ def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, mo
         )
         assert status == 401 and oauth_of(app).grants() == []
     finally:
-        if aws_lambda._app is not None:
-            aws_lambda._app.memories.store.close()
+        door.close()

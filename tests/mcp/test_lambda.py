@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pyotp
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.lambda_events import make_event
 from .oauth_flow import pkce
@@ -25,19 +25,17 @@ CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 def handler(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_cold", True)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    door = LambdaDoor("all")
 
     def call(method, path, *, query="", body=None, headers=None):
         hdrs = {"x-glyph-public-host": HOST, **(headers or {})}
         raw = body if body is None or isinstance(body, bytes) else body.encode()
-        result = aws_lambda.lambda_handler(make_event(method, path, query, hdrs, raw), None)
+        result = door.handle(make_event(method, path, query, hdrs, raw), None)
         return result["statusCode"], result["headers"], result["body"]
 
+    call.door = door
     yield call
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door.close()
 
 
 def _form(fields: dict) -> dict:
@@ -174,7 +172,7 @@ def test_a_token_for_another_resource_is_refused(handler, root_key):
     from glyphmemory.keys import SUBKEY_OAUTH
     from glyphmemory.oauth import OAuth
 
-    app = aws_lambda._load_app()
+    app = handler.door.app()
     oauth = OAuth(app.memories.store, app.keyring.subkey(SUBKEY_OAUTH))
     grant = {"client_id": "c" * 22, "client_name": "t", "kid": root_key.kid, "generation": 1}
     grant.update(created_at=1, used_at=2**40, expires_at=2**40)

@@ -260,7 +260,7 @@ def test_the_same_answers_through_the_connector_function(dynamo_table, root_key,
 
     def call(method, path, query="", body=None, content_type="application/json"):
         headers = {"x-glyph-public-host": "glyph.example.com", "content-type": content_type}
-        result = function.lambda_handler(make_event(method, path, query, headers, body), None)
+        result = function.handle(make_event(method, path, query, headers, body), None)
         return result["statusCode"], result["headers"], result["body"]
 
     for uri in (*BAD_REDIRECTS[:3], BAD_REDIRECTS[5], BAD_REDIRECTS[11], BAD_REDIRECTS[13]):

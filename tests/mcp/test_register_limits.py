@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from glyphmemory import aws_lambda, oauth
+from glyphmemory import oauth
 
 from ..support.lambda_events import connector_function, make_event
 from ..support.processes import clean_env, start_glyph_serve, stop
@@ -231,17 +231,17 @@ def test_a_slow_metadata_host_stalls_no_one(tmp_path):
 
 @pytest.fixture
 def handler(dynamo_table, root_key, monkeypatch):
-    connector_function(monkeypatch, dynamo_table, root_key)
+    door = connector_function(monkeypatch, dynamo_table, root_key)
 
     def call(path, body, source):
         event = make_event("POST", path, "", {"content-type": "application/json"}, json.dumps(body).encode())
         event["requestContext"]["http"]["sourceIp"] = source
-        result = aws_lambda.lambda_handler(event, None)
+        result = door.handle(event, None)
         return result["statusCode"], result["headers"], json.loads(result["body"])
 
+    call.door = door
     yield call
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door.close()
 
 
 def test_registration_quotas_through_the_connector_function(handler, monkeypatch):
@@ -257,7 +257,7 @@ def test_registration_quotas_through_the_connector_function(handler, monkeypatch
     assert status == 201
     status, headers, answer = handler("/register", body, "198.51.100.4")
     assert status == 429 and answer["error"] == "temporarily_unavailable" and int(headers["Retry-After"]) >= 1
-    app = aws_lambda._load_app()
+    app = handler.door.app()
     clients = app.memories.store.records_list("oauth-client")
     assert len(clients) == 7
     assert all(c["expires_at"] - time.time() <= oauth.UNUSED_CLIENT_TTL_S for _, c in clients)

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import Key, load_key_file
 from glyphmemory.tokens import mint_window_token
 
@@ -78,13 +78,15 @@ def lambda_env(dynamo_table, root_key, monkeypatch):
     env = {"GLYPH_STORE": f"dynamodb://{dynamo_table}", "GLYPH_KEY": f"{root_key.kid}:{root_key.secret_b32}"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_cold", True)
     return clean_env(**env)
 
 
 def lambda_get(root_key: Key, path: str, query: str) -> dict:
     token = mint_window_token(root_key.kid, root_key.secret, "r", int(time.time()) + 600)
-    result = aws_lambda.lambda_handler(make_event("GET", path, query, {"authorization": "Bearer " + token}), None)
+    door = LambdaDoor("api")
+    try:
+        result = door.handle(make_event("GET", path, query, {"authorization": "Bearer " + token}), None)
+    finally:
+        door.close()
     assert result["statusCode"] == 200, result["body"]
     return json.loads(result["body"])

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.lambda_events import make_event
 from ..support.processes import read_log, stop
@@ -67,17 +67,14 @@ def test_an_unsendable_header_value_is_a_logged_500_through_glyph_serve(tmp_path
 
 @pytest.mark.parametrize("kind", list(UNSENDABLE))
 def test_an_unsendable_header_value_is_a_500_through_the_lambda_door(lambda_env, monkeypatch, kind):
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
     monkeypatch.setenv("GLYPH_PUBLIC_URL", UNSENDABLE[kind])
-    result = aws_lambda.lambda_handler(
-        make_event("POST", "/mcp", headers={"content-type": "application/json"}, body=b"{}")
-    )
+    door = LambdaDoor("all")
+    result = door.handle(make_event("POST", "/mcp", headers={"content-type": "application/json"}, body=b"{}"))
     assert result["statusCode"] == 500
     for name, value in result["headers"].items():
         assert "\r" not in value and "\n" not in value and "\0" not in value and value.isascii(), (name, value)
     assert json.loads(result["body"])["status"] == 500
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door.close()
 
 
 # --- §5: whitespace between a field name and its colon is a 400 (RFC 9112 §5.1) -----------------

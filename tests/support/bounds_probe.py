@@ -24,7 +24,7 @@ def gzip_bomb(size: int) -> str:
 
 
 def main() -> None:
-    from glyphmemory import aws_lambda
+    from glyphmemory.aws_lambda import LambdaDoor
     from glyphmemory.codec import CodecError, decode
     from glyphmemory.keys import parse_key
     from glyphmemory.tokens import mint_window_token
@@ -46,14 +46,13 @@ def main() -> None:
         "10 MiB JSON memory, base64": make_event("POST", "/v1/memories", headers=json_auth, body=big_json, b64=True),
     }
     bomb = gzip_bomb(1 << 30)
-    warm = aws_lambda.lambda_handler(
-        make_event("POST", "/v1/memories", headers=json_auth, body={"text": "warm up"}), None
-    )
+    door = LambdaDoor("api")
+    warm = door.handle(make_event("POST", "/v1/memories", headers=json_auth, body={"text": "warm up"}), None)
     assert warm["statusCode"] in (200, 201), warm
     del big_json
     gc.collect()
     before = reset_peak()
-    statuses = {name: aws_lambda.lambda_handler(event, None)["statusCode"] for name, event in cases.items()}
+    statuses = {name: door.handle(event, None)["statusCode"] for name, event in cases.items()}
     try:
         decode(bomb)
         statuses["1 GiB gzip bomb, codec"] = 200

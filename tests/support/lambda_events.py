@@ -29,11 +29,10 @@ def make_event(method, path, query="", headers=None, body=None, b64=False) -> di
 
 def connector_function(monkeypatch, dynamo_table: str, root_key):
     """The connector function (every route, the page and OAuth) on a DynamoDB table, loaded
-    afresh by its first event; returns the module, whose `lambda_handler` takes events."""
-    from glyphmemory import aws_lambda
+    afresh by its first event: a new LambdaDoor("all"), whose `handle` takes events (close it
+    at the end)."""
+    from glyphmemory.aws_lambda import LambdaDoor
 
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
-    return aws_lambda
+    return LambdaDoor("all")

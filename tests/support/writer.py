@@ -41,7 +41,7 @@ def http_writes(url: str, prefix: str, n: int):
 
 
 def lambda_writes(prefix: str, n: int):
-    from glyphmemory import aws_lambda
+    from glyphmemory.aws_lambda import LambdaDoor
     from glyphmemory.keys import parse_key
     from glyphmemory.tokens import mint_window_token
 
@@ -50,11 +50,10 @@ def lambda_writes(prefix: str, n: int):
     key = parse_key(os.environ["GLYPH_KEY"])
     token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 3600)
     headers = {"authorization": "Bearer " + token, "content-type": "application/json"}
+    door = LambdaDoor("api")
     for i in range(n):
         text = f"{prefix} {i}"
-        result = aws_lambda.lambda_handler(
-            make_event("POST", "/v1/memories", headers=headers, body={"text": text}), None
-        )
+        result = door.handle(make_event("POST", "/v1/memories", headers=headers, body={"text": text}), None)
         yield text, result["statusCode"], json.loads(result["body"]).get("id")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pyotp
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.lambda_events import make_event
 
@@ -20,8 +20,7 @@ HOST = "glyph.example.com"
 def page(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    door = LambdaDoor("all")
 
     def call(method, path, query="", *, form=None, cookie=None):
         headers = {"x-glyph-public-host": HOST}
@@ -31,16 +30,16 @@ def page(dynamo_table, root_key, monkeypatch):
         if form is not None:
             headers["content-type"] = "application/x-www-form-urlencoded"
             body = urlencode(form).encode()
-        result = aws_lambda.lambda_handler(make_event(method, path, query, headers, body), None)
+        result = door.handle(make_event(method, path, query, headers, body), None)
         return result["statusCode"], result["headers"], result["body"]
 
+    call.door = door
     yield call
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door.close()
 
 
 def test_sign_in_list_and_delete_through_the_function(page, root_key):
-    app = aws_lambda._load_app()
+    app = page.door.app()
     memory, _ = app.memories.write(text="Written on DynamoDB <b>bold?</b>", tags=["aws"])
     status, _, html = page("GET", "/ui")
     assert status == 200 and "Sign in" in html

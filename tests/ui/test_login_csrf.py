@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 import pyotp
 import pytest
 
-from glyphmemory import aws_lambda
 from glyphmemory.keys import load_key_file
 from glyphmemory.tokens import mint_window_token
 
@@ -99,7 +98,7 @@ def test_the_one_time_link_asks_before_it_signs_in(served):
 
 @pytest.fixture
 def page(dynamo_table, root_key, monkeypatch):
-    connector_function(monkeypatch, dynamo_table, root_key)
+    door = connector_function(monkeypatch, dynamo_table, root_key)
 
     def call(method, path, query="", *, form=None, headers=None):
         hdrs = {"x-glyph-public-host": "glyph.example.com", **(headers or {})}
@@ -107,12 +106,11 @@ def page(dynamo_table, root_key, monkeypatch):
         if form is not None:
             hdrs["content-type"] = "application/x-www-form-urlencoded"
             body = urlencode(form).encode()
-        result = aws_lambda.lambda_handler(make_event(method, path, query, hdrs, body), None)
+        result = door.handle(make_event(method, path, query, hdrs, body), None)
         return result["statusCode"], result["headers"], result["body"]
 
     yield call
-    if aws_lambda._app is not None:
-        aws_lambda._app.memories.store.close()
+    door.close()
 
 
 def test_login_csrf_through_the_connector_function(page, root_key):

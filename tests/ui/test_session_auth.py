@@ -16,7 +16,7 @@ import httpx
 import pyotp
 import pytest
 
-from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import load_key_file, parse_key
 from glyphmemory.tokens import mint_window_token
 
@@ -159,8 +159,7 @@ def test_a_spent_sign_in_link_is_no_token_anywhere_else(served):
 def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    monkeypatch.setattr(aws_lambda, "_app", None)
-    monkeypatch.setattr(aws_lambda, "_routers", "all")
+    door = LambdaDoor("all")
 
     def call(method, path, *, form=None, cookie=None):
         headers = {"x-glyph-public-host": "glyph.example.com"}
@@ -170,11 +169,11 @@ def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table,
         if form is not None:
             headers["content-type"] = "application/x-www-form-urlencoded"
             body = urlencode(form).encode()
-        result = aws_lambda.lambda_handler(make_event(method, path, "", headers, body), None)
+        result = door.handle(make_event(method, path, "", headers, body), None)
         return result["statusCode"], result["headers"], result["body"]
 
     try:
-        app = aws_lambda._load_app()
+        app = door.app()
         app.memories.write(text=SECRET_TEXT)
         tablet, _ = app.keyring.add_device("tablet", time.time())
         status, headers, _ = call("POST", "/ui/sign-in", form={"token": _token(tablet, ttl_s=3600)})
@@ -188,5 +187,4 @@ def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table,
         again = call("POST", "/ui/sign-in", form={"token": _token(tablet, "r", ttl_s=3600)})
         assert again[0] == 401
     finally:
-        if aws_lambda._app is not None:
-            aws_lambda._app.memories.store.close()
+        door.close()

@@ -20,92 +20,157 @@ import json
 import os
 from urllib.parse import quote
 
-from .. import aws_lambda, names
+from .. import names
+from ..aws_lambda import LambdaDoor, secure_parameter
 from ..http import log
 from ..tokens import Grant
 from .core import Bridge, Closed, Gone, Prepared
 
-_clients: dict = {}
-_claude = None
 
+class BridgeDoor:
+    """The bridge's three functions (`authorize`, `route`, `work`) over one LambdaDoor, with
+    what a container keeps between events: the signed-HTTPS clients and the Claude client."""
 
-def _client(service: str, target: str = "", version: str = "1.1", endpoint: str | None = None):
-    """One signed-HTTPS client per service and endpoint, kept for the container."""
-    from ..aws.client import AwsJsonClient
+    def __init__(self, door: LambdaDoor | None = None):
+        self.door = LambdaDoor("api") if door is None else door
+        self._clients: dict = {}
+        self._claude = None
 
-    key = (service, endpoint)
-    if key not in _clients:
-        _clients[key] = AwsJsonClient(service, target, version, max_attempts=3, deadline_s=5.0, endpoint=endpoint)
-    return _clients[key]
+    def _client(self, service: str, target: str = "", version: str = "1.1", endpoint: str | None = None):
+        """One signed-HTTPS client per service and endpoint, kept for the container."""
+        from ..aws.client import AwsJsonClient
 
+        key = (service, endpoint)
+        if key not in self._clients:
+            self._clients[key] = AwsJsonClient(
+                service, target, version, max_attempts=3, deadline_s=5.0, endpoint=endpoint
+            )
+        return self._clients[key]
 
-def _connection(context: dict) -> tuple:
-    """(the management API's client, the connection's path) for this event's connection."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
-        f"https://{context['domainName']}/{context['stage']}"
-    )
-    return _client("execute-api", endpoint=endpoint), "/@connections/" + quote(context["connectionId"], safe="")
+    def _connection(self, context: dict) -> tuple:
+        """(the management API's client, the connection's path) for this event's connection."""
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
+            f"https://{context['domainName']}/{context['stage']}"
+        )
+        return self._client("execute-api", endpoint=endpoint), "/@connections/" + quote(
+            context["connectionId"], safe=""
+        )
 
+    def poster(self, context: dict):
+        """post(frame) to this event's connection; Gone when it is closed (410)."""
+        from ..aws.client import AwsError, AwsUnreachable
 
-def _poster(context: dict):
-    """post(frame) to this event's connection; Gone when it is closed (410)."""
-    from ..aws.client import AwsError, AwsUnreachable
+        client, path = self._connection(context)
 
-    client, path = _connection(context)
-
-    def post(frame: dict) -> None:
-        body = json.dumps(frame, ensure_ascii=False).encode()
-        try:
-            client.call_rest("POST", path, body, {"content-type": "application/json"})
-        except AwsError as error:
-            if error.status in (410, 403):
+        def post(frame: dict) -> None:
+            body = json.dumps(frame, ensure_ascii=False).encode()
+            try:
+                client.call_rest("POST", path, body, {"content-type": "application/json"})
+            except AwsError as error:
+                if error.status in (410, 403):
+                    raise Gone() from None
+                raise
+            except AwsUnreachable:
                 raise Gone() from None
-            raise
-        except AwsUnreachable:
-            raise Gone() from None
 
-    return post
+        return post
 
+    def _close(self, context: dict) -> None:
+        """End this event's connection (DeleteConnection); already gone is fine."""
+        from ..aws.client import AwsError, AwsUnreachable
 
-def _close(context: dict) -> None:
-    """End this event's connection (DeleteConnection); already gone is fine."""
-    from ..aws.client import AwsError, AwsUnreachable
+        client, path = self._connection(context)
+        try:
+            client.call_rest("DELETE", path, b"", {})
+        except (AwsError, AwsUnreachable):
+            pass
 
-    client, path = _connection(context)
-    try:
-        client.call_rest("DELETE", path, b"", {})
-    except (AwsError, AwsUnreachable):
-        pass
+    def _bridge(self, claude=None) -> Bridge:
+        app = self.door.app()
+        return Bridge(app.memories, claude, app.auth, log=log.event)
 
+    # --- $connect's authorizer -------------------------------------------------------------------
 
-def _bridge(claude=None) -> Bridge:
-    app = aws_lambda._load_app()
-    return Bridge(app.memories, claude, app.auth, log=log.event)
+    def authorize(self, event, context=None) -> dict:
+        from ..errors import Forbidden, InvalidInput, Unauthorized
 
+        token = ((event or {}).get("queryStringParameters") or {}).get("t")
+        try:
+            if not token:
+                raise PermissionError
+            grant = self.door.app().auth.token(token, "rw")  # a message reads memories and writes turns
+        except (Unauthorized, Forbidden, InvalidInput, PermissionError):
+            log.event("bridge_connect", level=30, status=401)
+            raise Exception("Unauthorized") from None  # API Gateway answers the upgrade with 401
+        return {
+            "principalId": grant.kid,
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
+            },
+            "context": {"kid": grant.kid, "scope": grant.scope, "exp": grant.exp, "key": grant.key or ""},
+        }
 
-# --- $connect's authorizer -----------------------------------------------------------------------
+    # --- the route: quick, then the worker -------------------------------------------------------
 
+    def route(self, event, context=None) -> dict:
+        request = event.get("requestContext") or {}
+        if request.get("routeKey") in ("$connect", "$disconnect"):
+            return {"statusCode": 200}
+        grant = _grant(request.get("authorizer") or {})
+        if grant is None:
+            return {"statusCode": 403}
+        post = self.poster(request)
+        try:
+            bridge = self._bridge()
+            prepared = bridge.prepare(grant, event.get("body"), post)
+            if prepared is not None:
+                self._invoke_worker(prepared, request, post)
+        except Gone:
+            pass
+        except Closed:  # the grant ended: API Gateway closes the socket (its close code is its own)
+            self._close(request)
+        return {"statusCode": 200}
 
-def authorize(event, context=None) -> dict:
-    from ..errors import Forbidden, InvalidInput, Unauthorized
+    def _invoke_worker(self, prepared: Prepared, request: dict, post) -> None:
+        from ..aws.client import AwsError, AwsUnreachable
 
-    token = ((event or {}).get("queryStringParameters") or {}).get("t")
-    try:
-        if not token:
-            raise PermissionError
-        app = aws_lambda._load_app()
-        grant = app.auth.token(token, "rw")  # a message reads memories and writes turns
-    except (Unauthorized, Forbidden, InvalidInput, PermissionError):
-        log.event("bridge_connect", level=30, status=401)
-        raise Exception("Unauthorized") from None  # API Gateway answers the upgrade with 401
-    return {
-        "principalId": grant.kid,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
-        },
-        "context": {"kid": grant.kid, "scope": grant.scope, "exp": grant.exp, "key": grant.key or ""},
-    }
+        payload = {
+            "connection": {k: request[k] for k in ("connectionId", "domainName", "stage")},
+            "prepared": prepared.to_json(),
+        }
+        name = quote(os.environ[names.ENV_BRIDGE_WORKER], safe="")
+        try:
+            self._client("lambda").call_rest(
+                "POST",
+                f"/2015-03-31/functions/{name}/invocations",
+                json.dumps(payload).encode(),
+                {"content-type": "application/json", "x-amz-invocation-type": "Event"},
+            )
+        except (AwsError, AwsUnreachable):
+            prepared.conversation.drop_turn(prepared.turn)
+            prepared.conversation.release(prepared.msg_id)
+            post(
+                {"type": "error", "id": prepared.frame_id, "status": 503, "detail": "the bridge is busy: send it again"}
+            )
+
+    # --- the worker: Claude, streamed to the connection ------------------------------------------
+
+    def _claude_client(self):
+        if self._claude is None:
+            from .claude import Claude
+
+            self._claude = Claude(_anthropic_key())
+        return self._claude
+
+    def work(self, event, context=None) -> dict:
+        bridge = self._bridge(self._claude_client())
+        prepared = Prepared.from_json(bridge, event["prepared"])
+        bridge.answer(prepared, self.poster(event["connection"]))
+        return {"ok": True}
+
+    def close(self) -> None:
+        self.door.close()
 
 
 def _grant(authorizer: dict) -> Grant | None:
@@ -118,74 +183,9 @@ def _grant(authorizer: dict) -> Grant | None:
     return Grant(str(kid), str(scope), exp, str(authorizer.get("key") or "") or None)
 
 
-# --- the route: quick, then the worker -----------------------------------------------------------
-
-
-def route(event, context=None) -> dict:
-    request = event.get("requestContext") or {}
-    if request.get("routeKey") in ("$connect", "$disconnect"):
-        return {"statusCode": 200}
-    grant = _grant(request.get("authorizer") or {})
-    if grant is None:
-        return {"statusCode": 403}
-    post = _poster(request)
-    try:
-        bridge = _bridge()
-        prepared = bridge.prepare(grant, event.get("body"), post)
-        if prepared is not None:
-            _invoke_worker(bridge, prepared, request, post)
-    except Gone:
-        pass
-    except Closed:  # the grant ended: API Gateway closes the socket (its close code is its own)
-        _close(request)
-    return {"statusCode": 200}
-
-
-def _invoke_worker(bridge: Bridge, prepared: Prepared, request: dict, post) -> None:
-    from ..aws.client import AwsError, AwsUnreachable
-
-    payload = {
-        "connection": {k: request[k] for k in ("connectionId", "domainName", "stage")},
-        "prepared": prepared.to_json(),
-    }
-    name = quote(os.environ[names.ENV_BRIDGE_WORKER], safe="")
-    try:
-        _client("lambda").call_rest(
-            "POST",
-            f"/2015-03-31/functions/{name}/invocations",
-            json.dumps(payload).encode(),
-            {"content-type": "application/json", "x-amz-invocation-type": "Event"},
-        )
-    except (AwsError, AwsUnreachable):
-        prepared.conversation.drop_turn(prepared.turn)
-        prepared.conversation.release(prepared.msg_id)
-        post({"type": "error", "id": prepared.frame_id, "status": 503, "detail": "the bridge is busy: send it again"})
-
-
-# --- the worker: Claude, streamed to the connection ----------------------------------------------
-
-
-def _claude_client():
-    global _claude
-    if _claude is None:
-        from .claude import Claude
-
-        _claude = Claude(_anthropic_key())
-    return _claude
-
-
 def _anthropic_key() -> str:
     """From the SSM SecureString named by GLYPH_ANTHROPIC_KEY_PARAM (ANTHROPIC_API_KEY locally)."""
     param = os.environ.get(names.ENV_ANTHROPIC_KEY_PARAM)
     if not param:
         return os.environ["ANTHROPIC_API_KEY"]
-    return _client("ssm", "AmazonSSM").call("GetParameter", {"Name": param, "WithDecryption": True})["Parameter"][
-        "Value"
-    ]
-
-
-def work(event, context=None) -> dict:
-    bridge = _bridge(_claude_client())
-    prepared = Prepared.from_json(bridge, event["prepared"])
-    bridge.answer(prepared, _poster(event["connection"]))
-    return {"ok": True}
+    return secure_parameter(param, "the Anthropic API key")
