@@ -33,7 +33,7 @@ from ..aws.client import AwsError
 from ..errors import Unavailable
 from ..model import Memory
 from ..text_index import INDEX_VERSION, IndexStats, impact, memory_terms
-from .dynamodb_items import memory_from_attrs, memory_key
+from .dynamodb_items import cancellation_codes, memory_from_attrs, memory_key
 
 HEAD_SK = "~"
 STATS_SK = "IXS"
@@ -201,8 +201,6 @@ class DynamoIndex:
     def _transact(self, actions: list[dict]) -> bool:
         """Run one chunk: False when it went in now or had gone in before (a condition on a
         posting or on the memory's `ix` failed), True when the stats' generation changed."""
-        from .dynamodb import _cancellation_codes
-
         for attempt in range(5):
             try:
                 self.store._send("TransactWriteItems", {"TransactItems": actions})
@@ -210,7 +208,7 @@ class DynamoIndex:
             except AwsError as exc:
                 if exc.code != "TransactionCanceledException":
                     raise
-                reasons = _cancellation_codes(exc)
+                reasons = cancellation_codes(exc)
             if "TransactionConflict" not in reasons:
                 stats_failed = "Update" in actions[-2] and actions[-2]["Update"]["Key"][names.PK]["S"].startswith(
                     names.INDEX_STATS_PREFIX

@@ -96,3 +96,18 @@ def claim_item(memory: Memory) -> dict:
     if memory.expires_at is not None:
         item[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
     return item
+
+
+def conditional_failed(exc) -> bool:
+    """Whether an AwsError is a failed ConditionExpression (the item was not as required)."""
+    return exc.code == "ConditionalCheckFailedException"
+
+
+def cancellation_codes(exc) -> list[str]:
+    """Why each item of a cancelled transaction failed: CancellationReasons, or (as some
+    emulators send it) the list in the message."""
+    reasons = exc.body.get("CancellationReasons")
+    if isinstance(reasons, list):
+        return [str(r.get("Code", "None")) for r in reasons if isinstance(r, dict)]
+    listed = exc.message.rpartition("[")[2].rstrip("]")
+    return [code.strip() for code in listed.split(",")] if listed else []
