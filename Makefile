@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test bench synth clean chromium fmt
+.PHONY: run test lint bench synth clean chromium fmt
 
 # CDK, jsii and npm keep their state inside the project (ignored by git), never in $HOME.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -50,11 +50,15 @@ run: $(VENV)/.installed-run
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-# Style is checked first (ruff: lint and format), then the suite. loadfile keeps each test
-# file on one worker, so the CDK app is synthesized once per run.
-test: $(STAMP) chromium $(NODE_STAMP)
+# Style (ruff: lint and format) and types (mypy: both stores conform to the Store protocol,
+# tests/typing/; about 2 s), checked before the suite.
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# loadfile keeps each test file on one worker, so the CDK app is synthesized once per run.
+test: lint chromium $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # Apply the formatter and the linter's safe fixes.
@@ -70,4 +74,4 @@ synth: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk synth --no-notices -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache cdk.out node_modules .cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache cdk.out node_modules .cache

@@ -1,7 +1,8 @@
 """The one storage protocol both stores implement (glyphmemory.stores opens one from a URL).
 
 Documentation and type checking only: nothing imports this at run time, since `typing` costs
-6 ms of a cold start at a full core."""
+6 ms of a cold start at a full core. `make lint` checks with mypy that both stores conform
+(tests/typing/store_conformance.py): a method missing, renamed, or answering another type fails it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Protocol
 
 from .model import Cursor, Memory, Page
 from .repeat import Repeat
+from .text_index import IndexStats
 
 
 class Store(Protocol):
@@ -60,6 +62,27 @@ class Store(Protocol):
 
     def namespaces(self, *, now_s: float, limit: int) -> list[str]:
         """The namespaces holding an unexpired memory, in name order, at most `limit`."""
+
+    # --- the search index (DESIGN §16; search.py reads it) ------------------------------------
+
+    def index_stats(self, namespace: str) -> tuple[IndexStats, int] | None:
+        """(statistics, generation) of a namespace's index; None while it is not ready."""
+
+    def index_postings(
+        self, namespace: str, term: str, *, generation: int, after: str | None, limit: int, now_s: float
+    ) -> tuple[int | None, list[tuple[str, str, int, int]], str | None]:
+        """(df, [(sk, memory_id, tf, doc_len)], next sk or None): a term's unexpired postings,
+        best first, from just after `after`; df only on the first page (else None)."""
+
+    def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
+        """The newest memories the index lacks (written by another program, or whose writer
+        died before indexing them), indexed now."""
+
+    def get_many(self, memory_ids: list[str], *, now_s: float) -> dict[str, Memory]:
+        """The unexpired memories of these ids, by id."""
+
+    def reindex(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
+        """Build a namespace's index anew, as far as the deadline (time.monotonic()) allows."""
 
     # --- records: small JSON documents by (group, name), changed by compare-and-set ------------
     # The general record store: TOTP steps, lockouts, quotas, device keys, OAuth grants and

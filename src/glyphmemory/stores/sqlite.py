@@ -164,7 +164,7 @@ class SqliteStore:
 
     # --- Store protocol --------------------------------------------------------------------
 
-    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, bool]:
+    def put(self, memory: Memory, *, now_s: float, keep_epoch: bool = False) -> tuple[Memory, repeat.Repeat | None]:
         with self._write() as db:
             row = db.execute(
                 f"SELECT {_COLUMNS} FROM memories WHERE namespace = ? AND content_hash = ?",
