@@ -35,7 +35,7 @@ def read_event() -> dict:
         if not ready:
             return {}
         event = json.loads(sys.stdin.buffer.read(MAX_EVENT_BYTES) or b"{}")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep
         return {}
     return event if isinstance(event, dict) else {}
 
@@ -53,18 +53,24 @@ def ids_in(block: str) -> list[str]:
 
 
 def remember(event: dict, block: str) -> None:
-    """Keep the ids `block` shows as the session's (a session without an id keeps nothing)."""
+    """Keep the ids `block` shows as the session's (a session without an id keeps nothing).
+    Never raises: a data folder that cannot hold the file (read-only, `sessions` a file) or a
+    session id that is not UTF-8 (a lone surrogate, valid in JSON) only costs the prompt hook
+    its leaving out of what the start block showed; the session's start must not fail for it."""
     session = event.get("session_id")
     if not isinstance(session, str) or not session:
         return
-    folder = _dir()
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    path = _path(session)
-    partial = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"ids": ids_in(block), "at": time.time()}, fh)
-    os.replace(partial, path)
+    try:
+        folder = _dir()
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        path = _path(session)
+        partial = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"ids": ids_in(block), "at": time.time()}, fh)
+        os.replace(partial, path)
+    except (OSError, ValueError):
+        return
     _forget_old(folder)
 
 

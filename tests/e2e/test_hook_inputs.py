@@ -1,0 +1,62 @@
+"""The hooks on what they might be handed (DESIGN §17): stdin that is not what Claude Code sends,
+a data folder that cannot keep the session's ids, a work tree whose name is not ASCII. A hook
+that exits non-zero loses its output (Claude Code adds a SessionStart hook's stdout to the
+session only on exit 0), so each must print its block and exit 0 whatever it is given.
+glyph serve is a real process on a real SQLite file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..support.processes import GLYPH, stop
+from .test_glyph_serve import glyph
+from .test_hook_budget import served  # noqa: F401 (the fixture: glyph serve on SQLite)
+from .test_recall_hooks import PLUGIN_HOOKS, hook
+
+pytestmark = pytest.mark.e2e
+START = PLUGIN_HOOKS["SessionStart"][0]["hooks"][0]["command"]
+PROMPT = PLUGIN_HOOKS["UserPromptSubmit"][0]["hooks"][0]["command"]
+
+# Each valid for a shell pipe, none a hook event as Claude Code sends it: nested past Python's
+# recursion limit; a session id with a lone surrogate (valid JSON, no UTF-8 form); wrong types.
+ODD_STDIN = [
+    "[" * 100_000,
+    '{"session_id": "\\ud800", "cwd": "/", "prompt": "release train"}',
+    '{"session_id": 5, "cwd": ["x"], "prompt": {"text": "release train"}}',
+    '{"session_id": "s", "cwd": "/no/such\\u0000dir", "prompt": "release train"}',
+]
+
+
+def run_raw(env: dict, command: str, stdin: str) -> subprocess.CompletedProcess:
+    env = {**env, "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin"}
+    return subprocess.run(command, shell=True, env=env, input=stdin, capture_output=True, text=True, timeout=5)
+
+
+def test_the_hooks_print_and_exit_0_on_any_stdin_and_an_unusable_data_folder(served, tmp_path):  # noqa: F811
+    env, proc = served
+    glyph(env, "write", "The release train leaves on Thursdays at noon")
+    for stdin in ODD_STDIN:
+        started = run_raw(env, START, stdin)
+        assert (started.returncode, started.stderr) == (0, ""), stdin[:60]
+        assert "release train leaves on Thursdays" in started.stdout, stdin[:60]
+        asked = run_raw(env, PROMPT, stdin)
+        assert (asked.returncode, asked.stderr) == (0, ""), stdin[:60]
+
+    # The data folder cannot keep the session's ids (`sessions` is a file): the block all the
+    # same, from the server and, once it is gone, the kept one behind its age line.
+    sessions = Path(env["GLYPH_HOME"]) / "sessions"
+    shutil.rmtree(sessions, ignore_errors=True)
+    sessions.write_text("not a folder")
+    event = {"session_id": "s1", "cwd": str(tmp_path)}
+    started, _ = hook(env, "SessionStart", event)
+    assert (started.returncode, started.stderr) == (0, "") and "release train" in started.stdout
+    stop(proc)
+    started, _ = hook(env, "SessionStart", event)
+    assert (started.returncode, started.stderr) == (0, "")
+    assert started.stdout.startswith("GlyphMemory: the server did not answer in time")
+    assert "release train leaves on Thursdays" in started.stdout
+
