@@ -25,9 +25,15 @@ _MAX_FILE_BYTES = 4096
 
 
 def fit_name(name: str) -> str | None:
-    """A folder's name as a namespace: lower case, runs of other characters as one `-`, no
-    leading `.`/`_`/`-`, at most 64 characters; None when nothing is left (`My App` → `my-app`)."""
-    fitted = _NOT_ALLOWED.sub("-", name.casefold()).lstrip("._-")[:64].rstrip("-")
+    """A folder's name as a namespace: its compatibility decomposition (Unicode NFKD) without
+    combining marks, so accented and full-width letters keep their base letter (`Café Crème` →
+    `cafe-creme`, `Ｗｅｂ` → `web`), lower case, runs of other characters as one `-`, no leading
+    `.`/`_`/`-`, at most 64 characters; None when nothing is left (a name only in another
+    script, such as `日本語`: such a project names itself in a `.glyph` file)."""
+    import unicodedata  # a built-in module (~0.3 ms), only when a work tree's name is used
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    fitted = _NOT_ALLOWED.sub("-", plain.casefold()).lstrip("._-")[:64].rstrip("-")
     return fitted if _PATTERN.fullmatch(fitted) else None
 
 

@@ -60,3 +60,22 @@ def test_the_hooks_print_and_exit_0_on_any_stdin_and_an_unusable_data_folder(ser
     assert started.stdout.startswith("GlyphMemory: the server did not answer in time")
     assert "release train leaves on Thursdays" in started.stdout
 
+
+def test_a_work_tree_named_with_accents_keeps_its_letters(served, tmp_path):  # noqa: F811
+    env, _ = served
+    for folder, namespace in (("Café Crème", "cafe-creme"), ("Ｒésumé Ｂuilder", "resume-builder")):
+        repo = tmp_path / folder
+        (repo / ".git").mkdir(parents=True)
+        glyph(env, "write", f"The {namespace} project ships from the main branch", "--ns", namespace)
+        started, _ = hook(env, "SessionStart", {"session_id": folder, "cwd": str(repo)})
+        assert started.stdout.startswith(f"GlyphMemory: this session's project namespace is `{namespace}`")
+        assert f"The {namespace} project ships" in started.stdout
+        asked, _ = hook(
+            env, "UserPromptSubmit", {"session_id": "other", "cwd": str(repo), "prompt": "which branch do we ship from"}
+        )
+        assert f"namespace `{namespace}`" in asked.stdout
+    # Another script only: no project from the name (a .glyph file names one), the default block.
+    repo = tmp_path / "日本語"
+    (repo / ".git").mkdir(parents=True)
+    started, _ = hook(env, "SessionStart", {"session_id": "ja", "cwd": str(repo)})
+    assert started.stdout.startswith("# GlyphMemory context · namespace `default`")
