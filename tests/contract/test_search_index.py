@@ -108,3 +108,15 @@ def test_a_repeat_that_adds_tags_makes_them_searchable(memories):
     memories.write(text="the release checklist lives in the wiki", tags=["runbook"])
     assert ids(search_hits(memories, "runbook", namespace="default", limit=5)) == [first.id]
     assert ids(search_hits(memories, "process", namespace="default", limit=5)) == [first.id]
+
+
+def test_expired_memories_do_not_hide_a_live_one_from_the_budget(memories, store, monkeypatch):
+    """Expired memories holding a term (short, so their postings rank first) must not take a
+    search's whole budget: a live memory holding the term is still found, before any write
+    purges them (SQLite) and while DynamoDB's TTL has not deleted them."""
+    monkeypatch.setattr(names, "SEARCH_POSTINGS_BUDGET", 6)
+    for i in range(10):
+        memories.write(text=f"deploy {i}", ttl_days=1)
+    live = memories.write(text="we deploy on fridays after the review, the tests and the changelog")[0]
+    later = Memories(store, Later())
+    assert ids(search_hits(later, "deploy", namespace="default", limit=5)) == [live.id]

@@ -126,3 +126,18 @@ def test_an_sqlite_file_from_before_the_index_is_indexed_when_opened(tmp_path):
         db.execute("PRAGMA user_version = 3")
     reopened = Memories(SqliteStore(path), Clock())
     assert [m.id for m, _, _ in search_hits(reopened, "existed", namespace="default", limit=5)] == [kept.id]
+
+
+def test_an_expiring_memorys_postings_carry_the_tables_ttl_attribute(dynamo_table):
+    """DynamoDB's TTL deletes what holds the table's TTL attribute: the postings of a memory
+    that expires must hold it too, or they stay (and take a search's budget) for ever."""
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    expiring = memories.write(text="rotate the staging password", ttl_days=1)[0]
+    memories.write(text="rotate nothing else for now")
+    client = boto3.client("dynamodb")
+    items = client.scan(TableName=dynamo_table)["Items"]
+    postings = [i for i in items if i["pk"]["S"].startswith("IX#") and i["sk"]["S"].endswith(expiring.id)]
+    assert len(postings) == 3  # rotate, stage, password
+    assert all(i["expires_at"] == {"N": str(expiring.expires_at)} for i in postings)
+    others = [i for i in items if i["pk"]["S"].startswith("IX#") and not i["sk"]["S"].endswith(expiring.id)]
+    assert others and not any("expires_at" in i for i in others)

@@ -2,7 +2,7 @@
 
 Items (DESIGN §16; names from glyphmemory.names):
 - posting `IX#<ns>#<gen>#<term>` / `<impact 4 digits><memory id>`: `f` term frequency, `n` the
-  memory's length in terms, `x` its expiry. A Query in descending sk order reads a term's
+  memory's length in terms, `expires_at` its expiry (the table's TTL attribute; `x` before). A Query in descending sk order reads a term's
   best postings first, and stops after the few a search needs (text_index.impact).
 - term head, same pk, sk `~` (sorts after every posting, so the same Query reads it first):
   `df`, how many memories hold the term.
@@ -19,7 +19,8 @@ A memory the index missed (its writer died between the two steps) is found by se
 the newest memories, ranked from its text and indexed on the spot; a rebuild (`glyph reindex`,
 a new INDEX_VERSION, a namespace from before the index) starts a new generation, walks the
 namespace oldest first in bounded steps, and leaves the old generation's items unread.
-Memories DynamoDB's TTL deletes keep their postings (filtered out by `x`) until a rebuild.
+DynamoDB's TTL deletes an expiring memory's postings with it (within days of the expiry; reads
+skip them meanwhile); the term heads and stats still count it until a rebuild.
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ class DynamoIndex:
                 if sign > 0:
                     item = {**key, "f": {"N": str(tf)}, "n": {"N": str(length)}}
                     if memory.expires_at is not None:
-                        item["x"] = {"N": str(memory.expires_at)}
+                        # The table's TTL attribute: DynamoDB deletes the posting with its memory.
+                        item[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
                     actions.append(self._op("Put", Item=item, ConditionExpression="attribute_not_exists(pk)"))
                 else:
                     actions.append(self._op("Delete", Key=key, ConditionExpression="attribute_exists(pk)"))
@@ -233,29 +235,40 @@ class DynamoIndex:
     # --- reads ------------------------------------------------------------------------------
 
     def postings(self, namespace: str, term: str, *, generation: int, after: str | None, limit: int, now_s: float):
-        """(df, [(sk, memory_id, tf, doc_len)], next sk or None), as sqlite_index.postings."""
+        """(df, [(sk, memory_id, tf, doc_len)], next sk or None), as sqlite_index.postings.
+
+        Expired postings (TTL deletes them some time after the memory) are skipped and the
+        Query goes on until `limit` live ones are read or the term has no more: they must not
+        take the places of live ones (a search would miss a live memory)."""
         pk = posting_pk(namespace, generation, term)
-        params = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ScanIndexForward": False,
-            "Limit": limit + (1 if after is None else 0),  # the first page starts with the head
-        }
-        if after is not None:
-            params["ExclusiveStartKey"] = {names.PK: {"S": pk}, names.SK: {"S": after}}
-        items = self.store._call("Query", **params).get("Items", [])
         df = None
-        if after is None:
-            head = items[0] if items and items[0][names.SK]["S"] == HEAD_SK else None
-            df = int(head["df"]["N"]) if head else 0
-            items = items[1:] if head else items[:limit]
-        rows = []
-        for item in items:
-            if "x" in item and int(item["x"]["N"]) <= now_s:
-                continue
-            sk = item[names.SK]["S"]
-            rows.append((sk, sk[4:], int(item["f"]["N"]), int(item["n"]["N"])))
-        return df, rows, (items[-1][names.SK]["S"] if len(items) == limit else None)
+        rows: list[tuple[str, str, int, int]] = []
+        start = after
+        while True:
+            params = {
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ScanIndexForward": False,
+                "Limit": limit + (1 if df is None and after is None else 0),  # the first page starts with the head
+            }
+            if start is not None:
+                params["ExclusiveStartKey"] = {names.PK: {"S": pk}, names.SK: {"S": start}}
+            items = self.store._call("Query", **params).get("Items", [])
+            if df is None and after is None:
+                head = items[0] if items and items[0][names.SK]["S"] == HEAD_SK else None
+                df = int(head["df"]["N"]) if head else 0
+                items = items[1:] if head else items[:limit]
+            for item in items:
+                expiry = item.get(names.TTL_ATTRIBUTE) or item.get("x")  # "x": postings written before
+                if expiry is not None and int(expiry["N"]) <= now_s:
+                    continue
+                sk = item[names.SK]["S"]
+                rows.append((sk, sk[4:], int(item["f"]["N"]), int(item["n"]["N"])))
+            if len(items) < limit:
+                return df, rows, None
+            if len(rows) >= limit:
+                return df, rows[:limit], rows[limit - 1][0]
+            start = items[-1][names.SK]["S"]
 
     def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
         """The newest memories the index does not hold (indexed now, best effort)."""

@@ -121,10 +121,12 @@ def postings(db: sqlite3.Connection, namespace: str, term: str, *, after: str | 
         row = db.execute("SELECT df FROM ix_terms WHERE namespace = ? AND term = ?", (namespace, term)).fetchone()
         df = row[0] if row else 0
         after = "~"  # sorts after every sk
+    # Expired postings are skipped in the query, not after its LIMIT: until the next write purges
+    # them they must not take the places of live ones (a search would miss a live memory).
     rows = db.execute(
-        "SELECT sk, memory_id, tf, doc_len, expires_at FROM ix_postings "
-        "WHERE namespace = ? AND term = ? AND sk < ? ORDER BY sk DESC LIMIT ?",
-        (namespace, term, after, limit),
+        "SELECT sk, memory_id, tf, doc_len FROM ix_postings "
+        "WHERE namespace = ? AND term = ? AND sk < ? AND (expires_at IS NULL OR expires_at > ?) "
+        "ORDER BY sk DESC LIMIT ?",
+        (namespace, term, after, int(now_s), limit),
     ).fetchall()
-    got = [(sk, mid, tf, n) for sk, mid, tf, n, exp in rows if exp is None or exp > now_s]
-    return df, got, (rows[-1][0] if len(rows) == limit else None)
+    return df, [tuple(row) for row in rows], (rows[-1][0] if len(rows) == limit else None)
