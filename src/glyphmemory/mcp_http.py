@@ -1,9 +1,10 @@
 """`POST /mcp` through the SDK's own Streamable HTTP transport, from either door.
 
 Both doors (the local server, the Lambda handler) hold a whole request and want a whole answer,
-so the request is handed to the SDK as one ASGI call and its answer collected. The SDK's session
-manager runs once per instance (python-sdk#3121), so each request gets a new stateless one; the
-tools are registered once per App. The SDK checks Host and Origin against the public URL
+so the request is handed to the SDK's public ASGI app (`MCPServer.streamable_http_app`, stateless,
+JSON answers) as one call and its answer collected. The SDK's session manager runs once per
+instance (python-sdk#3121), so each request gets a new app, run inside its own lifespan; the
+tools are registered once per App (`App.mcp_server`). The SDK checks Host and Origin against the public URL
 (GLYPH_PUBLIC_URL, or where the request says it was sent): a page on another origin cannot drive
 the connector from a browser.
 """
@@ -14,7 +15,6 @@ from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import anyio
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .http.core import Response
@@ -38,18 +38,16 @@ class _RequestBackend(AppBackend):
         return _GRANT.get()
 
 
-def server_for(app):
-    """The App's MCP server, built once; each request's tools act with that request's grant."""
-    server = getattr(app, "_mcp_server", None)
-    if server is None:
-        server = app._mcp_server = build_server(_RequestBackend(app))
-    return server
+def request_server(app):
+    """An MCP server whose tools act through `app`'s routes with the grant of the /mcp request
+    being answered (runtime.build_app hands this to the App, which keeps the one it builds)."""
+    return build_server(_RequestBackend(app))
 
 
 def handle_mcp(app, request, base_url: str, grant: Grant) -> Response:
     """Answer one /mcp request whose OAuth grant the door has checked; `grant` is what its
     tools act with (every API call they make checks it again: alive, scope)."""
-    server = server_for(app)
+    server = app.mcp_server()
     public = urlsplit(base_url)
     host = request.public_host or request.headers.get("host") or public.netloc
     security = TransportSecuritySettings(
@@ -91,11 +89,9 @@ def handle_mcp(app, request, base_url: str, grant: Grant) -> Response:
             answer["body"].append(message.get("body", b""))
 
     async def run():
-        manager = StreamableHTTPSessionManager(
-            app=server._lowlevel_server, stateless=True, json_response=True, security_settings=security
-        )
-        async with manager.run():
-            await manager.handle_request(scope, receive, send)
+        asgi = server.streamable_http_app(stateless_http=True, json_response=True, transport_security=security)
+        async with asgi.router.lifespan_context(asgi):  # this app's own session manager, running
+            await asgi(scope, receive, send)
 
     base, acting = REQUEST_BASE_URL.set(base_url), _GRANT.set(grant)  # the page URLs; who the tools act for
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from glyphmemory.http.core import Request
 from glyphmemory.mcp_first import HANDSHAKE_PROTOCOL_VERSIONS, first_answer
-from glyphmemory.mcp_http import handle_mcp
+from glyphmemory.mcp_http import handle_mcp, request_server
 from glyphmemory.tokens import Grant
 
 HOST = "glyph.example.com"
@@ -32,6 +32,8 @@ def _request(message, headers=None, *, public_host=HOST, raw=None) -> Request:
 
 def _sdk(request: Request):
     app = types.SimpleNamespace()  # initialize and ping reach no route of the App
+    server = request_server(app)
+    app.mcp_server = lambda: server
     return handle_mcp(app, request, BASE, Grant("kid", "memories", 2**40, None))
 
 

@@ -95,9 +95,7 @@ def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, mo
             "code_verifier": verifier,
         }
         tokens = json.loads(call("POST", "/token", urlencode(redeem))[2])
-        from glyphmemory.http.mcp_routes import oauth_of
-
-        assert [g["client_id"] for g in oauth_of(app).grants()] == [client_id]
+        assert [g["client_id"] for g in app.oauth().grants()] == [client_id]
         app.keyring.revoke(laptop.kid)  # this container at once; others within the key cache's 30 s
         refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
         status, _, text = call("POST", "/token", urlencode(refresh))
@@ -111,6 +109,6 @@ def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, mo
             accept="application/json, text/event-stream",
             authorization=f"Bearer {tokens['access_token']}",
         )
-        assert status == 401 and oauth_of(app).grants() == []
+        assert status == 401 and app.oauth().grants() == []
     finally:
         door.close()

@@ -33,11 +33,26 @@ _NO_LOCK = nullcontext()
 
 
 class App:
-    def __init__(self, memories: Memories, keyring: Keyring, *, routers, basic_auth: BasicAuth | None = None):
+    """The routes over one `Memories` and one `Keyring`. The optional parts, OAuth for the remote
+    connector and its MCP server, are built by the functions `runtime.build_app` passes
+    (`oauth(app)`, `mcp(app)`) on first use, and owned here: `app.oauth()`, `app.mcp_server()`."""
+
+    def __init__(
+        self,
+        memories: Memories,
+        keyring: Keyring,
+        *,
+        routers,
+        basic_auth: BasicAuth | None = None,
+        oauth=None,
+        mcp=None,
+    ):
         self.memories = memories
         self.basic_auth = basic_auth
         self.router = Router.joined(routers)
         self.has_pages = any(route.page for route in self.router.routes)
+        self._build_oauth, self._build_mcp = oauth, mcp
+        self._mcp_server = None
         self._use_keyring(keyring)
 
     def _use_keyring(self, keyring: Keyring) -> None:
@@ -46,11 +61,31 @@ class App:
         self.auth = Auth(keyring, self.memories.store, self.memories.clock)
         # Cursors are signed with a key derived from the root secret, never the secret itself.
         self.cursor_key = keyring.subkey(SUBKEY_CURSOR)
+        # OAuth's tokens are signed with a subkey of the root: a rotated root key ends every one.
+        self._oauth = None
 
     def use_root_key(self, root) -> None:
         """Switch to a rotated root key (the Lambda re-reads it from SSM every minute)."""
         if root != self.keyring.root:
             self._use_keyring(Keyring(root, self.keyring.store, cache_s=self.keyring.cache_s))
+
+    def oauth(self):
+        """The remote connector's OAuth (oauth.OAuth: clients, codes, grants, tokens), built on
+        first use for the current root key."""
+        if self._oauth is None:
+            if self._build_oauth is None:
+                raise RuntimeError("this App was built without OAuth")
+            self._oauth = self._build_oauth(self)
+        return self._oauth
+
+    def mcp_server(self):
+        """The MCP server behind POST /mcp (its tools call this App's routes), built by the first
+        request that needs it: importing the SDK costs ~1 s, which `initialize` never pays."""
+        if self._mcp_server is None:
+            if self._build_mcp is None:
+                raise RuntimeError("this App was built without the MCP connector")
+            self._mcp_server = self._build_mcp(self)
+        return self._mcp_server
 
     @property
     def clock(self) -> Clock:

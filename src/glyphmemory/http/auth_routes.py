@@ -155,12 +155,6 @@ def unlock_key(app, call: Call) -> Response:
     return Response(204)
 
 
-def _oauth(app):
-    from .mcp_routes import oauth_of  # the grants of remote MCP connectors
-
-    return oauth_of(app)
-
-
 @route(
     "GET",
     "/v1/connectors",
@@ -171,7 +165,7 @@ def _oauth(app):
 )
 def list_connectors(app, call: Call) -> Response:
     _require_root(app, call)
-    return Response.json({"items": _oauth(app).grants()})
+    return Response.json({"items": app.oauth().grants()})
 
 
 @route(
@@ -185,6 +179,6 @@ def list_connectors(app, call: Call) -> Response:
 )
 def revoke_connector(app, call: Call) -> Response:
     _require_root(app, call)
-    if not _oauth(app).revoke(call.args["grant_id"]):
+    if not app.oauth().revoke(call.args["grant_id"]):
         raise NotFound("no connector grant has that id")
     return Response(204)

@@ -12,8 +12,7 @@ import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import GlyphError, MethodNotAllowed, Unauthorized
-from ..keys import SUBKEY_OAUTH
-from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuth, OAuthError
+from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuthError
 from ..redirect_uris import csp_source
 from ..tokens import Grant
 from . import params as p
@@ -36,20 +35,6 @@ _AUTHORIZE_FIELDS = (
     "scope",
     "resource",
 )
-
-
-def oauth_of(app) -> OAuth:
-    oauth = getattr(app, "_oauth", None)
-    if oauth is None or oauth.root is not app.keyring.root:  # a rotated root key ends every token
-        # A grant lives while the key that signed in does (revoked: gone from the list, refused
-        # at /token and /mcp), as every door's grants do (app.auth).
-        oauth = app._oauth = OAuth(
-            app.memories.store,
-            app.keyring.subkey(SUBKEY_OAUTH),
-            alive=lambda g: app.auth.alive_key(g["kid"], g.get("key")),
-        )
-        oauth.root = app.keyring.root
-    return oauth
 
 
 def resource_url(request) -> str:
@@ -128,7 +113,7 @@ def register(app, call: Call) -> Response:
             metadata = json.loads(call.request.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise OAuthError("invalid_client_metadata", "the registration is not valid JSON") from None
-        answer = oauth_of(app).register(metadata, call.request.client)
+        answer = app.oauth().register(metadata, call.request.client)
         return Response.json(answer, 201, **{"Cache-Control": "no-store"})
     except OAuthError as error:
         return _oauth_error(error)
@@ -139,7 +124,7 @@ def register(app, call: Call) -> Response:
 
 def _authorize_request(app, fields: dict[str, str], request) -> tuple[dict, dict]:
     """The checked authorization request and its client; OAuthError for what the page reports."""
-    oauth = oauth_of(app)
+    oauth = app.oauth()
     client_id = fields.get("client_id") or ""
     if not client_id:
         raise OAuthError("invalid_request", "client_id is missing")
@@ -205,7 +190,7 @@ def authorize_submit(app, call: Call) -> Response:
         )
         response.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
         return response
-    code = oauth_of(app).issue_code(
+    code = app.oauth().issue_code(
         client_id=checked["client_id"],
         client=client,
         redirect_uri=checked["redirect_uri"],
@@ -245,7 +230,7 @@ def _page(request, values: dict, status: int, *, redirect_uri: str | None = None
 def token(app, call: Call) -> Response:
     try:
         form = _form(call.request)
-        oauth = oauth_of(app)
+        oauth = app.oauth()
         grant_type = form.get("grant_type")
         resource = form.get("resource")
         if grant_type == "authorization_code":
@@ -280,8 +265,8 @@ def _bearer_grant(app, request) -> Grant:
             "sign in first: this connector uses OAuth (see the resource metadata)",
             headers={"WWW-Authenticate": f'Bearer resource_metadata="{metadata}"'},
         )
-    try:  # the token, its grant, and the key that signed in (oauth_of's `alive`)
-        _, data, exp = oauth_of(app).verify_access(header[7:].strip(), resource_url(request))
+    try:  # the token, its grant, and the key that signed in (the OAuth's `alive`)
+        _, data, exp = app.oauth().verify_access(header[7:].strip(), resource_url(request))
     except OAuthError as error:
         challenge = f'Bearer error="invalid_token", error_description="{error.detail}", resource_metadata="{metadata}"'
         raise Unauthorized(error.detail, headers={"WWW-Authenticate": challenge}) from None

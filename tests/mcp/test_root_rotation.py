@@ -1,0 +1,78 @@
+"""A rotated root key ends every OAuth token: the connector function re-reads the key from SSM
+(at most every ROOT_KEY_TTL_S), and the App's OAuth, which signs with a subkey of the root, is
+built again for the new key."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import boto3
+import pyotp
+
+from glyphmemory import aws_lambda
+from glyphmemory.aws_lambda import LambdaDoor
+from glyphmemory.keys import Key, new_key
+
+from ..support.lambda_events import make_event
+from . import oauth_flow as f
+
+HOST = "glyph.example.com"
+CALLBACK = "https://claude.ai/api/mcp/auth_callback"
+PARAM = "/glyph/rotation-test"
+
+
+def test_a_rotated_root_key_ends_every_oauth_token(dynamo_table, root_key, monkeypatch):
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=PARAM, Value=f"{root_key.kid}:{root_key.secret_b32}", Type="SecureString", Overwrite=True)
+    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
+    monkeypatch.delenv("GLYPH_KEY", raising=False)
+    monkeypatch.setenv("GLYPH_KEY_PARAM", PARAM)
+    monkeypatch.setattr(aws_lambda, "ROOT_KEY_TTL_S", 0)  # every event reads the key again
+    door = LambdaDoor("all")
+
+    def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
+        hdrs = {"x-glyph-public-host": HOST, "content-type": content_type, **headers}
+        result = door.handle(make_event(method, path, "", hdrs, body.encode()), None)
+        return result["statusCode"], result["headers"], result["body"]
+
+    def tools_list(access: str) -> int:
+        rpc = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+        accept = "application/json, text/event-stream"
+        return call("POST", "/mcp", rpc, "application/json", accept=accept, authorization=f"Bearer {access}")[0]
+
+    try:
+        registered = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude"})
+        client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
+        verifier, challenge = f.pkce()
+        fields = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": CALLBACK,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": f"https://{HOST}/mcp",
+        }
+        code = pyotp.TOTP(root_key.secret_b32).now()
+        status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": root_key.kid, "code": code}))
+        assert status == 302
+        redeem = {
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(headers["Location"]).query)["code"][0],
+            "client_id": client_id,
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        }
+        tokens = json.loads(call("POST", "/token", urlencode(redeem))[2])
+        assert tools_list(tokens["access_token"]) == 200
+        before = door.app().oauth()
+
+        rotated = Key(root_key.kid, new_key().secret_b32)  # the same kid, a new secret
+        ssm.put_parameter(Name=PARAM, Value=f"{rotated.kid}:{rotated.secret_b32}", Type="SecureString", Overwrite=True)
+        assert tools_list(tokens["access_token"]) == 401
+        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
+        status, _, text = call("POST", "/token", urlencode(refresh))
+        assert status == 400 and json.loads(text)["error"] == "invalid_grant"
+        assert door.app().oauth() is not before and door.app().keyring.root == rotated
+    finally:
+        door.close()
