@@ -1,7 +1,7 @@
 """A project's namespace, found from a directory (DESIGN §17; README "Projects").
 
 A `.glyph` file in the directory or any directory above it names the project's namespace: a
-line `namespace = NAME` (blank lines and lines starting with # are ignored; NAME follows the
+line `namespace = NAME` (blank lines and what follows a # are ignored; NAME follows the
 namespace pattern, names.NAMESPACE_PATTERN). It opts the directory in: `glyph context`,
 `glyph recent`, `glyph write` and `glyph mcp` use that namespace when --ns is not given.
 
@@ -38,15 +38,20 @@ def fit_name(name: str) -> str | None:
 
 
 def read_file(path: str) -> str | None:
-    """The namespace a `.glyph` file names, or None when it names none or a bad one."""
+    """The namespace a `.glyph` file names, or None when it names none or a bad one. UTF-8,
+    with or without a byte order mark (Windows Notepad writes one), or UTF-16 behind its byte
+    order mark (Windows PowerShell 5's `>`); a `#` starts a comment, on its own line or after
+    the name (no namespace holds one)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read(_MAX_FILE_BYTES)
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_FILE_BYTES)
     except OSError:
         return None
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = raw.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
     for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == "namespace" and not line.lstrip().startswith("#"):
+        key, sep, value = line.partition("#")[0].partition("=")
+        if sep and key.strip() == "namespace":
             value = value.strip().strip("\"'")
             return value if _PATTERN.fullmatch(value) else None
     return None

@@ -6,6 +6,7 @@ glyph serve is a real process on a real SQLite file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -79,3 +80,23 @@ def test_a_work_tree_named_with_accents_keeps_its_letters(served, tmp_path):  # 
     (repo / ".git").mkdir(parents=True)
     started, _ = hook(env, "SessionStart", {"session_id": "ja", "cwd": str(repo)})
     assert started.stdout.startswith("# GlyphMemory context · namespace `default`")
+
+
+def test_a_glyph_file_as_windows_editors_write_it_names_the_project(served, tmp_path):  # noqa: F811
+    env, _ = served
+    written = {
+        "notepad": b"\xef\xbb\xbfnamespace = notepad-proj\r\n",  # UTF-8 with a byte order mark, CRLF
+        "powershell": "namespace = ps-proj\r\n".encode("utf-16"),  # Windows PowerShell 5's `>`
+        "commented": b"namespace = commented-proj  # the shop's backend\n",
+    }
+    for folder, raw in written.items():
+        project = tmp_path / folder
+        project.mkdir()
+        (project / ".glyph").write_bytes(raw)
+        namespace = raw.decode("utf-16" if folder == "powershell" else "utf-8-sig").split("=")[1].split()[0]
+        started, _ = hook(env, "SessionStart", {"session_id": folder, "cwd": str(project)})
+        assert started.stdout.startswith(f"GlyphMemory: this session's project namespace is `{namespace}`"), folder
+        saved = subprocess.run(
+            [GLYPH, "write", f"Written in {folder}", "--json"], env=env, cwd=project, capture_output=True, text=True
+        )
+        assert json.loads(saved.stdout)["namespace"] == namespace, folder
