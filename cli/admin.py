@@ -160,8 +160,8 @@ def _add_hook(hooks: dict, event: str, marker: str, extra: dict, command: str, t
     present = any(
         marker in str(h.get("command", ""))
         for entry in entries
-        if isinstance(entry, dict)
-        for h in entry.get("hooks", [])
+        if isinstance(entry, dict) and isinstance(entry.get("hooks"), list)  # others' odd entries stay as they are
+        for h in entry["hooks"]
         if isinstance(h, dict)
     )
     if not present:

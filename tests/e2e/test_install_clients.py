@@ -327,3 +327,17 @@ def test_an_entry_of_the_same_name_is_replaced_and_said_so(home, client):
     assert "replaced its glyphmemory entry" in result.stdout and "added" not in result.stdout
     assert parse(path, fmt)[table]["glyphmemory"]["command"] == GLYPH
     assert "added glyphmemory" in install(env_for(home), "zed").stdout  # none before: added
+
+
+def test_claude_codes_odd_hook_entries_are_kept_and_ours_added(home):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    theirs = {"hooks": {"SessionStart": [{"hooks": 5}, "x"], "UserPromptSubmit": [{"hooks": {"command": "y"}}]}}
+    settings.write_text(json.dumps(theirs))
+    result = install(env_for(home), "claude-code", check=False)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    hooks = json.loads(settings.read_text())["hooks"]
+    assert hooks["SessionStart"][:2] == [{"hooks": 5}, "x"] and "context --hook" in str(hooks["SessionStart"][2])
+    assert hooks["UserPromptSubmit"][0] == {"hooks": {"command": "y"}} and "recall --hook" in str(
+        hooks["UserPromptSubmit"][1]
+    )
