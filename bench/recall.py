@@ -43,11 +43,13 @@ def _hit_json(memory, score, matched) -> dict:
 
 
 def measure_locomo(convs: list[dict]) -> dict:
+    """The figures over all the conversations, and over the tuned ones (locomo.TUNE: recall's
+    MIN_COVERAGE, GATE_HITS and RECALL_HITS were chosen on these) and the held-out rest apart."""
     from glyphmemory import recall
     from glyphmemory.context import build_context
     from glyphmemory.search import search_hits
 
-    counts = defaultdict(int)
+    counts = {part: defaultdict(int) for part in ("all", "tuned", "held_out")}
     with tempfile.TemporaryDirectory() as tmp:
         memories, _ = locomo._store_conversations(convs, os.path.join(tmp, "l.db"), sessions=True)
         for at, conv in enumerate(convs):
@@ -61,33 +63,43 @@ def measure_locomo(convs: list[dict]) -> dict:
 
             def printed(question: str, namespace: str = namespace, known: set = known) -> list[dict]:
                 query = recall.query_of(question)
-                terms = recall.term_count(query)
-                if not terms:
+                if not recall.Prompt(query).terms:
                     return []
                 hits = search_hits(memories, query, namespace=namespace, limit=recall.RECALL_HITS)
-                return recall.pick([_hit_json(*h) for h in hits], terms, known)
+                return recall.pick([_hit_json(*h) for h in hits], query, known)
 
+            parts = [counts["all"], counts["tuned" if conv["id"] in locomo.TUNE else "held_out"]]
             for qa in conv["qa"]:
                 evidence = set(qa["evidence"])
                 shown = set().union(*(turns_of_text[h["text"]] for h in printed(qa["question"]))) or set()
-                counts["questions"] += 1
-                counts["hook"] += bool(evidence & shown)
-                counts["start"] += bool(evidence & start_turns)
-                counts["either"] += bool(evidence & (shown | start_turns))
+                for tally in parts:
+                    tally["questions"] += 1
+                    tally["hook"] += bool(evidence & shown)
+                    tally["start"] += bool(evidence & start_turns)
+                    tally["either"] += bool(evidence & (shown | start_turns))
             other = convs[(at + 1) % len(convs)]
             if other is not conv:
                 for qa in other["qa"]:
-                    counts["foreign"] += 1
-                    counts["foreign_printed"] += bool(printed(qa["question"]))
-    n, f = max(1, counts["questions"]), max(1, counts["foreign"])
-    return {
-        "questions": counts["questions"],
-        "hook_pct": 100 * counts["hook"] / n,
-        "start_pct": 100 * counts["start"] / n,
-        "either_pct": 100 * counts["either"] / n,
-        "foreign": counts["foreign"],
-        "foreign_pct": 100 * counts["foreign_printed"] / f,
-    }
+                    said = bool(printed(qa["question"]))
+                    for tally in parts:
+                        tally["foreign"] += 1
+                        tally["foreign_printed"] += said
+    result = {}
+    for part, tally in counts.items():
+        n, f = max(1, tally["questions"]), max(1, tally["foreign"])
+        figures = {
+            "questions": tally["questions"],
+            "hook_pct": 100 * tally["hook"] / n,
+            "start_pct": 100 * tally["start"] / n,
+            "either_pct": 100 * tally["either"] / n,
+            "foreign": tally["foreign"],
+            "foreign_pct": 100 * tally["foreign_printed"] / f,
+        }
+        if part == "all":
+            result.update(figures)
+        else:
+            result[part] = figures
+    return result
 
 
 def measure_hook_time(conv: dict, runs: int) -> dict:
@@ -215,6 +227,16 @@ def report(result: dict) -> str:
         f"| both | {lo['either_pct']:.1f} % |\n\n"
         f"Prompts from another conversation for which the hook prints anything: {lo['foreign_pct']:.1f} % "
         f"of {lo['foreign']}.\n\n"
+        + "".join(
+            f"- {label}: evidence in what the hook prints {lo[part]['hook_pct']:.1f} % of {lo[part]['questions']}, "
+            f"prints for another conversation's prompt {lo[part]['foreign_pct']:.1f} %\n"
+            for part, label in (
+                ("tuned", f"tuned on ({', '.join(locomo.TUNE)})"),
+                ("held_out", "held out (the other four)"),
+            )
+            if part in lo
+        )
+        + "\n"
         f"The hook as Claude Code runs it against a local `glyph serve` ({hook['runs']} prompts): "
         f"p50 {1000 * hook['p50_s']:.0f} ms, p90 {1000 * hook['p90_s']:.0f} ms (`glyph --version` in the same run: "
         f"p50 {1000 * hook['version_p50_s']:.0f} ms); it printed for {hook['printed']}.\n\n"

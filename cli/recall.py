@@ -45,8 +45,7 @@ def _recall(get, prompt: str, namespaces: list[str], known: set[str]) -> str:
     from glyphmemory import recall
 
     query = recall.query_of(prompt)
-    terms = recall.term_count(query)
-    if not terms:
+    if not recall.Prompt(query).terms:
         return ""
     hits = []
     for namespace in namespaces:
@@ -54,7 +53,7 @@ def _recall(get, prompt: str, namespaces: list[str], known: set[str]) -> str:
             "GET", "/v1/search", scope="r", query={"q": query, "namespace": namespace, "limit": recall.RECALL_HITS}
         )
         hits += page["items"]
-    return terminal_safe(recall.render(recall.pick(hits, terms, known)))
+    return terminal_safe(recall.render(recall.pick(hits, query, known)))
 
 
 class _TooLate(Exception):

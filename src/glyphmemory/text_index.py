@@ -143,6 +143,11 @@ _VERB_MONTHS = {"may", "march"}
 _YEAR_RE = re.compile(r"(19|20|21)\d\d")
 
 
+def month_number(term: str) -> int | None:
+    """1–12 for a month's name as analyze() gives it ("juli" → 7), else None."""
+    return _MONTHS.get(term)
+
+
 def query_dates(terms: list[str]) -> tuple[set[int], set[int]]:
     """The months (1–12) and years a query's terms name."""
     months, years = set(), set()

@@ -146,3 +146,49 @@ def test_the_prompt_hook_gives_up_silently_on_a_server_that_does_not_answer(tmp_
         result, seconds = hook(env, "UserPromptSubmit", {"session_id": "x", "prompt": "staging database password"})
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert 1.4 <= seconds < 2.5
+
+
+def test_the_prompt_hook_shows_the_best_hits_of_each_namespace_that_matches_well(served, tmp_path):  # noqa: F811
+    """A namespace's search decides once whether it matches the prompt (one of its first hits
+    holds enough of the prompt's words, or a month and year it names as its writing date); then
+    its best hits show in the search's order, the project's first, also one holding a single
+    word of the prompt (the evidence often does). A namespace whose search matches nothing well
+    shows nothing."""
+    env, _ = served
+    july = 1_689_000_000_000_000  # 2023-07-10, in microseconds
+    march_2024 = 1_710_000_000_000_000
+    lines = [
+        {"text": "Moved the staging database to Postgres 16", "epoch_us": july, "namespace": "shop"},
+        {"text": "Staging is rebuilt from scratch each night", "epoch_us": july + 1, "namespace": "shop"},
+        {"text": "Releases need two approvals", "epoch_us": july + 2, "namespace": "shop"},
+        {"text": "The user reads database plans slowly; keep them short", "epoch_us": march_2024},
+        {"text": "Coffee order: one flat white", "epoch_us": march_2024 + 1},
+    ]
+    dump = tmp_path / "import.ndjson"
+    dump.write_text("".join(json.dumps({**line, "source": "test"}) + "\n" for line in lines))
+    glyph(env, "import", str(dump))
+    (tmp_path / ".glyph").write_text("namespace = shop\n")
+
+    # 2 of the 5 terms (staging, database) and the month and year: the project's search matches.
+    asked, _ = hook(
+        env,
+        "UserPromptSubmit",
+        {"session_id": "d", "cwd": str(tmp_path), "prompt": "What did we change in the staging database in July 2023?"},
+    )
+    out = asked.stdout
+    assert "> Moved the staging database to Postgres 16" in out
+    assert "> Staging is rebuilt from scratch each night" in out  # one word of the prompt, shown after
+    assert out.index("Postgres 16") < out.index("rebuilt from scratch")
+    assert "## 2023-07-10 · `shop` · `" in out
+    # The default namespace's best hit holds 1 of the 5 terms: its search does not match well.
+    assert "database plans" not in out and "Coffee" not in out and "approvals" not in out
+
+    # The same words without the date: 2 of 4 terms for the project's, and the default's matches too.
+    asked, _ = hook(
+        env,
+        "UserPromptSubmit",
+        {"session_id": "d", "cwd": str(tmp_path), "prompt": "Which database plans for staging?"},
+    )
+    out = asked.stdout
+    assert out.index("Postgres 16") < out.index("database plans") < out.index("rebuilt from scratch")
+    assert "Coffee" not in out and len(out.encode("utf-16-le")) // 2 <= 1500

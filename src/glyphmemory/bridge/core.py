@@ -264,8 +264,7 @@ class Bridge:
         if not messages or messages[-1]["role"] != "user":
             return ""
         query = recall.query_of(" ".join(part["text"] for part in messages[-1]["content"]))
-        terms = recall.term_count(query)
-        if not terms:
+        if not recall.Prompt(query).terms:
             return ""
         hits = []
         for ns in dict.fromkeys((namespace, names.DEFAULT_NAMESPACE)):
@@ -274,7 +273,7 @@ class Bridge:
             except InvalidInput:
                 continue
             hits += [{**m.to_json(), "score": score, "matched": matched} for m, score, matched in found]
-        return recall.render(recall.pick(hits, terms, known))
+        return recall.render(recall.pick(hits, query, known))
 
     def _slide(self, conversation: Conversation, start: str, namespace: str) -> None:
         """The window moved on: summarise what left it (once) into a memory tagged bridge."""
