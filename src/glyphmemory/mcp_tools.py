@@ -41,6 +41,7 @@ from .mcp_chatgpt import (
     memory_title,
 )
 from .mcp_first import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
+from .model import FIELDS
 
 # claude.ai accepts tool answers up to ~150,000 characters, and the SDK sends a structured answer
 # twice (as structuredContent and as its JSON text). A list therefore holds at most MAX_ITEMS
@@ -50,18 +51,22 @@ MAX_ITEMS = 50
 PREVIEW_CHARS = 800
 
 
-Namespace = Annotated[
+def declared(kind, name: str, *, nullable: bool = False, description: str | None = None):
+    """A tool argument that is a memory's field: its input schema is model.FIELDS[name]'s (the same
+    as /openapi.json's), and its rule is checked once, by the API the tool calls, which answers
+    the model's own sentence; pydantic checks only the Python type."""
+    return Annotated[kind, WithJsonSchema(FIELDS[name].json_schema(nullable=nullable, description=description))]
+
+
+Namespace = declared(
     str,
-    Field(
-        description="Which memory space: 'default' unless the user keeps separate ones (lower-case, digits, . _ -).",
-        pattern=f"^{names.NAMESPACE_PATTERN}$",
-    ),
-]
+    "namespace",
+    description="Which memory space: 'default' unless the user keeps separate ones (lower-case, digits, . _ -).",
+)
 MemoryId = Annotated[str, Field(description="The memory's id (26 characters).", pattern=f"^{names.ULID_PATTERN}$")]
-Tags = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=names.MAX_TAG_CHARS)]],
-    Field(max_length=names.MAX_TAGS, description="Short labels such as decision, preference, infra."),
-]
+Tags = declared(
+    list[str] | None, "tags", nullable=True, description="Short labels such as decision, preference, infra."
+)
 
 
 # Nullable fields as {"type": [..., "null"]}, not pydantic's anyOf: clients validate every
@@ -223,8 +228,8 @@ def build_server(
 
     @tool("Save a memory", readOnlyHint=False, destructiveHint=False, idempotentHint=True)
     def save_memory(
-        text: Annotated[str, Field(min_length=1, description="The memory: one short, self-contained note.")],
-        tags: Tags | None = None,
+        text: declared(str, "text", description="The memory: one short, self-contained note."),
+        tags: Tags = None,
         namespace: Namespace = default_namespace,
     ) -> Saved:
         """Save a note to the user's long-term memory so later sessions and other assistants can
@@ -245,9 +250,7 @@ def build_server(
         since: Annotated[
             str | None, Field(description="Only memories since: an ISO date or time, or 30m, 12h, 7d, 2w back.")
         ] = None,
-        tag: Annotated[
-            str | None, Field(max_length=names.MAX_TAG_CHARS, description="Only memories with this tag.")
-        ] = None,
+        tag: declared(str | None, "tag", nullable=True, description="Only memories with this tag.") = None,
         cursor: Annotated[str | None, Field(description="next_cursor of the previous page.")] = None,
     ) -> MemoryList:
         """The user's most recent memories, newest first, a page at a time. Use it to catch up
@@ -276,8 +279,8 @@ def build_server(
     @tool("Correct a memory", readOnlyHint=False, destructiveHint=True, idempotentHint=True)
     def update_memory(
         id: MemoryId,
-        text: Annotated[str | None, Field(min_length=1, description="The corrected text (replaces the old).")] = None,
-        tags: Tags | None = None,
+        text: declared(str | None, "text", nullable=True, description="The corrected text (replaces the old).") = None,
+        tags: Tags = None,
     ) -> Saved:
         """Correct a memory in place when the user says it is wrong or out of date: new text
         and/or tags; it keeps its id and date. Fails, naming the other memory, when another one

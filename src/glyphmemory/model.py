@@ -237,14 +237,95 @@ def validate_session(value: object) -> str | None:
     return validate_label(value, "session", names.MAX_SESSION_CHARS)
 
 
-def expires_at_from_ttl_days(value: object, now_s: float) -> int | None:
+def validate_ttl_days(value: object) -> int | float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidInput("ttl_days must be a number of days")
     if not 0 < value <= names.MAX_TTL_DAYS:
         raise InvalidInput(f"ttl_days must be more than 0 and at most {names.MAX_TTL_DAYS}")
-    return math.ceil(now_s + value * 86400)
+    return value
+
+
+def expires_at_from_ttl_days(value: object, now_s: float) -> int | None:
+    days = validate_ttl_days(value)
+    return None if days is None else math.ceil(now_s + days * 86400)
+
+
+# --- the fields, declared once -------------------------------------------------------------
+# As ECMA-262 patterns, JSON Schema's dialect: labels (source, session, a key's name) hold no
+# control character (Unicode's Cc: C0, DEL, C1) and are not blank; tags have no commas either; a
+# text holds something visible and no control character but line feed, carriage return (read as
+# a line end) and tab (normalise_text).
+CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+LABEL_PATTERN = f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$"
+TAG_PATTERN = f"^[^,{CONTROL}]*[^\\s,{CONTROL}][^,{CONTROL}]*$"
+_TEXT_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+TEXT_PATTERN = f"^[^{_TEXT_CONTROL}]*[^\\s{_TEXT_CONTROL}][^{_TEXT_CONTROL}]*$"
+
+
+class FieldSpec(namedtuple("FieldSpec", "name schema description check")):
+    """One field a memory is written with, declared once for every door: its JSON Schema (what
+    /openapi.json's bodies and parameters and the MCP tools' inputSchema say; OpenAPI 3.1 and MCP
+    both speak JSON Schema 2020-12), its description, and `check(value)`: the value normalised
+    (NFC, trimmed, line ends), None kept as None (or the default namespace), or InvalidInput (400)
+    with the sentence every door shows. A schema says what a pattern can; `check` is the rule,
+    equal to it on every value that needs no normalising (tests/unit/test_fields.py)."""
+
+    __slots__ = ()
+
+    def json_schema(self, *, nullable: bool = False, description: str | None = None, **more) -> dict:
+        """The schema, its type also "null" when `nullable`, with this door's `description`
+        (default: the field's own; "" for none) and `more` keywords (a default)."""
+        schema = {**self.schema}
+        if nullable:
+            schema["type"] = [schema["type"], "null"]
+        text = self.description if description is None else description
+        if text:
+            schema["description"] = text
+        return {**schema, **more}
+
+
+_TAG_SCHEMA = {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": TAG_PATTERN}
+
+
+def _label(name: str, limit: int, description: str) -> FieldSpec:
+    schema = {"type": "string", "minLength": 1, "maxLength": limit, "pattern": LABEL_PATTERN}
+    return FieldSpec(name, schema, description, lambda value: validate_label(value, name, limit))
+
+
+FIELDS = {
+    spec.name: spec
+    for spec in (
+        FieldSpec(
+            "text",
+            {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN},
+            f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation.",
+            normalise_text,
+        ),
+        FieldSpec(
+            "namespace",
+            {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"},
+            "A memory space: 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.",
+            validate_namespace,
+        ),
+        FieldSpec("tag", _TAG_SCHEMA, f"1-{names.MAX_TAG_CHARS} characters, no commas.", validate_tag),
+        FieldSpec(
+            "tags",
+            {"type": "array", "maxItems": names.MAX_TAGS, "items": _TAG_SCHEMA},
+            f"At most {names.MAX_TAGS} tags, each 1-{names.MAX_TAG_CHARS} characters, no commas (repeats dropped).",
+            validate_tags,
+        ),
+        _label("source", names.MAX_SOURCE_CHARS, "Who wrote it (absent or null: the door's, such as api)."),
+        _label("session", names.MAX_SESSION_CHARS, "The conversation it came from."),
+        FieldSpec(
+            "ttl_days",
+            {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
+            "Days to keep it (absent: for good).",
+            validate_ttl_days,
+        ),
+    )
+}
 
 
 def new_memory(

@@ -155,7 +155,8 @@ class App:
 
     def _run(self, route, request: Request, params: dict, query: dict, grant: Grant | None) -> Response:
         args = {q.name: q.read(params.get(q.name) if q.where == "path" else query.get(q.name)) for q in route.params}
-        return route.handler(self, Call(request, params, query, args, grant))
+        body = None if route.body is None else route.body.read(request)  # a refusal is the route's door's 4xx
+        return route.handler(self, Call(request, params, query, args, grant, body))
 
     def _authorise(self, request: Request, query: dict[str, str], scope: str | None) -> Grant | None:
         if scope is None:
@@ -179,8 +180,10 @@ def error_response(request: Request, error: GlyphError, *, pages: bool = False) 
         error_code = (
             "server_error" if error.status >= 500 else "invalid_client_metadata" if metadata else "invalid_request"
         )
-        body = {"error": error_code, "error_description": error.detail, "status": error.status}
-        response = Response.json(body, error.status, **{"Cache-Control": "no-store"})
+        # Both RFCs answer a malformed request 400, whatever was wrong with it (a body not JSON included).
+        status = 400 if error.status == 415 else error.status
+        body = {"error": error_code, "error_description": error.detail, "status": status}
+        response = Response.json(body, status, **{"Cache-Control": "no-store"})
     elif pages and is_page_path(request.path):
         from .pages import render
 

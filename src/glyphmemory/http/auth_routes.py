@@ -58,7 +58,7 @@ def _ttl(body: dict) -> int:
     "lock the key with 429) or by a token in the usual places.",
 )
 def exchange_token(app, call: Call) -> Response:
-    body = TOKEN_REQUEST.read(call.request)
+    body = call.body
     scope = body["scope"]
     if scope not in SCOPES:
         raise InvalidInput("scope must be one of r, w, rw, a")
@@ -110,8 +110,7 @@ def list_keys(app, call: Call) -> Response:
 )
 def add_key(app, call: Call) -> Response:
     _require_root(app, call)
-    body = KEY_REQUEST.read(call.request)
-    key, info = app.keyring.add_device(body["name"], time.time())
+    key, info = app.keyring.add_device(call.body["name"], time.time())
     return Response.json(
         {**info, "secret": key.secret_b32, "otpauth_uri": otpauth_uri(key, f"{info['name']} ({key.kid})")},
         201,

@@ -13,7 +13,7 @@ from .. import names, repeat
 from ..codec import decode
 from ..context import build_context, build_search_block, render_context
 from ..errors import InvalidInput, Unauthorized
-from ..model import validate_tags
+from ..model import FIELDS, validate_tags
 from ..tokens import Grant
 from . import params as p
 from .core import Call, Response, Router, public_base_url
@@ -108,12 +108,8 @@ def read_by_url(app, call: Call) -> Response:
         p.Param("z", {"type": "string"}, "base64url of gzip-compressed text."),
         p.Param("m", {"type": "string"}, "The text, percent-encoded."),
         p.Param("tags", {"type": "string"}, "Comma-separated tags."),
-        p.Param("ns", {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$"}, "Namespace."),
-        p.Param(
-            "source",
-            {"type": "string", "maxLength": names.MAX_SOURCE_CHARS, "pattern": p.LABEL_PATTERN},
-            "Default chat.",
-        ),
+        p.Param("ns", FIELDS["namespace"].json_schema(description=""), FIELDS["namespace"].description),
+        p.Param("source", FIELDS["source"].json_schema(description=""), "Who wrote it (default chat)."),
     ),
     summary="Chat write URL: the memory in the query string",
     description="`z` = base64url(gzip(UTF-8 text)), or `m` = percent-encoded text; exactly one. "

@@ -175,15 +175,17 @@ def finish(response: Response) -> Response:
     return response
 
 
-class Call(namedtuple("Call", "request params query args grant")):
+class Call(namedtuple("Call", "request params query args grant body", defaults=(None,))):
     """What a route handler gets: the request, its path parameters, the raw query, the declared
-    parameters parsed (`args`, defaults filled in) and the token's grant (None without auth)."""
+    parameters parsed (`args`, defaults filled in), the token's grant (None without auth) and the
+    declared body as its spec read it (`body`: a JsonBody's dict, a FormBody's {name: value}, a
+    RawBody's bytes; None for a route that declares none)."""
 
     __slots__ = ()
 
 
 # A route's declaration: scope r, w, a or None (no auth); params: Param specs (path and query);
-# body: a params.JsonBody or params.RawBody, or None; answers: {status: (content, description)},
+# body: a params.JsonBody, FormBody or RawBody (the App reads it into call.body), or None; answers: {status: (content, description)},
 # content a schema name (JSON), {media: schema}, or None (no body);
 # errors: problem statuses; doc: summary and description for the OpenAPI document (routes with
 # no summary, the OAuth and MCP endpoints whose RFCs and spec define them, are left out of it);

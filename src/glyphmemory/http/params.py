@@ -8,21 +8,15 @@ specs, so what is enforced and what is documented are one thing.
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl  # core.py has loaded urllib.parse already
 
 from .. import names
 from ..durations import parse_duration
-from ..errors import InvalidInput
-from ..model import validate_namespace, validate_tag
-from .core import Request, require_json_body
+from ..errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from ..model import FIELDS, LABEL_PATTERN
+from .core import Request, media_type, require_json_body
 
-# Labels hold no control characters and are not blank; tags have no commas either.
-CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
-LABEL_PATTERN = f"^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$"
-TAG_PATTERN = f"^[^,{CONTROL}]*[^\\s,{CONTROL}][^,{CONTROL}]*$"
-# A memory's text: something visible, no control character but line feed, carriage return (read
-# as a line end) and tab (model.normalise_text).
-_TEXT_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
-TEXT_PATTERN = f"^[^{_TEXT_CONTROL}]*[^\\s{_TEXT_CONTROL}][^{_TEXT_CONTROL}]*$"
+__all__ = ["LABEL_PATTERN"]  # a key's name is a label too (auth_routes)
 
 
 class Param:
@@ -65,8 +59,10 @@ def integer(name: str, low: int, high: int, default: int | None, description: st
 
 
 def namespace(name: str = "namespace") -> Param:
-    schema = {"type": "string", "pattern": f"^{names.NAMESPACE_PATTERN}$", "default": names.DEFAULT_NAMESPACE}
-    return Param(name, schema, "Namespace.", parse=validate_namespace)
+    """A namespace in the query (model.FIELDS' rule), the default one when absent."""
+    field = FIELDS["namespace"]
+    schema = field.json_schema(description="", default=names.DEFAULT_NAMESPACE)
+    return Param(name, schema, field.description, parse=field.check)
 
 
 def one_of(name: str, choices: tuple[str, ...], default: str, description: str) -> Param:
@@ -99,12 +95,7 @@ BUDGET = integer(
 )
 FORMAT = one_of("format", ("md", "text", "json"), "md", "Rendering of the block.")
 BEFORE = Param("before", {"type": "string"}, "Opaque cursor: the `next` of the previous page.")
-TAG = Param(
-    "tag",
-    {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": TAG_PATTERN},
-    "Only memories with this tag.",
-    parse=validate_tag,
-)
+TAG = Param("tag", FIELDS["tag"].json_schema(description=""), "Only memories with this tag.", parse=FIELDS["tag"].check)
 SINCE = Param(
     "since", {"type": "string"}, "ISO 8601 date or time, or a duration back from now: 30m, 12h, 7d, 2w.", parse=_since
 )
@@ -124,25 +115,31 @@ CODE = Param("code", {"type": "string", "pattern": f"^{names.CODE_PATTERN}$"}, "
 
 
 class JsonBody:
-    """A JSON object body: its fields' schemas (for the document) and the check of its shape;
-    the fields' values are the domain's to validate."""
+    """A JSON object body (RFC 8259): its fields' schemas (for the document) and the check of its
+    shape; the fields' values are the domain's to validate. `fields` None: any members (a
+    document whose rules are its RFC's, such as RFC 7591's client metadata at /register).
+    `read` answers the object, or 415 (not application/json), 413, 400 (not JSON, not an
+    object, an unknown or missing member)."""
 
     def __init__(
         self,
         schema_name: str,
         what: str,
-        fields: dict[str, dict],
+        fields: dict[str, dict] | None,
         *,
         required: tuple[str, ...] = (),
         min_fields: int = 0,
+        limit: int = names.MAX_JSON_BODY_BYTES,
     ):
         self.schema_name, self.what, self.fields, self.required = schema_name, what, fields, required
         self.min_fields = min_fields
         self.media = "application/json"
-        self.limit = names.MAX_JSON_BODY_BYTES  # the door reads no more than this
+        self.limit = limit  # the door reads no more than this
 
     def read(self, request: Request) -> dict:
-        data = require_json_body(request)
+        data = require_json_body(request, self.limit)
+        if self.fields is None:
+            return data
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise InvalidInput(f"unknown field {unknown[0][:40]!r}; {self.what} takes {', '.join(self.fields)}")
@@ -154,6 +151,8 @@ class JsonBody:
         return data
 
     def schema(self) -> dict:
+        if self.fields is None:
+            return {"type": "object"}
         schema = {
             "type": "object",
             "additionalProperties": False,
@@ -165,11 +164,65 @@ class JsonBody:
         return schema
 
 
-class RawBody:
-    """A body the route reads itself (NDJSON): only its media type and description are declared."""
+FORM_MEDIA = "application/x-www-form-urlencoded"
 
-    def __init__(self, media: str, description: str, *, limit: int):
+
+class FormBody:
+    """An HTML form's body, application/x-www-form-urlencoded (WHATWG URL Standard §5: `&`-separated
+    name=value pairs, `+` a space, percent-encoded UTF-8), read one way at every door that takes
+    one (the page's forms, OAuth's /authorize and /token). Stricter than a browser's parser where
+    RFC 6749 asks it (§3.1, §3.2: "parameters MUST NOT be included more than once"): a name given
+    twice, bytes that are not UTF-8 (raw or percent-encoded) and another media type are 400, which
+    the route's door renders (an OAuth error object at /token, a page at /authorize and /ui).
+    `read` answers {name: value}, values as sent (blank ones kept)."""
+
+    def __init__(self, description: str, *, limit: int):
+        self.media, self.description, self.limit = FORM_MEDIA, description, limit
+
+    def read(self, request: Request) -> dict[str, str]:
+        if media_type(request) != FORM_MEDIA:
+            raise InvalidInput(f"send the form as {FORM_MEDIA}")
+        if len(request.body) > self.limit:
+            raise PayloadTooLarge(f"the form is over {self.limit} bytes")
+        try:
+            pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidInput("the form is not UTF-8") from None
+        form: dict[str, str] = {}
+        for name, value in pairs:
+            if name in form:
+                raise InvalidInput(f"the form gives {name[:40]!r} more than once")
+            form[name] = value
+        return form
+
+    def schema(self) -> dict:
+        return {"type": "object", "additionalProperties": {"type": "string"}, "description": self.description}
+
+
+class RawBody:
+    """A body the route reads itself (NDJSON, JSON-RPC): its media type and description, and,
+    where given, the media types it `accept`s (415 with `media_error` otherwise) and its size
+    (413 with `limit_error` over `limit`). `read` answers the bytes."""
+
+    def __init__(
+        self,
+        media: str,
+        description: str,
+        *,
+        limit: int,
+        accept: tuple[str, ...] = (),
+        media_error: str = "",
+        limit_error: str = "",
+    ):
         self.media, self.description, self.limit = media, description, limit
+        self.accept, self.media_error, self.limit_error = accept, media_error, limit_error
+
+    def read(self, request: Request) -> bytes:
+        if self.accept and media_type(request) not in self.accept:
+            raise UnsupportedMediaType(self.media_error or f"send the body as {self.media}")
+        if self.limit_error and len(request.body) > self.limit:
+            raise PayloadTooLarge(self.limit_error)
+        return request.body
 
     def schema(self) -> dict:
         return {"type": "string", "description": self.description}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from .. import __version__, names
 from ..context import build_context, context_json, render_context
 from ..cursor import decode_cursor, encode_cursor
-from ..errors import PayloadTooLarge, UnsupportedMediaType
-from ..model import Cursor
+from ..model import FIELDS, Cursor
 from ..search import search_hits
 from . import params as p
-from .core import Call, Response, Router, media_type
+from .core import Call, Response, Router
 
 ROUTER = Router()
 route = ROUTER.add
@@ -18,36 +17,12 @@ MEMORY_INPUT = p.JsonBody(
     "MemoryInput",
     "a memory",
     {
-        "text": {
-            "type": "string",
-            "minLength": 1,
-            "pattern": p.TEXT_PATTERN,
-            "description": f"1 to {names.MAX_TEXT_BYTES} bytes of UTF-8 after normalisation.",
-        },
-        "tags": {
-            "type": "array",
-            "maxItems": names.MAX_TAGS,
-            "items": {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": p.TAG_PATTERN},
-        },
-        "namespace": {
-            "type": ["string", "null"],
-            "pattern": f"^{names.NAMESPACE_PATTERN}$",
-            "description": "Absent or null: default.",
-        },
-        "source": {
-            "type": ["string", "null"],
-            "minLength": 1,
-            "maxLength": names.MAX_SOURCE_CHARS,
-            "pattern": p.LABEL_PATTERN,
-            "description": "Absent or null: api.",
-        },
-        "session": {
-            "type": ["string", "null"],
-            "minLength": 1,
-            "maxLength": names.MAX_SESSION_CHARS,
-            "pattern": p.LABEL_PATTERN,
-        },
-        "ttl_days": {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
+        "text": FIELDS["text"].json_schema(),
+        "tags": FIELDS["tags"].json_schema(),
+        "namespace": FIELDS["namespace"].json_schema(nullable=True, description="Absent or null: default."),
+        "source": FIELDS["source"].json_schema(nullable=True, description="Absent or null: api."),
+        "session": FIELDS["session"].json_schema(nullable=True),
+        "ttl_days": FIELDS["ttl_days"].json_schema(),
     },
     required=("text",),
 )
@@ -58,7 +33,12 @@ MEMORY_EDIT = p.JsonBody(
     min_fields=1,
 )
 NDJSON = p.RawBody(
-    "application/x-ndjson", "One memory per line, as /v1/export writes them.", limit=names.MAX_IMPORT_BODY_BYTES
+    "application/x-ndjson",
+    "One memory per line, as /v1/export writes them.",
+    limit=names.MAX_IMPORT_BODY_BYTES,
+    accept=("application/x-ndjson", "application/jsonl"),
+    media_error="send the export as Content-Type: application/x-ndjson, one memory per line",
+    limit_error=f"an import is at most {names.MAX_IMPORT_BODY_BYTES} bytes: split the file",
 )
 _CONTEXT_ANSWER = {
     "text/markdown": {"type": "string"},
@@ -131,7 +111,7 @@ def openapi(app, call: Call) -> Response:
     answers={201: ("WrittenMemory", "Stored"), 200: ("WrittenMemory", "Already stored: the existing memory")},
 )
 def write_memory(app, call: Call) -> Response:
-    written = app.memories.write(**MEMORY_INPUT.read(call.request), similar=call.grant.allows("r"))
+    written = app.memories.write(**call.body, similar=call.grant.allows("r"))
     memory, duplicate = written
     return Response.json(written.to_json(), 200 if duplicate else 201)
 
@@ -181,7 +161,7 @@ def get_memory(app, call: Call) -> Response:
     answers={200: ("WrittenMemory", "The memory as it now is")},
 )
 def edit_memory(app, call: Call) -> Response:
-    body = MEMORY_EDIT.read(call.request)
+    body = call.body
     written = app.memories.edit(call.args["memory_id"], text=body.get("text"), tags=body.get("tags"))
     return Response.json(written.to_json())
 
@@ -307,8 +287,4 @@ def export(app, call: Call) -> Response:
     answers={200: ("ImportResult", "Counts")},
 )
 def import_memories(app, call: Call) -> Response:
-    if media_type(call.request) not in ("application/x-ndjson", "application/jsonl"):
-        raise UnsupportedMediaType("send the export as Content-Type: application/x-ndjson, one memory per line")
-    if len(call.request.body) > names.MAX_IMPORT_BODY_BYTES:
-        raise PayloadTooLarge(f"an import is at most {names.MAX_IMPORT_BODY_BYTES} bytes: split the file")
-    return Response.json(app.memories.import_lines(call.request.body))
+    return Response.json(app.memories.import_lines(call.body))

@@ -12,19 +12,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from .. import names, repeat, ui_session
 from ..errors import GlyphError
 from ..keys import SUBKEY_UI_SESSION
 from ..tokens import Grant
 from . import params as p
-from .core import Call, Request, Response, Router, media_type
+from .core import Call, Request, Response, Router
 
 ROUTER = Router()
 route = ROUTER.add
 
-FORM = p.RawBody("application/x-www-form-urlencoded", "A form.", limit=64 * 1024)
+FORM = p.FormBody("A form.", limit=64 * 1024)
 PAGE_SIZE = 25
 PREVIEW_CHARS = 400
 _REDACTED = re.compile(r"\[redacted:[a-z0-9-]+\]")
@@ -65,15 +65,6 @@ def _api(app, grant: Grant, method: str, path: str, query: dict | None = None, p
     if response.headers.get("Content-Type", "").startswith(("application/json", "application/problem+json")):
         return response.status, json.loads(response.body)
     return response.status, response
-
-
-def _form(request: Request) -> dict[str, str]:
-    if media_type(request) != "application/x-www-form-urlencoded":
-        return {}
-    try:
-        return {k: v[0] for k, v in parse_qs(request.body.decode("utf-8"), keep_blank_values=True).items()}
-    except UnicodeDecodeError:
-        return {}
 
 
 def _secure(request: Request) -> bool:
@@ -163,7 +154,7 @@ def _change(handler):
 
     def checked(app, call: Call) -> Response:
         page = _signed_in(app, call)
-        form = _form(call.request)
+        form = call.body
         if page is None:
             return _see_other("/ui")
         if not ui_session.csrf_ok(page.record, form.get("csrf")):
@@ -205,7 +196,7 @@ def sign_in(app, call: Call) -> Response:
     than it lives); a token signs in once, on this form or as a link."""
     if _cross_site(call.request):
         return _signin_page(_CROSS_SITE, 403)
-    form = _form(call.request)
+    form = call.body
     try:
         if form.get("token"):
             grant = app.auth.token(form["token"].strip(), once=True)
@@ -238,7 +229,7 @@ def sign_in_link_confirmed(app, call: Call) -> Response:
     if _cross_site(call.request):
         return _signin_page(_CROSS_SITE, 403)
     try:
-        grant = app.auth.token(_form(call.request).get("t", ""), once=True)
+        grant = app.auth.token(call.body.get("t", ""), once=True)
     except GlyphError as error:
         return _signin_page(error.detail, error.status)
     return _open_session(app, call, grant)
