@@ -60,3 +60,13 @@ def test_hooks_json():
     (entry,) = hooks["hooks"]["UserPromptSubmit"]
     (hook,) = entry["hooks"]
     assert hook["type"] == "command" and hook["command"] == "glyph recall --hook" and hook["timeout"] <= 5
+
+
+def test_skill_sends_what_holds_everywhere_to_default_by_name():
+    # In a folder with a .glyph file a bare `glyph write` goes to the project's namespace
+    # (tests/e2e/test_recall_hooks.py), so "without --ns" would file the user's preferences there.
+    text = (PLUGIN / "skills" / "glyphmemory" / "SKILL.md").read_text()
+    where = text.split("## Where", 1)[1].split("\n## ", 1)[0]
+    assert "every project without `--ns`" not in where.replace("\n", " ")
+    assert "facts that hold in every project with `--ns default`" in where.replace("\n", " ")
+    assert "--ns NAME`" in where and 'glyph search "..." --ns NAME' in where
