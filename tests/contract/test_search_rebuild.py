@@ -128,6 +128,42 @@ def test_an_sqlite_file_from_before_the_index_is_indexed_when_opened(tmp_path):
     assert [m.id for m, _, _ in search_hits(reopened, "existed", namespace="default", limit=5)] == [kept.id]
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "DROP TABLE ix_postings",  # every search and write was a 500 (no such table)
+        "DROP TABLE ix_docs",
+        "DROP TRIGGER ix_forget_deleted; DELETE FROM memories WHERE text LIKE 'old%'",
+        "DELETE FROM ix_docs",  # the index lost track of what it holds (a search then counted some twice)
+        "DROP TABLE ix_meta; DROP TABLE ix_terms",  # the rebuild itself failed (no such table)
+    ],
+)
+def test_an_sqlite_index_damaged_by_another_program_is_rebuilt_when_opened(tmp_path, damage):
+    import sqlite3
+
+    path = str(tmp_path / "damaged.db")
+    store = SqliteStore(path)
+    memories = Memories(store, Clock())
+    kept = memories.write(text="the alpha project stores its data in postgres")[0]
+    gone = memories.write(text="old postgres notes")[0]
+    for i in range(6):
+        memories.write(text=f"filler note {i}")
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.executescript(damage)
+    reopened = Memories(SqliteStore(path), Clock())
+    live = {m.id for m, _, _ in search_hits(reopened, "filler", namespace="default", limit=10)}
+    assert len(live) == 6
+    survivors = {kept.id} | ({gone.id} if "DELETE FROM memories" not in damage else set())
+    assert {m.id for m, _, _ in search_hits(reopened, "postgres", namespace="default", limit=5)} == survivors
+    later = reopened.write(text="postgres upgraded to version 17")[0]  # writes and deletes work again
+    reopened.delete(kept.id)
+    expected = survivors - {kept.id} | {later.id}
+    assert {m.id for m, _, _ in search_hits(reopened, "postgres", namespace="default", limit=5)} == expected
+    stats, _ = reopened.store.index_stats("default")
+    assert stats.count == 6 + len(expected)
+
+
 def test_an_expiring_memorys_postings_carry_the_tables_ttl_attribute(dynamo_table):
     """DynamoDB's TTL deletes what holds the table's TTL attribute: the postings of a memory
     that expires must hold it too, or they stay (and take a search's budget) for ever."""

@@ -100,15 +100,21 @@ class SqliteStore:
             # Create the file 0600 before SQLite does: memories are personal data.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = self._conn()
-        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION or (
-            sqlite_index.stored_version(conn) != INDEX_VERSION
+        if (
+            conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION
+            or sqlite_index.stored_version(conn) != INDEX_VERSION
+            or not sqlite_index.intact(conn)
         ):
             with self._write() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]  # read again, under the lock
                 if version < SCHEMA_VERSION:  # else another process migrated it meanwhile
                     self._migrate(db, version)
-                if sqlite_index.stored_version(db) != INDEX_VERSION:  # a file from before the index
-                    sqlite_index.rebuild(db, None, _row_to_memory)  # or from another analyzer
+                # A file from before the index, from another analyzer, or damaged by another
+                # program (a table or trigger dropped, rows deleted): the index is made again.
+                if sqlite_index.stored_version(db) != INDEX_VERSION or not sqlite_index.intact(db):
+                    for statement in sqlite_index.SCHEMA:
+                        db.execute(statement)
+                    sqlite_index.rebuild(db, None, _row_to_memory)
 
     @staticmethod
     def _migrate(db: sqlite3.Connection, version: int) -> None:

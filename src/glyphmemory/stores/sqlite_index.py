@@ -100,6 +100,25 @@ def rebuild(db: sqlite3.Connection, namespace: str | None, row_to_memory) -> int
     return count
 
 
+_OBJECTS = frozenset(
+    ("ix_postings", "ix_postings_by_memory", "ix_terms", "ix_docs", "ix_stats", "ix_meta")
+    + ("ix_forget_deleted", "ix_forget_changed")
+)
+
+
+def intact(db: sqlite3.Connection) -> bool:
+    """Whether the index's tables and triggers all exist and it holds as many memories as the
+    table: checked when a store opens (three counts: ~1 ms at 10,000 memories), so an index
+    another program damaged (a table or trigger dropped, rows deleted) is rebuilt by itself."""
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'ix%'")}
+    if not present.issuperset(_OBJECTS):
+        return False
+    (rows,) = db.execute("SELECT count(*) FROM memories").fetchone()
+    (docs,) = db.execute("SELECT count(*) FROM ix_docs").fetchone()
+    (counted,) = db.execute("SELECT coalesce(sum(count), 0) FROM ix_stats").fetchone()
+    return rows == docs == counted
+
+
 def stored_version(db: sqlite3.Connection) -> int:
     try:
         row = db.execute("SELECT value FROM ix_meta WHERE name = 'version'").fetchone()
