@@ -22,6 +22,8 @@ FILE_NAME = ".glyph"
 _PATTERN = re.compile(names.NAMESPACE_PATTERN)
 _NOT_ALLOWED = re.compile(r"[^a-z0-9._-]+")
 _MAX_FILE_BYTES = 4096
+# The longest path a system call takes (Linux's PATH_MAX; Windows' extended-length paths).
+_MAX_PATH_CHARS = 32767 if os.name == "nt" else 4096
 
 
 def fit_name(name: str) -> str | None:
@@ -60,6 +62,8 @@ def read_file(path: str) -> str | None:
 def find(start: str, *, git: bool) -> tuple[str, str] | None:
     """(namespace, where it came from: the `.glyph` file's path or the work tree's folder) for a
     directory, or None. `git`: whether a git work tree's name counts (the hook's fallback)."""
+    if len(start) > _MAX_PATH_CHARS:
+        return None  # no real directory: and walking up a longer string costs its length squared
     try:
         here = os.path.abspath(start)
     except (OSError, ValueError):

@@ -19,22 +19,27 @@ from .test_hook_budget import served  # noqa: F401 (the fixture: glyph serve on 
 from .test_recall_hooks import PLUGIN_HOOKS, hook
 
 pytestmark = pytest.mark.e2e
-START = PLUGIN_HOOKS["SessionStart"][0]["hooks"][0]["command"]
-PROMPT = PLUGIN_HOOKS["UserPromptSubmit"][0]["hooks"][0]["command"]
+START = PLUGIN_HOOKS["SessionStart"][0]["hooks"][0]
+PROMPT = PLUGIN_HOOKS["UserPromptSubmit"][0]["hooks"][0]
 
 # Each valid for a shell pipe, none a hook event as Claude Code sends it: nested past Python's
-# recursion limit; a session id with a lone surrogate (valid JSON, no UTF-8 form); wrong types.
+# recursion limit; a session id with a lone surrogate (valid JSON, no UTF-8 form); wrong types;
+# a NUL in the path; a path far longer than any system takes.
 ODD_STDIN = [
     "[" * 100_000,
     '{"session_id": "\\ud800", "cwd": "/", "prompt": "release train"}',
     '{"session_id": 5, "cwd": ["x"], "prompt": {"text": "release train"}}',
     '{"session_id": "s", "cwd": "/no/such\\u0000dir", "prompt": "release train"}',
+    '{"session_id": "s", "cwd": "' + "/a" * 100_000 + '", "prompt": "release train"}',  # walked up in 9 s
 ]
 
 
-def run_raw(env: dict, command: str, stdin: str) -> subprocess.CompletedProcess:
+def run_raw(env: dict, spec: dict, stdin: str) -> subprocess.CompletedProcess:
+    """The plugin's hook `spec` as Claude Code runs it (its command in a shell, its timeout)."""
     env = {**env, "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin"}
-    return subprocess.run(command, shell=True, env=env, input=stdin, capture_output=True, text=True, timeout=5)
+    return subprocess.run(
+        spec["command"], shell=True, env=env, input=stdin, capture_output=True, text=True, timeout=spec["timeout"]
+    )
 
 
 def test_the_hooks_print_and_exit_0_on_any_stdin_and_an_unusable_data_folder(served, tmp_path):  # noqa: F811
@@ -74,7 +79,7 @@ def test_a_work_tree_named_with_accents_keeps_its_letters(served, tmp_path):  # 
         asked, _ = hook(
             env, "UserPromptSubmit", {"session_id": "other", "cwd": str(repo), "prompt": "which branch do we ship from"}
         )
-        assert f"namespace `{namespace}`" in asked.stdout
+        assert f"The {namespace} project ships" in asked.stdout  # it is in that namespace only
     # Another script only: no project from the name (a .glyph file names one), the default block.
     repo = tmp_path / "日本語"
     (repo / ".git").mkdir(parents=True)
