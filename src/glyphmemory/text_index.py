@@ -33,7 +33,7 @@ from .names import MAX_TERM_CHARS
 from .stemming import stem
 from .stopwords import STOP_WORDS
 
-INDEX_VERSION = 2  # bump when memory_terms or impact changes: stored indexes are then rebuilt
+INDEX_VERSION = 3  # bump when memory_terms or impact changes: stored indexes are then rebuilt
 
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, Hiragana, Katakana,
 # Han (with extensions and compatibility ideographs), Hangul. A run of them is indexed as its
@@ -43,9 +43,15 @@ _SPACELESS_BOUNDS = (
     0x0E00, 0x0EFF, 0x1000, 0x109F, 0x1780, 0x17FF, 0x3040, 0x30FF, 0x3400, 0x4DBF,
     0x4E00, 0x9FFF, 0xAC00, 0xD7AF, 0xF900, 0xFAFF, 0x20000, 0x2FA1F,
 )  # fmt: skip
-# Words: runs of word characters, and of the marks of Thai, Lao, Myanmar and Khmer (their vowel
-# signs are marks, not \w); Han, kana and Hangul are word characters already.
-_TOKEN_RE = re.compile(r"[\w\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+")
+# Words: runs of word characters and of combining marks (vowel signs, viramas, points: not \w,
+# yet inside a word): combining diacritics left after NFKC, Cyrillic's, Hebrew's and Arabic's
+# points, the Indic blocks (Devanagari to Sinhala, less the dandas, which end a sentence), Thai,
+# Lao, Myanmar and Khmer. Han, kana and Hangul are word characters already.
+_TOKEN_RE = re.compile(
+    r"[\w\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a"
+    r"\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0900-\u0963\u0966-\u0dff"
+    r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+"
+)
 _ENGLISH_RE = re.compile(r"[a-z]+")  # what the English stemmer is given: other words stay as they are
 # Stemming costs ~75 µs a new word. Porter2 changes no word ending in a letter outside these (no
 # suffix of its steps ends in another; tests/unit/test_text_index.py checks it), and English has
@@ -60,8 +66,9 @@ def _spaceless(char: str) -> bool:
 
 
 def normalise(text: str) -> str:
-    """NFKC, then case fold: the one normaliser of stored text and queries."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, then case fold: the one normaliser of stored text and queries. Turkish `İ` folds
+    to `i` + U+0307 (a dot above, which `i` has already): the dot is dropped."""
+    return unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i")
 
 
 def _words(text: str) -> list[str]:

@@ -69,6 +69,7 @@ def test_edits_deletes_and_expiry_change_what_is_found(memories, store):
         ("사용자는한국어답변을선호한다", "한국어"),
         ("ผู้ใช้ชอบคำตอบภาษาไทย", "ภาษาไทย"),
         ("Réunion au café lundi", "CAFE\u0301"),  # a decomposed query finds the composed text
+        ("Ofis İstanbul'da", "istanbul"),  # Turkish İ folds to i
     ],
 )
 def test_words_inside_clauses_and_other_normal_forms_are_found(memories, text, query):
@@ -120,3 +121,11 @@ def test_expired_memories_do_not_hide_a_live_one_from_the_budget(memories, store
     live = memories.write(text="we deploy on fridays after the review, the tests and the changelog")[0]
     later = Memories(store, Later())
     assert ids(search_hits(later, "deploy", namespace="default", limit=5)) == [live.id]
+
+
+def test_a_word_with_vowel_signs_does_not_match_its_pieces(memories):
+    """Hindi's vowel signs are combining marks: a word was indexed as the pieces between them,
+    so `परियोजना` (project) found any text holding `पर` (on)."""
+    project = memories.write(text="परियोजना की समय सीमा शुक्रवार है")[0]
+    memories.write(text="किताब मेज़ पर है")  # "the book is on the table"
+    assert ids(search_hits(memories, "परियोजना", namespace="default", limit=5)) == [project.id]

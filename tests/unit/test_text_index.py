@@ -38,6 +38,30 @@ def test_a_word_inside_a_clause_is_found(text, query):
     assert set(query_terms(query)) <= set(analyze(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("परियोजना की समय सीमा शुक्रवार है", "परियोजना"),  # Hindi: vowel signs and virama are marks, not \w
+        ("প্রকল্পের সময়সীমা শুক্রবার", "শুক্রবার"),  # Bengali
+        ("திட்டத்தின் காலக்கெடு வெள்ளிக்கிழமை", "வெள்ளிக்கிழமை"),  # Tamil
+        ("ప్రాజెక్ట్ గడువు శుక్రవారం", "శుక్రవారం"),  # Telugu
+        ("מוֹעֵד הַפְּרוֹיֶקְט", "הַפְּרוֹיֶקְט"),  # Hebrew with its points
+        ("مَوْعِدُ المَشْرُوعِ", "المَشْرُوعِ"),  # Arabic with its vowel marks
+    ],
+)
+def test_a_word_with_combining_marks_is_one_term(text, word):
+    """Scripts whose vowel signs are combining marks (Indic, Hebrew and Arabic points) keep a
+    word whole: it was cut at each mark into pieces that other words share (`पर`, `य`)."""
+    assert query_terms(word) == [unicodedata.normalize("NFKC", word)]
+    assert query_terms(word)[0] in analyze(text)
+
+
+def test_a_capital_dotted_i_folds_to_i():
+    """Turkish İ case-folds to i + U+0307 (combining dot above): `istanbul` finds `İstanbul`."""
+    assert analyze("the İstanbul office") == query_terms("istanbul office") == ["istanbul", "offic"]
+    assert query_terms("İZMİR") == query_terms("izmir") == ["izmir"]
+
+
 def test_query_and_text_share_one_normaliser():
     stored = unicodedata.normalize("NFC", "Café ＡＢＣ Straße")
     asked = unicodedata.normalize("NFD", "CAFÉ abc STRASSE")
