@@ -62,8 +62,9 @@ class Prompt:
             if term in held:
                 continue
             number = month_number(term)
+            # isdecimal, not isdigit: Ethiopic digits (፫፬) are digits that int() refuses.
             if (number in self.months and f"{number:02d}" == month) or (
-                term.isdigit() and int(term) in self.years and term == year
+                term.isdecimal() and int(term) in self.years and term == year
             ):
                 held.add(term)
         count = len(held & set(self.terms))
