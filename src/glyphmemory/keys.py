@@ -102,7 +102,6 @@ def ensure_key_file(path: str) -> tuple[Key, bool]:
 
 
 DEVICE_GROUP = "keys"
-MAX_KEY_NAME_CHARS = names.MAX_KEY_NAME_CHARS
 
 
 def derive_device_secret(root_secret: bytes, kid: str, salt: str) -> bytes:
@@ -212,9 +211,9 @@ class Keyring:
     def add_device(self, name: object, now_s: float) -> tuple[Key, dict]:
         import secrets
 
-        from .model import validate_label  # only here: the CLI's start path never adds keys
+        from .model import KEY_NAME  # only here: the CLI's start path never adds keys
 
-        name = validate_label(name, "name", MAX_KEY_NAME_CHARS)
+        name = KEY_NAME.check(name)
         if name is None:
             raise InvalidInput("name is required")
 

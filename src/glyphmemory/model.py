@@ -289,7 +289,8 @@ class FieldSpec(namedtuple("FieldSpec", "name schema description check")):
 _TAG_SCHEMA = {"type": "string", "minLength": 1, "maxLength": names.MAX_TAG_CHARS, "pattern": TAG_PATTERN}
 
 
-def _label(name: str, limit: int, description: str) -> FieldSpec:
+def label_field(name: str, limit: int, description: str) -> FieldSpec:
+    """A short free label (validate_label's rule) as a field."""
     schema = {"type": "string", "minLength": 1, "maxLength": limit, "pattern": LABEL_PATTERN}
     return FieldSpec(name, schema, description, lambda value: validate_label(value, name, limit))
 
@@ -316,8 +317,8 @@ FIELDS = {
             f"At most {names.MAX_TAGS} tags, each 1-{names.MAX_TAG_CHARS} characters, no commas (repeats dropped).",
             validate_tags,
         ),
-        _label("source", names.MAX_SOURCE_CHARS, "Who wrote it (absent or null: the door's, such as api)."),
-        _label("session", names.MAX_SESSION_CHARS, "The conversation it came from."),
+        label_field("source", names.MAX_SOURCE_CHARS, "Who wrote it (absent or null: the door's, such as api)."),
+        label_field("session", names.MAX_SESSION_CHARS, "The conversation it came from."),
         FieldSpec(
             "ttl_days",
             {"type": "number", "exclusiveMinimum": 0, "maximum": names.MAX_TTL_DAYS},
@@ -381,3 +382,7 @@ def build_memory(
         expires_at=expires_at,
         updated_us=updated_us,
     )
+
+
+# A device key's name (POST /v1/keys, Keyring.add_device) is a label too.
+KEY_NAME = label_field("name", names.MAX_KEY_NAME_CHARS, "What the device is (shown in glyph keys).")

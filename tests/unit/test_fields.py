@@ -15,7 +15,7 @@ from glyphmemory.errors import InvalidInput
 from glyphmemory.http import auth_routes, chat_routes, routes
 from glyphmemory.http.core import Router
 from glyphmemory.http.openapi import openapi_document
-from glyphmemory.model import FIELDS
+from glyphmemory.model import FIELDS, KEY_NAME
 
 # field: [(value, accepted)]; values that need no normalising (a schema does not trim or NFC).
 MEMBERS = {
@@ -199,3 +199,18 @@ def test_the_checks_answer_the_sentences_every_door_shows():
     for name, (value, sentence) in sentences.items():
         with pytest.raises(InvalidInput, match=re.escape(sentence)):
             FIELDS[name].check(value)
+
+
+def test_a_device_keys_name_is_one_label_rule_too():
+    router = Router.joined([auth_routes.ROUTER])
+    document = openapi_document([r for r in router.routes if r.doc[0]], "http://127.0.0.1")
+    body = document["paths"]["/v1/keys"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema = body["properties"]["name"]
+    members = [("n" * 64, True), ("n" * 65, False), ("phone", True), ("", False), ("  ", False), ("a\x1bb", False)]
+    for value, accepted in members + [(3, False)]:
+        try:
+            KEY_NAME.check(value)
+            checked = True
+        except InvalidInput:
+            checked = False
+        assert checked is accepted and Draft202012Validator(schema).is_valid(value) is accepted, value

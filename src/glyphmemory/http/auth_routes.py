@@ -7,6 +7,7 @@ import time
 from .. import names
 from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
+from ..model import KEY_NAME
 from ..tokens import SCOPES
 from ..totp import unlock
 from . import params as p
@@ -30,7 +31,7 @@ TOKEN_REQUEST = p.JsonBody(
 KEY_REQUEST = p.JsonBody(
     "KeyRequest",
     "a key",
-    {"name": {"type": "string", "minLength": 1, "maxLength": names.MAX_KEY_NAME_CHARS, "pattern": p.LABEL_PATTERN}},
+    {"name": KEY_NAME.json_schema()},
     required=("name",),
 )
 

@@ -13,10 +13,8 @@ from urllib.parse import parse_qsl  # core.py has loaded urllib.parse already
 from .. import names
 from ..durations import parse_duration
 from ..errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from ..model import FIELDS, LABEL_PATTERN
+from ..model import FIELDS
 from .core import Request, media_type, require_json_body
-
-__all__ = ["LABEL_PATTERN"]  # a key's name is a label too (auth_routes)
 
 
 class Param:
