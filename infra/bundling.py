@@ -26,8 +26,9 @@ ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # an interpreter of LAMBDA_PYTHON, wh
 _IGNORED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
 _IGNORE = shutil.ignore_patterns(*_IGNORED)
 # What the memory function never loads: the bridge has its own functions, and the page (its
-# templates, stylesheet and script) is served by the connector function, which has Jinja2.
-API_LEAVES_OUT = ("bridge", "templates")
+# templates, stylesheet, script and routes) and the MCP connector (its tools, routes and first
+# answers) are served by the connector function, which has Jinja2 and the SDK.
+API_LEAVES_OUT = ("bridge", "templates", "mcp_*.py", "ui_*.py", "pages.py")
 
 
 def package_sources(root: Path = ROOT) -> list[Path]:

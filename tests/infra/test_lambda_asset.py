@@ -102,6 +102,8 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     }
     # Nor the bridge's modules or the page's files: other functions serve those.
     assert not (asset / "glyphmemory" / "bridge").exists() and not (asset / "glyphmemory" / "templates").exists()
+    shipped = {p.name for p in asset.rglob("*.py")}
+    assert not {"mcp_tools.py", "mcp_first.py", "mcp_routes.py", "ui_routes.py", "ui_session.py", "pages.py"} & shipped
     pycs = list(asset.rglob(f"*.cpython-{LAMBDA_PYTHON.replace('.', '')}.pyc"))
     assert len(pycs) == len(list(asset.rglob("*.py")))
 
