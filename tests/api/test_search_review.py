@@ -48,6 +48,7 @@ def test_odd_queries_are_a_400_or_an_answer_never_a_500(api, q):
 def test_search_and_reindex_refuse_odd_namespaces(api, namespace):
     query = "q=memory&namespace=" + urllib.parse.quote(namespace, safe="")
     assert api.call("GET", "/v1/search", query, scope="r")["statusCode"] == 400
-    assert api.call("POST", "/v1/reindex", "namespace=" + urllib.parse.quote(namespace, safe=""), scope="a")[
-        "statusCode"
-    ] == 400
+    assert (
+        api.call("POST", "/v1/reindex", "namespace=" + urllib.parse.quote(namespace, safe=""), scope="a")["statusCode"]
+        == 400
+    )
