@@ -31,7 +31,10 @@ def read_event() -> dict:
             return {}
         import select
 
-        ready, _, _ = select.select([sys.stdin], [], [], _WAIT_S)
+        try:
+            ready = select.select([sys.stdin], [], [], _WAIT_S)[0]
+        except OSError:  # Windows: select() takes sockets only, and Claude Code closes the pipe
+            ready = [sys.stdin]
         if not ready:
             return {}
         event = json.loads(sys.stdin.buffer.read(MAX_EVENT_BYTES) or b"{}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,30 @@ def test_a_glyph_file_as_windows_editors_write_it_names_the_project(served, tmp_
             [GLYPH, "write", f"Written in {folder}", "--json"], env=env, cwd=project, capture_output=True, text=True
         )
         assert json.loads(saved.stdout)["namespace"] == namespace, folder
+
+
+def test_the_hooks_read_their_event_where_select_takes_no_pipe(served, tmp_path):  # noqa: F811
+    """On Windows select() takes sockets only (WinError 10038 for a pipe): the hook reads the pipe
+    Claude Code closes after the event. Simulated here by making select() fail that way."""
+    env, _ = served
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".glyph").write_text("namespace = winproj\n")
+    glyph(env, "write", "The winproj build runs on the windows runner", "--ns", "winproj")
+    code = (
+        "import select, sys\n"
+        "def refuse(*_): raise OSError(10038, 'An operation was attempted on something that is not a socket')\n"
+        "select.select = refuse\n"
+        "from glyph_cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    event = {"cwd": str(project), "prompt": "where does the winproj build run"}
+    for session, args, expected in (  # two sessions: the start block's memories are not recalled
+        ("a", ["context", "--hook", "--budget", "2000"], "this session's project namespace is `winproj`"),
+        ("b", ["recall", "--hook"], "The winproj build runs on the windows runner"),
+    ):
+        stdin = json.dumps({**event, "session_id": session})
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, input=stdin, capture_output=True, text=True, timeout=10
+        )
+        assert (result.returncode, result.stderr) == (0, "") and expected in result.stdout, args
