@@ -271,7 +271,7 @@ def cmd_keys(args) -> int:
     """
     client = make_client()
     if args.action == "list":
-        _, data = call(client.json, "GET", "/v1/keys", scope="a")
+        data = call(client.call, "GET", "/v1/keys", scope="a")
         lines = [
             f"{k['kid']:<10} {k['name']}{'  (root)' if k['root'] else ''}"
             + (f"  added {human_time(k['created_at'])}" if k.get("created_at") else "")
@@ -281,7 +281,7 @@ def cmd_keys(args) -> int:
     elif args.action == "add":
         if not args.arg:
             raise CliError("keys add needs a NAME, e.g. glyph keys add phone", EXIT_USAGE)
-        _, data = call(client.json, "POST", "/v1/keys", scope="a", payload={"name": args.arg})
+        data = call(client.call, "POST", "/v1/keys", scope="a", payload={"name": args.arg})
         if args.json:
             emit(args, data, "")
         else:
@@ -311,7 +311,7 @@ def cmd_reindex(args) -> int:
     client = make_client()
     indexed, restart = 0, "1"
     while True:
-        _, data = call(client.json, "POST", "/v1/reindex", scope="a", query={"namespace": args.ns, "restart": restart})
+        data = call(client.call, "POST", "/v1/reindex", scope="a", query={"namespace": args.ns, "restart": restart})
         indexed += data["indexed"]
         if data["done"]:
             break

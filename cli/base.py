@@ -86,9 +86,9 @@ def server_url() -> str:
 
 
 def make_client(*, tries: int = 3, deadline_s: float = 15.0, timeout: float = 10.0):
-    from .client import Client
+    from glyphmemory.api_client import OverHttp
 
-    return Client(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
+    return OverHttp(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
 
 
 def open_spool():
@@ -101,14 +101,15 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None):
     """Send what earlier commands could not, in order, before this command's own work
     (or, with `until`, a time.monotonic() deadline, what can be sent before it).
 
-    An entry the server refuses for good (client.refused_for_good) is set aside with its status
+    An entry the server refuses for good (api_client.refused_for_good) is set aside with its status
     and the rest go on; a network error, 408, 429, 5xx or a refused key keeps it and those behind
     it for the next command. Returns the spool's FlushResult (None when there is no spool)."""
     if not os.path.exists(config.spool_path()):
         return None  # the common case costs one stat(), no imports
     import time
 
-    from .client import ApiError, refused_for_good
+    from glyphmemory.api_client import ApiError, refused_for_good
+
     from .spool import Undeliverable
 
     spool = open_spool()
@@ -117,7 +118,7 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None):
         if until is not None and time.monotonic() >= until:
             raise TimeoutError("no time left before the session starts")
         try:
-            client.json("POST", "/v1/memories", scope="w", payload=payload, tries=1)
+            client.call("POST", "/v1/memories", scope="w", payload=payload, tries=1)
         except ApiError as exc:
             if refused_for_good(exc):
                 raise Undeliverable(exc.status, exc.detail) from None
@@ -142,7 +143,7 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None):
 
 def why_spooled(exc: Exception | None) -> str:
     """Why spooled writes still wait, in words: the real answer, never a guess."""
-    from .client import ApiError, NetworkError
+    from glyphmemory.api_client import ApiError, NetworkError
 
     if isinstance(exc, ApiError) and exc.status in (401, 403):
         return (
@@ -158,7 +159,7 @@ def why_spooled(exc: Exception | None) -> str:
 
 def call(func, *args, **kwargs):
     """Run a client call, turning its failures into messages and exit codes."""
-    from .client import ApiError, NetworkError, retryable
+    from glyphmemory.api_client import ApiError, NetworkError, retryable
 
     try:
         return func(*args, **kwargs)

@@ -94,9 +94,9 @@ def _context_for_hook(query: dict, explicit_ns: str | None) -> int:
     import time
 
     from glyphmemory import utf16
+    from glyphmemory.api_client import ApiError, NetworkError
 
     from . import context_cache, session_ids
-    from .client import ApiError, NetworkError
 
     deadline = time.monotonic() + HOOK_DEADLINE_S
     budget = query["budget"]  # UTF-16 code units, on every path below: Claude Code counts them

@@ -26,37 +26,34 @@ def server_configured() -> bool:
         return False
 
 
-class ClientBackend:
-    """The tools' calls over HTTP to the configured server, with the CLI's short tokens; a write
-    the server cannot take now is spooled as `glyph write` spools it (and delivered first next time)."""
+class SpoolingClient:
+    """The API over HTTP (glyphmemory.api_client's interface) for the MCP tools, with the CLI's
+    short tokens; a write the server cannot take now is spooled as `glyph write` spools it (and
+    delivered first next time), answering `{"spooled": true, "redacted": [...]}`."""
 
     def __init__(self, client):
         self.client = client
 
     def call(self, method: str, path: str, *, scope: str, query: dict | None = None, payload=None):
-        from glyphmemory.mcp_tools import BackendError, answer
+        from glyphmemory.api_client import ApiError, NetworkError, retryable
 
         from .base import deliver_spool, open_spool
-        from .client import ApiError, NetworkError, retryable
 
-        body = None if payload is None else json.dumps(payload).encode()
+        write = method == "POST" and path == "/v1/memories"
         try:
-            if method == "POST" and path == "/v1/memories":
+            if write:
                 deliver_spool(self.client, quiet=True)
-            status, headers, data = self.client.request(method, path, scope=scope, query=query, body=body)
+            return self.client.call(method, path, scope=scope, query=query, payload=payload)
         except (ApiError, NetworkError) as exc:
-            if method == "POST" and path == "/v1/memories" and retryable(exc):
-                from glyphmemory.errors import InvalidInput
+            if not (write and retryable(exc)):
+                raise
+            from glyphmemory.errors import InvalidInput
 
-                try:
-                    kinds = open_spool().append(payload)
-                except InvalidInput as refused:  # what the server would answer with a 400
-                    raise BackendError(f"400: {refused}", status=400) from None
-                return 202, {"spooled": True, "redacted": sorted(set(kinds))}
-            if isinstance(exc, NetworkError):
-                raise BackendError(f"{exc}; is the GlyphMemory server running?") from None
-            raise BackendError(f"{exc.status}: {exc.detail}", status=exc.status, problem=exc.problem) from None
-        return answer(status, headers.get("content-type", ""), data)
+            try:
+                kinds = open_spool().append(payload)
+            except InvalidInput as refused:  # what the server would answer with a 400
+                raise ApiError(400, str(refused)) from None
+            return {"spooled": True, "redacted": sorted(set(kinds))}
 
 
 def _backend():
@@ -65,9 +62,9 @@ def _backend():
     if server_configured():
         client = make_client(tries=2, deadline_s=10.0)
         chosen = names.ENV_URL if os.environ.get(names.ENV_URL) else config.config_path()
-        return ClientBackend(client), f"the server {client.base_url} (from {chosen})"
+        return SpoolingClient(client), f"the server {client.base_url} (from {chosen})"
+    from glyphmemory.api_client import InProcess
     from glyphmemory.keys import ensure_key_file
-    from glyphmemory.mcp_tools import AppBackend
     from glyphmemory.runtime import build_app, key_from_env
     from glyphmemory.tokens import Grant
 
@@ -75,7 +72,7 @@ def _backend():
     store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
     app = build_app(store_url, key)
     chosen = names.ENV_STORE if os.environ.get(names.ENV_STORE) else "the data folder"
-    return AppBackend(app, Grant(key.kid, "rw", 2**62)), f"the store {store_url} (from {chosen})"
+    return InProcess(app, Grant(key.kid, "rw", 2**62)), f"the store {store_url} (from {chosen})"
 
 
 @command()
@@ -108,7 +105,7 @@ def cmd_connectors(args) -> int:
     """
     client = make_client()
     if args.action == "list":
-        _, data = call(client.json, "GET", "/v1/connectors", scope="a")
+        data = call(client.call, "GET", "/v1/connectors", scope="a")
         rows = data["items"]
         human = "\n".join(
             f"{g['id']}  {g['client_name'] or g['client_id']}  since {human_time(g['created_at'])}"

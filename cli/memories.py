@@ -122,11 +122,11 @@ def cmd_write(args) -> int:
         payload["session"] = args.session
     if args.ttl_days is not None:
         payload["ttl_days"] = args.ttl_days
-    from .client import ApiError, NetworkError, retryable
+    from glyphmemory.api_client import ApiError, NetworkError, retryable
 
     try:
         # A write that cannot land within a few seconds is spooled, not waited for: nothing is lost.
-        _, memory = make_client(deadline_s=5.0).json("POST", "/v1/memories", scope="rw", payload=payload)
+        memory = make_client(deadline_s=5.0).call("POST", "/v1/memories", scope="rw", payload=payload)
     except (NetworkError, ApiError) as exc:
         if not retryable(exc):
             return call(reraise, exc)
@@ -167,7 +167,7 @@ def cmd_write(args) -> int:
 def cmd_recent(args) -> int:
     """Show the most recent memories, newest first."""
     query = {"namespace": args.ns, "limit": args.n, "tag": args.tag, "since": args.since}
-    _, page = call(make_client().json, "GET", "/v1/memories", scope="r", query=query)
+    page = call(make_client().call, "GET", "/v1/memories", scope="r", query=query)
     lines = []
     for m in page["items"]:
         tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
@@ -184,7 +184,7 @@ def cmd_recent(args) -> int:
 def cmd_search(args) -> int:
     """Search memories by keywords, best match first."""
     query = {"q": args.query, "namespace": args.ns, "limit": args.n}
-    _, hits = call(make_client().json, "GET", "/v1/search", scope="r", query=query)
+    hits = call(make_client().call, "GET", "/v1/search", scope="r", query=query)
     lines = [
         f"{m['score']:>7.3f}  {human_time(m['created_at'])}  {m['id']}  "
         + (f"matched: {', '.join(m['matched'])}" if m.get("matched") else "follows a match (same session)")
@@ -200,7 +200,7 @@ def cmd_search(args) -> int:
 )
 def cmd_get(args) -> int:
     """Show one memory in full, by its id."""
-    _, m = call(make_client().json, "GET", f"/v1/memories/{args.id}", scope="r")
+    m = call(make_client().call, "GET", f"/v1/memories/{args.id}", scope="r")
     tags = f"  [{', '.join(m['tags'])}]" if m["tags"] else ""
     edited = f" (edited {human_time(m['updated_at'])})" if m.get("updated_at") else ""
     when = human_time(m["created_at"]) + edited
@@ -225,7 +225,7 @@ def cmd_edit(args) -> int:
         payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
     if not payload:
         raise CliError("give the corrected TEXT, --tags, or both", EXIT_USAGE)
-    _, memory = call(make_client().json, "PATCH", f"/v1/memories/{args.id}", scope="rw", payload=payload)
+    memory = call(make_client().call, "PATCH", f"/v1/memories/{args.id}", scope="rw", payload=payload)
     warn_redacted(memory.get("redacted"))
     emit(args, memory, f"edited {memory['id']}")
     return EXIT_OK
@@ -255,10 +255,10 @@ def cmd_export(args) -> int:
     count, query = 0, {"namespace": args.ns}
     try:
         while True:
-            _, headers, data = call(client.request, "GET", "/v1/export", scope="r", query=query)
-            out.write(data)
-            count += data.count(b"\n")
-            cursor = _next_cursor(headers.get("link", ""))
+            answer = call(client.request, "GET", "/v1/export", scope="r", query=query)
+            out.write(answer.body)
+            count += answer.body.count(b"\n")
+            cursor = answer.next_cursor
             if cursor is None:
                 break
             query = {"namespace": args.ns, "before": cursor}
@@ -270,15 +270,6 @@ def cmd_export(args) -> int:
     if args.out:
         emit(args, {"exported": count, "file": args.out}, f"exported {count} memories to {args.out}")
     return EXIT_OK
-
-
-def _next_cursor(link: str) -> str | None:
-    from urllib.parse import parse_qs, urlsplit
-
-    if 'rel="next"' not in link:
-        return None
-    target = link.split(";")[0].strip().strip("<>")
-    return parse_qs(urlsplit(target).query).get("before", [None])[0]
 
 
 @command(
@@ -298,10 +289,7 @@ def cmd_import(args) -> int:
     totals = {"imported": 0, "duplicates": 0, "expired": 0}
     redacted: set[str] = set()
     for chunk in _chunks(raw, limit=4 * 1024 * 1024):
-        _, _, data = call(
-            client.request, "POST", "/v1/import", scope="w", body=chunk, content_type="application/x-ndjson"
-        )
-        answer = json.loads(data)
+        answer = call(client.call, "POST", "/v1/import", scope="w", body=chunk, content_type="application/x-ndjson")
         redacted.update(answer.pop("redacted", []))
         for name, value in answer.items():
             totals[name] += value

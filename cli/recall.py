@@ -37,7 +37,7 @@ def cmd_recall(args) -> int:
         raise CliError("nothing to recall for: the prompt is empty", EXIT_USAGE)
     namespaces = list(dict.fromkeys([args.ns, names.DEFAULT_NAMESPACE]))
     client = make_client()
-    sys.stdout.write(_recall(lambda *a, **k: call(client.json, *a, **k), args.prompt, namespaces, set()))
+    sys.stdout.write(_recall(lambda *a, **k: call(client.call, *a, **k), args.prompt, namespaces, set()))
     return EXIT_OK
 
 
@@ -49,7 +49,7 @@ def _recall(get, prompt: str, namespaces: list[str], known: set[str]) -> str:
         return ""
     hits = []
     for namespace in namespaces:
-        _, page = get(
+        page = get(
             "GET", "/v1/search", scope="r", query={"q": query, "namespace": namespace, "limit": recall.RECALL_HITS}
         )
         hits += page["items"]
@@ -98,6 +98,6 @@ def _hook(explicit_ns: str | None) -> int:
         project = found[0] if found else None
     namespaces = list(dict.fromkeys([project or names.DEFAULT_NAMESPACE, names.DEFAULT_NAMESPACE]))
     client = make_client(tries=1, deadline_s=HOOK_DEADLINE_S, timeout=HOOK_DEADLINE_S)
-    text = _recall(client.json, prompt, namespaces, session_ids.known(event))
+    text = _recall(client.call, prompt, namespaces, session_ids.known(event))
     sys.stdout.write(text)  # all at once, at the end: a hook cut short prints nothing
     return EXIT_OK

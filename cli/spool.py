@@ -20,7 +20,7 @@ from glyphmemory.ndjson import dump_line, split_lines
 
 
 class Undeliverable(Exception):
-    """The server refused this entry for good (client.refused_for_good): it is set aside in the
+    """The server refused this entry for good (api_client.refused_for_good): it is set aside in the
     rejected file with the answer's status and detail, and the entries behind it go on."""
 
     def __init__(self, status: int, detail: str):

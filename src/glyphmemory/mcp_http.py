@@ -17,16 +17,17 @@ from urllib.parse import urlsplit
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 
+from .api_client import InProcess
 from .http.core import Response
 from .mcp_chatgpt import REQUEST_BASE_URL
-from .mcp_tools import AppBackend, build_server
+from .mcp_tools import build_server
 from .tokens import Grant
 
 _SKIPPED = {"authorization", "cookie", "content-length", "host"}
 _GRANT: ContextVar[Grant] = ContextVar("glyph_mcp_grant")
 
 
-class _RequestBackend(AppBackend):
+class _RequestBackend(InProcess):
     """The API in this process, on behalf of the grant of the /mcp request being answered (set
     for the request's context: the tools run inside it, one request at a time or concurrently)."""
 

@@ -3,18 +3,17 @@
 Built on the official `mcp` SDK (2.x, `MCPServer`), which costs ~0.5 s to import: only `glyph mcp`
 and the remote `/mcp` function import this module, never the CLI's or the memory function's start.
 
-Every tool is one call of the JSON API, made through a backend: in-process through the App's own
-routes (`AppBackend`: `glyph mcp` on the local SQLite file, and the remote `/mcp`), or over HTTP to
-a configured server (`glyph_cli.mcp.ClientBackend`). So validation, redaction, dedup, edits' 409
-and every limit are the API's, and an API problem comes back as a tool error with its detail.
+Every tool is one call of the JSON API through its one client (`api_client`): in-process through
+the App's own routes (`InProcess`: `glyph mcp` on the local SQLite file, and the remote `/mcp`),
+or over HTTP to a configured server (`glyph_cli.mcp.SpoolingClient`). So validation, redaction,
+dedup, edits' 409 and every limit are the API's, and an API problem (`ApiError`) comes back as a
+tool error with its status and detail (a resource's as the JSON-RPC error, its members as data).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -30,6 +29,7 @@ from mcp.types import (
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from . import __version__, names
+from .api_client import ApiError, NetworkError
 from .mcp_chatgpt import (
     MAX_COMPLETIONS,
     NAMESPACES_FRESH_S,
@@ -149,22 +149,6 @@ class Deleted(BaseModel):
     deleted: bool
 
 
-class BackendError(Exception):
-    """An API problem (4xx/5xx) or an unreachable server, with the sentence to show. `status` is
-    0 for an unreachable server; `problem` holds the RFC 9457 document's members ({} if none)."""
-
-    def __init__(self, message: str, *, status: int = 0, problem: dict | None = None):
-        super().__init__(message)
-        self.status = status
-        self.problem = problem or {}
-
-    @property
-    def extensions(self) -> dict:
-        """The problem's extension members (RFC 9457 §3.2): `other_id`, `retry_after_s`, `redacted`…"""
-        standard = ("type", "title", "status", "detail", "instance", "request_id")
-        return {k: v for k, v in self.problem.items() if k not in standard}
-
-
 def _memory(data: dict) -> MemoryOut:
     return MemoryOut(**{k: data.get(k) for k in MemoryOut.model_fields})
 
@@ -198,8 +182,8 @@ def _saved(data: dict) -> Saved:
 def build_server(
     backend, base_url: str = "http://127.0.0.1:8787", default_namespace: str = names.DEFAULT_NAMESPACE
 ) -> MCPServer:
-    """The MCP server over a backend: `backend.call(method, path, *, scope, query=None,
-    payload=None) -> (status, data)`, raising BackendError for a problem. `base_url`: where the
+    """The MCP server over an API client (`api_client.Api`: `call(method, path, *, scope,
+    query=None, payload=None) -> data`, raising ApiError or NetworkError). `base_url`: where the
     memories' pages are (`/ui/m/ID`), unless the request names its own (REQUEST_BASE_URL).
     `default_namespace`: the tools' namespace when a call names none (`glyph mcp` in a project
     with a `.glyph` file: the project's)."""
@@ -222,9 +206,11 @@ def build_server(
 
     def call(method: str, path: str, scope: str, **kwargs) -> Any:
         try:
-            return backend.call(method, path, scope=scope, **kwargs)[1]
-        except BackendError as exc:
-            raise ToolError(str(exc)) from None
+            return backend.call(method, path, scope=scope, **kwargs)
+        except ApiError as exc:
+            raise ToolError(exc.message) from None
+        except NetworkError as exc:
+            raise ToolError(unreachable(exc)) from None
 
     @tool("Save a memory", readOnlyHint=False, destructiveHint=False, idempotentHint=True)
     def save_memory(
@@ -324,11 +310,12 @@ def build_server(
         # A resource, prompt or completion has no error result of its own: an API refusal becomes
         # the JSON-RPC error, with the API's detail, which the SDK passes on as it is (and does not log).
         try:
-            return backend.call("GET", path, scope="r", query=query)[1]
-        except BackendError as exc:
-            client_error = str(exc)[:1] == "4"
-            code = INVALID_PARAMS if client_error else INTERNAL_ERROR
-            raise MCPError(code, str(exc), exc.extensions or None) from None
+            return backend.call("GET", path, scope="r", query=query)
+        except ApiError as exc:
+            code = INVALID_PARAMS if 400 <= exc.status < 500 else INTERNAL_ERROR
+            raise MCPError(code, exc.message, exc.extensions or None) from None
+        except NetworkError as exc:
+            raise MCPError(INTERNAL_ERROR, unreachable(exc)) from None
 
     def context_block(namespace: str) -> str:
         return read("/v1/context", {"namespace": namespace, "format": "md"})
@@ -371,40 +358,6 @@ def build_server(
     return server
 
 
-class AppBackend:
-    """The API's routes in this process, on behalf of a grant the caller has checked."""
-
-    def __init__(self, app, grant):
-        self.app = app
-        self.grant = grant
-
-    def call(self, method: str, path: str, *, scope: str, query: dict | None = None, payload=None):
-        from .http.core import Request
-
-        query = {k: v for k, v in (query or {}).items() if v is not None}
-        request = Request(
-            method,
-            path,
-            urlencode(query),
-            {"content-type": "application/json", "accept": "application/json"},
-            b"" if payload is None else json.dumps(payload).encode(),
-        )
-        response = self.app.handle_inside(request, self.grant)
-        return answer(response.status, response.headers.get("Content-Type", ""), response.body)
-
-
-def answer(status: int, content_type: str, body: bytes):
-    """(status, data) for a 2xx; BackendError with the problem's detail otherwise."""
-    if status >= 400:
-        try:
-            problem = json.loads(body)
-        except ValueError:
-            problem = {}
-        problem = problem if isinstance(problem, dict) else {}
-        detail = problem.get("detail") or ""
-        raise BackendError(f"{status}: {detail or 'the request failed'}", status=status, problem=problem)
-    if not body:
-        return status, None
-    if content_type.startswith(("application/json", "application/problem+json")):
-        return status, json.loads(body)
-    return status, body.decode("utf-8")
+def unreachable(exc: NetworkError) -> str:
+    """What a tool says when the configured server did not answer."""
+    return f"{exc}; is the GlyphMemory server running?"

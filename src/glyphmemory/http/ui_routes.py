@@ -9,12 +9,12 @@ on behalf of the session's grant (App.handle_inside), so validation, redaction, 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import urlencode
 
 from .. import names, repeat, ui_session
+from ..api_client import ApiError, InProcess
 from ..errors import GlyphError
 from ..keys import SUBKEY_UI_SESSION
 from ..tokens import Grant
@@ -54,17 +54,6 @@ def _session(app, request: Request):
     return found
 
 
-def _api(app, grant: Grant, method: str, path: str, query: dict | None = None, payload=None):
-    """(status, data) of an API route run for this session; data is the problem on failure."""
-    query = {k: v for k, v in (query or {}).items() if v not in (None, "")}
-    body = b"" if payload is None else json.dumps(payload).encode()
-    request = Request(method, path, urlencode(query), {"content-type": "application/json"}, body)
-    response = app.handle_inside(request, grant)
-    if not response.body:
-        return response.status, None
-    if response.headers.get("Content-Type", "").startswith(("application/json", "application/problem+json")):
-        return response.status, json.loads(response.body)
-    return response.status, response
 
 
 def _secure(request: Request) -> bool:
@@ -135,6 +124,7 @@ class _Page:
     def __init__(self, app, call: Call, sid: str, record: dict):
         self.app, self.call, self.sid, self.record = app, call, sid, record
         self.grant = ui_session.grant_of(record)
+        self.api = InProcess(app, self.grant)  # the JSON API's routes, on behalf of this session
         self.writer = self.grant.allows("w")
 
     def values(self, **more) -> dict:
@@ -260,16 +250,17 @@ def home(app, call: Call) -> Response:
         return _signin_page(next_page=_next_page(call.args["next"]))
     a = call.args
     ns = a["ns"] or names.DEFAULT_NAMESPACE
-    if a["q"]:
-        status, data = _api(app, page.grant, "GET", "/v1/search", {"q": a["q"], "namespace": ns, "limit": 50})
-    else:
-        query = {"namespace": ns, "limit": PAGE_SIZE, "tag": a["tag"], "before": a["before"]}
-        status, data = _api(app, page.grant, "GET", "/v1/memories", query)
-    if status >= 400:
+    try:
+        if a["q"]:
+            data = page.api.call("GET", "/v1/search", query={"q": a["q"], "namespace": ns, "limit": 50})
+        else:  # an empty field of the form is no filter
+            query = {"namespace": ns, "limit": PAGE_SIZE, "tag": a["tag"] or None, "before": a["before"] or None}
+            data = page.api.call("GET", "/v1/memories", query=query)
+    except ApiError as error:
         return _render(
             "ui_list.html",
-            page.values(ns=ns, tag=a["tag"] or "", q=a["q"] or "", items=[], error=data["detail"]),
-            status,
+            page.values(ns=ns, tag=a["tag"] or "", q=a["q"] or "", items=[], error=error.detail),
+            error.status,
         )
     older = None
     if data.get("next"):
@@ -302,9 +293,10 @@ def _one_memory(app, call: Call, template: str, more=lambda m: {}) -> Response:
     page = _signed_in(app, call)
     if page is None:  # sign in, then back to this memory (a cited URL lands where it points)
         return _see_other("/ui?" + urlencode({"next": f"/ui/m/{call.args['memory_id']}"}))
-    status, data = _api(app, page.grant, "GET", f"/v1/memories/{call.args['memory_id']}")
-    if status >= 400:
-        return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
+    try:
+        data = page.api.call("GET", f"/v1/memories/{call.args['memory_id']}")
+    except ApiError as error:
+        return _render("ui_message.html", page.values(title="Not found", message=error.detail), error.status)
     return _render(template, page.values(m=_view(data), **more(data)))
 
 
@@ -317,15 +309,15 @@ def export(app, call: Call) -> Response:
     ns = call.args["ns"] or names.DEFAULT_NAMESPACE
     parts, before = [], None
     while True:
-        status, answer = _api(app, page.grant, "GET", "/v1/export", {"namespace": ns, "before": before})
-        if status >= 400:
-            return _render("ui_message.html", page.values(title="Export failed", message=answer["detail"]), status)
-        parts.append(answer.body if isinstance(answer, Response) else b"")
-        link = answer.headers.get("Link", "") if isinstance(answer, Response) else ""
-        found = re.search(r"before=([^>&]+)>", link)
-        if not found:
+        try:
+            answer = page.api.request("GET", "/v1/export", query={"namespace": ns, "before": before})
+        except ApiError as error:
+            values = page.values(title="Export failed", message=error.detail)
+            return _render("ui_message.html", values, error.status)
+        parts.append(answer.body)
+        before = answer.next_cursor
+        if before is None:
             break
-        before = found.group(1)
     disposition = f'attachment; filename="glyphmemory-{ns}.ndjson"'
     return Response(
         200,
@@ -356,12 +348,13 @@ def write(app, call: Call, page: _Page, form: dict) -> Response:
     payload = {"text": form.get("text", ""), "namespace": ns, "source": "web"}
     if _tags(form.get("tags", "")):
         payload["tags"] = _tags(form.get("tags", ""))
-    status, data = _api(app, page.grant, "POST", "/v1/memories", payload=payload)
-    if status >= 400:
+    try:
+        data = page.api.call("POST", "/v1/memories", payload=payload)
+    except ApiError as error:
         values = page.values(
-            ns=ns, items=[], error=data["detail"], draft=form.get("text", ""), draft_tags=form.get("tags", "")
+            ns=ns, items=[], error=error.detail, draft=form.get("text", ""), draft_tags=form.get("tags", "")
         )
-        return _render("ui_list.html", values, status)
+        return _render("ui_list.html", values, error.status)
     note = "already saved" + repeat.summary(data) if data["duplicate"] else _note(data["redacted"])
     if data.get("similar"):
         from ..similar import ADVICE, lines
@@ -374,25 +367,22 @@ def write(app, call: Call, page: _Page, form: dict) -> Response:
 @_change
 def edit(app, call: Call, page: _Page, form: dict) -> Response:
     mid = call.args["memory_id"]
-    status, data = _api(
-        app,
-        page.grant,
-        "PATCH",
-        f"/v1/memories/{mid}",
-        payload={"text": form.get("text", ""), "tags": _tags(form.get("tags", ""))},
-    )
-    if status >= 400:
-        _, current = _api(app, page.grant, "GET", f"/v1/memories/{mid}")
-        if not isinstance(current, dict) or "text" not in current:
-            return _render("ui_message.html", page.values(title="Not found", message=data["detail"]), status)
+    payload = {"text": form.get("text", ""), "tags": _tags(form.get("tags", ""))}
+    try:
+        data = page.api.call("PATCH", f"/v1/memories/{mid}", payload=payload)
+    except ApiError as error:
+        try:
+            current = page.api.call("GET", f"/v1/memories/{mid}")
+        except ApiError:
+            return _render("ui_message.html", page.values(title="Not found", message=error.detail), error.status)
         values = page.values(
             m=_view(current),
             text=form.get("text", ""),
             tags=form.get("tags", ""),
-            error=data["detail"],
-            other=data.get("other_id") if status == 409 else None,
+            error=error.detail,
+            other=error.extensions.get("other_id") if error.status == 409 else None,
         )
-        return _render("ui_memory.html", values, status)
+        return _render("ui_memory.html", values, error.status)
     return _see_other(f"/ui/m/{mid}?" + urlencode({"note": _note(data["redacted"])}))
 
 
@@ -404,7 +394,8 @@ def confirm_delete(app, call: Call) -> Response:
 @route("POST", "/ui/m/{memory_id}/delete", scope=None, params=(p.MEMORY_ID,), body=FORM, page=True)
 @_change
 def delete(app, call: Call, page: _Page, form: dict) -> Response:
-    status, data = _api(app, page.grant, "DELETE", f"/v1/memories/{call.args['memory_id']}")
-    if status >= 400:
-        return _render("ui_message.html", page.values(title="Not deleted", message=data["detail"]), status)
+    try:
+        page.api.call("DELETE", f"/v1/memories/{call.args['memory_id']}")
+    except ApiError as error:
+        return _render("ui_message.html", page.values(title="Not deleted", message=error.detail), error.status)
     return _see_other("/ui?" + urlencode({"ns": form.get("ns") or names.DEFAULT_NAMESPACE, "note": "deleted"}))
