@@ -54,8 +54,6 @@ def _session(app, request: Request):
     return found
 
 
-
-
 def _secure(request: Request) -> bool:
     from .core import public_base_url
 
