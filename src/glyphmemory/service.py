@@ -9,7 +9,7 @@ import os
 from datetime import UTC, datetime
 
 from . import names
-from .errors import InvalidInput, NotFound, Unprocessable
+from .errors import InvalidInput, NotFound, Unavailable, Unprocessable
 from .model import (
     Clock,
     Cursor,
@@ -74,17 +74,19 @@ class Memories:
         """Store a memory (its secrets redacted first); unpacks as (memory, duplicate), and
         `.redacted` lists the kinds of secret removed and `.similar` the memories of the namespace
         close to a new one (none for a repeat: it is the held memory; none unless `similar`, which
-        a door leaves False for a caller that may not read: a `w` token, issue 21 §1)."""
+        a door leaves False for a caller that may not read: a `w` token, issue 21 §1; none when
+        the store cannot answer that look, throttled or gone, after the memory was stored)."""
         from .similar import find_similar
 
         text, kinds = clean_text(text)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
         stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
-        close = (
-            []
-            if repeat is not None or not similar
-            else find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
-        )
+        close: list[dict] = []
+        if repeat is None and similar:
+            try:
+                close = find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
+            except Unavailable:  # advice only: the memory is stored, and the answer must say so
+                close = []
         return Written(stored, repeat, kinds, close)
 
     def recent(
