@@ -214,3 +214,24 @@ def test_a_device_keys_name_is_one_label_rule_too():
         except InvalidInput:
             checked = False
         assert checked is accepted and Draft202012Validator(schema).is_valid(value) is accepted, value
+
+
+def test_a_token_requests_checked_members_agree_with_its_schema():
+    """A body's members given as a FieldSpec are checked as the App reads the body, by the rule
+    its schema states (the token request's scope and ttl_s)."""
+    schema = auth_routes.TOKEN_REQUEST.schema()["properties"]
+    checks = auth_routes.TOKEN_REQUEST.checks
+    members = {
+        "scope": [("r", True), ("rw", True), ("a", True), ("x", False), ("", False), (["r"], False), (None, False)],
+        "ttl_s": [(1, True), (30 * 86400, True), (30 * 86400 + 1, False), (0, False), (-5, False), ("60", False)],
+    }
+    assert set(members) == set(checks)
+    for name, values in members.items():
+        for value, accepted in values:
+            try:
+                checks[name](value)
+                checked = True
+            except InvalidInput:
+                checked = False
+            assert checked is accepted and Draft202012Validator(schema[name]).is_valid(value) is accepted, value
+    assert checks["ttl_s"](3600.0) == 3600 and isinstance(checks["ttl_s"](3600.0), int)

@@ -7,7 +7,7 @@ import time
 from .. import names
 from ..errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from ..keys import otpauth_uri
-from ..model import KEY_NAME
+from ..model import KEY_NAME, FieldSpec
 from ..tokens import SCOPES
 from ..totp import unlock
 from . import params as p
@@ -17,14 +17,35 @@ ROUTER = Router()
 route = ROUTER.add
 
 _AUTH = [{"bearer": []}, {"tokenHeader": []}, {"tokenQuery": []}]
+
+
+def _scope(scope: object) -> str:
+    if scope not in SCOPES:
+        raise InvalidInput("scope must be one of r, w, rw, a")
+    return scope
+
+
+def _ttl(ttl: object) -> int:
+    if isinstance(ttl, float) and ttl.is_integer():
+        ttl = int(ttl)  # JSON has one number type: 3600.0 is the whole number its schema allows
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= names.MAX_TOKEN_TTL_S:
+        raise InvalidInput(f"ttl_s must be whole seconds from 1 to {names.MAX_TOKEN_TTL_S} (30 days)")
+    return ttl
+
+
 TOKEN_REQUEST = p.JsonBody(
     "TokenRequest",
     "a token request",
     {
         "code": {"type": "string", "pattern": f"^{names.CODE_PATTERN}$"},
         "kid": {"type": "string", "pattern": f"^{names.KID_PATTERN}$"},
-        "scope": {"type": "string", "enum": list(SCOPES)},
-        "ttl_s": {"type": "integer", "minimum": 1, "maximum": names.MAX_TOKEN_TTL_S},
+        "scope": FieldSpec("scope", {"type": "string", "enum": list(SCOPES)}, "", _scope),
+        "ttl_s": FieldSpec(
+            "ttl_s",
+            {"type": "integer", "minimum": 1, "maximum": names.MAX_TOKEN_TTL_S},
+            f"Seconds the token lives (default {names.CHAT_TOKEN_TTL_S}).",
+            _ttl,
+        ),
     },
     required=("scope",),
 )
@@ -34,15 +55,6 @@ KEY_REQUEST = p.JsonBody(
     {"name": KEY_NAME.json_schema()},
     required=("name",),
 )
-
-
-def _ttl(body: dict) -> int:
-    ttl = body.get("ttl_s", names.CHAT_TOKEN_TTL_S)
-    if isinstance(ttl, float) and ttl.is_integer():
-        ttl = int(ttl)  # JSON has one number type: 3600.0 is the whole number its schema allows
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= names.MAX_TOKEN_TTL_S:
-        raise InvalidInput(f"ttl_s must be whole seconds from 1 to {names.MAX_TOKEN_TTL_S} (30 days)")
-    return ttl
 
 
 @route(
@@ -60,10 +72,7 @@ def _ttl(body: dict) -> int:
 )
 def exchange_token(app, call: Call) -> Response:
     body = call.body
-    scope = body["scope"]
-    if scope not in SCOPES:
-        raise InvalidInput("scope must be one of r, w, rw, a")
-    ttl = _ttl(body)
+    scope, ttl = body["scope"], body.get("ttl_s", names.CHAT_TOKEN_TTL_S)
     presented = token_from(call.request, call.query)
     if presented is not None and body.keys() & {"code", "kid"}:
         raise InvalidInput("code and kid go with an authenticator code; with a token send only scope and ttl_s")

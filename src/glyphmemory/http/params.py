@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl  # core.py has loaded urllib.parse already
 from .. import names
 from ..durations import parse_duration
 from ..errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from ..model import FIELDS
+from ..model import FIELDS, FieldSpec
 from .core import Request, media_type, require_json_body
 
 
@@ -114,8 +114,10 @@ CODE = Param("code", {"type": "string", "pattern": f"^{names.CODE_PATTERN}$"}, "
 
 class JsonBody:
     """A JSON object body (RFC 8259): its fields' schemas (for the document) and the check of its
-    shape; the fields' values are the domain's to validate. `fields` None: any members (a
-    document whose rules are its RFC's, such as RFC 7591's client metadata at /register).
+    shape. A field given as a model.FieldSpec is checked here too (its value replaced by what its
+    check answers); one given as a schema is the domain's to validate (a memory's fields, which
+    the write checks wherever it comes from). `fields` None: any members (a document whose rules
+    are its RFC's, such as RFC 7591's client metadata at /register).
     `read` answers the object, or 415 (not application/json), 413, 400 (not JSON, not an
     object, an unknown or missing member)."""
 
@@ -123,13 +125,15 @@ class JsonBody:
         self,
         schema_name: str,
         what: str,
-        fields: dict[str, dict] | None,
+        fields: dict[str, dict | FieldSpec] | None,
         *,
         required: tuple[str, ...] = (),
         min_fields: int = 0,
         limit: int = names.MAX_JSON_BODY_BYTES,
     ):
-        self.schema_name, self.what, self.fields, self.required = schema_name, what, fields, required
+        self.schema_name, self.what, self.required = schema_name, what, required
+        self.fields = None if fields is None else {k: _schema_of(v) for k, v in fields.items()}
+        self.checks = {k: v.check for k, v in (fields or {}).items() if isinstance(v, FieldSpec)}
         self.min_fields = min_fields
         self.media = "application/json"
         self.limit = limit  # the door reads no more than this
@@ -146,6 +150,9 @@ class JsonBody:
                 raise InvalidInput(f"{name} is required")
         if len(data) < self.min_fields:
             raise InvalidInput(f"{self.what} takes at least one of {', '.join(self.fields)}")
+        for name, check in self.checks.items():
+            if name in data:
+                data[name] = check(data[name])
         return data
 
     def schema(self) -> dict:
@@ -160,6 +167,10 @@ class JsonBody:
         if self.min_fields:
             schema["minProperties"] = self.min_fields
         return schema
+
+
+def _schema_of(field: dict | FieldSpec) -> dict:
+    return field.json_schema() if isinstance(field, FieldSpec) else field
 
 
 FORM_MEDIA = "application/x-www-form-urlencoded"
