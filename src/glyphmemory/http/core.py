@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections import namedtuple
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from .. import names
 from ..errors import GlyphError, InvalidInput, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -263,11 +263,20 @@ class Router:
         raise NotFound(f"there is no route {path}; see /openapi.json for the API")
 
 
-def parse_query(raw: str, allowed: frozenset[str], *, ignore_unknown: bool = False) -> dict[str, str]:
+def urlencoded(text: str, what: str) -> list[tuple[str, str]]:
+    """application/x-www-form-urlencoded (WHATWG URL Standard §5.1), what a query string and an
+    HTML form's body both are: (name, value) pairs in order, `+` a space, blank values kept;
+    percent-encoded bytes must be UTF-8 (InvalidInput: "the {what} is not valid UTF-8")."""
     try:
-        pairs = parse_qs(raw, keep_blank_values=True, strict_parsing=False, errors="strict")
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise InvalidInput("the query string is not valid UTF-8") from None
+        raise InvalidInput(f"the {what} is not valid UTF-8") from None
+
+
+def parse_query(raw: str, allowed: frozenset[str], *, ignore_unknown: bool = False) -> dict[str, str]:
+    pairs: dict[str, list[str]] = {}
+    for name, value in urlencoded(raw, "query string"):
+        pairs.setdefault(name, []).append(value)
     if ignore_unknown:
         pairs = {k: v for k, v in pairs.items() if k in allowed}
     unknown = sorted(set(pairs) - allowed)

@@ -8,13 +8,12 @@ specs, so what is enforced and what is documented are one thing.
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qsl  # core.py has loaded urllib.parse already
 
 from .. import names
 from ..durations import parse_duration
 from ..errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from ..model import FIELDS, FieldSpec
-from .core import Request, media_type, require_json_body
+from .core import Request, media_type, require_json_body, urlencoded
 
 
 class Param:
@@ -194,11 +193,11 @@ class FormBody:
         if len(request.body) > self.limit:
             raise PayloadTooLarge(f"the form is over {self.limit} bytes")
         try:
-            pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
+            text = request.body.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("the form is not UTF-8") from None
+            raise InvalidInput("the form is not valid UTF-8") from None
         form: dict[str, str] = {}
-        for name, value in pairs:
+        for name, value in urlencoded(text, "form"):
             if name in form:
                 raise InvalidInput(f"the form gives {name[:40]!r} more than once")
             form[name] = value
