@@ -177,3 +177,23 @@ def test_an_expiring_memorys_postings_carry_the_tables_ttl_attribute(dynamo_tabl
     assert all(i["expires_at"] == {"N": str(expiring.expires_at)} for i in postings)
     others = [i for i in items if i["pk"]["S"].startswith("IX#") and not i["sk"]["S"].endswith(expiring.id)]
     assert others and not any("expires_at" in i for i in others)
+
+
+def test_a_late_index_of_an_older_version_of_a_memory_adds_nothing(dynamo_table):
+    """Indexing reads a memory, then writes its postings: the copy it read may be older than the
+    item (a by-epoch copy not yet updated, a writer slower than an edit or a repeat after it).
+    Its postings must not go in over the item's, or the index holds both texts, counts the
+    memory twice, and a delete (which removes what the item's `ix` names) leaves the rest."""
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    first = memories.write(text="we chose postgres for storage")[0]
+    memories.edit(first.id, text="backups run nightly at three")  # no term in common
+    store.index.add(first)  # the first version, indexed late
+    stats = boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=stats_key("default"))["Item"]
+    assert stats["n"] == {"N": "1"}
+    memories.delete(first.id)
+    items = boto3.client("dynamodb").scan(TableName=dynamo_table)["Items"]
+    assert [i["sk"]["S"] for i in items if i["pk"]["S"].startswith("IX#") and i["sk"]["S"].endswith(first.id)] == []
+    assert boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=stats_key("default"))["Item"]["n"] == {
+        "N": "0"
+    }

@@ -182,19 +182,28 @@ class DynamoIndex:
                         ExpressionAttributeValues={":d": _n(sign), ":l": _n(sign * length), ":g": _n(gen)},
                     )
                 )
-                # The memory's `ix` says it is in (set only if not yet) or out (only if it was).
-                update, condition = (
-                    ("SET ix = :m", "attribute_exists(pk) AND (attribute_not_exists(ix) OR ix <> :m)")
-                    if sign > 0
-                    else ("REMOVE ix", "ix = :m")
-                )
+                # The memory's `ix` says it is in (set only if not yet, and only while the item
+                # holds the text and tags indexed: a copy read before an edit or a repeat must
+                # not go in over the item's) or out (only if it was).
+                values, attr_names = {":m": {"S": own}}, {}
+                if sign > 0:
+                    update = "SET ix = :m"
+                    condition = (
+                        "attribute_exists(pk) AND (attribute_not_exists(ix) OR ix <> :m)"
+                        " AND #text = :text AND #tags = :tags"
+                    )
+                    values |= {":text": {"S": memory.text}, ":tags": {"L": [{"S": t} for t in memory.tags]}}
+                    attr_names = {"ExpressionAttributeNames": {"#text": "text", "#tags": "tags"}}
+                else:
+                    update, condition = "REMOVE ix", "ix = :m"
                 actions.append(
                     self._op(
                         "Update",
                         Key=memory_key(memory.id),
                         UpdateExpression=update,
                         ConditionExpression=condition,
-                        ExpressionAttributeValues={":m": {"S": own}},
+                        ExpressionAttributeValues=values,
+                        **attr_names,
                     )
                 )
             if self._transact(actions) and last:
