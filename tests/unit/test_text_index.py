@@ -32,6 +32,11 @@ from glyphmemory.text_index import (
         ("사용자는한국어답변을선호한다", "한국어"),  # Korean, written without spaces
         ("사용자는 한국어로 답변을 선호한다", "한국어"),  # Korean with its spaces: a word with its particle
         ("ผู้ใช้ชอบคำตอบภาษาไทย", "ภาษาไทย"),  # Thai
+        ("ຜູ້ໃຊ້ມັກພາສາລາວ", "ພາສາລາວ"),  # Lao
+        ("អ្នកប្រើចូលចិត្តភាសាខ្មែរ", "ភាសាខ្មែរ"),  # Khmer
+        ("အသုံးပြုသူသည်မြန်မာဘာသာကိုကြိုက်သည်", "မြန်မာဘာသာ"),  # Myanmar
+        ("用戶偏好繁體中文回答", "繁體"),  # Traditional Chinese
+        ("ユーザーはカタカナのコードネームを使う", "コードネーム"),  # Katakana alone
     ],
 )
 def test_a_word_inside_a_clause_is_found(text, query):
