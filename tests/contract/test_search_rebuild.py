@@ -18,6 +18,8 @@ from glyphmemory.stores.dynamodb_index import stats_key
 from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
 from glyphmemory.stores.sqlite import SqliteStore
 
+from .test_search_index import Later
+
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "data" / "memories.jsonl"
 QUERIES = ["pytest fixtures", "sqlite WAL", "user prefers", "café", "memory", "export paging cli", "deadline python"]
 
@@ -197,3 +199,28 @@ def test_a_late_index_of_an_older_version_of_a_memory_adds_nothing(dynamo_table)
     assert boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=stats_key("default"))["Item"]["n"] == {
         "N": "0"
     }
+
+
+def test_expired_postings_ahead_of_a_live_one_cost_a_few_queries(dynamo_table, monkeypatch):
+    """Until DynamoDB's TTL deletes them, expired postings are read past in pages that grow
+    (4× each): 40 of them ahead of the live one take 3 Queries of the term, not 40 / 2."""
+    from glyphmemory import names
+
+    monkeypatch.setattr(names, "SEARCH_POSTINGS_BUDGET", 2)
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    for i in range(40):
+        memories.write(text=f"deploy {i}", ttl_days=1)
+    live = memories.write(text="we deploy on fridays after the review, the tests and the changelog")[0]
+    queries = []
+    original = store._call
+
+    def counting(operation, **params):
+        if operation == "Query" and params.get("KeyConditionExpression") == "pk = :pk":
+            queries.append(params["Limit"])
+        return original(operation, **params)
+
+    monkeypatch.setattr(store, "_call", counting)
+    later = Memories(store, Later())
+    assert [m.id for m, _, _ in search_hits(later, "deploy", namespace="default", limit=5)] == [live.id]
+    assert queries == [3, 8, 32]  # the head and 2, then 8, then 32: the live one is the 41st

@@ -248,36 +248,40 @@ class DynamoIndex:
 
         Expired postings (TTL deletes them some time after the memory) are skipped and the
         Query goes on until `limit` live ones are read or the term has no more: they must not
-        take the places of live ones (a search would miss a live memory)."""
+        take the places of live ones (a search would miss a live memory). Each further page is
+        4× the last (at most 1,000 items), so a pile of expired postings costs a few calls."""
         pk = posting_pk(namespace, generation, term)
         df = None
         rows: list[tuple[str, str, int, int]] = []
-        start = after
+        start, page = after, limit
         while True:
+            first = df is None and after is None  # the first page starts with the head
             params = {
                 "KeyConditionExpression": "pk = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": pk}},
                 "ScanIndexForward": False,
-                "Limit": limit + (1 if df is None and after is None else 0),  # the first page starts with the head
+                "Limit": page + (1 if first else 0),
             }
             if start is not None:
                 params["ExclusiveStartKey"] = {names.PK: {"S": pk}, names.SK: {"S": start}}
             items = self.store._call("Query", **params).get("Items", [])
-            if df is None and after is None:
+            if first:
                 head = items[0] if items and items[0][names.SK]["S"] == HEAD_SK else None
                 df = int(head["df"]["N"]) if head else 0
-                items = items[1:] if head else items[:limit]
+                items = items[1:] if head else items[:page]
             for item in items:
                 expiry = item.get(names.TTL_ATTRIBUTE) or item.get("x")  # "x": postings written before
                 if expiry is not None and int(expiry["N"]) <= now_s:
                     continue
                 sk = item[names.SK]["S"]
                 rows.append((sk, sk[4:], int(item["f"]["N"]), int(item["n"]["N"])))
-            if len(items) < limit:
-                return df, rows, None
+            exhausted = len(items) < page
             if len(rows) >= limit:
-                return df, rows[:limit], rows[limit - 1][0]
-            start = items[-1][names.SK]["S"]
+                more = len(rows) > limit or not exhausted
+                return df, rows[:limit], (rows[limit - 1][0] if more else None)
+            if exhausted:
+                return df, rows, None
+            start, page = items[-1][names.SK]["S"], min(page * 4, 1000)
 
     def unindexed(self, namespace: str, *, generation: int, now_s: float) -> list[Memory]:
         """The newest memories the index does not hold (indexed now, best effort)."""
