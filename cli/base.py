@@ -1,4 +1,5 @@
-"""What every glyph command shares: exit codes, the command registry, the client and the spool."""
+"""What every glyph command shares: exit codes, the command registry, the key and the API client,
+the spool, and how errors and answers are printed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from glyphmemory import names
 
 from . import config
+
+# --- exit codes, the command registry, shared arguments ---------------------------------------
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER = 0, 1, 2, 3
 
@@ -48,7 +51,21 @@ PROJECT_NS = arg(
 DEFAULT_TTL = f"{names.CHAT_TOKEN_TTL_S // 3600}h"
 
 
-# --- shared plumbing -------------------------------------------------------------------------
+def parse_duration(text: str) -> int:
+    """A token's lifetime: 90s, 15m, 12h, 7d or 2w (the API's units), at most 30 days."""
+    from glyphmemory.durations import parse_duration as seconds_of
+    from glyphmemory.errors import InvalidInput
+
+    try:
+        seconds = seconds_of(text, limit_s=names.MAX_TOKEN_TTL_S)
+    except InvalidInput:
+        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE) from None
+    if seconds is None:
+        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h, 7d or 2w", EXIT_USAGE)
+    return seconds
+
+
+# --- the key, the server and the client -------------------------------------------------------
 
 
 def load_key():
@@ -85,10 +102,26 @@ def server_url() -> str:
         ) from None
 
 
+def write_config(values: dict) -> None:
+    path = config.config_path()
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    data.update(values)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+
+
 def make_client(*, tries: int = 3, deadline_s: float = 15.0, timeout: float = 10.0):
     from glyphmemory.api_client import OverHttp
 
     return OverHttp(server_url(), load_key(), tries=tries, deadline_s=deadline_s, timeout=timeout)
+
+
+# --- the spool: writes that wait for the server -----------------------------------------------
 
 
 def open_spool():
@@ -155,6 +188,9 @@ def why_spooled(exc: Exception | None) -> str:
     if isinstance(exc, NetworkError) or exc is None:
         return "the server is not reachable"
     return str(exc)
+
+
+# --- failures as messages and exit codes; what is printed -------------------------------------
 
 
 def call(func, *args, **kwargs):
@@ -224,39 +260,6 @@ def human_time(value: str | float | None) -> str:
 def one_line(text: str, width: int = 100) -> str:
     flat = " ⏎ ".join(line.strip() for line in text.splitlines() if line.strip())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-# --- commands --------------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> int:
-    """A token's lifetime: 90s, 15m, 12h, 7d or 2w (the API's units), at most 30 days."""
-    from glyphmemory.durations import parse_duration as seconds_of
-    from glyphmemory.errors import InvalidInput
-
-    try:
-        seconds = seconds_of(text, limit_s=names.MAX_TOKEN_TTL_S)
-    except InvalidInput:
-        raise CliError("a token lives from 1 second to 30 days", EXIT_USAGE) from None
-    if seconds is None:
-        raise CliError(f"{text!r} is not a duration like 90s, 15m, 12h, 7d or 2w", EXIT_USAGE)
-    return seconds
-
-
-# --- argument parsing ------------------------------------------------------------------------
-
-
-def write_config(values: dict) -> None:
-    path = config.config_path()
-    data = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    data.update(values)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
 
 
 def print_qr(uri: str) -> None:
