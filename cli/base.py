@@ -147,11 +147,14 @@ def deliver_spool(client, *, quiet: bool = False, until: float | None = None):
 
     spool = open_spool()
 
-    def send(payload: dict) -> None:
+    def send(entry: dict) -> None:
         if until is not None and time.monotonic() >= until:
             raise TimeoutError("no time left before the session starts")
         try:
-            client.call("POST", "/v1/memories", scope="w", payload=payload, tries=1)
+            if "edit" in entry:  # rw: an edit answers the memory (it reads)
+                client.call("PATCH", f"/v1/memories/{entry['edit']}", scope="rw", payload=entry["changes"], tries=1)
+            else:
+                client.call("POST", "/v1/memories", scope="w", payload=entry["payload"], tries=1)
         except ApiError as exc:
             if refused_for_good(exc):
                 raise Undeliverable(exc.status, exc.detail) from None

@@ -28,8 +28,9 @@ def server_configured() -> bool:
 
 class SpoolingClient:
     """The API over HTTP (glyphmemory.api_client's interface) for the MCP tools, with the CLI's
-    short tokens; a write the server cannot take now is spooled as `glyph write` spools it (and
-    delivered first next time), answering `{"spooled": true, "redacted": [...]}`."""
+    short tokens; a write or an edit the server cannot take now is spooled as `glyph write` and
+    `glyph edit` spool them (and delivered first next time), answering `{"spooled": true,
+    "redacted": [...]}`."""
 
     def __init__(self, client):
         self.client = client
@@ -40,17 +41,19 @@ class SpoolingClient:
         from .base import deliver_spool, open_spool
 
         write = method == "POST" and path == "/v1/memories"
+        edit = method == "PATCH" and path.startswith("/v1/memories/")
         try:
-            if write:
+            if write or edit:
                 deliver_spool(self.client, quiet=True)
             return self.client.call(method, path, scope=scope, query=query, payload=payload)
         except (ApiError, NetworkError) as exc:
-            if not (write and retryable(exc)):
+            if not ((write or edit) and retryable(exc)):
                 raise
             from glyphmemory.errors import InvalidInput
 
+            spool = open_spool()
             try:
-                kinds = open_spool().append(payload)
+                kinds = spool.append(payload) if write else spool.append_edit(path.rsplit("/", 1)[1], payload)
             except InvalidInput as refused:  # what the server would answer with a 400
                 raise ApiError(400, str(refused)) from None
             return {"spooled": True, "redacted": sorted(set(kinds))}

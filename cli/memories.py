@@ -122,29 +122,8 @@ def cmd_write(args) -> int:
         payload["session"] = args.session
     if args.ttl_days is not None:
         payload["ttl_days"] = args.ttl_days
-    from glyphmemory.api_client import ApiError, NetworkError, retryable
-
-    try:
-        # A write that cannot land within a few seconds is spooled, not waited for: nothing is lost.
-        memory = make_client(deadline_s=5.0).call("POST", "/v1/memories", scope="rw", payload=payload)
-    except (NetworkError, ApiError) as exc:
-        if not retryable(exc):
-            return call(reraise, exc)
-        from glyphmemory.errors import InvalidInput
-
-        try:
-            kinds = open_spool().append(payload)
-        except InvalidInput as refused:
-            raise CliError(
-                f"not saved (the server is not reachable, and would refuse it): {refused}", EXIT_USAGE
-            ) from None
-        warn_redacted(kinds, before="spooling")
-        why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
-        emit(
-            args,
-            {"spooled": True, "reason": why, "redacted": sorted(set(kinds))},
-            f"spooled ({why}): it will be sent by the next glyph command",
-        )
+    memory = _or_spooled(args, "POST", "/v1/memories", payload, lambda spool: spool.append(payload), "saved")
+    if memory is None:
         return EXIT_OK
     warn_redacted(memory.get("redacted"))
     if memory["duplicate"]:
@@ -195,6 +174,35 @@ def cmd_search(args) -> int:
     return EXIT_OK
 
 
+def _or_spooled(args, method: str, path: str, payload: dict, keep, done: str) -> dict | None:
+    """The API's answer to a write or an edit, or None when it was spooled (said on stdout): one
+    that cannot land within a few seconds (no answer, 408, 429, 5xx) is kept by `keep(spool)`,
+    not waited for, so nothing is lost. One the server would refuse is refused now (exit 1)."""
+    from glyphmemory.api_client import ApiError, NetworkError, retryable
+
+    try:  # rw: a write answers similar memories, an edit the memory
+        return make_client(deadline_s=5.0).call(method, path, scope="rw", payload=payload)
+    except (NetworkError, ApiError) as exc:
+        if not retryable(exc):
+            return call(reraise, exc)
+        from glyphmemory.errors import InvalidInput
+
+        try:
+            kinds = keep(open_spool())
+        except InvalidInput as refused:
+            raise CliError(
+                f"not {done} (the server is not reachable, and would refuse it): {refused}", EXIT_USAGE
+            ) from None
+        warn_redacted(kinds, before="spooling")
+        why = "server unreachable" if isinstance(exc, NetworkError) else f"server answered {exc.status}"
+        emit(
+            args,
+            {"spooled": True, "reason": why, "redacted": sorted(set(kinds))},
+            f"spooled ({why}): it will be sent by the next glyph command",
+        )
+        return None
+
+
 @command(
     arg("id", metavar="ID", help="the memory's id"),
 )
@@ -216,7 +224,8 @@ def cmd_get(args) -> int:
 def cmd_edit(args) -> int:
     """Correct a memory in place: new TEXT and/or --tags; it keeps its id and its place in time.
 
-    Fails (exit 1) when another memory of the namespace already holds the new text.
+    Fails (exit 1) when another memory of the namespace already holds the new text. When the
+    server cannot take it now, the edit is spooled (like a write) and sent by the next command.
     """
     payload: dict = {}
     if args.text is not None:
@@ -225,7 +234,10 @@ def cmd_edit(args) -> int:
         payload["tags"] = [t.strip() for t in args.tags.split(",") if t.strip()]
     if not payload:
         raise CliError("give the corrected TEXT, --tags, or both", EXIT_USAGE)
-    memory = call(make_client().call, "PATCH", f"/v1/memories/{args.id}", scope="rw", payload=payload)
+    path = f"/v1/memories/{args.id}"
+    memory = _or_spooled(args, "PATCH", path, payload, lambda spool: spool.append_edit(args.id, payload), "edited")
+    if memory is None:
+        return EXIT_OK
     warn_redacted(memory.get("redacted"))
     emit(args, memory, f"edited {memory['id']}")
     return EXIT_OK
@@ -338,16 +350,22 @@ def cmd_spool(args) -> int:
         "waiting": len(waiting),
         "delivered": delivered,
         "rejected": refused,
-        "remaining": [e["payload"] for e in left],
+        "remaining": [e.get("payload") or {"edit": e["edit"], **e["changes"]} for e in left],
         "reason": reason,
     }
     lines = [
         f"{delivered} delivered, {refused} set aside, {len(left)} still waiting" + (f": {reason}" if reason else "")
     ]
-    lines += [
-        f"  {human_time(e.get('spooled_at'))}  {e['payload'].get('namespace', names.DEFAULT_NAMESPACE)}: "
-        f"{one_line(str(e['payload'].get('text', '')), 80)}"
-        for e in left
-    ]
+    lines += [f"  {human_time(e.get('spooled_at'))}  {_waiting(e)}" for e in left]
     emit(args, data, "\n".join(lines) if waiting else "the spool is empty")
     return EXIT_OK
+
+
+def _waiting(entry: dict) -> str:
+    """A spooled entry in one line: `NAMESPACE: text` (a write) or `edit ID: text [tags]`."""
+    if "edit" in entry:
+        changes = entry["changes"]
+        tags = f" [{', '.join(map(str, changes['tags']))}]" if "tags" in changes else ""
+        return f"edit {entry['edit']}: {one_line(str(changes.get('text', '')), 60)}{tags}"
+    payload = entry["payload"]
+    return f"{payload.get('namespace', names.DEFAULT_NAMESPACE)}: {one_line(str(payload.get('text', '')), 80)}"

@@ -1,6 +1,11 @@
-"""The CLI's spool: writes that could not be delivered wait here (NDJSON, 0600) and are sent,
-in order, before the next command does its own work. Resending is harmless: the server
-deduplicates, so a crash between delivery and removal cannot make a second memory.
+"""The CLI's spool: writes and edits that could not be delivered wait here (NDJSON, 0600) and are
+sent, in order, before the next command does its own work. Resending is harmless: the server
+deduplicates a write, and an edit sent twice leaves the memory as once, so a crash between
+delivery and removal changes nothing.
+
+An entry is `{"spooled_at": UNIX_S, "payload": BODY}` (a write: POST /v1/memories) or
+`{"spooled_at": UNIX_S, "edit": ID, "changes": BODY}` (an edit: PATCH /v1/memories/ID; a glyph
+older than edits in the spool sets such a line aside as unreadable, never sends it as a write).
 
 Nothing secret waits on the disk: a text is redacted with the server's own rules
 (glyphmemory.redact) before it is written here or set aside in the rejected file. The client
@@ -66,7 +71,18 @@ class Spool:
         refuse for good: told it was spooled, the user would never see that refusal."""
         payload, kinds = redacted(payload)
         check_write(payload)
-        line = dump_line({"spooled_at": int(time.time()), "payload": payload})
+        self._add({"spooled_at": int(time.time()), "payload": payload})
+        return kinds
+
+    def append_edit(self, memory_id: str, changes: dict) -> list[str]:
+        """Keep an edit (PATCH /v1/memories/ID's body) for later, as `append` keeps a write."""
+        changes, kinds = redacted(changes)
+        check_edit(memory_id, changes)
+        self._add({"spooled_at": int(time.time()), "edit": memory_id, "changes": changes})
+        return kinds
+
+    def _add(self, entry: dict) -> None:
+        line = dump_line(entry)
         with self._locked():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
@@ -74,7 +90,6 @@ class Spool:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        return kinds
 
     def entries(self) -> list[dict]:
         if not self.exists():
@@ -93,7 +108,7 @@ class Spool:
                 continue
             try:
                 entry = json.loads(line)
-                if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
+                if not isinstance(entry, dict) or not isinstance(body_of(entry), dict):
                     raise ValueError
                 good.append(entry)
             except ValueError:
@@ -101,7 +116,7 @@ class Spool:
         return good, bad
 
     def flush(self, send: Callable[[dict], None]) -> FlushResult:
-        """Deliver entries in order; stop at the first that cannot be delivered now."""
+        """Deliver entries (`send(entry)`) in order; stop at the first that cannot be delivered now."""
         result = FlushResult()
         if not self.exists():
             return result
@@ -115,16 +130,12 @@ class Spool:
                 )
             for index, entry in enumerate(entries):
                 try:
-                    send(entry["payload"])
-                    result.delivered.append(entry["payload"])
+                    send(entry)
+                    result.delivered.append(entry)
                 except Undeliverable as exc:
                     # Redacted again: an entry spooled by an older glyph may still hold a secret.
-                    refused = {
-                        **entry,
-                        "payload": redacted(entry["payload"])[0],
-                        "status": exc.status,
-                        "error": exc.detail,
-                    }
+                    body = "changes" if "edit" in entry else "payload"
+                    refused = {**entry, body: redacted(entry[body])[0], "status": exc.status, "error": exc.detail}
                     rejected.append(dump_line(refused).decode())
                     result.problems.append(
                         f"the server refused a spooled memory ({exc.status}: {exc.detail}); "
@@ -157,6 +168,13 @@ class Spool:
         os.replace(tmp, self.path)
 
 
+def body_of(entry: dict):
+    """What an entry sends: a write's payload, an edit's changes (None if it is neither)."""
+    if "edit" in entry:
+        return entry.get("changes") if isinstance(entry["edit"], str) else None
+    return entry.get("payload")
+
+
 def redacted(payload: dict) -> tuple[dict, list[str]]:
     """The payload with its text's secrets replaced by [redacted:KIND] (the server's rule table,
     imported only here: ~13 ms that only a spooled write pays), and the kinds removed."""
@@ -175,6 +193,22 @@ def check_write(payload: dict) -> None:
     from glyphmemory.model import Clock, new_memory
 
     new_memory(clock=Clock(), default_source="cli", **payload)
+
+
+def check_edit(memory_id: str, changes: dict) -> None:
+    """The server's checks of a PATCH /v1/memories/ID (service.edit: the id, text and/or tags);
+    InvalidInput if it would refuse them."""
+    from glyphmemory.errors import InvalidInput
+    from glyphmemory.model import is_memory_id, normalise_text, validate_tags
+
+    if not is_memory_id(memory_id):
+        raise InvalidInput("no memory has that id (it is not a memory id)")
+    if not changes.keys() & {"text", "tags"}:
+        raise InvalidInput("send text, tags or both")
+    if "text" in changes:
+        normalise_text(changes["text"])
+    if "tags" in changes:
+        validate_tags(changes["tags"])
 
 
 def redacted_line(line: str) -> str:

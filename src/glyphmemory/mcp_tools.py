@@ -131,7 +131,7 @@ class Saved(BaseModel):
         "the same, correct it with update_memory and delete this one instead of keeping both.",
     )
     spooled: bool = Field(
-        False, description="True when the server was unreachable and the write waits on this machine."
+        False, description="True when the server was unreachable and the write or edit waits on this machine."
     )
 
 
@@ -274,7 +274,10 @@ def build_server(
         payload = {k: v for k, v in (("text", text), ("tags", tags)) if v is not None}
         if not payload:
             raise ToolError("give text, tags or both")
-        return _saved(call("PATCH", f"/v1/memories/{id}", "rw", payload=payload))
+        data = call("PATCH", f"/v1/memories/{id}", "rw", payload=payload)
+        if data.get("spooled"):  # the client spooled the edit (its secrets already removed)
+            return Saved(spooled=True, redacted=data.get("redacted", []))
+        return _saved(data)
 
     @tool("Delete a memory", readOnlyHint=False, destructiveHint=True, idempotentHint=True)
     def delete_memory(id: MemoryId) -> Deleted:

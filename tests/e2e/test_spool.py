@@ -243,3 +243,95 @@ def test_mcp_save_memory_offline_refuses_what_the_server_would_refuse(tmp_path):
     for answer in run(env, work):
         assert answer.is_error and "spooled" not in answer.content[0].text
     assert spool_lines(home) == []
+
+
+def test_an_offline_edit_is_spooled_redacted_and_sent_by_the_next_command(tmp_path):
+    home = tmp_path / "home"
+    port = free_port()
+    env = clean_env(GLYPH_HOME=str(home))
+    proc, url = start_glyph_serve(env, port=port)
+    env["GLYPH_URL"] = url
+    try:
+        memory = json.loads(glyph(env, "write", "we ship on Fridays", "--json").stdout)
+    finally:
+        stop(proc)
+    result = glyph(
+        env, "edit", memory["id"], "we ship on Thursdays; deploy key AKIAABCDEFGHIJKLMNOP", "--tags", "release"
+    )
+    assert result.stdout.startswith("spooled (server unreachable)")
+    assert "secrets were removed before spooling (aws-access-key)" in result.stderr
+    [entry] = spool_lines(home)
+    assert entry["edit"] == memory["id"] and "payload" not in entry  # an older glyph never sends it as a write
+    assert entry["changes"] == {
+        "text": "we ship on Thursdays; deploy key [redacted:aws-access-key]",
+        "tags": ["release"],
+    }
+    listed = json.loads(glyph(env, "spool", "--json").stdout)
+    assert listed["remaining"] == [{"edit": memory["id"], **entry["changes"]}]
+    assert f"edit {memory['id']}: we ship on Thursdays" in glyph(env, "spool").stdout
+
+    proc, _ = start_glyph_serve(env, port=port)
+    try:
+        result = glyph(env, "recent", "--json")
+        [edited] = json.loads(result.stdout)["items"]
+        assert edited["id"] == memory["id"] and edited["text"] == entry["changes"]["text"]
+        assert edited["tags"] == ["release"] and edited["updated_at"]
+        assert "delivered 1 spooled memory" in result.stderr
+        assert not (home / "spool.ndjson").exists() and not (home / "spool.rejected.ndjson").exists()
+    finally:
+        stop(proc)
+
+
+def test_a_spooled_edit_the_server_refuses_is_set_aside_and_the_rest_go_on(served):
+    home, env = served
+    a = json.loads(glyph(env, "write", "alpha", "--json").stdout)
+    b = json.loads(glyph(env, "write", "beta", "--json").stdout)
+    (home / "spool.ndjson").write_text(
+        "".join(
+            json.dumps({"spooled_at": 1_764_500_000, **entry}) + "\n"
+            for entry in (
+                {"edit": b["id"], "changes": {"text": "alpha"}},  # 409: a holds that text
+                {"edit": "0" * 26, "changes": {"tags": ["x"]}},  # 404: no such memory
+                {"edit": a["id"], "changes": {"tags": ["first"]}},
+                {"payload": {"text": "gamma"}},
+            )
+        )
+    )
+    result = glyph(env, "recent", "--json")
+    items = {m["text"]: m for m in json.loads(result.stdout)["items"]}
+    assert set(items) == {"alpha", "beta", "gamma"} and items["alpha"]["tags"] == ["first"]
+    aside = spool_lines(home, "spool.rejected.ndjson")
+    assert [(e["edit"], e["status"]) for e in aside] == [(b["id"], 409), ("0" * 26, 404)]
+    assert "(409:" in result.stderr and "(404:" in result.stderr and "delivered 2 spooled memories" in result.stderr
+    assert not (home / "spool.ndjson").exists()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["01NOTANID", "text"], "not a memory id"),
+        (["ID", "\u200b\u2060"], "text is empty"),
+        (["ID", "--tags", ",".join(f"t{i}" for i in range(40))], "at most 16"),
+        (["ID", "--tags", "x" * 200], "tag"),
+    ],
+)
+def test_an_offline_edit_the_server_would_refuse_is_refused_at_once_not_spooled(tmp_path, args, words):
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{free_port()}", GLYPH_KEY="root:" + "A" * 32)
+    args = ["01JD0000000000000000000000" if a == "ID" else a for a in args]
+    result = glyph(env, "edit", *args, check=False)
+    assert result.returncode == 1 and words in result.stderr and "Traceback" not in result.stderr
+    assert "not edited" in result.stderr and spool_lines(home) == []
+
+
+def test_mcp_update_memory_offline_spools_the_edit(tmp_path):
+    from ..mcp.test_stdio import run
+
+    home = tmp_path / "home"
+    env = clean_env(GLYPH_HOME=str(home), GLYPH_URL=f"http://127.0.0.1:{free_port()}", GLYPH_KEY="root:" + "A" * 32)
+    memory_id = "01JD0000000000000000000000"
+    args = {"id": memory_id, "text": "password: hunter2 is old", "tags": ["ops"]}
+    saved = run(env, lambda s: s.call_tool("update_memory", args))
+    assert saved.structured_content["spooled"] is True and saved.structured_content["redacted"] == ["password"]
+    [entry] = spool_lines(home)
+    assert entry["edit"] == memory_id and "hunter2" not in json.dumps(entry) and entry["changes"]["tags"] == ["ops"]
