@@ -44,7 +44,8 @@ def _stamp(memory: Memory) -> str:
 
 def _entry(memory: Memory, text: str, fmt: str, matched: list[str] = ()) -> str:
     # The words come from a URL's query: only whole words are shown, so they cannot restyle the block.
-    words = ", ".join(w for w in matched if _WORD.fullmatch(w))
+    # A word as the search index has it (compiled by the first search block, re's cache keeps it).
+    words = ", ".join(w for w in matched if re.fullmatch(f"[{names.WORD_CHARS}]+", w))
     if fmt == "md":
         tags = " · " + " ".join(f"#{t}" for t in memory.tags) if memory.tags else ""
         found = f" · matched: {words}" if words else ""
@@ -52,9 +53,6 @@ def _entry(memory: Memory, text: str, fmt: str, matched: list[str] = ()) -> str:
     tags = f" ({', '.join(memory.tags)})" if memory.tags else ""
     found = f" matched={words}" if words else ""
     return f"[{_stamp(memory)}]{tags} id={memory.id}{found}\n{quote_memory(text)}\n\n"
-
-
-_WORD = re.compile(r"\w+")
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -63,6 +63,16 @@ SEARCH_UNINDEXED_WINDOW = 5
 SEARCH_MAX_TERMS = 32  # terms of a query looked up; more are ignored
 INDEX_BUILD_STEP_S = 2.0  # a search of a namespace whose index is not ready builds it this long first
 MAX_TERM_CHARS = 64  # a longer index term is cut (DynamoDB keys are at most 2,048 bytes)
+# The characters of a word (a regex character class's inside), for the search index's terms
+# and the words a search says it matched: word characters and combining marks (vowel signs,
+# viramas, points: not \w, yet inside a word): combining diacritics left after NFKC,
+# Cyrillic's, Hebrew's and Arabic's points, the Indic blocks (Devanagari to Sinhala, less the
+# dandas, which end a sentence), Thai, Lao, Myanmar and Khmer. Han, kana and Hangul are \w.
+WORD_CHARS = (
+    r"\w\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a"
+    r"\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0900-\u0963\u0966-\u0dff"
+    r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+)
 # "N older memories not shown" stops counting here ("100+"): on DynamoDB counting reads
 # every item counted, and at 1,000 the count was 9/10 of what a context block cost (bench/cost.py).
 OLDER_COUNT_CAP = 100

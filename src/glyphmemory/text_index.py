@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 
-from .names import MAX_TERM_CHARS
+from .names import MAX_TERM_CHARS, WORD_CHARS
 from .stemming import stem
 from .stopwords import STOP_WORDS
 
@@ -43,15 +43,7 @@ _SPACELESS_BOUNDS = (
     0x0E00, 0x0EFF, 0x1000, 0x109F, 0x1780, 0x17FF, 0x3040, 0x30FF, 0x3400, 0x4DBF,
     0x4E00, 0x9FFF, 0xAC00, 0xD7AF, 0xF900, 0xFAFF, 0x20000, 0x2FA1F,
 )  # fmt: skip
-# Words: runs of word characters and of combining marks (vowel signs, viramas, points: not \w,
-# yet inside a word): combining diacritics left after NFKC, Cyrillic's, Hebrew's and Arabic's
-# points, the Indic blocks (Devanagari to Sinhala, less the dandas, which end a sentence), Thai,
-# Lao, Myanmar and Khmer. Han, kana and Hangul are word characters already.
-_TOKEN_RE = re.compile(
-    r"[\w\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a"
-    r"\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0900-\u0963\u0966-\u0dff"
-    r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+"
-)
+_TOKEN_RE = re.compile(f"[{WORD_CHARS}]+")  # words: names.WORD_CHARS says which characters
 _ENGLISH_RE = re.compile(r"[a-z]+")  # what the English stemmer is given: other words stay as they are
 # Stemming costs ~75 µs a new word. Porter2 changes no word ending in a letter outside these (no
 # suffix of its steps ends in another; tests/unit/test_text_index.py checks it), and English has

@@ -52,3 +52,11 @@ def test_search_and_reindex_refuse_odd_namespaces(api, namespace):
         api.call("POST", "/v1/reindex", "namespace=" + urllib.parse.quote(namespace, safe=""), scope="a")["statusCode"]
         == 400
     )
+
+
+def test_a_chat_urls_search_block_names_words_with_combining_marks(api):
+    """/r?q= lists what each memory matched: a Hindi word (vowel signs are marks, not \\w) was
+    left out of the list, as if nothing had matched."""
+    api.json("POST", "/v1/memories", body={"text": "परियोजना की समय सीमा शुक्रवार है"})
+    r = api.call("GET", "/r", f"t={api.token('r')}&q=" + urllib.parse.quote("परियोजना"), scope=None)
+    assert r["statusCode"] == 200 and "matched: परियोजना" in r["body"], r["body"]
