@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -15,7 +15,7 @@ import pytest
 from glyphmemory.aws_lambda import LambdaDoor
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import make_event
+from ..support.lambda_events import connector_tokens, make_event
 from ..support.processes import clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
 
@@ -73,28 +73,8 @@ def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, mo
     try:
         app = door.app()
         laptop, _ = app.keyring.add_device("laptop", time.time())
-        registered = json.dumps({"redirect_uris": [callback], "client_name": "Claude"})
-        client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
-        verifier, challenge = f.pkce()
-        fields = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": f"https://{host}/mcp",
-        }
-        code = pyotp.TOTP(laptop.secret_b32).now()
-        status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": laptop.kid, "code": code}))
-        assert status == 302
-        redeem = {
-            "grant_type": "authorization_code",
-            "code": parse_qs(urlsplit(headers["Location"]).query)["code"][0],
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "code_verifier": verifier,
-        }
-        tokens = json.loads(call("POST", "/token", urlencode(redeem))[2])
+        tokens = connector_tokens(call, laptop, host, callback)
+        client_id = tokens["client_id"]
         assert [g["client_id"] for g in app.oauth().grants()] == [client_id]
         app.keyring.revoke(laptop.kid)  # this container at once; others within the key cache's 30 s
         refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}

@@ -5,17 +5,15 @@ built again for the new key."""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import boto3
-import pyotp
 
 from glyphmemory import aws_lambda
 from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import Key, new_key
 
-from ..support.lambda_events import make_event
-from . import oauth_flow as f
+from ..support.lambda_events import connector_tokens, make_event
 
 HOST = "glyph.example.com"
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
@@ -42,28 +40,8 @@ def test_a_rotated_root_key_ends_every_oauth_token(dynamo_table, root_key, monke
         return call("POST", "/mcp", rpc, "application/json", accept=accept, authorization=f"Bearer {access}")[0]
 
     try:
-        registered = json.dumps({"redirect_uris": [CALLBACK], "client_name": "Claude"})
-        client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
-        verifier, challenge = f.pkce()
-        fields = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": CALLBACK,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": f"https://{HOST}/mcp",
-        }
-        code = pyotp.TOTP(root_key.secret_b32).now()
-        status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": root_key.kid, "code": code}))
-        assert status == 302
-        redeem = {
-            "grant_type": "authorization_code",
-            "code": parse_qs(urlsplit(headers["Location"]).query)["code"][0],
-            "client_id": client_id,
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        }
-        tokens = json.loads(call("POST", "/token", urlencode(redeem))[2])
+        tokens = connector_tokens(call, root_key, HOST)
+        client_id = tokens["client_id"]
         assert tools_list(tokens["access_token"]) == 200
         before = door.app().oauth()
 

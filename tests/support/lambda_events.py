@@ -36,3 +36,38 @@ def connector_function(monkeypatch, dynamo_table: str, root_key):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
     return LambdaDoor("all")
+
+
+def connector_tokens(call, key, host: str, callback: str = "https://claude.ai/api/mcp/auth_callback") -> dict:
+    """The connector's OAuth dance through a function's `call(method, path, body, content_type)`
+    (register, the sign-in page with `key`'s current TOTP code, /token): the token answer."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    import pyotp
+
+    from ..mcp.oauth_flow import pkce
+
+    registered = json.dumps({"redirect_uris": [callback], "client_name": "Claude"})
+    client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
+    verifier, challenge = pkce()
+    fields = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": f"https://{host}/mcp",
+    }
+    code = pyotp.TOTP(key.secret_b32).now()
+    status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": key.kid, "code": code}))
+    assert status == 302
+    redeem = {
+        "grant_type": "authorization_code",
+        "code": parse_qs(urlsplit(headers["Location"]).query)["code"][0],
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "code_verifier": verifier,
+    }
+    status, _, text = call("POST", "/token", urlencode(redeem))
+    assert status == 200, text
+    return {**json.loads(text), "client_id": client_id}

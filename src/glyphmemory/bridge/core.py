@@ -23,6 +23,7 @@ import time
 from .. import names
 from ..context import build_context, render_context
 from ..errors import Forbidden, GlyphError, Unauthorized
+from ..http.core import guarded
 from ..model import validate_namespace
 from .conversation import (
     MAX_FRAME_BYTES,
@@ -134,47 +135,58 @@ class Bridge:
     def prepare(self, grant, raw: str | bytes | None, post) -> Prepared | None:
         """Returns what is left to answer from a frame as received, or None when it was answered
         already (an error, a history, or a replay of a message answered before). Raises Closed,
-        after posting the error frame, when `grant` (the connection's) is no longer alive."""
+        after posting the error frame, when `grant` (the connection's) is no longer alive; a bug
+        is an error frame of status 500 and one log line (core.guarded)."""
         frame, size = parse_frame(raw)
         frame_id = frame.get("id") if isinstance(frame, dict) else None
+
+        def refuse(error) -> None:
+            post({"type": "error", "id": frame_id, "status": error.status, "detail": error.detail})
+
+        return guarded(
+            lambda: self._prepare(grant, frame, size, frame_id, post),
+            refuse,
+            request_id=os.urandom(8).hex(),
+            where=lambda: "bridge prepare",
+            expected=(Refused,),
+            passes=(Closed, Gone),
+        )
+
+    def _prepare(self, grant, frame, size: int, frame_id, post) -> Prepared | None:
         kind = frame.get("type") if isinstance(frame, dict) else None
         kind = kind if isinstance(kind, str) and kind in NEEDS else None
-        try:
-            self._allowed(grant, NEEDS.get(kind), frame_id, post)  # any frame first: is the grant alive?
-            if size > MAX_FRAME_BYTES:
-                raise Refused(413, f"the frame is {size} bytes; a message's frame is at most {MAX_FRAME_BYTES} bytes")
-            if kind is None:
-                raise Refused(400, 'send a JSON object with "type": "message" or "history"')
-            conversation = self.conversation(frame.get("session"), grant.kid)
-            if frame["type"] == "history":
-                conversation.state(create=False)
-                turns = [{"role": t["role"], "text": t["text"], "at": t["at"]} for _, t in conversation.turns()]
-                post({"type": "history", "session": conversation.session, "turns": turns})
-                return None
-            text = frame.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise Refused(400, "text must be a non-empty string")
-            try:
-                namespace = validate_namespace(frame.get("namespace") or names.DEFAULT_NAMESPACE)
-            except GlyphError as error:
-                raise Refused(400, error.detail) from None
-            msg_id = message_id(conversation.session, frame_id, text)
-            conversation.state(create=True)
-            previous = conversation.claim(msg_id)
-            if previous is not None:
-                if previous["state"] == "done":  # answered before: replay it, no second call
-                    self._replay(frame_id, previous, post)
-                    return None
-                raise Refused(409, "this message is being answered already; its reply will be in the history")
-            try:
-                turn = conversation.add_turn("user", text, msg_id)
-            except Exception:
-                conversation.release(msg_id)
-                raise
-            return Prepared(conversation, msg_id, frame_id, text, namespace, turn)
-        except Refused as refused:
-            post({"type": "error", "id": frame_id, "status": refused.status, "detail": refused.detail})
+        self._allowed(grant, NEEDS.get(kind), frame_id, post)  # any frame first: is the grant alive?
+        if size > MAX_FRAME_BYTES:
+            raise Refused(413, f"the frame is {size} bytes; a message's frame is at most {MAX_FRAME_BYTES} bytes")
+        if kind is None:
+            raise Refused(400, 'send a JSON object with "type": "message" or "history"')
+        conversation = self.conversation(frame.get("session"), grant.kid)
+        if frame["type"] == "history":
+            conversation.state(create=False)
+            turns = [{"role": t["role"], "text": t["text"], "at": t["at"]} for _, t in conversation.turns()]
+            post({"type": "history", "session": conversation.session, "turns": turns})
             return None
+        text = frame.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise Refused(400, "text must be a non-empty string")
+        try:
+            namespace = validate_namespace(frame.get("namespace") or names.DEFAULT_NAMESPACE)
+        except GlyphError as error:
+            raise Refused(400, error.detail) from None
+        msg_id = message_id(conversation.session, frame_id, text)
+        conversation.state(create=True)
+        previous = conversation.claim(msg_id)
+        if previous is not None:
+            if previous["state"] == "done":  # answered before: replay it, no second call
+                self._replay(frame_id, previous, post)
+                return None
+            raise Refused(409, "this message is being answered already; its reply will be in the history")
+        try:
+            turn = conversation.add_turn("user", text, msg_id)
+        except Exception:
+            conversation.release(msg_id)
+            raise
+        return Prepared(conversation, msg_id, frame_id, text, namespace, turn)
 
     def _allowed(self, grant, needed: str | None, frame_id, post) -> None:
         """The connection's grant is alive (else Closed, after an error frame) and allows
@@ -211,7 +223,10 @@ class Bridge:
 
         pending: list[str] = []
         last = 0.0  # the first text goes out at once (time to first token); then batches
-        try:
+        reply: list[str] = []
+
+        def ask() -> tuple:
+            nonlocal last
             state = conversation.state(create=True)[0]
             start, turns = window(conversation.turns(), state.get("window_from", ""), self._turn_budget())
             block = build_context(self.memories, prepared.namespace, self._block_budget(), "md")
@@ -228,16 +243,26 @@ class Bridge:
                     pending.clear()
                     last = time.monotonic()
 
-            reply: list[str] = []
-            usage = self.claude.stream(system, messages, lambda t: (reply.append(t), on_text(t)))
-        except (ClaudeError, Refused, GlyphError) as error:
+            return state, start, self.claude.stream(system, messages, lambda t: (reply.append(t), on_text(t)))
+
+        def fail(error) -> None:
             if pending:  # what streamed before the failure, then the error
                 send({"type": "delta", "id": frame_id, "text": "".join(pending)})
             conversation.drop_turn(prepared.turn)  # an error is never a turn, nor its question
             conversation.release(prepared.msg_id)
             send({"type": "error", "id": frame_id, "status": error.status, "detail": error.detail})
             self.log("bridge_error", session=conversation.session, status=error.status)
+
+        asked = guarded(
+            ask,
+            fail,
+            request_id=os.urandom(8).hex(),
+            where=lambda: "bridge answer",
+            expected=(ClaudeError, Refused),
+        )
+        if asked is None:
             return
+        state, start, usage = asked
         if pending:
             send({"type": "delta", "id": frame_id, "text": "".join(pending)})
         text = "".join(reply)

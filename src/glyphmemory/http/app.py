@@ -23,7 +23,7 @@ from .core import (
     Response,
     Router,
     finish,
-    is_page_path,
+    guarded,
     parse_query,
     problem,
     token_from,
@@ -98,8 +98,9 @@ class App:
         body's reading happen outside it, so neither wrong passwords nor slow uploads stall others."""
         started = time.perf_counter()
         request.request_id = request.request_id or os.urandom(8).hex()
-        template = "-"
-        try:
+        matched = []  # the route, once known: its router answers the errors
+
+        def run() -> Response:
             if len(request.path) + len(request.query) + 1 > names.MAX_URL_BYTES:
                 raise UriTooLong(
                     f"the URL is longer than {names.MAX_URL_BYTES} bytes: shorten it, "
@@ -108,7 +109,7 @@ class App:
             if self.basic_auth is not None and request.path not in CHAT_PATHS and request.path not in OAUTH_PATHS:
                 self.basic_auth.check(request.headers.get("authorization"), request.client)
             route, params = self.router.match(request.method, request.path)
-            template = route.template
+            matched.append(route)
             query = self._query(request, route)
             grant = self._authorise(request, query, route.scope)
             if read_body is not None:
@@ -116,13 +117,13 @@ class App:
             if route.prepare is not None:
                 route.prepare(request, query)
             with lock:
-                response = self._run(route, request, params, query, grant)
-        except GlyphError as error:
-            response = error_response(request, error, pages=self.has_pages)
-        except Exception as exc:  # a bug, not bad input: answer 500 without internals
-            log.event("error", level=40, request_id=request.request_id, route=template, error=type(exc).__name__)
-            internal = _Internal("an internal error occurred; it has been logged")
-            response = error_response(request, internal, pages=self.has_pages)
+                return self._run(route, request, params, query, grant)
+
+        def render(error: GlyphError) -> Response:
+            return self.router.error_response(request, error, matched[0] if matched else None)
+
+        response = guarded(run, render, request_id=request.request_id, where=_where(matched))
+        template = matched[0].template if matched else "-"
         finish(response)
         log.event(
             "request",
@@ -139,14 +140,22 @@ class App:
     def handle_inside(self, request: Request, grant: Grant) -> Response:
         """Answer a request made on behalf of a grant a door of its own opened (a page session,
         the MCP tools): the route's parsing and answers, the grant checked again (alive, and its
-        scope enough for this route), but neither basic auth nor a window token, and no log line
-        of its own."""
-        try:
+        scope enough for this route), but neither basic auth nor a window token, and no request
+        line of its own (a bug's line, as `handle` logs it)."""
+        request.request_id = request.request_id or os.urandom(8).hex()
+        matched = []
+
+        def run() -> Response:
             route, params = self.router.match(request.method, request.path)
+            matched.append(route)
             self.auth.check(grant, route.scope or "r")
-            return finish(self._run(route, request, params, self._query(request, route), grant))
-        except GlyphError as error:
-            return finish(problem(error, request.request_id))
+            return self._run(route, request, params, self._query(request, route), grant)
+
+        # Always problem+json: its callers (the page, the MCP tools) read the API's answers.
+        response = guarded(
+            run, lambda error: problem(error, request.request_id), request_id=request.request_id, where=_where(matched)
+        )
+        return finish(response)
 
     @staticmethod
     def _query(request: Request, route) -> dict[str, str]:
@@ -170,34 +179,6 @@ class App:
         return self.auth.token(token, scope)
 
 
-def error_response(request: Request, error: GlyphError, *, pages: bool = False) -> Response:
-    """problem+json for the API; one plain sentence for the chat URLs, which chats read; OAuth's
-    error object for /register and /token; an HTML page for the page's paths (/ui, /authorize)
-    where the App serves them (`pages`)."""
-    if request.path in OAUTH_ERROR_PATHS:  # RFC 7591 §3.2.2, RFC 6749 §5.2
-        # What the body held is the metadata's fault; a method, a limit or a bug is not.
-        metadata = request.path == "/register" and error.status in (400, 413, 415)
-        error_code = (
-            "server_error" if error.status >= 500 else "invalid_client_metadata" if metadata else "invalid_request"
-        )
-        # Both RFCs answer a malformed request 400, whatever was wrong with it (a body not JSON included).
-        status = 400 if error.status == 415 else error.status
-        body = {"error": error_code, "error_description": error.detail, "status": status}
-        response = Response.json(body, status, **{"Cache-Control": "no-store"})
-    elif pages and is_page_path(request.path):
-        from .pages import render
-
-        response = render("ui_message.html", {"title": error.title, "message": error.detail}, error.status, script=True)
-    elif request.path not in CHAT_PATHS:
-        return problem(error, request.request_id)
-    else:
-        response = Response.text(f"Error {error.status}: {error.detail}.\n", error.status)
-    response.headers.update(error.headers)
-    return response
-
-
-OAUTH_ERROR_PATHS = frozenset({"/register", "/token"})
-
-
-class _Internal(GlyphError):
-    status, title, slug = 500, "Internal error", "internal"
+def _where(matched: list):
+    """The matched route's template, read when a bug is logged (the route may not be known yet)."""
+    return lambda: matched[0].template if matched else "-"

@@ -18,7 +18,13 @@ from ..tokens import Grant
 from . import params as p
 from .core import Call, Response, Router, public_base_url
 
-ROUTER = Router()
+
+def _sentence(request, error) -> Response:
+    """A chat URL's refusal: one plain sentence, which a chat reads (never problem+json)."""
+    return Response.text(f"Error {error.status}: {error.detail}.\n", error.status)
+
+
+ROUTER = Router(render_error=_sentence)
 route = ROUTER.add
 
 _NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}

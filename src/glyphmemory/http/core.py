@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 from .. import names
 from ..errors import GlyphError, InvalidInput, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
 
-# Chat fetchers cannot send headers: these paths are exempt from basic auth, and their errors
-# are one plain sentence rather than problem+json.
+# Chat fetchers cannot send headers: these paths are exempt from basic auth (their errors are
+# one plain sentence: chat_routes' router says so).
 CHAT_PATHS = frozenset({"/r", "/w"})
 # Remote MCP clients (claude.ai) can send neither basic auth nor our tokens: the OAuth endpoints
 # and /mcp, which OAuth guards, are exempt from basic auth too (their errors stay JSON).
@@ -35,11 +35,6 @@ OAUTH_PATHS = frozenset(
 # What the connector function serves on AWS (the memory function never loads the MCP SDK or the
 # page's template engine): the MCP connector's paths and the web page, /ui and below.
 CONNECTOR_ROUTES = (*sorted(OAUTH_PATHS), "/ui", "/ui/{proxy+}")
-
-
-def is_page_path(path: str) -> bool:
-    """The paths a browser shows as a page (the web page and the OAuth sign-in): never JSON."""
-    return path in ("/ui", "/authorize") or path.startswith("/ui/")
 
 
 # Every answer, from a route or from a door's own refusal, carries these (unless it set its own).
@@ -105,6 +100,32 @@ class Response:
         return cls(status, text.encode(), {"Content-Type": f"{content_type}; charset=utf-8"})
 
 
+class InternalError(GlyphError):
+    """A bug, not bad input: its answer says nothing of what failed (the log line has its type)."""
+
+    status, title, slug = 500, "Internal error", "internal"
+
+
+def guarded(run, render, *, request_id: str, where=lambda: "-", expected: tuple = (), passes: tuple = ()):
+    """The one guarded run of every door: `run()`, or `render(error)` for the GlyphError it
+    raised (or one of `expected`, errors with a status and a detail of a door's own); `passes`
+    go on up (a door's control flow: the client left). Any other exception is a bug, logged as
+    one JSON line (the request id, `where()`: the route or step, the exception's type; never its
+    message nor the request's content, which may hold a token) and rendered as an InternalError
+    (500), never a traceback."""
+    try:
+        return run()
+    except passes:
+        raise
+    except (GlyphError, *expected) as error:
+        return render(error)
+    except Exception as exc:
+        from . import log  # only paid when a bug shows
+
+        log.event("error", level=40, request_id=request_id, route=where(), error=type(exc).__name__)
+        return render(InternalError("an internal error occurred; it has been logged"))
+
+
 def problem(error: GlyphError, request_id: str = "") -> Response:
     """RFC 9457 problem details for a domain error, with its extension members (§3.2)."""
     body = {
@@ -165,9 +186,7 @@ def finish(response: Response) -> Response:
         from . import log  # only paid when a bug shows
 
         log.event("unsafe_header", level=40, status=response.status, header=bad[0], reason=bad[1])
-        error = GlyphError("the server built an answer it cannot send; it has been logged")
-        error.status, error.title, error.slug = 500, "Internal error", "internal"
-        safe = problem(error)
+        safe = problem(InternalError("the server built an answer it cannot send; it has been logged"))
         response.status, response.body, response.headers = safe.status, safe.body, safe.headers
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -192,14 +211,23 @@ class Call(namedtuple("Call", "request params query args grant body", defaults=(
 # page: an HTML page (unknown query parameters are ignored, as RFC 6749 §3.1 asks of /authorize
 # and links from mail add; its refusals are HTML too); prepare(request, query): work that may
 # wait on the network (a metadata document), run before the server's one-at-a-time section.
-Route = namedtuple("Route", "method pattern template scope handler params body answers errors doc page prepare")
+# render_error(request, error) -> Response: how the route answers a GlyphError (its router's).
+Route = namedtuple(
+    "Route", "method pattern template scope handler params body answers errors doc page prepare render_error"
+)
 
 
 class Router:
-    """The routes of one module, declared with their parameters and answers."""
+    """The routes of one module, declared with their parameters and answers, and how their errors
+    are answered (as powertools' `exception_handler`): `render_error(request, error)` gives the
+    answer to a GlyphError, an unexpected error's InternalError included; None is problem+json
+    (RFC 9457). `prefix`: a path space the router answers for even where no route of it matches
+    (a page's 404 under /ui is a page)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, render_error=None, prefix: str | None = None) -> None:
         self.routes: list[Route] = []
+        self.render_error = render_error
+        self.prefixes: list[tuple[str, object]] = [] if prefix is None else [(prefix, render_error)]
 
     def add(
         self,
@@ -234,6 +262,7 @@ class Router:
                     (summary, description, security),
                     page,
                     prepare,
+                    self.render_error,
                 )
             )
             return handler
@@ -242,10 +271,29 @@ class Router:
 
     @classmethod
     def joined(cls, routers) -> Router:
-        """One router holding the routes of several, in order."""
+        """One router holding the routes of several, in order, each answering its errors as its
+        own router declared."""
         joined = cls()
         joined.routes = [route for router in routers for route in router.routes]
+        joined.prefixes = [prefix for router in routers for prefix in router.prefixes]
         return joined
+
+    def error_response(self, request: Request, error: GlyphError, route: Route | None = None) -> Response:
+        """The answer to `error` in the format of the route that raised it; before a route was
+        matched (404, 405, a URL too long, basic auth), of the first route on the path, or of the
+        router whose prefix holds it; else problem+json."""
+        render = self.render_error
+        if route is not None:
+            render = route.render_error
+        else:
+            on_path = [r.render_error for r in self.routes if r.pattern.match(request.path)]
+            under = [r for p, r in self.prefixes if request.path == p or request.path.startswith(p + "/")]
+            render = (on_path or under or [render])[0]
+        if render is None:
+            return problem(error, request.request_id)
+        response = render(request, error)
+        response.headers.update(error.headers)
+        return response
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed: list[str] = []

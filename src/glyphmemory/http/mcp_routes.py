@@ -17,8 +17,36 @@ from ..tokens import Grant
 from . import params as p
 from .core import Call, Response, Router, public_base_url
 
-ROUTER = Router()
-route = ROUTER.add
+
+def _oauth_answer(request, error) -> Response:
+    """/register's and /token's refusals as their RFCs ask (RFC 7591 §3.2.2, RFC 6749 §5.2):
+    `error`, `error_description` and the status; an OAuthError names its own `error`. Of another
+    GlyphError, what the registration's body held is the metadata's fault; a method, a limit or
+    a bug is not. Both RFCs answer a malformed request 400, whatever was wrong with it (a body
+    not JSON included)."""
+    if isinstance(error, OAuthError):
+        code = error.error
+    elif error.status >= 500:
+        code = "server_error"
+    elif request.path == "/register" and error.status in (400, 413, 415):
+        code = "invalid_client_metadata"
+    else:
+        code = "invalid_request"
+    status = 400 if error.status == 415 else error.status
+    body = {"error": code, "error_description": error.detail, "status": status}
+    return Response.json(body, status, **{"Cache-Control": "no-store"})
+
+
+def _error_page(request, error) -> Response:
+    from .pages import error_page
+
+    return error_page(request, error)
+
+
+_RESOURCE = Router()  # the metadata and /mcp: problem+json
+_OAUTH = Router(render_error=_oauth_answer)  # /register, /token
+_PAGE = Router(render_error=_error_page)  # /authorize, the sign-in page
+route, oauth_route, page_route = _RESOURCE.add, _OAUTH.add, _PAGE.add
 
 MAX_MCP_BODY = 1024 * 1024
 FORM = p.FormBody("An OAuth form.", limit=16 * 1024)
@@ -38,11 +66,6 @@ _AUTHORIZE_FIELDS = (
 
 def resource_url(request) -> str:
     return public_base_url(request) + "/mcp"
-
-
-def _oauth_error(error: OAuthError, headers: dict | None = None) -> Response:
-    body = {"error": error.error, "error_description": error.detail, "status": error.status}
-    return Response.json(body, error.status, **{"Cache-Control": "no-store", **error.headers, **(headers or {})})
 
 
 # --- metadata (RFC 9728, RFC 8414) -----------------------------------------------------------
@@ -91,13 +114,10 @@ def authorization_server_metadata(app, call: Call) -> Response:
 # --- registration (RFC 7591) -----------------------------------------------------------------
 
 
-@route("POST", "/register", scope=None, body=CLIENT_METADATA)
+@oauth_route("POST", "/register", scope=None, body=CLIENT_METADATA)
 def register(app, call: Call) -> Response:
-    try:
-        answer = app.oauth().register(call.body, call.request.client)
-        return Response.json(answer, 201, **{"Cache-Control": "no-store"})
-    except OAuthError as error:
-        return _oauth_error(error)
+    answer = app.oauth().register(call.body, call.request.client)
+    return Response.json(answer, 201, **{"Cache-Control": "no-store"})
 
 
 # --- the sign-in page ------------------------------------------------------------------------
@@ -134,7 +154,7 @@ def _prefetch(request, query: dict[str, str]) -> None:
     prefetch(client_id)
 
 
-@route(
+@page_route(
     "GET",
     "/authorize",
     scope=None,
@@ -151,7 +171,7 @@ def authorize_page(app, call: Call) -> Response:
     return _page(call.request, _page_values(app, checked, client), 200, redirect_uri=checked["redirect_uri"])
 
 
-@route("POST", "/authorize", scope=None, body=FORM, page=True, prepare=_prefetch)
+@page_route("POST", "/authorize", scope=None, body=FORM, page=True, prepare=_prefetch)
 def authorize_submit(app, call: Call) -> Response:
     form = call.body
     try:
@@ -210,29 +230,26 @@ def _page(request, values: dict, status: int, *, redirect_uri: str | None = None
 # --- tokens ----------------------------------------------------------------------------------
 
 
-@route("POST", "/token", scope=None, body=FORM)
+@oauth_route("POST", "/token", scope=None, body=FORM)
 def token(app, call: Call) -> Response:
     form = call.body
-    try:
-        oauth = app.oauth()
-        grant_type = form.get("grant_type")
-        resource = form.get("resource")
-        if grant_type == "authorization_code":
-            tokens = oauth.redeem_code(
-                code=form.get("code"),
-                client_id=form.get("client_id"),
-                redirect_uri=form.get("redirect_uri"),
-                verifier=form.get("code_verifier"),
-                resource=resource,
-            )
-        elif grant_type == "refresh_token":
-            tokens = oauth.refresh(
-                refresh_token=form.get("refresh_token"), client_id=form.get("client_id"), resource=resource
-            )
-        else:
-            raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
-    except OAuthError as error:
-        return _oauth_error(error)
+    oauth = app.oauth()
+    grant_type = form.get("grant_type")
+    resource = form.get("resource")
+    if grant_type == "authorization_code":
+        tokens = oauth.redeem_code(
+            code=form.get("code"),
+            client_id=form.get("client_id"),
+            redirect_uri=form.get("redirect_uri"),
+            verifier=form.get("code_verifier"),
+            resource=resource,
+        )
+    elif grant_type == "refresh_token":
+        tokens = oauth.refresh(
+            refresh_token=form.get("refresh_token"), client_id=form.get("client_id"), resource=resource
+        )
+    else:
+        raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
     return Response.json(tokens, **{"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -283,3 +300,5 @@ def _no_stream(app, call: Call) -> Response:
 
 for _method in ("GET", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"):
     route(_method, "/mcp", scope=None)(_no_stream)
+
+ROUTER = Router.joined((_RESOURCE, _OAUTH, _PAGE))

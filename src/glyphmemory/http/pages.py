@@ -58,3 +58,8 @@ def render(
         }
     )
     return response
+
+
+def error_page(request, error) -> Response:
+    """A page's refusal (its router's `render_error`): the message page, never JSON."""
+    return render("ui_message.html", {"title": error.title, "message": error.detail}, error.status, script=True)

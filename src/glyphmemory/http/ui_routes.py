@@ -21,7 +21,14 @@ from ..tokens import Grant
 from . import params as p
 from .core import Call, Request, Response, Router
 
-ROUTER = Router()
+
+def _error_page(request, error) -> Response:
+    from .pages import error_page
+
+    return error_page(request, error)
+
+
+ROUTER = Router(render_error=_error_page, prefix="/ui")  # /ui/anything unknown is a page too
 route = ROUTER.add
 
 FORM = p.FormBody("A form.", limit=64 * 1024)
