@@ -124,6 +124,8 @@ class InProcess(Api):
     """The API's routes in this process, on behalf of a grant the caller has checked (the route
     checks it again: alive, and its scope enough). `tries` is ignored: nothing to retry."""
 
+    request_id = ""  # the id its requests log a bug with (a new one each when empty)
+
     def __init__(self, app, grant):
         self.app = app
         self.grant = grant
@@ -132,7 +134,7 @@ class InProcess(Api):
         from .http.core import Request
 
         headers = {"content-type": content_type, "accept": "application/json"}
-        request = Request(method, path, query, headers, body or b"")
+        request = Request(method, path, query, headers, body or b"", request_id=self.request_id)
         response = self.app.handle_inside(request, self.grant)
         return checked(response.status, {k.lower(): v for k, v in response.headers.items()}, response.body)
 

@@ -25,6 +25,7 @@ from .tokens import Grant
 
 _SKIPPED = {"authorization", "cookie", "content-length", "host"}
 _GRANT: ContextVar[Grant] = ContextVar("glyph_mcp_grant")
+_REQUEST_ID: ContextVar[str] = ContextVar("glyph_mcp_request_id", default="")
 
 
 class _RequestBackend(InProcess):
@@ -37,6 +38,10 @@ class _RequestBackend(InProcess):
     @property
     def grant(self) -> Grant:
         return _GRANT.get()
+
+    @property
+    def request_id(self) -> str:  # a bug in a tool's API call logs the /mcp request's id
+        return _REQUEST_ID.get()
 
 
 def request_server(app):
@@ -95,10 +100,12 @@ def handle_mcp(app, request, base_url: str, grant: Grant) -> Response:
             await asgi(scope, receive, send)
 
     base, acting = REQUEST_BASE_URL.set(base_url), _GRANT.set(grant)  # the page URLs; who the tools act for
+    request_id = _REQUEST_ID.set(request.request_id)
     try:
         anyio.run(run)
     finally:
         REQUEST_BASE_URL.reset(base)
         _GRANT.reset(acting)
+        _REQUEST_ID.reset(request_id)
     headers = {k: v for k, v in answer["headers"].items() if k.lower() not in ("content-length", "connection")}
     return Response(answer["status"], b"".join(answer["body"]), headers)

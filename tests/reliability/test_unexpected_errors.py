@@ -103,8 +103,10 @@ def test_a_remote_mcp_tool_answers_a_bug_as_a_tool_error(function, root_key, mon
     assert status == 200 and SECRET not in text
     result = json.loads(text)["result"]
     assert result["isError"] is True and "500" in result["content"][0]["text"]
-    (line,) = error_lines(capsys.readouterr().err)
-    assert line["request_id"] and line["route"] == "/v1/memories"
+    stderr = capsys.readouterr().err
+    (line,) = error_lines(stderr)
+    (mcp,) = [json.loads(s) for s in stderr.splitlines() if '"msg":"request"' in s]
+    assert line["request_id"] == mcp["request_id"] and line["route"] == "/v1/memories"  # the /mcp request's id
 
 
 def test_an_in_process_mcp_tool_answers_a_bug_as_a_tool_error(tmp_path, root_key, monkeypatch, capsys):
