@@ -105,7 +105,7 @@ def install_claude_code(args) -> int:
         settings_path = Path(args.config).absolute()
         target = settings_path.parent
     else:
-        target = Path(args.dir or os.environ.get("GLYPH_CLAUDE_DIR") or Path.home() / ".claude")
+        target = Path(args.dir or config.settings().claude_dir or Path.home() / ".claude")
         settings_path = target / "settings.json"
     skill_src = plugin_dir() / "skills" / "glyphmemory" / "SKILL.md"
     skill_dst = target / "skills" / "glyphmemory" / "SKILL.md"
@@ -345,5 +345,5 @@ def cmd_basic_auth(args) -> int:
     if ":" in args.user or not args.user:
         raise CliError("the user name may not be empty or contain ':'", EXIT_USAGE)
     value = f"{args.user}:{hash_password(password)}"
-    emit(args, {"GLYPH_BASIC_AUTH": value}, f"GLYPH_BASIC_AUTH='{value}'")
+    emit(args, {names.ENV_BASIC_AUTH: value}, f"{names.ENV_BASIC_AUTH}='{value}'")
     return EXIT_OK

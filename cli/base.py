@@ -73,7 +73,7 @@ def load_key():
     from glyphmemory.keys import load_key_file, parse_key
 
     try:
-        raw = os.environ.get(names.ENV_KEY)
+        raw = config.settings().key
         if raw:
             return parse_key(raw)
         path = config.key_path()
@@ -88,18 +88,8 @@ def load_key():
 
 
 def server_url() -> str:
-    url = os.environ.get(names.ENV_URL)
-    if url:
-        return url
-    try:
-        with open(config.config_path(), encoding="utf-8") as fh:
-            return json.load(fh).get("url") or config.DEFAULT_URL
-    except FileNotFoundError:
-        return config.DEFAULT_URL
-    except (OSError, ValueError, AttributeError):
-        raise CliError(
-            f"the config file {config.config_path()} is not valid JSON; fix or remove it", EXIT_USAGE
-        ) from None
+    """GLYPH_URL, else the config file's url, else glyph serve's default (config.settings())."""
+    return config.setting("url") or config.DEFAULT_URL
 
 
 def write_config(values: dict) -> None:

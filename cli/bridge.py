@@ -4,7 +4,6 @@ terminal client; with a MESSAGE it sends that one and prints the reply, for scri
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from glyphmemory import names
@@ -15,19 +14,10 @@ from .base import EXIT_AUTH, EXIT_OK, EXIT_SERVER, EXIT_USAGE, CliError, arg, co
 DEFAULT_BRIDGE_URL = "ws://127.0.0.1:8788"
 
 
-def _config() -> dict:
-    try:
-        with open(config.config_path(), encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def anthropic_key() -> str:
     """As the Anthropic SDKs read it (ANTHROPIC_API_KEY), else `anthropic_api_key` in the config
     file (0600). Never printed."""
-    key = os.environ.get("ANTHROPIC_API_KEY") or _config().get("anthropic_api_key")
+    key = config.setting("anthropic_api_key")
     if not key:
         raise CliError(
             "no Anthropic API key: set ANTHROPIC_API_KEY, or put anthropic_api_key in " + config.config_path(),
@@ -54,16 +44,19 @@ def cmd_bridge(args) -> int:
     from glyphmemory.errors import GlyphError
     from glyphmemory.http import log
     from glyphmemory.keys import ensure_key_file
-    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.runtime import build_app, root_key
 
-    key = key_from_env() or ensure_key_file(config.key_path())[0]
-    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
+    settings = config.settings()
+    key = root_key(settings) or ensure_key_file(config.key_path())[0]
+    store_url = config.store_url()
     try:
-        app = build_app(store_url, key)
+        app = build_app(store_url, key, settings=settings)
     except GlyphError as exc:
         raise CliError(exc.detail, EXIT_USAGE) from None
-    claude = Claude(anthropic_key())
-    bridge = Bridge(app.memories, claude, app.auth, log=log.event)
+    claude = Claude.configured(anthropic_key(), settings)
+    bridge = Bridge(
+        app.memories, claude, app.auth, budget=settings.bridge_budget, ttl_s=settings.bridge_ttl_s, log=log.event
+    )
 
     def ready(address) -> None:
         url = f"ws://{address[0]}:{address[1]}"
@@ -89,7 +82,7 @@ def cmd_bridge(args) -> int:
 
 
 def bridge_url() -> str:
-    return os.environ.get("GLYPH_BRIDGE_URL") or _config().get("bridge_url") or DEFAULT_BRIDGE_URL
+    return config.setting("bridge_url") or DEFAULT_BRIDGE_URL
 
 
 @command(

@@ -5,10 +5,10 @@ who signs in how)."""
 from __future__ import annotations
 
 import json
-import os
 
 from glyphmemory import names
 
+from . import config
 from .base import EXIT_OK, arg, command, emit, server_url
 
 _SIGN_IN = "the sign-in page asks for the 6-digit code of your authenticator app (glyph init)"
@@ -75,7 +75,7 @@ CLIENTS = ("claude.ai", "chatgpt", "claude-code", "vscode", "cursor", "codex", "
 
 def connector_url() -> str:
     """GLYPH_PUBLIC_URL, else the configured server (GLYPH_URL or the config's url), + /mcp."""
-    base = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
+    base = config.settings().public_url or server_url()
     return base.rstrip("/") + "/mcp"
 
 

@@ -36,7 +36,7 @@ def _app_dir(*parts: str) -> str:
 
 def desktop_config_path() -> str:
     """Claude Desktop's config file (GLYPH_CLAUDE_DESKTOP_CONFIG overrides it)."""
-    return os.environ.get("GLYPH_CLAUDE_DESKTOP_CONFIG") or _app_dir("Claude", "claude_desktop_config.json")
+    return config.settings().claude_desktop_config or _app_dir("Claude", "claude_desktop_config.json")
 
 
 def _zed_user() -> str:
@@ -90,15 +90,23 @@ CHOICES = ("claude-code", *CLIENTS)
 # What decides the store a `glyph mcp` started by another program serves (its config, key file and
 # data under GLYPH_HOME; a server; an embedded store) and, for a DynamoDB store, where AWS is.
 # Never a secret: not GLYPH_KEY (the key file under GLYPH_HOME serves), not AWS credentials.
-STORE_ENV = (names.ENV_HOME, names.ENV_URL, names.ENV_STORE)
+STORE_SETTINGS = ("home", "url", "store")  # GLYPH_HOME, GLYPH_URL, GLYPH_STORE
 AWS_PLACE_ENV = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
 
 
 def store_env() -> dict[str, str]:
-    """The variables of this shell that decide the store (STORE_ENV), for a client's config entry:
-    GLYPH_HOME made absolute (the app starts elsewhere)."""
-    wanted = STORE_ENV + (AWS_PLACE_ENV if os.environ.get(names.ENV_STORE, "").startswith("dynamodb://") else ())
-    env = {name: os.environ[name] for name in wanted if os.environ.get(name)}
+    """The variables of this shell that decide the store (STORE_SETTINGS, as config.settings() read
+    them from the environment: a url from the config file is the client's to read there too),
+    and AWS's own where the store is DynamoDB, for a client's config entry: GLYPH_HOME made
+    absolute (the app starts elsewhere)."""
+    settings = config.settings()
+    env = {}
+    for attribute in STORE_SETTINGS:
+        name = settings.env_name(attribute)
+        if settings.source.get(attribute) == name:
+            env[name] = getattr(settings, attribute)
+    if (settings.store or "").startswith("dynamodb://"):
+        env.update({name: os.environ[name] for name in AWS_PLACE_ENV if os.environ.get(name)})
     if names.ENV_HOME in env:
         env[names.ENV_HOME] = os.path.abspath(env[names.ENV_HOME])
     return env
@@ -117,7 +125,7 @@ def server_entry(client: Client) -> dict:
 
 
 def _warn_key(path: str) -> None:
-    if os.environ.get(names.ENV_KEY) and not os.path.exists(config.key_path()):
+    if config.settings().key and not os.path.exists(config.key_path()):
         print(
             f"glyph: warning: {names.ENV_KEY} is not copied into {path} (a secret in a plain file); the "
             f"client's glyph mcp reads the key file {config.key_path()}, which does not exist yet",

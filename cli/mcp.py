@@ -3,8 +3,6 @@ clients' config files are cli/install.py's. The `mcp` SDK is imported only when 
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 
 from glyphmemory import names
@@ -17,13 +15,7 @@ SERVER_NAME = "glyphmemory"
 
 def server_configured() -> bool:
     """A server is configured when GLYPH_URL is set or the config file names one."""
-    if os.environ.get(names.ENV_URL):
-        return True
-    try:
-        with open(config.config_path(), encoding="utf-8") as fh:
-            return bool(json.load(fh).get("url"))
-    except (OSError, ValueError, AttributeError):
-        return False
+    return bool(config.setting("url"))
 
 
 class SpoolingClient:
@@ -64,17 +56,18 @@ def _backend():
     what it serves and what chose it (a URL without its userinfo, a store URL: never a secret)."""
     if server_configured():
         client = make_client(tries=2, deadline_s=10.0)
-        chosen = names.ENV_URL if os.environ.get(names.ENV_URL) else config.config_path()
+        chosen = config.settings().source["url"]  # GLYPH_URL or the config file's path
         return SpoolingClient(client), f"the server {client.base_url} (from {chosen})"
     from glyphmemory.api_client import InProcess
     from glyphmemory.keys import ensure_key_file
-    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.runtime import build_app, root_key
     from glyphmemory.tokens import Grant
 
-    key = key_from_env() or ensure_key_file(config.key_path())[0]
-    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
-    app = build_app(store_url, key)
-    chosen = names.ENV_STORE if os.environ.get(names.ENV_STORE) else "the data folder"
+    settings = config.settings()
+    key = root_key(settings) or ensure_key_file(config.key_path())[0]
+    store_url = config.store_url()
+    app = build_app(store_url, key, settings=settings)
+    chosen = names.ENV_STORE if settings.store else "the data folder"
     return InProcess(app, Grant(key.kid, "rw", 2**62)), f"the store {store_url} (from {chosen})"
 
 
@@ -90,7 +83,7 @@ def cmd_mcp(args) -> int:
     backend, where = _backend()
     print(f"glyph mcp: serving {where} over stdio", file=sys.stderr, flush=True)
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
-    pages = os.environ.get(names.ENV_PUBLIC_URL) or server_url()
+    pages = config.settings().public_url or server_url()
     from .project import opted_in
 
     build_server(backend, pages, opted_in() or names.DEFAULT_NAMESPACE).run("stdio")

@@ -44,15 +44,16 @@ def cmd_serve(args) -> int:
 
     from glyphmemory.errors import GlyphError
     from glyphmemory.keys import ensure_key_file
-    from glyphmemory.runtime import build_app, key_from_env
+    from glyphmemory.runtime import build_app, root_key
     from glyphmemory.server import make_server
 
-    key, created = key_from_env(), False
+    settings = config.settings()
+    key, created = root_key(settings), False
     if key is None:
         key, created = ensure_key_file(config.key_path())
-    store_url = os.environ.get(names.ENV_STORE) or config.default_store_url()
+    store_url = config.store_url()
     try:
-        app = build_app(store_url, key)
+        app = build_app(store_url, key, settings=settings)
     except GlyphError as exc:
         raise CliError(exc.detail, EXIT_USAGE) from None
     try:
@@ -64,7 +65,7 @@ def cmd_serve(args) -> int:
     info = {
         "url": url,
         "store": store_url,
-        "key_file": None if os.environ.get(names.ENV_KEY) else config.key_path(),
+        "key_file": None if settings.key else config.key_path(),
         "key_created": created,
     }
     if args.json:

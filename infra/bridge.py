@@ -45,7 +45,7 @@ class Bridge(Construct):
         common = {"table": table, "secrets": secrets, "kind": "bridge"}
         worker_env = {names.ENV_ANTHROPIC_KEY_PARAM: anthropic.key_param_name}
         if model:
-            worker_env["GLYPH_BRIDGE_MODEL"] = model
+            worker_env[names.ENV_BRIDGE_MODEL] = model
         self.worker = Function(
             self, "Worker", handler="handler.work", timeout_s=WORKER_TIMEOUT_S, environment=worker_env, **common
         )

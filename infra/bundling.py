@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from glyphmemory.names import ENV_LAMBDA_PYTHON  # an interpreter of LAMBDA_PYTHON, when not on PATH
+
 ROOT = Path(__file__).resolve().parents[1]
 # What the Lambda imports beyond the standard library (no AWS SDK: see glyphmemory.aws).
 RUNTIME_PACKAGES = ("pyotp", "snowballstemmer")
@@ -22,7 +24,6 @@ RUNTIME_PACKAGES = ("pyotp", "snowballstemmer")
 # stemmer alone; all 36 would add ~250 KiB to the zip) and the licence, from the package's metadata.
 PACKAGE_FILES = {"snowballstemmer": ("among.py", "basestemmer.py", "english_stemmer.py")}
 LAMBDA_PYTHON = "3.12"  # must match the function's runtime (infra/function.py checks it)
-ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # an interpreter of LAMBDA_PYTHON, when not on PATH
 _IGNORED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
 _IGNORE = shutil.ignore_patterns(*_IGNORED)
 # What the memory function never loads: the bridge has its own functions, and the page (its

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import time
 
 from . import names
@@ -16,6 +15,7 @@ from .errors import GlyphError, InvalidInput, Unavailable
 from .http import log
 from .http.app import App
 from .http.core import Request, finish, problem
+from .settings import Settings, SettingsError
 
 ROOT_KEY_TTL_S = 60  # a rotated root key is picked up within a minute
 _ssm = None  # the SSM client, kept for the container (signed HTTPS, no SDK)
@@ -44,11 +44,24 @@ class LambdaDoor:
     for the memory function (never loads the MCP SDK nor the page's modules), "all" for the
     connector function (/mcp, OAuth and the page; CloudFront sends it only those paths)."""
 
-    def __init__(self, kind: str = "api"):
+    def __init__(self, kind: str = "api", settings: Settings | None = None):
         self.kind = kind
+        self._settings = settings
         self._app: App | None = None
         self._cold = True
         self._root_checked_at = 0.0
+
+    @property
+    def settings(self) -> Settings:
+        """The function's settings: those given, else read from its environment once, at its
+        first event (the container's start; never again for the container's life). Unavailable
+        (503) naming the setting when one does not parse."""
+        if self._settings is None:
+            try:
+                self._settings = Settings.load()
+            except SettingsError as exc:
+                raise Unavailable(f"the function is not configured: {exc.detail}", retry_after=60) from None
+        return self._settings
 
     def app(self) -> App:
         """The App, built at the first call from GLYPH_STORE and the root key (GLYPH_KEY, or the
@@ -56,22 +69,22 @@ class LambdaDoor:
         reaches a warm container). Unavailable (503) when the function is not configured or SSM
         cannot be read."""
         from .keys import parse_key
-        from .runtime import build_app, key_from_env
+        from .runtime import build_app, root_key
 
-        param = os.environ.get(names.ENV_KEY_PARAM)
+        settings = self.settings
+        param = settings.key_param
         now = time.monotonic()
         if self._app is not None and (not param or now - self._root_checked_at < ROOT_KEY_TTL_S):
             return self._app
-        key = key_from_env() or (parse_key(secure_parameter(param, "the signing key")) if param else None)
+        key = root_key(settings) or (parse_key(secure_parameter(param, "the signing key")) if param else None)
         self._root_checked_at = now
         if self._app is not None:
             self._app.use_root_key(key)
             return self._app
-        store_url = os.environ.get(names.ENV_STORE)
-        if key is None or not store_url:
+        if key is None or not settings.store:
             raise Unavailable(f"the function is not configured ({names.ENV_STORE}, key)", retry_after=60)
         # Device keys are cached 30 s per container: a revocation holds within 60 s.
-        self._app = build_app(store_url, key, key_cache_s=30, kind=self.kind)
+        self._app = build_app(settings.store, key, key_cache_s=30, kind=self.kind, settings=settings)
         return self._app
 
     def close(self) -> None:

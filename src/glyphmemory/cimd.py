@@ -53,15 +53,16 @@ def fetch_document(url: str) -> dict:
     return cached[1]
 
 
-def prefetch(client_id: object) -> None:
+def prefetch(client_id: object, clients: tuple) -> None:
     """Fetch a trusted URL client_id's document into the cache, outside the server's
-    one-at-a-time section; the route finds it there (errors are the route's to report)."""
+    one-at-a-time section; the route finds it there (errors are the route's to report).
+    `clients`: the trusted-client table (oauth_clients.table(settings))."""
     from .oauth_clients import cimd_row
     from .redirect_uris import valid_redirect_uri
 
     if not (isinstance(client_id, str) and client_id.startswith("https://") and valid_redirect_uri(client_id)):
         return
-    if cimd_row(client_id) is not None:
+    if cimd_row(client_id, clients) is not None:
         try:
             fetch_document(client_id)
         except OAuthError:

@@ -14,6 +14,20 @@ ENV_REDACT = "GLYPH_REDACT"  # "refuse": a text holding a secret is refused (422
 ENV_LOG_LEVEL = "GLYPH_LOG_LEVEL"  # INFO (default: every request), WARNING (4xx and 5xx), ERROR (5xx)
 ENV_PUBLIC_URL = "GLYPH_PUBLIC_URL"  # the public base URL for the links /r hands out
 ENV_TRUST_FORWARDED = "GLYPH_TRUST_FORWARDED"  # "1": honour X-Forwarded-Host/Proto/For (behind your proxy)
+ENV_OAUTH_REDIRECTS = "GLYPH_OAUTH_REDIRECTS"  # more allowed redirect URIs, comma-separated
+ENV_OAUTH_CIMD_HOSTS = "GLYPH_OAUTH_CIMD_HOSTS"  # hosts whose client ID metadata documents are fetched
+ENV_BRIDGE_URL = "GLYPH_BRIDGE_URL"  # the bridge glyph chat talks to (config.json: bridge_url)
+ENV_BRIDGE_MODEL = "GLYPH_BRIDGE_MODEL"  # the bridge's Claude model
+ENV_BRIDGE_MAX_TOKENS = "GLYPH_BRIDGE_MAX_TOKENS"  # the bridge's max_tokens per reply
+ENV_BRIDGE_TIMEOUT_S = "GLYPH_BRIDGE_TIMEOUT_S"  # the bridge's wait for the Messages API's next event
+ENV_BRIDGE_BUDGET = "GLYPH_BRIDGE_BUDGET"  # the bridge's context block budget (characters)
+ENV_BRIDGE_TTL_S = "GLYPH_BRIDGE_TTL_S"  # how long the bridge keeps a conversation's turns
+ENV_CLAUDE_DIR = "GLYPH_CLAUDE_DIR"  # Claude Code's folder for glyph init (default ~/.claude)
+ENV_CLAUDE_DESKTOP_CONFIG = "GLYPH_CLAUDE_DESKTOP_CONFIG"  # Claude Desktop's config file
+ENV_LAMBDA_PYTHON = "GLYPH_LAMBDA_PYTHON"  # the CDK app's bundling: an interpreter of the Lambda runtime's version
+# Not GLYPH_*, read into the same settings: the Anthropic API's key and base URL (its SDK's names).
+ENV_ANTHROPIC_API_KEY = "ANTHROPIC_API_KEY"
+ENV_ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
 
 # --- HTTP --------------------------------------------------------------------------------
 # CloudFront's viewer-request function puts the host the viewer used here (API Gateway sees

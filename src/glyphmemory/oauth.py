@@ -26,7 +26,7 @@ import time
 
 from . import b64url
 from .errors import GlyphError
-from .oauth_clients import cimd_row, redirect_allowed, redirect_matches, split_redirects
+from .oauth_clients import TABLE, cimd_row, redirect_allowed, redirect_matches, split_redirects
 from .redirect_uris import MAX_REDIRECT_URI_CHARS, valid_redirect_uri
 
 ACCESS_TTL_S = 24 * 3600  # claude.ai is known not to refresh reliably: a day, revocable at once
@@ -74,13 +74,15 @@ def _new_id() -> str:
 class OAuth:
     """The authorization server and the resource's token check, over a store and a signing key."""
 
-    def __init__(self, store, key: bytes, *, alive=lambda grant: True):
+    def __init__(self, store, key: bytes, *, alive=lambda grant: True, clients: tuple = TABLE):
         """`alive(grant record)`: whether the key that signed the grant in still holds (the App's
         auth component answers it); a grant that is not alive is neither listed nor refreshed,
-        and its access tokens are refused."""
+        and its access tokens are refused. `clients`: the trusted-client table with the owner's
+        rows (oauth_clients.table(settings))."""
         self.store = store
         self.key = key
         self.alive = alive
+        self.clients = clients
 
     # --- clients ------------------------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class OAuth:
                     f"redirect_uris[{i}] is not an absolute URI of at most {MAX_REDIRECT_URI_CHARS} visible ASCII "
                     "characters without userinfo or fragment",
                 )
-        uris, dropped = split_redirects(list(dict.fromkeys(uris)))
+        uris, dropped = split_redirects(list(dict.fromkeys(uris)), clients=self.clients)
         if not uris:
             raise OAuthError(
                 "invalid_redirect_uri", f"this server redirects to none of these: {', '.join(dropped)[:300]!r}"
@@ -167,7 +169,7 @@ class OAuth:
         """The authorization request's redirect URI is one the client registered (a loopback one
         on any port) and one the trusted-client table still allows."""
         registered = any(redirect_matches(r, redirect_uri) for r in client["redirect_uris"])
-        if not registered or not redirect_allowed(redirect_uri):
+        if not registered or not redirect_allowed(redirect_uri, clients=self.clients):
             raise OAuthError("invalid_request", "the redirect_uri is not one this client registered")
 
     def _cimd_client(self, url: str) -> dict:
@@ -176,7 +178,7 @@ class OAuth:
         answer, the copy kept in the store (at most CIMD_STALE_S old) serves."""
         from .cimd import MAX_CACHED, fetch_document
 
-        row = cimd_row(url) if valid_redirect_uri(url) else None  # the same URI rule: visible ASCII
+        row = cimd_row(url, self.clients) if valid_redirect_uri(url) else None  # the same URI rule: visible ASCII
         if row is None:
             raise OAuthError("invalid_client", "client ID documents are fetched only from trusted hosts", 401)
         cached = _cimd_cache.get(url)
@@ -190,7 +192,7 @@ class OAuth:
             if kept is None or kept.get("fetched_at", 0) + CIMD_STALE_S <= _now():
                 raise
             return kept["client"]
-        client = _client_from_document(url, document, row)  # a document read and refused is final
+        client = _client_from_document(url, document, row, self.clients)  # a document read and refused is final
         if len(_cimd_cache) >= MAX_CACHED:
             _cimd_cache.clear()
         _cimd_cache[url] = (time.monotonic() + CIMD_FRESH_S, client)
@@ -378,9 +380,12 @@ _cimd_cache: dict[str, tuple[float, dict]] = {}  # at most cimd.MAX_CACHED entri
 _PUBLIC_METHODS = (None, "none", "private_key_jwt")
 
 
-def _client_from_document(url: str, doc: dict, row) -> dict:
+def _client_from_document(url: str, doc: dict, row, clients: tuple) -> dict:
     """The client a fetched document describes: its name and the redirect URIs its row allows."""
     if doc.get("token_endpoint_auth_method") not in _PUBLIC_METHODS:
         raise OAuthError("invalid_client", "only public clients: token_endpoint_auth_method none", 401)
     uris = [u for u in doc["redirect_uris"] if isinstance(u, str)]
-    return {"client_name": _client_name(doc.get("client_name")), "redirect_uris": split_redirects(uris, row)[0]}
+    return {
+        "client_name": _client_name(doc.get("client_name")),
+        "redirect_uris": split_redirects(uris, row, clients)[0],
+    }

@@ -15,16 +15,14 @@ documents may use any redirect URI of the table). Sources: REFERENCES.md "Other 
 
 from __future__ import annotations
 
-import os
 import re
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from .redirect_uris import valid_redirect_uri
 
 LOOPBACK = "loopback"
-ENV_REDIRECTS = "GLYPH_OAUTH_REDIRECTS"  # more allowed redirect URIs, comma-separated
-ENV_CIMD_HOSTS = "GLYPH_OAUTH_CIMD_HOSTS"  # hosts whose client ID metadata documents are fetched
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _ID_SEGMENT = "[A-Za-z0-9_-]{1,64}"
 
@@ -57,15 +55,13 @@ TABLE: tuple[TrustedClient, ...] = (
 )
 
 
-def _env_list(name: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in os.environ.get(name, "").split(",") if v.strip())
-
-
-def table() -> tuple[TrustedClient, ...]:
-    """The built-in rows, then the owner's (read from the environment at each call)."""
+@lru_cache(maxsize=8)
+def table(settings) -> tuple[TrustedClient, ...]:
+    """The built-in rows, then the owner's: GLYPH_OAUTH_REDIRECTS and GLYPH_OAUTH_CIMD_HOSTS
+    (Settings.oauth_redirects, .oauth_cimd_hosts, read at the door's start)."""
     owner = (
-        TrustedClient("the owner's redirect URIs", (), _env_list(ENV_REDIRECTS)),
-        TrustedClient("the owner's metadata hosts", _env_list(ENV_CIMD_HOSTS), ()),  # any URI of the table
+        TrustedClient("the owner's redirect URIs", (), settings.oauth_redirects),
+        TrustedClient("the owner's metadata hosts", settings.oauth_cimd_hosts, ()),  # any URI of the table
     )
     return TABLE + tuple(row for row in owner if row.cimd or row.redirects)
 
@@ -97,28 +93,31 @@ def _row_allows(row: TrustedClient, uri: str) -> bool:
     return any(is_loopback(uri) if p == LOOPBACK else _fits(p, uri) for p in row.redirects)
 
 
-def redirect_allowed(uri: str, row: TrustedClient | None = None) -> bool:
+def redirect_allowed(uri: str, row: TrustedClient | None = None, clients: tuple = TABLE) -> bool:
     """May a client use this redirect URI: a valid one (redirect_uris.valid_redirect_uri) that
-    `row`'s client, or (None) any client of the table, may use."""
+    `row`'s client, or (None) any client of the table (`clients`: table(settings)), may use."""
     if not valid_redirect_uri(uri):
         return False
     if row is not None and not row.redirects:  # the owner's CIMD hosts: any URI of the table
         row = None
-    return _row_allows(row, uri) if row is not None else any(_row_allows(r, uri) for r in table())
+    return _row_allows(row, uri) if row is not None else any(_row_allows(r, uri) for r in clients)
 
 
-def split_redirects(uris: list[str], row: TrustedClient | None = None) -> tuple[list[str], list[str]]:
+def split_redirects(
+    uris: list[str], row: TrustedClient | None = None, clients: tuple = TABLE
+) -> tuple[list[str], list[str]]:
     """(kept, dropped): the URIs a client may use, in their order, and the others."""
-    kept = [u for u in uris if redirect_allowed(u, row)]
+    kept = [u for u in uris if redirect_allowed(u, row, clients)]
     return kept, [u for u in uris if u not in kept]
 
 
-def cimd_row(url: str) -> TrustedClient | None:
-    """The row whose metadata documents include this client id URL (https only), or None."""
+def cimd_row(url: str, clients: tuple = TABLE) -> TrustedClient | None:
+    """The row of `clients` (table(settings)) whose metadata documents include this client id
+    URL (https only), or None."""
     parts = urlsplit(url)
     if parts.scheme != "https" or parts.query or parts.fragment or "@" in parts.netloc or not parts.path.strip("/"):
         return None
-    for row in table():
+    for row in clients:
         for pattern in row.cimd:
             if ("/" not in pattern and parts.netloc == pattern) or ("/" in pattern and _fits(pattern, url)):
                 return row

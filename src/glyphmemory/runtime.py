@@ -1,15 +1,13 @@
-"""Builds the application from configuration: a store URL and the root key."""
+"""Builds the application from configuration: a store URL, the root key and the settings."""
 
 from __future__ import annotations
 
-import os
-
-from . import names
 from .basic_auth import BasicAuth
 from .http.app import App
 from .keys import Key, Keyring, parse_key
 from .model import Clock
 from .service import Memories
+from .settings import Settings
 from .stores import open_store
 
 
@@ -32,6 +30,7 @@ def connector_oauth(app: App):
     while the key that signed in does (revoked: gone from the list, refused at /token and /mcp),
     as every door's grants do (app.auth). Built where a route first needs it (the memory function
     lists and revokes grants, and imports `oauth` only then)."""
+    from . import oauth_clients
     from .keys import SUBKEY_OAUTH
     from .oauth import OAuth
 
@@ -39,6 +38,7 @@ def connector_oauth(app: App):
         app.memories.store,
         app.keyring.subkey(SUBKEY_OAUTH),
         alive=lambda g: app.auth.alive_key(g["kid"], g.get("key")),
+        clients=oauth_clients.table(app.settings),
     )
 
 
@@ -49,22 +49,31 @@ def connector_mcp_server(app: App):
     return request_server(app)
 
 
-def build_app(store_url: str, root: Key, *, key_cache_s: float = 0.0, kind: str = "all") -> App:
-    """The App of `kind` (see `routers`) over the store at `store_url`; OAuth always (the API lists
-    and revokes connectors' grants), the MCP server only where /mcp is served ("all")."""
-    basic = os.environ.get(names.ENV_BASIC_AUTH)
-    basic_auth = BasicAuth(basic) if basic else None  # a malformed value stops the start
+def build_app(
+    store_url: str, root: Key, *, key_cache_s: float = 0.0, kind: str = "all", settings: Settings | None = None
+) -> App:
+    """The App of `kind` (see `routers`) over the store at `store_url`, signed by `root`, with the
+    settings its door read at its start (None: read them now from the environment, as a test or
+    a benchmark wants); OAuth always (the API lists and revokes connectors' grants), the MCP
+    server only where /mcp is served ("all"). The log level, basic auth and the secret rule are
+    set here, once."""
+    from .http import log
+
+    settings = Settings.load() if settings is None else settings
+    log.configure(settings.log_level)
+    basic_auth = BasicAuth(settings.basic_auth) if settings.basic_auth else None  # a malformed value stops the start
     store = open_store(store_url)
     return App(
-        Memories(store, Clock()),
+        Memories(store, Clock(), refuse_secrets=settings.refuse_secrets),
         Keyring(root, store, cache_s=key_cache_s),
         routers=routers(kind),
         basic_auth=basic_auth,
         oauth=connector_oauth,
         mcp=connector_mcp_server if kind == "all" else None,
+        settings=settings,
     )
 
 
-def key_from_env() -> Key | None:
-    raw = os.environ.get(names.ENV_KEY)
-    return parse_key(raw) if raw else None
+def root_key(settings: Settings) -> Key | None:
+    """The root key GLYPH_KEY gives ("kid:BASE32SECRET"), if it gives one."""
+    return parse_key(settings.key) if settings.key else None

@@ -11,7 +11,6 @@ What a stranger who can reach the port can hold, and for how long (issue 21 §4)
 from __future__ import annotations
 
 import io
-import os
 import socket
 import threading
 import time
@@ -133,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The client's address for throttling: the socket peer; behind a proxy of yours
         (GLYPH_TRUST_FORWARDED=1, e.g. a tunnel whose clients all arrive from 127.0.0.1) the
         address that proxy saw, the last X-Forwarded-For entry (the one it appended)."""
-        if os.environ.get(names.ENV_TRUST_FORWARDED) == "1":
+        if self.server.app.settings.trust_forwarded:
             entries = ",".join(self.headers.get_all("X-Forwarded-For") or []).split(",")
             nearest = [e.strip() for e in entries if e.strip()]
             if nearest:

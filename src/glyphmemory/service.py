@@ -5,7 +5,6 @@ No boto3, no sqlite3 and no HTTP here: a store and a clock come in, memories go 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 from . import names
@@ -51,24 +50,28 @@ class Written(tuple):
         }
 
 
-def clean_text(text: object) -> tuple[object, list[str]]:
-    """Every text passes the redactor before it is stored; GLYPH_REDACT=refuse refuses instead."""
+def clean_text(text: object, *, refuse: bool = False) -> tuple[object, list[str]]:
+    """Every text passes the redactor before it is stored; `refuse` (GLYPH_REDACT=refuse,
+    Settings.refuse_secrets) refuses a text holding a secret instead (422)."""
     if not isinstance(text, str):
         return text, []  # the model says what is wrong with it
     from .redact import redact, summary  # only writes pay for compiling the rules (~13 ms)
 
     cleaned, kinds = redact(text)
-    if kinds and os.environ.get(names.ENV_REDACT) == "refuse":
+    if kinds and refuse:
         raise Unprocessable(f"the text holds secrets ({summary(kinds)}); nothing was stored", redacted=kinds)
     return cleaned, kinds
 
 
 class Memories:
-    """The memory service: a store (see store.Store) and the clock that orders writes."""
+    """The memory service: a store (see store.Store) and the clock that orders writes;
+    `refuse_secrets` (Settings.refuse_secrets) refuses a text holding a secret instead of
+    storing it redacted."""
 
-    def __init__(self, store, clock: Clock):
+    def __init__(self, store, clock: Clock, *, refuse_secrets: bool = False):
         self.store = store
         self.clock = clock
+        self.refuse_secrets = refuse_secrets
 
     def write(self, *, default_source: str = "api", text: object = None, similar: bool = True, **fields) -> Written:
         """Store a memory (its secrets redacted first); unpacks as (memory, duplicate), and
@@ -78,7 +81,7 @@ class Memories:
         the store cannot answer that look, throttled or gone, after the memory was stored)."""
         from .similar import find_similar
 
-        text, kinds = clean_text(text)
+        text, kinds = clean_text(text, refuse=self.refuse_secrets)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
         stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
         close: list[dict] = []
@@ -125,7 +128,7 @@ class Memories:
         kinds: list[str] = []
         body = current.text
         if text is not None:
-            text, kinds = clean_text(text)
+            text, kinds = clean_text(text, refuse=self.refuse_secrets)
             body = normalise_text(text)
         new_tags = current.tags if tags is None else validate_tags(tags)
         updated = self.store.update(
@@ -215,7 +218,7 @@ class Memories:
         from . import ndjson
 
         fields = ndjson.memory_fields(record, now_s=now_s)
-        text, kinds = clean_text(fields.pop("text"))
+        text, kinds = clean_text(fields.pop("text"), refuse=self.refuse_secrets)
         if fields["epoch_us"] is None:
             fields["epoch_us"] = self.clock.now_us()
         return build_memory(text=text, default_source="import", **fields), kinds

@@ -19,6 +19,11 @@ class Api:
     def __init__(self, key, door: LambdaDoor):
         self.key, self.door = key, door
 
+    def restart(self) -> None:
+        """A new container: it reads the settings again (a door reads them once, at its start)."""
+        self.door.close()
+        self.door = LambdaDoor(self.door.kind)
+
     def token(self, scope="rw", ttl=600):
         return mint_window_token(self.key.kid, self.key.secret, scope, int(time.time()) + ttl)
 

@@ -161,6 +161,7 @@ def test_a_clients_own_forwarding_headers_do_not_pick_the_links_host(api, monkey
     assert write_url_prefix(body).startswith("https://abcdef1234.execute-api.us-east-1.amazonaws.com/w?t=")
     assert "attacker.example" not in body
     monkeypatch.setenv("GLYPH_TRUST_FORWARDED", "1")  # a server behind the owner's own proxy
+    api.restart()
     body = api.call(
         "GET",
         "/r",
@@ -170,6 +171,7 @@ def test_a_clients_own_forwarding_headers_do_not_pick_the_links_host(api, monkey
     )["body"]
     assert write_url_prefix(body).startswith("https://memory.example.org/w?t=")
     monkeypatch.setenv("GLYPH_PUBLIC_URL", "https://glyph.example.net")  # configured wins over all
+    api.restart()
     body = api.call("GET", "/r", f"t={api.token('rw')}", scope=None, headers=forged)["body"]
     assert write_url_prefix(body).startswith("https://glyph.example.net/w?t=")
 

@@ -25,17 +25,21 @@ CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 def handler(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    door = LambdaDoor("all")
 
     def call(method, path, *, query="", body=None, headers=None):
         hdrs = {"x-glyph-public-host": HOST, **(headers or {})}
         raw = body if body is None or isinstance(body, bytes) else body.encode()
-        result = door.handle(make_event(method, path, query, hdrs, raw), None)
+        result = call.door.handle(make_event(method, path, query, hdrs, raw), None)
         return result["statusCode"], result["headers"], result["body"]
 
-    call.door = door
+    def restart():
+        """A new container: it reads the settings again (a door reads them once, at its start)."""
+        call.door.close()
+        call.door = LambdaDoor("all")
+
+    call.door, call.restart = LambdaDoor("all"), restart
     yield call
-    door.close()
+    call.door.close()
 
 
 def _form(fields: dict) -> dict:
@@ -133,10 +137,12 @@ def test_the_connector_function_end_to_end(handler, root_key):
     # ... and with GLYPH_PUBLIC_URL set, a request for another host is refused (DNS rebinding).
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GLYPH_PUBLIC_URL", BASE)
+        handler.restart()
         assert _rpc(handler, tokens["access_token"], "tools/list")[0] == 200
         assert (
             _rpc(handler, tokens["access_token"], "tools/list", **{"x-glyph-public-host": "rebound.example"})[0] == 421
         )
+    handler.restart()
 
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
     status, _, text = handler("POST", "/token", **_form(refresh))

@@ -253,7 +253,10 @@ def test_a_stored_copy_older_than_a_day_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv("GLYPH_OAUTH_CIMD_HOSTS", "127.0.0.1:1")  # nothing listens on port 1
     url = "https://127.0.0.1:1/client.json"
     store = SqliteStore(str(tmp_path / "g.db"))
-    server = oauth.OAuth(store, b"k" * 32)
+    from glyphmemory.oauth_clients import table
+    from glyphmemory.settings import Settings
+
+    server = oauth.OAuth(store, b"k" * 32, clients=table(Settings.load()))
     client = {"client_name": "Kept", "redirect_uris": [f.CALLBACK]}
     for age, served in ((oauth.CIMD_STALE_S - 60, True), (oauth.CIMD_STALE_S + 60, False)):
         oauth._cimd_cache.clear()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from glyphmemory.oauth_clients import cimd_row, redirect_allowed, redirect_matches, split_redirects
+from glyphmemory.oauth_clients import cimd_row, redirect_allowed, redirect_matches, split_redirects, table
+from glyphmemory.settings import Settings
 
 VSCODE = [
     "https://insiders.vscode.dev/redirect",
@@ -81,11 +82,15 @@ def test_a_row_allows_its_own_redirects_only():
 def test_the_owners_additions(monkeypatch):
     monkeypatch.setenv("GLYPH_OAUTH_REDIRECTS", " https://mine.example/cb ,https://other.example/x")
     monkeypatch.setenv("GLYPH_OAUTH_CIMD_HOSTS", "id.mine.example")
-    assert redirect_allowed("https://mine.example/cb") and redirect_allowed("https://other.example/x")
-    assert not redirect_allowed("https://mine.example/cb2")
-    row = cimd_row("https://id.mine.example/client.json")
-    assert row is not None and redirect_allowed("https://mine.example/cb", row) and redirect_allowed(CLAUDE[0], row)
-    assert cimd_row("https://mine.example/client.json") is None
+    clients = table(Settings.load())  # as the App builds it, from the settings its door read
+    assert redirect_allowed("https://mine.example/cb", None, clients)
+    assert redirect_allowed("https://other.example/x", None, clients)
+    assert not redirect_allowed("https://mine.example/cb2", None, clients)
+    row = cimd_row("https://id.mine.example/client.json", clients)
+    assert row is not None and redirect_allowed("https://mine.example/cb", row, clients)
+    assert redirect_allowed(CLAUDE[0], row, clients)
+    assert cimd_row("https://mine.example/client.json", clients) is None
+    assert not redirect_allowed("https://mine.example/cb") and cimd_row("https://id.mine.example/client.json") is None
 
 
 def test_loopback_redirects_match_whatever_their_port():

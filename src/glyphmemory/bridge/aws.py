@@ -20,7 +20,6 @@ import json
 import os
 from urllib.parse import quote
 
-from .. import names
 from ..aws_lambda import LambdaDoor, secure_parameter
 from ..http import log
 from ..tokens import Grant
@@ -48,7 +47,8 @@ class BridgeDoor:
         return self._clients[key]
 
     def _connection(self, context: dict) -> tuple:
-        """(the management API's client, the connection's path) for this event's connection."""
+        """(the management API's client, the connection's path) for this event's connection
+        (AWS_ENDPOINT_URL_* is the AWS SDKs' variable, read as aws/client.py reads its own)."""
         endpoint = os.environ.get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI") or (
             f"https://{context['domainName']}/{context['stage']}"
         )
@@ -86,8 +86,10 @@ class BridgeDoor:
             pass
 
     def _bridge(self, claude=None) -> Bridge:
-        app = self.door.app()
-        return Bridge(app.memories, claude, app.auth, log=log.event)
+        app, settings = self.door.app(), self.door.settings
+        return Bridge(
+            app.memories, claude, app.auth, budget=settings.bridge_budget, ttl_s=settings.bridge_ttl_s, log=log.event
+        )
 
     # --- $connect's authorizer -------------------------------------------------------------------
 
@@ -139,7 +141,7 @@ class BridgeDoor:
             "connection": {k: request[k] for k in ("connectionId", "domainName", "stage")},
             "prepared": prepared.to_json(),
         }
-        name = quote(os.environ[names.ENV_BRIDGE_WORKER], safe="")
+        name = quote(self.door.settings.bridge_worker or "", safe="")
         try:
             self._client("lambda").call_rest(
                 "POST",
@@ -160,7 +162,7 @@ class BridgeDoor:
         if self._claude is None:
             from .claude import Claude
 
-            self._claude = Claude(_anthropic_key())
+            self._claude = Claude.configured(_anthropic_key(self.door.settings), self.door.settings)
         return self._claude
 
     def work(self, event, context=None) -> dict:
@@ -183,9 +185,14 @@ def _grant(authorizer: dict) -> Grant | None:
     return Grant(str(kid), str(scope), exp, str(authorizer.get("key") or "") or None)
 
 
-def _anthropic_key() -> str:
-    """From the SSM SecureString named by GLYPH_ANTHROPIC_KEY_PARAM (ANTHROPIC_API_KEY locally)."""
-    param = os.environ.get(names.ENV_ANTHROPIC_KEY_PARAM)
+def _anthropic_key(settings) -> str:
+    """From the SSM SecureString named by GLYPH_ANTHROPIC_KEY_PARAM (ANTHROPIC_API_KEY locally);
+    Unavailable (503), as when SSM cannot be read, when neither is set."""
+    param = settings.anthropic_key_param
     if not param:
-        return os.environ["ANTHROPIC_API_KEY"]
+        if not settings.anthropic_api_key:
+            from ..errors import Unavailable
+
+            raise Unavailable("the Anthropic API key is not configured", retry_after=60)
+        return settings.anthropic_api_key
     return secure_parameter(param, "the Anthropic API key")

@@ -12,7 +12,6 @@ The API key is read as the Anthropic SDKs read it (ANTHROPIC_API_KEY) and sent o
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 
@@ -48,14 +47,26 @@ class Claude:
         import httpx
 
         self._key = api_key
-        self.base_url = (base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.model = model or os.environ.get("GLYPH_BRIDGE_MODEL") or DEFAULT_MODEL
-        self.max_tokens = int(os.environ.get("GLYPH_BRIDGE_MAX_TOKENS") or max_tokens)
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.model = model or DEFAULT_MODEL
+        self.max_tokens = max_tokens
         self.attempts, self.max_delay_s = attempts, max_delay_s
-        # The longest wait between two events (Claude pings while it thinks): GLYPH_BRIDGE_TIMEOUT_S.
-        event_timeout = event_timeout or float(os.environ.get("GLYPH_BRIDGE_TIMEOUT_S") or 60)
+        # The longest wait between two events (Claude pings while it thinks).
+        event_timeout = event_timeout or 60.0
         timeout = httpx.Timeout(connect=connect_timeout, read=event_timeout, write=10.0, pool=5.0)
         self._http = httpx.Client(timeout=timeout)
+
+    @classmethod
+    def configured(cls, api_key: str, settings) -> Claude:
+        """A client as the settings ask: ANTHROPIC_BASE_URL, GLYPH_BRIDGE_MODEL,
+        GLYPH_BRIDGE_MAX_TOKENS, GLYPH_BRIDGE_TIMEOUT_S (each unset: the default here)."""
+        return cls(
+            api_key,
+            base_url=settings.anthropic_base_url,
+            model=settings.bridge_model,
+            max_tokens=settings.bridge_max_tokens or DEFAULT_MAX_TOKENS,
+            event_timeout=settings.bridge_timeout_s,
+        )
 
     def __repr__(self) -> str:
         return f"Claude({self.base_url}, {self.model})"

@@ -112,8 +112,8 @@ class Bridge:
         self.auth = auth
         self.cache = cache
         self.claude = claude
-        self.budget = budget or int(os.environ.get("GLYPH_BRIDGE_BUDGET") or DEFAULT_BUDGET)
-        self.ttl_s = ttl_s or int(os.environ.get("GLYPH_BRIDGE_TTL_S") or DEFAULT_TTL_S)
+        self.budget = budget or DEFAULT_BUDGET  # GLYPH_BRIDGE_BUDGET, through the settings
+        self.ttl_s = ttl_s or DEFAULT_TTL_S  # GLYPH_BRIDGE_TTL_S, likewise
         self.log = log or (lambda *a, **k: None)
 
     def conversation(self, session: object, kid: str) -> Conversation:

@@ -13,10 +13,12 @@ from ..errors import GlyphError, Unauthorized, UriTooLong
 from ..keys import SUBKEY_CURSOR, Keyring
 from ..model import Clock
 from ..service import Memories
+from ..settings import Settings
 from ..tokens import Grant
 from . import log
 from .core import (
     CHAT_PATHS,
+    DEFAULT_SETTINGS,
     OAUTH_PATHS,
     Call,
     Request,
@@ -46,9 +48,11 @@ class App:
         basic_auth: BasicAuth | None = None,
         oauth=None,
         mcp=None,
+        settings: Settings = DEFAULT_SETTINGS,
     ):
         self.memories = memories
         self.basic_auth = basic_auth
+        self.settings = settings  # read once at the door's start; each request carries them
         self.router = Router.joined(routers)
         self.has_pages = any(route.page for route in self.router.routes)
         self._build_oauth, self._build_mcp = oauth, mcp
@@ -98,6 +102,7 @@ class App:
         body's reading happen outside it, so neither wrong passwords nor slow uploads stall others."""
         started = time.perf_counter()
         request.request_id = request.request_id or os.urandom(8).hex()
+        request.settings = self.settings
         matched = []  # the route, once known: its router answers the errors
 
         def run() -> Response:
@@ -143,6 +148,7 @@ class App:
         scope enough for this route), but neither basic auth nor a window token, and no request
         line of its own (a bug's line, as `handle` logs it)."""
         request.request_id = request.request_id or os.urandom(8).hex()
+        request.settings = self.settings
         matched = []
 
         def run() -> Response:

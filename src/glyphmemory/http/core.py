@@ -8,13 +8,13 @@ built from the same declarations (openapi.py), so the two cannot drift.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import namedtuple
 from urllib.parse import parse_qsl
 
 from .. import names
 from ..errors import GlyphError, InvalidInput, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..settings import Settings
 
 # Chat fetchers cannot send headers: these paths are exempt from basic auth (their errors are
 # one plain sentence: chat_routes' router says so).
@@ -44,6 +44,9 @@ DEFAULT_CACHE_CONTROL = "no-store"
 
 # Plain classes and named tuples, not dataclasses: `dataclasses` imports `inspect`, which was the
 # costliest import of a cold start (bench/deployed_path.py).
+DEFAULT_SETTINGS = Settings()  # every setting at its default: a Request made outside a door
+
+
 class Request:
     __slots__ = (
         "method",
@@ -56,6 +59,7 @@ class Request:
         "scheme",
         "public_host",
         "client",
+        "settings",
     )
 
     def __init__(
@@ -70,11 +74,13 @@ class Request:
         scheme: str = "http",  # as the door was reached: Lambda's is always https
         public_host: str | None = None,  # the viewer's host, where a trusted front says it
         client: str = "",  # the peer's address as the door sees it (throttling buckets)
+        settings: Settings = DEFAULT_SETTINGS,  # what the door read at its start (App.handle sets it)
     ):
         self.method, self.path, self.query = method, path, query
         self.headers = {} if headers is None else headers
         self.body, self.request_id, self.cold_start = body, request_id, cold_start
         self.scheme, self.public_host, self.client = scheme, public_host, client
+        self.settings = settings
 
     def __repr__(self) -> str:  # never the query, headers or body: they may hold tokens
         return f"Request({self.method} {self.path})"
@@ -390,13 +396,13 @@ def public_base_url(request: Request) -> str:
     else the viewer's host as a trusted front reports it (CloudFront, through the Lambda door);
     else X-Forwarded-Host/Proto only when GLYPH_TRUST_FORWARDED=1 (a server behind a proxy of
     yours: a client's own forwarding headers would otherwise pick the links' host); else Host."""
-    configured = os.environ.get(names.ENV_PUBLIC_URL)
+    configured = request.settings.public_url
     if configured:
         return configured.rstrip("/")
     if request.public_host:
         return f"https://{_host(request.public_host)}"
     headers = request.headers
-    if os.environ.get(names.ENV_TRUST_FORWARDED) == "1" and headers.get("x-forwarded-host"):
+    if request.settings.trust_forwarded and headers.get("x-forwarded-host"):
         proto = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
         return f"{'https' if proto == 'https' else 'http'}://{_host(headers['x-forwarded-host'])}"
     return f"{request.scheme}://{_host(headers.get('host') or '127.0.0.1:8787')}"

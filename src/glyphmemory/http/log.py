@@ -1,27 +1,28 @@
 """Structured log lines: one JSON object per line on stderr (CloudWatch on Lambda).
 
 Callers pass named fields only; nothing here ever receives a query string, a header or a
-body, which is how tokens and codes stay out of the logs. GLYPH_LOG_LEVEL picks how much:
-INFO (every request, the default), WARNING (4xx and 5xx answers and errors), ERROR (5xx only).
+body, which is how tokens and codes stay out of the logs. GLYPH_LOG_LEVEL (Settings.log_level,
+given to configure() when the App is built) picks how much: INFO (every request, the default),
+WARNING (4xx and 5xx answers and errors), ERROR (5xx only).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
-from .. import names
-
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
-_threshold: int | None = None
+_threshold = 20  # INFO until configure()
+
+
+def configure(level_name: str) -> None:
+    """Log from this level on (a name of LEVELS; an unknown one logs everything from INFO)."""
+    global _threshold
+    _threshold = LEVELS.get(level_name.upper(), 20)
 
 
 def _enabled(level: int) -> bool:
-    global _threshold
-    if _threshold is None:  # read once per process; an unknown value logs everything
-        _threshold = LEVELS.get(os.environ.get(names.ENV_LOG_LEVEL, "INFO").upper(), 20)
     return level >= _threshold
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
+from .. import oauth_clients
 from ..errors import GlyphError, MethodNotAllowed, Unauthorized
 from ..oauth import ACCESS_TTL_S, GRANT_SCOPE, SCOPE, OAuthError
 from ..redirect_uris import csp_source
@@ -151,7 +152,7 @@ def _prefetch(request, query: dict[str, str]) -> None:
             client_id = FORM.read(request).get("client_id", "")
         except GlyphError:  # the route refuses the form, in its door's terms
             return
-    prefetch(client_id)
+    prefetch(client_id, oauth_clients.table(request.settings))
 
 
 @page_route(
