@@ -76,7 +76,7 @@ class DynamoIndex:
         item = self._stats(namespace, consistent=True)
         if item is not None:
             return int(item["gen"]["N"])
-        self._start_generation(namespace, None, 1)
+        self._start_generation(namespace, None, _first_generation())
         return int(self._stats(namespace, consistent=True)["gen"]["N"])
 
     def _start_generation(self, namespace: str, old: int | None, new: int) -> None:
@@ -314,7 +314,7 @@ class DynamoIndex:
         (or a namespace from before the index, or a new INDEX_VERSION) starts a new generation."""
         item = self._stats(namespace, consistent=True)
         if item is None:
-            self._start_generation(namespace, None, 1)
+            self._start_generation(namespace, None, _first_generation())
         elif restart or int(item["ver"]["N"]) != INDEX_VERSION:
             self._start_generation(namespace, int(item["gen"]["N"]), int(item["gen"]["N"]) + 1)
         item = self._stats(namespace, consistent=True)
@@ -361,6 +361,14 @@ class DynamoIndex:
                     raise
                 return {"namespace": namespace, "indexed": indexed, "done": False}
         return {"namespace": namespace, "indexed": indexed, "done": done}
+
+
+def _first_generation() -> int:
+    """The generation a namespace without a stats item starts: the time in milliseconds, not 1.
+    A stats item can be lost (deleted by hand, a partial restore) while postings and the
+    memories' `ix` of its generation remain: reusing that number would take every memory for
+    indexed and rank with counts started afresh at 0 (BM25's idf then goes negative)."""
+    return int(time.time() * 1000)
 
 
 def _n(value: int) -> dict:
