@@ -44,9 +44,10 @@ class LambdaDoor:
     for the memory function (never loads the MCP SDK nor the page's modules), "all" for the
     connector function (/mcp, OAuth and the page; CloudFront sends it only those paths)."""
 
-    def __init__(self, kind: str = "api", settings: Settings | None = None):
+    def __init__(self, kind: str = "api", settings: Settings | None = None, *, root_key_ttl_s: float = ROOT_KEY_TTL_S):
         self.kind = kind
         self._settings = settings
+        self.root_key_ttl_s = root_key_ttl_s
         self._app: App | None = None
         self._cold = True
         self._root_checked_at = 0.0
@@ -65,7 +66,7 @@ class LambdaDoor:
 
     def app(self) -> App:
         """The App, built at the first call from GLYPH_STORE and the root key (GLYPH_KEY, or the
-        SSM parameter GLYPH_KEY_PARAM names, re-read at most every ROOT_KEY_TTL_S so a rotation
+        SSM parameter GLYPH_KEY_PARAM names, re-read at most every `root_key_ttl_s` so a rotation
         reaches a warm container). Unavailable (503) when the function is not configured or SSM
         cannot be read."""
         from .keys import parse_key
@@ -74,7 +75,7 @@ class LambdaDoor:
         settings = self.settings
         param = settings.key_param
         now = time.monotonic()
-        if self._app is not None and (not param or now - self._root_checked_at < ROOT_KEY_TTL_S):
+        if self._app is not None and (not param or now - self._root_checked_at < self.root_key_ttl_s):
             return self._app
         key = root_key(settings) or (parse_key(secure_parameter(param, "the signing key")) if param else None)
         self._root_checked_at = now

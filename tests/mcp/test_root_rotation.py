@@ -1,5 +1,5 @@
 """A rotated root key ends every OAuth token: the connector function re-reads the key from SSM
-(at most every ROOT_KEY_TTL_S), and the App's OAuth, which signs with a subkey of the root, is
+(at most every root_key_ttl_s, a minute), and the App's OAuth, which signs with a subkey of the root, is
 built again for the new key."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import boto3
 
-from glyphmemory import aws_lambda
 from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import Key, new_key
 
@@ -26,8 +25,7 @@ def test_a_rotated_root_key_ends_every_oauth_token(dynamo_table, root_key, monke
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.delenv("GLYPH_KEY", raising=False)
     monkeypatch.setenv("GLYPH_KEY_PARAM", PARAM)
-    monkeypatch.setattr(aws_lambda, "ROOT_KEY_TTL_S", 0)  # every event reads the key again
-    door = LambdaDoor("all")
+    door = LambdaDoor("all", root_key_ttl_s=0)  # every event reads the key again
 
     def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
         hdrs = {"x-glyph-public-host": HOST, "content-type": content_type, **headers}
