@@ -3,8 +3,9 @@
 Server-rendered HTML (Jinja2, autoescaped: every memory text is untrusted input) that works
 with JavaScript off; one small script (`/ui/static/app.js`, allowed by the CSP as 'self')
 shows dates in the reader's time zone. Every action is the JSON API's route, called in-process
-on behalf of the session's grant (App.handle_inside), so validation, redaction, dedup and the
-409 of an edit are the API's own. Forms that change data carry the session's CSRF token.
+on behalf of the session's grant (api_client.InProcess), so validation, redaction, dedup and the
+409 of an edit are the API's own, and a refusal is its ApiError (status, detail, `other_id`…).
+Forms that change data carry the session's CSRF token.
 """
 
 from __future__ import annotations
