@@ -168,3 +168,35 @@ def test_save_memory_says_what_a_repeat_changed(tmp_path):
     assert got["duplicate"] is True and got["memory"]["id"] == first.structured_content["memory"]["id"]
     assert (got["tags_added"], got["extended"], got["session_set"]) == (["py"], False, False)
     assert got["memory"]["tags"] == ["py"] and got["memory"]["text"] == "The user prefers pytest over unittest"
+
+
+def test_the_tools_fail_alike_over_http_and_in_process(tmp_path):
+    """The same API problem reaches a tool the same way through either implementation of the API
+    client: glyph mcp as a client of glyph serve (HTTP), and on the same SQLite file (in-process)."""
+    from mcp.shared.exceptions import MCPError
+
+    home = str(tmp_path / "home")
+    proc, url = start_glyph_serve(clean_env(GLYPH_HOME=home), _free_port())
+    try:
+        a = json.loads(glyph(clean_env(GLYPH_HOME=home, GLYPH_URL=url), "write", "alpha", "--json").stdout)
+        b = json.loads(glyph(clean_env(GLYPH_HOME=home, GLYPH_URL=url), "write", "beta", "--json").stdout)
+
+        async def work(s):
+            conflict = await s.call_tool("update_memory", {"id": b["id"], "text": "alpha"})
+            missing = await s.call_tool("get_memory", {"id": "0" * 26})
+            try:
+                await s.read_resource("glyph://context/Not%20Valid")
+                refused = None
+            except MCPError as error:
+                refused = (error.error.code, error.error.message, error.error.data)
+            return conflict, missing, refused
+
+        answers = [run(env, work) for env in (clean_env(GLYPH_HOME=home, GLYPH_URL=url), clean_env(GLYPH_HOME=home))]
+    finally:
+        stop(proc)
+    (conflict, missing, refused), (conflict_inside, missing_inside, refused_inside) = answers
+    assert conflict.is_error and f"409: memory {a['id']} already holds that text" in conflict.content[0].text
+    assert conflict.content[0].text == conflict_inside.content[0].text
+    assert missing.is_error and missing.content[0].text == missing_inside.content[0].text
+    assert "404: " in missing.content[0].text
+    assert refused is not None and refused == refused_inside and refused[1].startswith("400: ")
