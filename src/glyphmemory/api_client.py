@@ -14,7 +14,8 @@ Both have `request(method, path, *, scope, query, payload | body, content_type) 
 answer came). A query drops its None values; the scope names the token the HTTP client mints
 (in-process, the grant is checked against the route's own scope).
 
-The CLI loads this module on its start path: json and urllib.parse only (which it has already);
+The CLI loads this module on its start path: json, time, collections and urllib.parse only
+(which it has already);
 http.client, the retry rule and the token minting are imported by the first request.
 """
 
@@ -140,7 +141,7 @@ class InProcess(Api):
 
 
 def retryable(exc: Exception) -> bool:
-    """Worth trying again later (and spooling a write for): no answer, 408, 429 or a 5xx."""
+    """Worth trying again later (and spooling a write or an edit for): no answer, 408, 429 or a 5xx."""
     return isinstance(exc, NetworkError) or (
         isinstance(exc, ApiError) and (exc.status >= 500 or exc.status in RETRYABLE_STATUSES)
     )
@@ -160,7 +161,9 @@ def refused_for_good(exc: Exception) -> bool:
 
 class OverHttp(Api):
     """The API over HTTP (`http.client`), with a fresh short-lived token of the call's scope for
-    every request (the key's, signed here); basic auth from the URL's userinfo when it has one."""
+    every request, signed here with `key` (a keys.Key; None: every call needing a token is a 401);
+    basic auth from the URL's userinfo when it has one. `tries` and `deadline_s` bound the retries
+    of one call, `timeout` (seconds) each try's connection."""
 
     def __init__(
         self,
