@@ -99,14 +99,16 @@ class Meter:
         elif op == "UpdateItem":
             self.write += 1  # the index's small stats item
         elif op == "TransactWriteItems":
-            # Two units per KB of each item, failed or not; an Update of a memory item (its
-            # search-index mark) is also a write to the by-epoch GSI, which projects everything.
+            # Two units per KB of each item, failed or not; a Put or an Update of a memory item
+            # is also a write to the by-epoch GSI, which projects everything (one unit a KB).
             for action in params["TransactItems"]:
                 ((kind, body),) = action.items()
                 size = item_size(body["Item"]) if kind == "Put" else 200
-                key = body.get("Key") or {}
+                key = body.get("Key") or body.get("Item") or {}
                 if kind == "Update" and key.get(names.PK, {}).get("S", "").startswith(names.MEMORY_PREFIX):
                     size = self.mean_item
+                    self.write += math.ceil(size / 1024)  # the GSI's copy
+                elif kind == "Put" and names.GSI_PARTITION in body["Item"] and not failed:
                     self.write += math.ceil(size / 1024)  # the GSI's copy
                 self.write += 2 * math.ceil(size / 1024)
         elif op == "BatchGetItem" and not failed:

@@ -132,3 +132,54 @@ def test_a_slow_writer_never_releases_a_claim_that_another_writer_repaired(dynam
     assert duplicate and third.id == a.id
     assert [m.id for m in fast.recent("default", limit=10, now_s=time.time()).items] == [a.id]
     assert boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=claim_key("default", a.content_hash))["Item"]
+
+
+def test_a_new_memory_is_written_with_its_index_in_one_transaction(dynamo_table):
+    """A write is its claim, then the item with its index items (one TransactWriteItems); the
+    namespace's generation is read by the first write only. Before: claim, item, generation,
+    index: four calls on the deployed path's latency."""
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    memories.write(text="the first write reads the namespace's generation", similar=False)
+    calls = []
+    store.client.observers.append(lambda op, params, answer: calls.append((op, params)))
+    written = memories.write(text="kayak trips on the lake every summer", tags=["hobby"], similar=False)[0]
+    assert [op for op, _ in calls] == ["PutItem", "TransactWriteItems"]
+    actions = calls[1][1]["TransactItems"]
+    assert actions[0]["Put"]["Item"][names.PK] == memory_key(written.id)[names.PK]
+    from glyphmemory.search import search_hits
+
+    hits = search_hits(memories, "kayaking", namespace="default", limit=5)
+    assert [(m.id, matched) for m, _, matched in hits] == [(written.id, ["kayaking"])]
+    assert "ix" in boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=memory_key(written.id))["Item"]
+
+
+def test_a_memory_of_more_terms_than_one_transaction_holds_is_indexed_whole(dynamo_table):
+    from glyphmemory.search import search_hits
+    from glyphmemory.stores.dynamodb_index import TERMS_PER_TRANSACTION
+
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    words = [f"word{i}x" for i in range(2 * TERMS_PER_TRANSACTION + 5)]  # three transactions' worth
+    written = memories.write(text=" ".join(words), similar=False)[0]
+    memories.write(text="another memory", similar=False)
+    for word in (words[0], words[TERMS_PER_TRANSACTION + 1], words[-1]):
+        assert [m.id for m, _, _ in search_hits(memories, word, namespace="default", limit=5)] == [written.id]
+    stats = memories.store.index.read_stats("default")
+    assert stats is not None and stats[0].count == 2
+
+
+def test_a_write_after_a_rebuild_started_elsewhere_goes_into_the_new_generation(dynamo_table):
+    """A warm process keeps the namespace's generation; a reindex by another process starts a
+    new one, so the write's stats condition fails once and it writes under the new one."""
+    from glyphmemory.search import search_hits
+
+    warm, other = DynamoStore(dynamo_table), DynamoStore(dynamo_table)
+    memories = Memories(warm, Clock())
+    memories.write(text="written before the rebuild", similar=False)
+    first = warm.index._known_generation["default"]
+    assert other.reindex("default", restart=True, deadline_s=float("inf"))["done"]
+    written = memories.write(text="written after the rebuild by the warm process", similar=False)[0]
+    assert warm.index.read_stats("default")[1] == first + 1  # the new generation, ready
+    hits = search_hits(Memories(other, Clock()), "rebuild", namespace="default", limit=5)
+    assert {m.id for m, _, _ in hits} >= {written.id}
+    assert warm.index.read_stats("default")[0].count == 2

@@ -71,7 +71,7 @@ def test_a_memory_the_index_missed_is_found_and_then_indexed(dynamo_table):
     memories = Memories(store, Clock())
     memories.write(text="an indexed memory about kayaks")
     lost = new_memory(text="a kayak trip the index never heard of", clock=Clock())
-    assert store._put_new({**memory_key(lost.id), **memory_attrs(lost)})  # its writer died here
+    assert store._put_item_new({**memory_key(lost.id), **memory_attrs(lost)})  # its writer died here
     assert [m.id for m, _, _ in search_hits(memories, "trip", namespace="default", limit=5)] == [lost.id]
     item = boto3.client("dynamodb").get_item(TableName=dynamo_table, Key=memory_key(lost.id))["Item"]
     assert "ix" in item  # the search indexed it

@@ -13,10 +13,14 @@ Items (DESIGN §16; names from glyphmemory.names):
   of that generation, with that content. Indexing is conditional on it, so it happens once
   however often it is retried; a memory whose `ix` does not match is "unindexed".
 
-A memory is indexed right after its item is written, in TransactWriteItems of up to 48 terms
-(a posting Put and a head ADD per term; the last one also adds to the stats and sets `ix`).
-A memory the index missed (its writer died between the two steps) is found by searches among
-the newest memories, ranked from its text and indexed on the spot; a rebuild (`glyph reindex`,
+A new memory's item is written with its index in one TransactWriteItems (`put_new`: the item,
+marked `ix`, a posting Put and a head ADD per term, the stats ADD), so a write is indexed at
+once or not stored at all; the namespace's generation is read once per process and kept (the
+stats condition catches a stale one). A memory of more than 48 distinct terms, an edit and a
+repeat are indexed after their item is written, in TransactWriteItems of up to 48 terms (the
+last one also adds to the stats and sets `ix`). A memory the index missed (its writer died
+between the two steps) is found by searches among the newest memories, ranked from its text
+and indexed on the spot; a rebuild (`glyph reindex`,
 a new INDEX_VERSION, a namespace from before the index) starts a new generation, walks the
 namespace oldest first in bounded steps, and leaves the old generation's items unread.
 DynamoDB's TTL deletes an expiring memory's postings with it (within days of the expiry; reads
@@ -39,6 +43,7 @@ from .dynamodb_items import cancellation_codes, memory_from_attrs, memory_key
 HEAD_SK = "~"
 STATS_SK = "IXS"
 TERMS_PER_TRANSACTION = 48  # two actions a term, two more in the last: TransactWriteItems takes 100
+_TRANSACTION_ATTEMPTS = 5
 
 
 def digest(memory: Memory) -> str:
@@ -65,6 +70,7 @@ class DynamoIndex:
     def __init__(self, store):
         self.store = store
         self.table = store.table
+        self._known_generation: dict[str, int] = {}  # namespace → generation last read or written
 
     # --- stats ------------------------------------------------------------------------------
 
@@ -74,10 +80,11 @@ class DynamoIndex:
     def _generation(self, namespace: str) -> int:
         """The namespace's current generation, creating its stats item (not ready) if missing."""
         item = self._stats(namespace, consistent=True)
-        if item is not None:
-            return int(item["gen"]["N"])
-        self._start_generation(namespace, None, _first_generation())
-        return int(self._stats(namespace, consistent=True)["gen"]["N"])
+        if item is None:
+            self._start_generation(namespace, None, _first_generation())
+            item = self._stats(namespace, consistent=True)
+        self._known_generation[namespace] = gen = int(item["gen"]["N"])
+        return gen
 
     def _start_generation(self, namespace: str, old: int | None, new: int) -> None:
         item = {
@@ -143,6 +150,73 @@ class DynamoIndex:
         self.remove(old, got.get("ix", {}).get("S") if got else None)
         self.add(new)
 
+    def put_new(self, item: dict, memory: Memory) -> bool:
+        """Write a new memory's item (where no item has its key yet) and its index in one
+        TransactWriteItems; False when an item has this key. More distinct terms than one
+        transaction holds: the item alone, then `add`."""
+        terms = Counter(memory_terms(memory.text, memory.tags))
+        if len(terms) > TERMS_PER_TRANSACTION:
+            if not self.store._put_item_new(item):
+                return False
+            self.add(memory)
+            return True
+        namespace = memory.namespace
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            gen = self._known_generation.get(namespace)
+            if gen is None:
+                gen = self._generation(namespace)
+            put = self._op(
+                "Put",
+                Item={**item, "ix": {"S": marker(gen, memory)}},
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": names.PK},
+            )
+            actions = [put, *self._term_actions(memory, gen, +1, sorted(terms.items()), sum(terms.values()))]
+            actions.append(self._stats_action(memory, gen, +1, sum(terms.values())))
+            reasons = self._send_transaction(actions)
+            if reasons is None:
+                return True
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False  # an item holds this id
+            if reasons and reasons[-1] == "ConditionalCheckFailed":
+                self._known_generation.pop(namespace, None)  # a rebuild started a generation: read it
+            else:
+                time.sleep(0.02 * (attempt + 1))  # another writer holds a term head or the stats
+        raise Unavailable("the search index is busy; retry in a moment")
+
+    def _term_actions(self, memory: Memory, gen: int, sign: int, chunk, length: int) -> list[dict]:
+        """A posting Put (or Delete) and a head ADD for each (term, tf) of `chunk`."""
+        actions = []
+        for term, tf in chunk:
+            key = {
+                names.PK: {"S": posting_pk(memory.namespace, gen, term)},
+                names.SK: {"S": f"{impact(tf, length):04d}{memory.id}"},
+            }
+            if sign > 0:
+                item = {**key, "f": {"N": str(tf)}, "n": {"N": str(length)}}
+                if memory.expires_at is not None:
+                    # The table's TTL attribute: DynamoDB deletes the posting with its memory.
+                    item[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
+                actions.append(self._op("Put", Item=item, ConditionExpression="attribute_not_exists(pk)"))
+            else:
+                actions.append(self._op("Delete", Key=key, ConditionExpression="attribute_exists(pk)"))
+            head = {names.PK: key[names.PK], names.SK: {"S": HEAD_SK}}
+            actions.append(
+                self._op("Update", Key=head, UpdateExpression="ADD df :d", ExpressionAttributeValues={":d": _n(sign)})
+            )
+        return actions
+
+    def _stats_action(self, memory: Memory, gen: int, sign: int, length: int) -> dict:
+        """The namespace's count and total length, changed only in generation `gen`."""
+        return self._op(
+            "Update",
+            Key=stats_key(memory.namespace),
+            UpdateExpression="ADD n :d, #len :l",
+            ConditionExpression="gen = :g",
+            ExpressionAttributeNames={"#len": "len"},
+            ExpressionAttributeValues={":d": _n(sign), ":l": _n(sign * length), ":g": _n(gen)},
+        )
+
     def _change(self, memory: Memory, gen: int, sign: int) -> None:
         terms = Counter(memory_terms(memory.text, memory.tags))
         length = sum(terms.values())
@@ -150,38 +224,10 @@ class DynamoIndex:
         chunks = [ordered[i : i + TERMS_PER_TRANSACTION] for i in range(0, len(ordered), TERMS_PER_TRANSACTION)]
         own = marker(gen, memory)
         for number, chunk in enumerate(chunks or [[]], start=1):
-            actions = []
-            for term, tf in chunk:
-                key = {
-                    names.PK: {"S": posting_pk(memory.namespace, gen, term)},
-                    names.SK: {"S": f"{impact(tf, length):04d}{memory.id}"},
-                }
-                if sign > 0:
-                    item = {**key, "f": {"N": str(tf)}, "n": {"N": str(length)}}
-                    if memory.expires_at is not None:
-                        # The table's TTL attribute: DynamoDB deletes the posting with its memory.
-                        item[names.TTL_ATTRIBUTE] = {"N": str(memory.expires_at)}
-                    actions.append(self._op("Put", Item=item, ConditionExpression="attribute_not_exists(pk)"))
-                else:
-                    actions.append(self._op("Delete", Key=key, ConditionExpression="attribute_exists(pk)"))
-                head = {names.PK: key[names.PK], names.SK: {"S": HEAD_SK}}
-                actions.append(
-                    self._op(
-                        "Update", Key=head, UpdateExpression="ADD df :d", ExpressionAttributeValues={":d": _n(sign)}
-                    )
-                )
+            actions = self._term_actions(memory, gen, sign, chunk, length)
             last = number == max(len(chunks), 1)
             if last:
-                actions.append(
-                    self._op(
-                        "Update",
-                        Key=stats_key(memory.namespace),
-                        UpdateExpression="ADD n :d, #len :l",
-                        ConditionExpression="gen = :g",
-                        ExpressionAttributeNames={"#len": "len"},
-                        ExpressionAttributeValues={":d": _n(sign), ":l": _n(sign * length), ":g": _n(gen)},
-                    )
-                )
+                actions.append(self._stats_action(memory, gen, sign, length))
                 # The memory's `ix` says it is in (set only if not yet, and only while the item
                 # holds the text and tags indexed: a copy read before an edit or a repeat must
                 # not go in over the item's) or out (only if it was).
@@ -212,14 +258,10 @@ class DynamoIndex:
     def _transact(self, actions: list[dict]) -> bool:
         """Run one chunk: False when it went in now or had gone in before (a condition on a
         posting or on the memory's `ix` failed), True when the stats' generation changed."""
-        for attempt in range(5):
-            try:
-                self.store._send("TransactWriteItems", {"TransactItems": actions})
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            reasons = self._send_transaction(actions)
+            if reasons is None:
                 return False
-            except AwsError as exc:
-                if exc.code != "TransactionCanceledException":
-                    raise
-                reasons = cancellation_codes(exc)
             if "TransactionConflict" not in reasons:
                 stats_failed = "Update" in actions[-2] and actions[-2]["Update"]["Key"][names.PK]["S"].startswith(
                     names.INDEX_STATS_PREFIX
@@ -227,6 +269,17 @@ class DynamoIndex:
                 return stats_failed and len(reasons) >= 2 and reasons[-2] == "ConditionalCheckFailed"
             time.sleep(0.02 * (attempt + 1))  # another writer indexes the same memory: let it finish
         raise Unavailable("the search index is busy; retry in a moment")
+
+    def _send_transaction(self, actions: list[dict]) -> list[str] | None:
+        """TransactWriteItems: None when it went in, else why each action failed (DynamoDB's
+        CancellationReasons codes, in the actions' order)."""
+        try:
+            self.store._send("TransactWriteItems", {"TransactItems": actions})
+            return None
+        except AwsError as exc:
+            if exc.code != "TransactionCanceledException":
+                raise
+            return cancellation_codes(exc)
 
     def _op(self, kind: str, **params) -> dict:
         return {kind: {"TableName": self.table, **params}}

@@ -80,14 +80,14 @@ class MemoryWrites:
         else:
             raise Unavailable("the memory store is changing under this write; retry it")
         if self._put_new({**memory_key(memory.id), **memory_attrs(memory)}):
-            self.index.add(memory)
             return memory, None
         held = self.get(memory.id, now_s=now_s)
         if held is not None and (held.namespace, held.content_hash) == (memory.namespace, memory.content_hash):
             # While our put was slow, a writer of the same text found our claim and wrote this
             # memory from it: it is ours, and the claim must stay (releasing it let the next
-            # identical write store a second copy).
-            return held, None
+            # identical write store a second copy). The answer is what this write stored: the
+            # tags and expiry later repeats added are theirs to report.
+            return memory, None
         # An import brought an id another memory holds: our text is not stored, so its claim goes.
         self._release_claim(memory)
         if held is None:
@@ -154,6 +154,11 @@ class MemoryWrites:
         return True
 
     def _put_new(self, item: dict) -> bool:
+        """Write a memory item, with its search index, only where no item has this key yet;
+        False when one has (dynamodb_index.put_new: one TransactWriteItems)."""
+        return self.index.put_new(item, memory_from_attrs(item))
+
+    def _put_item_new(self, item: dict) -> bool:
         """PutItem only where no item has this key yet; False when one has."""
         return self._call_if(
             "PutItem",
