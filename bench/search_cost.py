@@ -14,7 +14,8 @@
 - SQLite in process, 10,000 memories: search p50/p95 (goal p50 ≤ 10 ms), beside the scan.
 - The cold first search at 10,000 memories on the deployed-path simulation
   (bench/deployed_path.py) at 0.29 of a core (a 512 MB function), beside a cold context
-  request in the same run. Goal ≤ 1 s.
+  request and a cold write (`/w`: the item with its index, no similar-memory search) in the
+  same run. Goal ≤ 1 s. The table holds the memory items and the query terms' index items.
 
     python bench/search_cost.py [sizes...]
 """
@@ -114,7 +115,7 @@ def write_units(memories) -> dict:
     out: dict = {}
     for kind in ("with index", "without index"):
         if kind == "without index":
-            store.__dict__["index"] = _NoIndex()
+            store.__dict__["index"] = _NoIndex(store)
         units, calls = [], []
         for i, m in enumerate(memories[:20]):
             w0, r0, c0 = meter.write, meter.read, meter.calls
@@ -133,6 +134,12 @@ def write_units(memories) -> dict:
 
 class _NoIndex:
     """The index switched off: what a write cost before it."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def put_new(self, item: dict, memory) -> bool:
+        return self.store._put_item_new(item)
 
     def add(self, *args, **kwargs) -> None: ...
 
@@ -166,8 +173,8 @@ def sqlite_row(n: int, memories, folder: str, reps: int) -> dict:
 
 
 def cold_search(n: int, runs: int, share_value: float = 0.29) -> dict:
-    """Cold requests (a fresh process each) on the deployed-path simulation: a search, and a
-    context block beside it, interleaved."""
+    """Cold requests (a fresh process each) on the deployed-path simulation: a search, a
+    context block and a write beside it, interleaved."""
     import deployed_path
     from deployed_sim import CpuShare
 
@@ -181,16 +188,24 @@ def cold_search(n: int, runs: int, share_value: float = 0.29) -> dict:
             front, token, ca = setup.start(moto, table)
             share = CpuShare(share_value)
             front.share = share
+            from glyphmemory.codec import encode
+            from glyphmemory.tokens import mint_window_token
+
+            # A chat link's write (`/w`, a w token: no similar memories looked up), a new text each.
+            w_token = mint_window_token(setup.key.kid, setup.key.secret, "w", int(time.time()) + 3600)
             paths = {
-                "search": "/v1/search?q=" + QUERIES[0].replace(" ", "+") + f"&limit={LIMIT}",
-                "context": "/v1/context?budget=9000&format=md",
+                "search": lambda i: "/v1/search?q=" + QUERIES[0].replace(" ", "+") + f"&limit={LIMIT}",
+                "context": lambda i: "/v1/context?budget=9000&format=md",
+                "write": lambda i: "/w?z=" + encode(f"cold write {i}: {memories[i].text}"),
             }
+            tokens = {"search": token, "context": token, "write": w_token}
             times: dict[str, list[float]] = {k: [] for k in paths}
             try:
-                deployed_path.cold_request(front.server_address[1], ca, token, paths["context"])  # page cache
-                for _ in range(runs):
+                deployed_path.cold_request(front.server_address[1], ca, token, paths["context"](0))  # page cache
+                for i in range(runs):
                     for kind, path in paths.items():
-                        times[kind].append(deployed_path.cold_request(front.server_address[1], ca, token, path))
+                        took = deployed_path.cold_request(front.server_address[1], ca, tokens[kind], path(i))
+                        times[kind].append(took)
             finally:
                 share.close()
                 setup.stop()
@@ -273,7 +288,7 @@ def report(result: dict) -> str:
             "",
             f"Cold first search at {result['cold_size']:,} memories, deployed-path simulation at {c['share']} of a core "
             f"({c['mode']}), median: search {c['search'] * 1000:.0f} ms; a cold context request in the same run "
-            f"{c['context'] * 1000:.0f} ms.",
+            f"{c['context'] * 1000:.0f} ms; a cold write (`/w`, its item and index) {c['write'] * 1000:.0f} ms.",
         ]
     lines += [
         "",
