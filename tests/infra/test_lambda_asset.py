@@ -26,7 +26,7 @@ import handler
 entry = getattr(handler, sys.argv[2])
 for event in json.loads(sys.stdin.read()):
     print(json.dumps(entry(event, None)))
-print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules), "compiled": compiled}))
+print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules), "all": sorted(sys.modules), "compiled": compiled}))
 """
 
 
@@ -114,6 +114,50 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     size = archive.stat().st_size
     print(f"\nLambda asset: {size / 1024:.0f} KiB zipped")
     assert size < 512 * 1024
+
+
+def test_a_cold_start_that_does_not_search_or_write_loads_nothing_of_search(tmp_path, dynamo_table, moto_url):
+    """The search index's modules (analyzer, stemmer, the index) are loaded by the first search
+    or write only: a session-start context block, a page of recent memories and the health
+    check cold-start as before the index (issue 25: the cold path for all but search unchanged)."""
+    asset = build_lambda_asset(tmp_path / "asset")
+    key = new_key()
+    boto3.client("ssm").put_parameter(
+        Name="/glyph/asset-cold", Value=f"{key.kid}:{key.secret_b32}", Type="SecureString"
+    )
+    import time
+
+    from glyphmemory.tokens import mint_window_token
+
+    auth = {"authorization": "Bearer " + mint_window_token(key.kid, key.secret, "r", int(time.time()) + 300)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GLYPH_STORE": f"dynamodb://{dynamo_table}",
+        "GLYPH_KEY_PARAM": "/glyph/asset-cold",
+        "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+        "AWS_ENDPOINT_URL_SSM": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+    events = [
+        event("GET", "/v1/health"),
+        event("GET", "/v1/context", "budget=9000&format=md", headers=auth),
+        event("GET", "/v1/memories", "limit=5", headers=auth),
+    ]
+    answers, loaded, stderr = run_asset(asset, events, env)
+    assert [a["statusCode"] for a in answers] == [200, 200, 200], stderr[-1500:]
+    search_modules = {  # glyphmemory.search itself is light (context.py imports it, as before)
+        "glyphmemory.text_index",
+        "glyphmemory.stemming",
+        "glyphmemory.stopwords",
+        "glyphmemory.similar",
+        "glyphmemory.stores.dynamodb_index",
+        "snowballstemmer",
+    }
+    assert not search_modules & set(loaded["all"])
+    searched, loaded, _ = run_asset(asset, [event("GET", "/v1/search", "q=anything", headers=auth)], env)
+    assert searched[0]["statusCode"] == 200 and "glyphmemory.stores.dynamodb_index" in loaded["all"]
 
 
 def test_the_build_refuses_bytecode_of_another_python(tmp_path, monkeypatch):
