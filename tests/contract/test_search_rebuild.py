@@ -115,6 +115,29 @@ def test_a_corrupt_index_is_rebuilt_by_reindex(both):
     assert answers(dynamo) == answers(sqlite)
 
 
+def test_rows_another_program_wrote_into_an_sqlite_file_are_found_and_then_indexed(tmp_path):
+    """The index behind the table: rows inserted by another program (no index rows) are found
+    by the next search, ranked from their text, and indexed by it (as on DynamoDB)."""
+    import sqlite3
+
+    path = str(tmp_path / "behind.db")
+    store = SqliteStore(path)
+    memories = Memories(store, Clock())
+    memories.write(text="an indexed memory about kayaks")
+    lost = new_memory(text="a kayak trip another program wrote", clock=Clock())
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO memories (id, namespace, epoch_us, text, tags, source, session, expires_at, content_hash)"
+            " VALUES (?, ?, ?, ?, '[]', 'other', NULL, NULL, ?)",
+            (lost.id, lost.namespace, lost.epoch_us, lost.text, lost.content_hash),
+        )
+    assert [m.id for m, _, _ in search_hits(memories, "trip", namespace="default", limit=5)] == [lost.id]
+    assert store.unindexed("default", generation=0, now_s=lost.epoch_us / 1e6) == []  # indexed by that search
+    stats, _ = store.index_stats("default")
+    assert stats.count == 2
+    store.close()
+
+
 def test_an_sqlite_file_from_before_the_index_is_indexed_when_opened(tmp_path):
     import sqlite3
 
