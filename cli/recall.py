@@ -28,17 +28,23 @@ def cmd_recall(args) -> int:
     hook gives up after 1.5 s, prints nothing on any problem and always exits 0.
     """
     if args.hook:
-        try:
-            with _give_up_after(HOOK_DEADLINE_S):
-                return _hook(args.ns)
-        except BaseException:  # noqa: BLE001 - the prompt must go on whatever happens here
-            return EXIT_OK
+        return run_hook(args.ns)
     if not args.prompt or not args.prompt.strip():
         raise CliError("nothing to recall for: the prompt is empty", EXIT_USAGE)
     namespaces = list(dict.fromkeys([args.ns, names.DEFAULT_NAMESPACE]))
     client = make_client()
     sys.stdout.write(_recall(lambda *a, **k: call(client.call, *a, **k), args.prompt, namespaces, set()))
     return EXIT_OK
+
+
+def run_hook(explicit_ns: str | None) -> int:
+    """`glyph recall --hook`: always EXIT_OK, printing nothing on any problem or after
+    HOOK_DEADLINE_S (main runs it without argparse when it is the whole command line)."""
+    try:
+        with _give_up_after(HOOK_DEADLINE_S):
+            return _hook(explicit_ns)
+    except BaseException:  # noqa: BLE001 - the prompt must go on whatever happens here
+        return EXIT_OK
 
 
 def _recall(get, prompt: str, namespaces: list[str], known: set[str]) -> str:

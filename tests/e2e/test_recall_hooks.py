@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -192,3 +193,21 @@ def test_the_prompt_hook_shows_the_best_hits_of_each_namespace_that_matches_well
     out = asked.stdout
     assert out.index("Postgres 16") < out.index("database plans") < out.index("rebuilt from scratch")
     assert "Coffee" not in out and len(out.encode("utf-16-le")) // 2 <= 1500
+
+
+def test_the_prompt_hook_loads_neither_argparse_nor_the_other_commands(tmp_path):
+    """Claude Code starts `glyph recall --hook` before every prompt: that exact command line
+    skips the parser and the other commands' modules (what made the hook slow to start)."""
+    code = (
+        "import sys; sys.argv = ['glyph', 'recall', '--hook']; from glyph_cli.main import main; code = main(); "
+        "print(code, sorted(m for m in ('argparse', 'glyph_cli.memories', 'glyph_cli.admin', 'glyph_cli.install', "
+        "'glyph_cli.mcp', 'glyph_cli.context') if m in sys.modules))"
+    )
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"), GLYPH_URL="http://127.0.0.1:9")
+    event = json.dumps({"session_id": "s", "prompt": "staging database password"})
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=event, env=env, capture_output=True, text=True, timeout=10
+    )
+    assert (done.stdout, done.stderr) == ("0 []\n", "")
+    # Any other command line still goes through the parser: the same command with --ns, and --help.
+    assert "namespace" in subprocess.run([GLYPH, "recall", "--help"], env=env, capture_output=True, text=True).stdout
