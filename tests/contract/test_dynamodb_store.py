@@ -183,3 +183,25 @@ def test_a_write_after_a_rebuild_started_elsewhere_goes_into_the_new_generation(
     hits = search_hits(Memories(other, Clock()), "rebuild", namespace="default", limit=5)
     assert {m.id for m, _, _ in hits} >= {written.id}
     assert warm.index.read_stats("default")[0].count == 2
+
+
+def test_a_warm_edit_and_delete_read_no_generation(dynamo_table):
+    """An edit takes the old text out of the index and puts the new one in, a delete takes it
+    out: each in the generation its process knows (the memory's mark names the one it is in),
+    so neither reads the stats item first. Before: 7 and 5 calls."""
+    from glyphmemory.search import search_hits
+
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    kept = memories.write(text="canoe trips on the river", similar=False)[0]
+    gone = memories.write(text="a memory about sailing boats", similar=False)[0]
+    calls = []
+    store.client.observers.append(lambda op, params, answer: calls.append(op))
+    memories.edit(kept.id, text="kayak trips on the river")
+    assert calls == ["GetItem", "GetItem", "TransactWriteItems", "TransactWriteItems", "TransactWriteItems"]
+    calls.clear()
+    memories.delete(gone.id)
+    assert calls == ["GetItem", "TransactWriteItems", "DeleteItem", "DeleteItem"]
+    for query, found in (("kayak", [kept.id]), ("canoe", []), ("sailing", [])):
+        assert [m.id for m, _, _ in search_hits(memories, query, namespace="default", limit=5)] == found
+    assert memories.store.index.read_stats("default")[0].count == 1

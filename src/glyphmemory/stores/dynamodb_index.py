@@ -123,22 +123,30 @@ class DynamoIndex:
     def add(self, memory: Memory, *, generation: int | None = None) -> None:
         """Index a memory (once: nothing happens when its `ix` already says so)."""
         for _ in range(4):
-            gen = self._generation(memory.namespace) if generation is None else generation
+            gen = self._current_generation(memory.namespace) if generation is None else generation
             try:
                 self._change(memory, gen, +1)
                 return
             except _GenerationChanged:
                 if generation is not None:
                     raise
+                self._known_generation.pop(memory.namespace, None)  # read it again
         raise Unavailable("the search index is being rebuilt; retry in a moment")
+
+    def _current_generation(self, namespace: str) -> int:
+        """The generation this process last read or wrote, else read: a stale one fails the
+        stats condition of the transaction that uses it (_GenerationChanged), never counts."""
+        known = self._known_generation.get(namespace)
+        return known if known is not None else self._generation(namespace)
 
     def remove(self, memory: Memory, held_marker: str | None) -> None:
         """Take a memory out of the index, if `held_marker` (its item's `ix`) says it is in."""
         if held_marker is None:
             return
-        gen = self._generation(memory.namespace)
-        if held_marker != marker(gen, memory):
-            return  # indexed in an older generation, or under other content: nothing here
+        gen_text = held_marker.partition(":")[0]
+        if not gen_text.isdigit() or held_marker != marker(int(gen_text), memory):
+            return  # indexed under other content: nothing here
+        gen = int(gen_text)  # if no longer the current one, the stats condition fails: nothing to do
         try:
             self._change(memory, gen, -1)
         except _GenerationChanged:
@@ -162,9 +170,7 @@ class DynamoIndex:
             return True
         namespace = memory.namespace
         for attempt in range(_TRANSACTION_ATTEMPTS):
-            gen = self._known_generation.get(namespace)
-            if gen is None:
-                gen = self._generation(namespace)
+            gen = self._current_generation(namespace)
             put = self._op(
                 "Put",
                 Item={**item, "ix": {"S": marker(gen, memory)}},
@@ -289,7 +295,7 @@ class DynamoIndex:
         between the item and the index)."""
         got = self.store._call("GetItem", Key=memory_key(memory.id), ConsistentRead=True).get("Item")
         if got is not None:
-            gen = self._generation(memory.namespace)
+            gen = self._current_generation(memory.namespace)
             held = memory_from_attrs(got)
             if got.get("ix", {}).get("S") != marker(gen, held):
                 self.add(held)
