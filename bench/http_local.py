@@ -29,10 +29,13 @@ import sys
 sys.path.insert(0, {str(ROOT / "src")!r})
 from glyphmemory.http.core import Response
 from glyphmemory.server import GlyphServer
+from glyphmemory.settings import Settings
 
 body = sys.stdin.buffer.read()
 
 class Constant:
+    settings = Settings.load(environ={{}})  # what the server asks of an app (trust_forwarded)
+
     def handle(self, request, **door):
         return Response(200, body, {{"Content-Type": "application/json"}})
 
