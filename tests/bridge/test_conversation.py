@@ -3,6 +3,8 @@ window's truncation order, and the prompt's cache breakpoints."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from glyphmemory.bridge.conversation import Conversation, Refused, build_prompt, window
@@ -64,3 +66,32 @@ def test_cache_breakpoints_sit_on_the_memory_block_and_the_older_history():
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in messages[2]["content"][-1] and "cache_control" not in messages[0]["content"][-1]
+
+
+def test_a_summary_is_stored_without_looking_for_similar_memories(dynamo_table):
+    """The bridge keeps its summary whatever it resembles: the write answers no `similar`, so it
+    pays for no similar search (DESIGN §17). Before, each summary ran one and threw it away."""
+    from glyphmemory.bridge.core import Bridge
+    from glyphmemory.model import Clock as MemoryClock
+    from glyphmemory.service import Memories
+    from glyphmemory.stores.dynamodb import DynamoStore
+
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, MemoryClock())
+    memories.write(text="we decided to keep the lake trips in summer", similar=False)
+    calls = []
+
+    class Claude:
+        def complete(self, system, messages):
+            store.client.observers.append(lambda op, params, answer: calls.append(op))  # from the summary on
+            return "Summary: we decided to keep the lake trips in summer, twice"
+
+    bridge = Bridge(memories, Claude(), auth=None)
+    talk = bridge.conversation("slide", "root")
+    talk.state(create=True)
+    first = talk.add_turn("user", "the lake trips stay in summer", "m1")
+    second = talk.add_turn("assistant", "noted", "m1")
+    bridge._slide(talk, second + "~", "default")  # both turns left the window
+    assert first and "Query" not in calls and "PutItem" in calls  # stored, nothing searched
+    stored = store.recent("default", limit=5, now_s=time.time()).items
+    assert [list(m.tags) for m in stored if m.source == "bridge"] == [["bridge"]]

@@ -315,8 +315,13 @@ class Bridge:
         except ClaudeError as error:
             self.log("bridge_summary_failed", session=conversation.session, status=error.status)
             return  # tried again when the window next moves: summarised_to did not advance
-        if summary:
+        if summary:  # similar=False: a summary is kept whatever it resembles, so no similar search
             self.memories.write(
-                text=summary, tags=["bridge"], source="bridge", session=conversation.session, namespace=namespace
+                text=summary,
+                tags=["bridge"],
+                source="bridge",
+                session=conversation.session,
+                namespace=namespace,
+                similar=False,
             )
         conversation.update_state(lambda s: s.update(summarised_to=left[-1][0]))
