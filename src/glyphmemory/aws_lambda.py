@@ -139,12 +139,15 @@ def _request_from_event(event: object) -> Request:
             raise InvalidInput("the event body is flagged base64 but is not base64") from None
     else:
         raw = body.encode("utf-8", "surrogatepass")
+    path, query = event.get("rawPath") or http.get("path") or "/", event.get("rawQueryString") or ""
+    if not isinstance(path, str) or not isinstance(query, str):
+        raise InvalidInput("the event's rawPath and rawQueryString must be strings")
     headers = event.get("headers") or {}
     headers = {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
     return Request(
         method=http["method"].upper(),
-        path=event.get("rawPath") or http.get("path") or "/",
-        query=event.get("rawQueryString") or "",
+        path=path,
+        query=query,
         headers=headers,
         body=raw,
         request_id=str(context.get("requestId", "")),

@@ -273,6 +273,10 @@ def test_an_overlong_url_is_414(seeded):
         "not even a dict",
         make_event("POST", "/v1/memories", headers={"content-type": "application/json"})
         | {"body": "@@not base64@@", "isBase64Encoded": True},
+        # Members of another type than the payload format's: a 400 too, never a 500 or an exception
+        # out of the handler (a path that is no string broke the error's own rendering).
+        make_event("GET", "/v1/health") | {"rawPath": 5},
+        make_event("GET", "/v1/health") | {"rawQueryString": ["q"]},
     ],
 )
 def test_malformed_events_get_400(api, event):
