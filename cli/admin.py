@@ -120,16 +120,18 @@ def install_claude_code(args) -> int:
     hooks = settings.setdefault("hooks", {}) if isinstance(settings, dict) else None
     if not isinstance(hooks, dict):
         raise CliError(f"{settings_path}: hooks is not an object; fix it by hand", EXIT_USAGE)
-    start_cmd = hook_command("context", "--hook", "--budget", str(HOOK_BUDGET))
-    added = _add_hook(hooks, "SessionStart", "context --hook", {"matcher": HOOK_MATCHER}, start_cmd, 5, settings_path)
+    start = ("context", "--hook")
+    added = _add_hook(
+        hooks, "SessionStart", start, ("--budget", str(HOOK_BUDGET)), {"matcher": HOOK_MATCHER}, 5, settings_path
+    )
     # The prompt hook's own deadline is 1.5 s (cli/recall.py); Claude Code's timeout is a backstop.
-    recall_cmd = hook_command("recall", "--hook")
-    recall_added = _add_hook(hooks, "UserPromptSubmit", "recall --hook", {}, recall_cmd, 3, settings_path)
+    recall_added = _add_hook(hooks, "UserPromptSubmit", ("recall", "--hook"), (), {}, 3, settings_path)
     present = not added
     if added or recall_added:
         text = json.dumps(settings, indent=2) + "\n"
     if args.print:
-        emit(args, {"settings": str(settings_path), "hook_added": not present, "content": text}, text.rstrip("\n"))
+        data = {"settings": str(settings_path), "hook_added": added, "recall_hook_added": recall_added, "content": text}
+        emit(args, data, text.rstrip("\n"))
         return EXIT_OK
     skill_dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(skill_src, skill_dst)
@@ -152,19 +154,36 @@ def install_claude_code(args) -> int:
     return EXIT_OK
 
 
-def _add_hook(hooks: dict, event: str, marker: str, extra: dict, command: str, timeout: int, where) -> bool:
-    """Add a command hook for `event` unless one whose command holds `marker` is there; True if added."""
+def _hook_is_ours(command: object, words: tuple[str, ...]) -> bool:
+    """Whether a hook's command line runs a glyph (this one's path, or any `glyph`/`glyph.exe`: an
+    older install's, one on PATH) with `words` as its first arguments: another tool's command that
+    merely holds the words (`notes context --hook`, an echo) is not ours."""
+    import shlex
+
+    try:
+        argv = shlex.split(str(command), posix=True)
+    except ValueError:  # unbalanced quotes: not a command line of ours
+        return False
+    if not argv or tuple(argv[1 : 1 + len(words)]) != words:
+        return False
+    return argv[0] == glyph_path() or os.path.basename(argv[0]).lower() in ("glyph", "glyph.exe")
+
+
+def _add_hook(hooks: dict, event: str, words: tuple, more: tuple, extra: dict, timeout: int, where) -> bool:
+    """Add the command hook `glyph WORDS MORE` for `event` unless one of ours (_hook_is_ours:
+    a glyph run with WORDS) is there; True if added."""
     entries = hooks.setdefault(event, [])
     if not isinstance(entries, list):
         raise CliError(f"{where}: hooks.{event} is not a list; fix it by hand", EXIT_USAGE)
     present = any(
-        marker in str(h.get("command", ""))
+        _hook_is_ours(h.get("command", ""), words)
         for entry in entries
         if isinstance(entry, dict) and isinstance(entry.get("hooks"), list)  # others' odd entries stay as they are
         for h in entry["hooks"]
         if isinstance(h, dict)
     )
     if not present:
+        command = hook_command(*words, *more)
         entries.append({**extra, "hooks": [{"type": "command", "command": command, "timeout": timeout}]})
     return not present
 

@@ -341,3 +341,31 @@ def test_claude_codes_odd_hook_entries_are_kept_and_ours_added(home):
     assert hooks["UserPromptSubmit"][0] == {"hooks": {"command": "y"}} and "recall --hook" in str(
         hooks["UserPromptSubmit"][1]
     )
+
+
+def test_another_tools_hook_naming_ours_does_not_stop_ours_being_added(home):
+    """Ours is a hook whose command runs a glyph with ours' words (`context --hook`, `recall
+    --hook`); before, any command holding those words counted, so another tool's kept ours out."""
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    theirs = {
+        "SessionStart": [{"hooks": [{"type": "command", "command": "/opt/other/bin/notes context --hook"}]}],
+        "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo 'glyph recall --hook is not run'"}]}],
+    }
+    settings.write_text(json.dumps({"hooks": theirs}))
+    env = env_for(home)
+    shown = json.loads(install(env, "claude-code", "--print", "--json").stdout)
+    assert (shown["hook_added"], shown["recall_hook_added"]) == (True, True)
+    first = json.loads(install(env, "claude-code", "--json").stdout)
+    assert (first["hook_added"], first["recall_hook_added"]) == (True, True)
+    hooks = json.loads(settings.read_text())["hooks"]
+    for event, words in (("SessionStart", "context --hook"), ("UserPromptSubmit", "recall --hook")):
+        commands = [h["command"] for entry in hooks[event] for h in entry["hooks"]]
+        assert commands[0] == theirs[event][0]["hooks"][0]["command"]  # theirs kept, first
+        assert commands[1].startswith(GLYPH + " " + words), commands
+    again = json.loads(install(env, "claude-code", "--print", "--json").stdout)
+    assert (again["hook_added"], again["recall_hook_added"]) == (False, False)  # ours now there
+    # one from a bare `glyph` on PATH (a hand-written hook) counts as ours too
+    bare = {"hooks": {"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "glyph recall --hook"}]}]}}
+    settings.write_text(json.dumps(bare))
+    assert json.loads(install(env, "claude-code", "--print", "--json").stdout)["recall_hook_added"] is False
