@@ -189,3 +189,26 @@ def test_a_token_for_another_resource_is_refused(handler, root_key):
     assert _rpc(handler, here, "tools/list")[0] == 200
     status, text = _rpc(handler, elsewhere, "tools/list")
     assert status == 401 and "resource" in text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", None])
+def test_a_message_not_sent_as_json_is_a_415_problem(handler, root_key, content_type):
+    """/mcp answers its errors as problem+json (its 401s too): a body that is not
+    application/json is refused so, before the SDK (its transport answered a bare-text 400,
+    "Invalid Content-Type header", with no Content-Type at all)."""
+    from ..support.lambda_events import connector_tokens
+
+    def form_call(method, path, body="", content_type="application/x-www-form-urlencoded"):
+        return handler(method, path, body=body, headers={"content-type": content_type})
+
+    token = connector_tokens(form_call, root_key, HOST)["access_token"]
+    status, headers, text = _rpc_raw(handler, token, "tools/list", content_type)
+    assert status == 415 and headers["Content-Type"] == "application/problem+json", text
+    assert json.loads(text)["type"] == "urn:glyphmemory:problem:unsupported-media-type"
+    assert _rpc_raw(handler, token, "tools/list", "application/json; charset=utf-8")[0] == 200
+
+
+def _rpc_raw(call, token, method, content_type):
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": {}})
+    headers = {"accept": "application/json, text/event-stream", "authorization": f"Bearer {token}"}
+    return call("POST", "/mcp", body=body, headers=headers | ({"content-type": content_type} if content_type else {}))

@@ -52,7 +52,15 @@ route, oauth_route, page_route = _RESOURCE.add, _OAUTH.add, _PAGE.add
 MAX_MCP_BODY = 1024 * 1024
 FORM = p.FormBody("An OAuth form.", limit=16 * 1024)
 CLIENT_METADATA = p.JsonBody("ClientMetadata", "a registration", None, limit=16 * 1024)  # RFC 7591 §2
-MCP_BODY = p.RawBody("application/json", "A JSON-RPC message.", limit=MAX_MCP_BODY)
+# Streamable HTTP sends each message as application/json (MCP 2025-06-18, Transports): another type
+# is this route's 415 problem, not the SDK transport's bare-text 400.
+MCP_BODY = p.RawBody(
+    "application/json",
+    "A JSON-RPC message.",
+    limit=MAX_MCP_BODY,
+    accept=("application/json",),
+    media_error="send the JSON-RPC message as application/json",
+)
 _AUTHORIZE_FIELDS = (
     "response_type",
     "client_id",
