@@ -126,6 +126,29 @@ def _stdout_gone() -> bool:
         return True
 
 
+# Arguments that name files: bytes the locale cannot decode still name one (os.fsencode gives them back).
+_FILE_NAMES = {"file", "out", "dir", "config", "desktop_config"}
+
+
+def _undecodable_argument(arguments, args) -> str | None:
+    """The first of a command's arguments (its `arguments`: (flags, options) pairs) whose value holds
+    bytes the locale's encoding could not decode (Python's argv keeps them as lone surrogates,
+    PEP 383), as its usage names it (`--tag`, `TEXT`); file names excepted. None when all are text."""
+    for flags, options in arguments:
+        dest = options.get("dest") or (
+            max(flags, key=len).lstrip("-").replace("-", "_") if flags[0][0] == "-" else flags[0]
+        )
+        value = getattr(args, dest, None)
+        if dest in _FILE_NAMES or value is None:
+            continue
+        for word in value if isinstance(value, list) else [value]:
+            try:
+                word.encode("utf-8") if isinstance(word, str) else None
+            except UnicodeEncodeError:
+                return max(flags, key=len) if flags[0][0] == "-" else options.get("metavar") or dest.upper()
+    return None
+
+
 def _run(argv: list[str] | None) -> int:
     if (sys.argv[1:] if argv is None else argv) == _PROMPT_HOOK:
         from .recall import run_hook
@@ -139,6 +162,13 @@ def _run(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
+        return EXIT_USAGE
+    undecodable = _undecodable_argument(COMMANDS[args.command].arguments, args)
+    if undecodable:
+        encoding = "UTF-8" if sys.getfilesystemencoding() == "utf-8" else sys.getfilesystemencoding()
+        print(
+            f"glyph: {undecodable} holds bytes that are not {encoding} text (this locale's encoding)", file=sys.stderr
+        )
         return EXIT_USAGE
     try:
         if getattr(args, "ns", "") is None and not getattr(args, "hook", False):

@@ -339,3 +339,39 @@ def test_glyph_edit_corrects_text_and_tags(tmp_path):
         assert glyph(env, "edit", m["id"], check=False).returncode == 1
     finally:
         stop(proc)
+
+
+def test_arguments_the_locale_cannot_decode_are_a_usage_error_naming_them(tmp_path):
+    """Bytes in an argument that the locale's encoding (UTF-8 here) cannot decode reach Python as
+    lone surrogates; every command that sends an argument refuses it on one stderr line naming
+    the argument, exit 1 (usage), no traceback. File names are the file system's bytes: kept."""
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"), LC_ALL="C.UTF-8")
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    bad = b"pytest \xff"
+    try:
+        for args, name in [
+            ([b"write", bad], b"TEXT"),
+            ([b"write", b"fine words", b"--tags", bad], b"--tags"),
+            ([b"write", b"fine words", b"--ns", bad], b"--ns"),
+            ([b"search", bad], b"Q"),
+            ([b"search", b"fine", b"--ns=" + bad], b"--ns"),
+            ([b"recent", b"--tag", bad], b"--tag"),
+            ([b"recall", bad], b"PROMPT"),
+            ([b"edit", b"0000", bad], b"TEXT"),
+            ([b"get", bad], b"ID"),
+            ([b"keys", b"add", bad], b"NAME|KID"),
+        ]:
+            result = subprocess.run([os.fsencode(GLYPH), *args], env=env, capture_output=True, timeout=30)
+            assert (result.returncode, result.stdout) == (1, b""), (args, result.stderr)
+            assert len(result.stderr.splitlines()) == 1 and b"Traceback" not in result.stderr, (args, result.stderr)
+            assert name in result.stderr and b"UTF-8" in result.stderr, (args, result.stderr)
+        assert json.loads(glyph(env, "recent", "--json").stdout)["items"] == []  # nothing was written
+        glyph(env, "write", "kept across a file name in bytes")
+        out = os.fsencode(tmp_path) + b"/export-\xff.ndjson"
+        exported = subprocess.run([os.fsencode(GLYPH), b"export", b"--out", out], env=env, capture_output=True)
+        assert exported.returncode == 0 and os.path.getsize(out) > 0, exported.stderr
+        imported = subprocess.run([os.fsencode(GLYPH), b"import", out], env=env, capture_output=True)
+        assert imported.returncode == 0, imported.stderr
+    finally:
+        stop(proc)
