@@ -21,19 +21,33 @@ def owner_totp(home: str) -> pyotp.TOTP:
     return pyotp.TOTP(load_key_file(os.path.join(home, "key.json")).secret_b32)
 
 
+EDGE_S = 10  # how late a sign-in may reach the server after its code was picked (a loaded machine)
+
+
+def next_step(last: int, *, slow: bool = False) -> int | None:
+    """The earliest 30 s step after `last` (a key accepts each step once, and only later ones)
+    whose code the server still takes EDGE_S from now, or None: the server takes the previous,
+    current and next step (totp.DRIFT_STEPS), the previous only until the current step ends, so
+    not in its last EDGE_S (a code picked there reached a loaded server a step later and was
+    refused). `slow`: the code is typed by a browser seconds from now, so never the previous."""
+    now = time.time()
+    step = int(now) // 30
+    earliest = step if slow or now % 30 >= 30 - EDGE_S else step - 1
+    for candidate in range(earliest, step + 2):
+        if candidate > last:
+            return candidate
+    return None
+
+
 def fresh_code(totp: pyotp.TOTP, used: set[str], *, slow: bool = False) -> str:
-    """A code of a step later than any used before (a key accepts each step once, and only
-    later ones): the server takes the previous, current and next step, so three sign-ins fit
-    in one 30 s step; a fourth waits for the next. `slow`: the code is typed by a browser
-    seconds from now, so not the previous step's, which may have left the window by then."""
+    """A code of a step later than any used before (next_step): three sign-ins fit in one
+    30 s step; a fourth waits for the next."""
     while True:
-        step = int(time.time()) // 30
-        last = max((int(u.split(":")[0]) for u in used), default=0)
-        for candidate in (step, step + 1) if slow else (step - 1, step, step + 1):
-            if candidate > last:
-                code = totp.at(candidate * 30)
-                used.add(f"{candidate}:{code}")
-                return code
+        candidate = next_step(max((int(u.split(":")[0]) for u in used), default=0), slow=slow)
+        if candidate is not None:
+            code = totp.at(candidate * 30)
+            used.add(f"{candidate}:{code}")
+            return code
         time.sleep(max(0.2, 30 - time.time() % 30 + 0.1))
 
 
@@ -135,14 +149,12 @@ class Codes:
         self.keys = [(self.root.kid, pyotp.TOTP(self.root.secret_b32), set())]
 
     def next(self) -> tuple[str, str]:
-        step = int(time.time()) // 30
         for kid, totp, used in self.keys:
-            last = max((int(u.split(":")[0]) for u in used), default=0)
-            for candidate in (step - 1, step, step + 1):
-                if candidate > last:
-                    code = totp.at(candidate * 30)
-                    used.add(f"{candidate}:{code}")
-                    return kid, code
+            candidate = next_step(max((int(u.split(":")[0]) for u in used), default=0))
+            if candidate is not None:
+                code = totp.at(candidate * 30)
+                used.add(f"{candidate}:{code}")
+                return kid, code
         from glyphmemory.tokens import mint_window_token
 
         admin = mint_window_token(self.root.kid, self.root.secret, "a", int(time.time()) + 60)
