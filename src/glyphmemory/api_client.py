@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections import namedtuple
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 # RFC 9457 §3.1's members, and the request id every problem carries: the rest are extensions.
 STANDARD_MEMBERS = frozenset(("type", "title", "status", "detail", "instance", "request_id"))
@@ -223,7 +223,7 @@ class OverHttp(Api):
         )
 
     def _once(self, method, path, *, scope, query, body, content_type):
-        target = self._parts.path.rstrip("/") + path
+        target = self._parts.path.rstrip("/") + url_path(path)
         if query:
             target += "?" + query
         headers = {"Accept": "application/json, text/markdown, */*"}
@@ -256,8 +256,21 @@ def _retry_after(exc: Exception) -> float | None:
 
 
 def query_string(query: dict | None) -> str:
-    """The query's items as `a=1&b=2`, its None values left out."""
-    return urlencode({k: v for k, v in (query or {}).items() if v is not None})
+    """The query's items as `a=1&b=2` (UTF-8, %-encoded), its None values left out. A lone
+    surrogate (JSON's "\\ud800", a command-line argument that was not UTF-8) is encoded as it is,
+    so the API refuses the query as not UTF-8 (its 400), as it refuses such bytes from anyone."""
+    return urlencode({k: v for k, v in (query or {}).items() if v is not None}, errors="surrogatepass")
+
+
+# RFC 3986 §3.3: what a path may hold as it is (pchar and "/"); the rest is %-encoded, so an id
+# holding "?", "#", a space or a letter beyond ASCII stays one path segment the API refuses.
+_PATH_SAFE = "/:@!$&'()*+,;="
+
+
+def url_path(path: str) -> str:
+    """`path` as a request target's path: the API's own paths unchanged, any other character
+    %-encoded (UTF-8; a lone surrogate as it is, which the server refuses)."""
+    return quote(path, safe=_PATH_SAFE, errors="surrogatepass")
 
 
 def encoded(payload, body: bytes | None) -> bytes | None:

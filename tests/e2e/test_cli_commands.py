@@ -375,3 +375,18 @@ def test_arguments_the_locale_cannot_decode_are_a_usage_error_naming_them(tmp_pa
         assert imported.returncode == 0, imported.stderr
     finally:
         stop(proc)
+
+
+def test_an_argument_no_url_can_hold_is_the_servers_refusal_not_a_traceback(tmp_path):
+    """An id holding a letter beyond ASCII, a space or a "?": exit 1 with the server's sentence
+    (the client %-encodes what a URL cannot hold as it is: it was a traceback, or a query)."""
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc, url = start_glyph_serve(env)
+    env["GLYPH_URL"] = url
+    try:
+        for args in (["get", "é"], ["delete", "a b"], ["get", "a?limit=1"]):
+            result = glyph(env, *args, check=False)
+            assert result.returncode == 1 and "Traceback" not in result.stderr, (args, result.stderr)
+            assert "the server answered 404: no memory has that id" in result.stderr, (args, result.stderr)
+    finally:
+        stop(proc)

@@ -134,3 +134,22 @@ def test_no_server_is_a_network_error():
 
     with pytest.raises(NetworkError):
         OverHttp("http://127.0.0.1:9", new_key(), tries=1).call("GET", "/v1/health")
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/v1/search", {"q": "\ud800"}),  # a lone surrogate, as JSON's "\ud800" decodes (an MCP tool's argument)
+        ("/v1/memories", {"namespace": "\udcff"}),  # a command-line argument that was not UTF-8 (byte 0xFF)
+        ("/v1/memories/é", None),  # an id no URL can hold as it is
+        ("/v1/memories/a b", None),
+        ("/v1/memories/a?limit=1", None),  # an id is a path segment, never the start of a query
+        ("/v1/memories/a#b", None),
+    ],
+)
+def test_a_value_a_url_cannot_hold_is_the_apis_refusal_through_both(both, path, query):
+    """Not a client's own exception (UnicodeEncodeError, InvalidURL: a traceback from `glyph get é`,
+    an MCP tool's unexpected error): the value is sent %-encoded and the API refuses it, alike."""
+    over_http, in_process = problems(both, "GET", path, scope="r", query=query)
+    same(over_http, in_process)
+    assert over_http.status in (400, 404)
