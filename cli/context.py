@@ -153,15 +153,19 @@ def _context_for_hook(query: dict, explicit_ns: str | None) -> int:
 def _hook_namespaces(event: dict, explicit_ns: str | None, fmt: str) -> tuple[list[str], str]:
     """The namespaces the session starts from (the project's first) and the line naming the
     project that goes before their blocks ("" without a project)."""
-    from .project import find
+    from .project import BadProjectFile, find
 
+    problem = ""
     if explicit_ns is not None:
         project = (explicit_ns, "--ns")
     else:
         cwd = event.get("cwd")
-        project = find(cwd, git=True) if isinstance(cwd, str) and cwd else None
+        try:
+            project = find(cwd, git=True) if isinstance(cwd, str) and cwd else None
+        except BadProjectFile as exc:  # the session starts without a project, and says why
+            project, problem = None, f"GlyphMemory: no project namespace: {exc}.\n\n"
     if project is None or project[0] == names.DEFAULT_NAMESPACE:
-        return [explicit_ns or names.DEFAULT_NAMESPACE], ""
+        return [explicit_ns or names.DEFAULT_NAMESPACE], "" if fmt == "json" else problem
     if fmt == "json":
         return [project[0]], ""  # one JSON document: the project's only
     name = project[0]

@@ -80,13 +80,14 @@ def cmd_mcp(args) -> int:
     """
     from glyphmemory.mcp_tools import build_server
 
+    from .project import opted_in
+
+    namespace = opted_in() or names.DEFAULT_NAMESPACE  # a bad .glyph file stops it before it serves
     backend, where = _backend()
     print(f"glyph mcp: serving {where} over stdio", file=sys.stderr, flush=True)
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
     pages = config.settings().public_url or server_url()
-    from .project import opted_in
-
-    build_server(backend, pages, opted_in() or names.DEFAULT_NAMESPACE).run("stdio")
+    build_server(backend, pages, namespace).run("stdio")
     return EXIT_OK
 
 

@@ -3,7 +3,9 @@
 A `.glyph` file in the directory or any directory above it names the project's namespace: a
 line `namespace = NAME` (blank lines and what follows a # are ignored; NAME follows the
 namespace pattern, names.NAMESPACE_PATTERN). It opts the directory in: `glyph context`,
-`glyph recent`, `glyph write` and `glyph mcp` use that namespace when --ns is not given.
+`glyph recent`, `glyph write` and `glyph mcp` use that namespace when --ns is not given. A file
+whose line names no namespace (`namespace = My App`) is an error (BadProjectFile), never skipped:
+the commands stop on it; the hooks go on without a project and say why.
 
 The SessionStart hook goes one step further: without a `.glyph` file, a git work tree's folder
 name (the nearest directory above holding `.git`, a folder or a worktree's file), made to fit the
@@ -39,8 +41,20 @@ def fit_name(name: str) -> str | None:
     return fitted if _PATTERN.fullmatch(fitted) else None
 
 
+class BadProjectFile(ValueError):
+    """A `.glyph` file whose `namespace =` line names no namespace; str(): one line naming the
+    file and the pattern."""
+
+    def __init__(self, path: str, value: str):
+        super().__init__(
+            f"{path}: namespace {value!r} does not match {names.NAMESPACE_PATTERN}; fix the file or pass --ns"
+        )
+        self.path = path
+
+
 def read_file(path: str) -> str | None:
-    """The namespace a `.glyph` file names, or None when it names none or a bad one. UTF-8,
+    """The namespace a `.glyph` file names, or None when it names none; BadProjectFile when its
+    `namespace =` line names a value the pattern refuses. UTF-8,
     with or without a byte order mark (Windows Notepad writes one), or UTF-16 behind its byte
     order mark (Windows PowerShell 5's `>`); a `#` starts a comment, on its own line or after
     the name (no namespace holds one)."""
@@ -55,13 +69,16 @@ def read_file(path: str) -> str | None:
         key, sep, value = line.partition("#")[0].partition("=")
         if sep and key.strip() == "namespace":
             value = value.strip().strip("\"'")
-            return value if _PATTERN.fullmatch(value) else None
+            if not _PATTERN.fullmatch(value):
+                raise BadProjectFile(path, value)
+            return value
     return None
 
 
 def find(start: str, *, git: bool) -> tuple[str, str] | None:
     """(namespace, where it came from: the `.glyph` file's path or the work tree's folder) for a
-    directory, or None. `git`: whether a git work tree's name counts (the hook's fallback)."""
+    directory, or None. `git`: whether a git work tree's name counts (the hook's fallback).
+    BadProjectFile from the nearest `.glyph` file naming a bad namespace (the lookup stops there)."""
     if len(start) > _MAX_PATH_CHARS:
         return None  # no real directory: and walking up a longer string costs its length squared
     try:
@@ -87,9 +104,14 @@ def find(start: str, *, git: bool) -> tuple[str, str] | None:
 
 
 def opted_in(start: str | None = None) -> str | None:
-    """The namespace a `.glyph` file above `start` (default: the current directory) names."""
+    """The namespace a `.glyph` file above `start` (default: the current directory) names;
+    CliError (usage) when the nearest names a bad one."""
     try:
         found = find(start or os.getcwd(), git=False)
     except OSError:
         return None
+    except BadProjectFile as exc:
+        from .base import EXIT_USAGE, CliError
+
+        raise CliError(str(exc), EXIT_USAGE) from None
     return found[0] if found else None

@@ -100,7 +100,10 @@ def _hook(explicit_ns: str | None) -> int:
         return EXIT_OK
     project = explicit_ns
     if project is None and isinstance(event.get("cwd"), str) and event["cwd"]:
-        found = find(event["cwd"], git=True)
+        try:
+            found = find(event["cwd"], git=True)
+        except ValueError:  # project.BadProjectFile: the start hook names it; recall goes on without
+            found = None
         project = found[0] if found else None
     namespaces = list(dict.fromkeys([project or names.DEFAULT_NAMESPACE, names.DEFAULT_NAMESPACE]))
     client = make_client(tries=1, deadline_s=HOOK_DEADLINE_S, timeout=HOOK_DEADLINE_S)

@@ -133,3 +133,40 @@ def test_the_hooks_read_their_event_where_select_takes_no_pipe(served, tmp_path)
             [sys.executable, "-c", code, *args], env=env, input=stdin, capture_output=True, text=True, timeout=10
         )
         assert (result.returncode, result.stderr) == (0, "") and expected in result.stdout, args
+
+
+def test_a_glyph_file_naming_a_bad_namespace_is_an_error_the_user_sees(served, tmp_path):  # noqa: F811
+    """`namespace = My App` is no namespace: the commands that use the project say so on one line
+    naming the file and the pattern (glyph write refuses rather than writing to a .glyph file
+    above or to default); the hooks still print and exit 0, the start hook with that line. Before,
+    the file was skipped: the lookup went on upward, and the write landed elsewhere."""
+    env, _ = served
+    outer = tmp_path / "outer"
+    (outer / "app").mkdir(parents=True)
+    (outer / ".glyph").write_text("namespace = outer-proj\n")
+    bad = outer / "app" / ".glyph"
+    bad.write_text("# GlyphMemory\nnamespace = My App\n")
+    glyph(env, "write", "The release train leaves on Thursdays at noon")
+    for args in (["write", "Written in a misnamed project"], ["recent"], ["context"], ["mcp"]):
+        result = subprocess.run(
+            [GLYPH, *args],
+            env=env,
+            cwd=bad.parent,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert (result.returncode, result.stdout) == (1, ""), (args, result.stdout, result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr, args
+        assert str(bad) in result.stderr and "My App" in result.stderr and "[a-z0-9]" in result.stderr, args
+    for ns in ("default", "outer-proj"):  # nothing written anywhere
+        shown = glyph(env, "recent", "--json", "--ns", ns).stdout
+        assert "misnamed" not in shown, ns
+    given = subprocess.run([GLYPH, "recent", "--ns", "default"], env=env, cwd=bad.parent, capture_output=True)
+    assert given.returncode == 0, given.stderr  # --ns given: no lookup
+    started, _ = hook(env, "SessionStart", {"session_id": "bad-file", "cwd": str(bad.parent)})
+    assert started.returncode == 0 and "release train" in started.stdout
+    assert str(bad) in started.stdout and "My App" in started.stdout
+    asked, _ = hook(env, "UserPromptSubmit", {"session_id": "other", "cwd": str(bad.parent), "prompt": "release train"})
+    assert asked.returncode == 0 and "Thursdays" in asked.stdout
