@@ -182,16 +182,22 @@ def normalise_text(value: object) -> str:
         raise InvalidInput(
             f"text contains the control character U+{ord(control.group()):04X}; only line breaks and tabs are allowed"
         )
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise InvalidInput("text is not valid Unicode (it holds a lone surrogate)") from None
+    size = utf8_size(text, "text")
     if size > names.MAX_TEXT_BYTES:
         raise InvalidInput(
             f"text is {size} bytes of UTF-8; the limit is {names.MAX_TEXT_BYTES} (32 KiB): "
             "shorten it or split it into several memories"
         )
     return text
+
+
+def utf8_size(value: str, field_name: str) -> int:
+    """How many bytes `value` is in UTF-8; InvalidInput naming the field when it has no UTF-8 form
+    (a lone surrogate: JSON's "\\ud800", an argument that was not UTF-8)."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field_name} is not valid Unicode (it holds a lone surrogate)") from None
 
 
 def validate_tags(value: object) -> tuple[str, ...]:

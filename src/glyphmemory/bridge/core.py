@@ -24,7 +24,7 @@ from .. import names
 from ..context import build_context, render_context
 from ..errors import Forbidden, GlyphError, Unauthorized
 from ..http.core import guarded
-from ..model import validate_namespace
+from ..model import utf8_size, validate_namespace
 from .conversation import (
     MAX_FRAME_BYTES,
     Conversation,
@@ -170,6 +170,7 @@ class Bridge:
         if not isinstance(text, str) or not text.strip():
             raise Refused(400, "text must be a non-empty string")
         try:
+            utf8_size(text, "text")  # what has no UTF-8 form can be neither sent to Claude nor stored
             namespace = validate_namespace(frame.get("namespace") or names.DEFAULT_NAMESPACE)
         except GlyphError as error:
             raise Refused(400, error.detail) from None
