@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Moto, create_table, load_dynamodb, synthetic_memories  # noqa: E402
 
 from glyphmemory import names  # noqa: E402
+from glyphmemory.stores.dynamodb_similar import SLOTS as SIMILAR_SLOTS  # noqa: E402
 
 # us-east-1 list prices (../shared/REFERENCES.md and the README; some second-hand, recheck).
 PRICE = {
@@ -56,6 +57,8 @@ def attr_size(value: dict) -> int:
         return 3 + sum(attr_size(x) + 1 for x in v)
     if kind == "M":
         return 3 + sum(len(k.encode()) + attr_size(x) + 1 for k, x in v.items())
+    if kind == "B":  # base64 in the JSON protocol, stored as bytes
+        return len(v) * 3 // 4
     if kind == "BOOL" or kind == "NULL":
         return 1
     return len(str(v))
@@ -105,7 +108,13 @@ class Meter:
                 ((kind, body),) = action.items()
                 size = item_size(body["Item"]) if kind == "Put" else 200
                 key = body.get("Key") or body.get("Item") or {}
-                if kind == "Update" and key.get(names.PK, {}).get("S", "").startswith(names.MEMORY_PREFIX):
+                pk = key.get(names.PK, {}).get("S", "")
+                if kind == "Update" and pk.startswith(names.SIMILAR_PREFIX):
+                    # A near-duplicate band item is billed whole: taken as full, SLOTS members
+                    # the size of this one (~300 bytes when a removal does not say).
+                    member = body.get("ExpressionAttributeValues", {}).get(":m")
+                    size = 40 + SIMILAR_SLOTS * (3 + (attr_size(member) if member else 300))
+                elif kind == "Update" and pk.startswith(names.MEMORY_PREFIX):
                     size = self.mean_item
                     self.write += math.ceil(size / 1024)  # the GSI's copy
                 elif kind == "Put" and names.GSI_PARTITION in body["Item"] and not failed:

@@ -48,6 +48,7 @@ HASH_PREFIX = "HASH#"  # pk of a dedup claim: HASH#<namespace>#<content_hash>
 RECORD_PREFIX = "AUTH#"
 INDEX_PREFIX = "IX#"  # search postings and term heads: IX#<namespace>#<generation>#<term>
 INDEX_STATS_PREFIX = "IXS#"  # a namespace's search index statistics: IXS#<namespace>
+SIMILAR_PREFIX = "SIM#"  # a near-duplicate band item: SIM#<namespace>#<band>#<value>
 
 # --- memory limits -----------------------------------------------------------------------
 ULID_PATTERN = r"[0-9A-HJKMNP-TV-Z]{26}"  # Crockford base32: a memory id

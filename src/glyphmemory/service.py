@@ -83,14 +83,15 @@ class Memories:
 
         text, kinds = clean_text(text, refuse=self.refuse_secrets)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
-        stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
         close: list[dict] = []
-        if repeat is None and similar:
+        if similar:  # looked for before the put: on DynamoDB the new memory's band items may
+            # take the place of an older member (stores/dynamodb_similar)
             try:
-                close = find_similar(self, stored.text, namespace=stored.namespace, exclude=stored.id)
+                close = find_similar(self, memory.text, namespace=memory.namespace, exclude=memory.id)
             except Unavailable:  # advice only: the memory is stored, and the answer must say so
                 close = []
-        return Written(stored, repeat, kinds, close)
+        stored, repeat = self.store.put(memory, now_s=self.clock.now_s())
+        return Written(stored, repeat, kinds, close if repeat is None else [])
 
     def recent(
         self,

@@ -2,7 +2,9 @@
 assistant corrects the existing memory (`glyph edit`) instead of storing a variant beside it.
 
 Candidates come from the search index (search.search_hits with the text as the query: the
-same postings budget as a search); each is scored by the cosine of the two texts' sets of
+same postings budget as a search) on SQLite, and on DynamoDB from the text's near-duplicate band
+items (stores/dynamodb_similar: one BatchGetItem, MinHash bands of the same term sets, which keep
+the same precision and recall on the pairs); each is scored by the cosine of the two texts' sets of
 index terms (text_index.memory_terms: stemmed, stop words dropped), 0–1. A candidate is
 similar from SIMILAR_MIN_SCORE: chosen on tests/data/similar_pairs.jsonl (bench/recall.py),
 where it gives precision 0.92 at recall 0.77.
@@ -53,6 +55,18 @@ def find_similar(memories, text: str, *, namespace: str, exclude: str | None = N
     wanted = set(memory_terms(text))
     if not wanted:
         return []
+    store = memories.store
+    if hasattr(store, "similar_members"):  # DynamoDB: one read of the text's band items
+        from .stores.dynamodb_similar import term_hashes
+
+        hashes = set(term_hashes(wanted))
+        found = []
+        for memory_id, theirs, shown in store.similar_members(namespace, wanted, now_s=memories.clock.now_s()):
+            value = score(hashes, set(theirs))
+            if memory_id != exclude and value >= SIMILAR_MIN_SCORE:
+                found.append({"id": memory_id, "score": round(value, 2), "excerpt": shown})
+        found.sort(key=lambda s: -s["score"])
+        return found[:MAX_SIMILAR]
     try:
         hits = search_hits(memories, text[: names.MAX_QUERY_CHARS], namespace=namespace, limit=_CANDIDATES)
     except InvalidInput:

@@ -108,3 +108,10 @@ class DynamoStore(MemoryWrites, MemoryReads, Records):
 
     def reindex(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
         return self.index.rebuild(namespace, restart=restart, deadline_s=deadline_s)
+
+    def similar_members(self, namespace: str, terms, *, now_s: float) -> list[tuple[str, list[int], str]]:
+        """The memories sharing a near-duplicate band with these terms, as (id, term hashes,
+        excerpt): one BatchGetItem (dynamodb_similar.members)."""
+        from .dynamodb_similar import members
+
+        return members(self, namespace, terms, now_s=now_s)

@@ -14,10 +14,11 @@ Items (DESIGN §16; names from glyphmemory.names):
   however often it is retried; a memory whose `ix` does not match is "unindexed".
 
 A new memory's item is written with its index in one TransactWriteItems (`put_new`: the item,
-marked `ix`, a posting Put and a head ADD per term, the stats ADD), so a write is indexed at
+marked `ix`, a posting Put and a head ADD per term, its near-duplicate band items
+(dynamodb_similar), the stats ADD), so a write is indexed at
 once or not stored at all; the namespace's generation is read once per process and kept (the
-stats condition catches a stale one). A memory of more than 48 distinct terms, an edit and a
-repeat are indexed after their item is written, in TransactWriteItems of up to 48 terms (the
+stats condition catches a stale one). A memory of more than 46 distinct terms, an edit and a
+repeat are indexed after their item is written, in TransactWriteItems of up to 46 terms (the
 last one also adds to the stats and sets `ix`). A memory the index missed (its writer died
 between the two steps) is found by searches among the newest memories, ranked from its text
 and indexed on the spot; a rebuild (`glyph reindex`,
@@ -38,11 +39,14 @@ from ..aws.client import AwsError
 from ..errors import Unavailable
 from ..model import Memory
 from ..text_index import INDEX_VERSION, IndexStats, impact, memory_terms
+from . import dynamodb_similar as similar_bands
 from .dynamodb_items import cancellation_codes, memory_from_attrs, memory_key
 
 HEAD_SK = "~"
 STATS_SK = "IXS"
-TERMS_PER_TRANSACTION = 48  # two actions a term, two more in the last: TransactWriteItems takes 100
+# Two actions a term, two more in the last and the memory's band items (dynamodb_similar.BANDS):
+# TransactWriteItems takes 100.
+TERMS_PER_TRANSACTION = 46
 _TRANSACTION_ATTEMPTS = 5
 
 
@@ -149,8 +153,10 @@ class DynamoIndex:
         gen = int(gen_text)  # if no longer the current one, the stats condition fails: nothing to do
         try:
             self._change(memory, gen, -1)
-        except _GenerationChanged:
-            pass  # the new generation never had it
+        except _GenerationChanged:  # the new generation never had it; its band items may
+            bands = similar_bands.actions(self.table, memory, -1)
+            if bands:
+                self._send_transaction(bands)
 
     def replace(self, old: Memory, new: Memory) -> None:
         """Re-index a memory whose tags or expiry a repeat changed (its item still says `old`)."""
@@ -178,6 +184,7 @@ class DynamoIndex:
                 ExpressionAttributeNames={"#pk": names.PK},
             )
             actions = [put, *self._term_actions(memory, gen, +1, sorted(terms.items()), sum(terms.values()))]
+            actions += similar_bands.actions(self.table, memory, +1)
             actions.append(self._stats_action(memory, gen, +1, sum(terms.values())))
             reasons = self._send_transaction(actions)
             if reasons is None:
@@ -233,6 +240,7 @@ class DynamoIndex:
             actions = self._term_actions(memory, gen, sign, chunk, length)
             last = number == max(len(chunks), 1)
             if last:
+                actions += similar_bands.actions(self.table, memory, sign)
                 actions.append(self._stats_action(memory, gen, sign, length))
                 # The memory's `ix` says it is in (set only if not yet, and only while the item
                 # holds the text and tags indexed: a copy read before an edit or a repeat must
