@@ -212,3 +212,22 @@ def _rpc_raw(call, token, method, content_type):
     body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": {}})
     headers = {"accept": "application/json, text/event-stream", "authorization": f"Bearer {token}"}
     return call("POST", "/mcp", body=body, headers=headers | ({"content-type": content_type} if content_type else {}))
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("text/plain", "x"),  # a type the route refuses (415 with a token)
+        (None, "{}"),  # no type at all
+        ("application/json", "x" * (2 * 1024 * 1024)),  # over the route's body limit (413 with a token)
+    ],
+)
+def test_a_stranger_is_asked_to_sign_in_before_the_body_is_judged(handler, content_type, body):
+    """Without a token every /mcp request is the 401 with the RFC 9728 challenge (a client signs
+    in only on that), whatever its body: the credential is checked before the body is read."""
+    headers = {"accept": "application/json, text/event-stream"}
+    status, answer_headers, text = handler(
+        "POST", "/mcp", body=body, headers=headers | ({"content-type": content_type} if content_type else {})
+    )
+    assert status == 401, text
+    assert "resource_metadata=" in answer_headers["WWW-Authenticate"]

@@ -116,7 +116,10 @@ class App:
             route, params = self.router.match(request.method, request.path)
             matched.append(route)
             query = self._query(request, route)
-            grant = self._authorise(request, query, route.scope)
+            if route.authorise is not None:  # a credential of the route's own (before its body is read)
+                grant = route.authorise(self, request)
+            else:
+                grant = self._authorise(request, query, route.scope)
             if read_body is not None:
                 request.body = read_body(None if route.body is None else route.body.limit)
             if route.prepare is not None:

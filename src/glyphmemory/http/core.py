@@ -217,9 +217,11 @@ class Call(namedtuple("Call", "request params query args grant body", defaults=(
 # page: an HTML page (unknown query parameters are ignored, as RFC 6749 §3.1 asks of /authorize
 # and links from mail add; its refusals are HTML too); prepare(request, query): work that may
 # wait on the network (a metadata document), run before the server's one-at-a-time section.
+# authorise(app, request) -> Grant: a scope-None route's own credential check (the connector's
+# OAuth bearer), run where a scope's token check is: before the body is read.
 # render_error(request, error) -> Response: how the route answers a GlyphError (its router's).
 Route = namedtuple(
-    "Route", "method pattern template scope handler params body answers errors doc page prepare render_error"
+    "Route", "method pattern template scope handler params body answers errors doc page prepare authorise render_error"
 )
 
 
@@ -250,6 +252,7 @@ class Router:
         security: list | None = None,  # only for scope None: [] (none, the default) or optional auth
         page: bool = False,
         prepare=None,
+        authorise=None,
     ):
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
@@ -268,6 +271,7 @@ class Router:
                     (summary, description, security),
                     page,
                     prepare,
+                    authorise,
                     self.render_error,
                 )
             )

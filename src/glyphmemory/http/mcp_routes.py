@@ -283,9 +283,9 @@ def _bearer_grant(app, request) -> Grant:
     return Grant(data["kid"], GRANT_SCOPE, exp, data.get("key"))
 
 
-@route("POST", "/mcp", scope=None, body=MCP_BODY)
+@route("POST", "/mcp", scope=None, body=MCP_BODY, authorise=_bearer_grant)
 def mcp_post(app, call: Call) -> Response:
-    grant = _bearer_grant(app, call.request)
+    grant = call.grant
     from ..mcp_first import first_answer
 
     # A client's first messages (initialize, ping) without the SDK's ~1.4 s import (issue 24 §5).
@@ -303,11 +303,10 @@ def _no_stream(app, call: Call) -> Response:
     # Stateless JSON mode has no server-to-client stream and no session to end: answer at once
     # (in the SDK, GET would open a stream that never ends). The token is checked first: after a
     # long idle ChatGPT sends GET with an expired token, and only a 401 makes it refresh.
-    _bearer_grant(app, call.request)
     raise MethodNotAllowed("this MCP endpoint is stateless: POST JSON-RPC messages", headers={"Allow": "POST"})
 
 
 for _method in ("GET", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"):
-    route(_method, "/mcp", scope=None)(_no_stream)
+    route(_method, "/mcp", scope=None, authorise=_bearer_grant)(_no_stream)
 
 ROUTER = Router.joined((_RESOURCE, _OAUTH, _PAGE))
