@@ -93,11 +93,21 @@ class Unavailable(GlyphError):
 # (the CLI, the memory function) imports this module already: no import is added for it.
 
 
-def retried(call, *, retryable, attempts: int, deadline_s: float, base_delay_s: float, retry_after=None):
+def retried(
+    call,
+    *,
+    retryable,
+    attempts: int,
+    deadline_s: float,
+    base_delay_s: float,
+    retry_after=None,
+    max_delay_s: float | None = None,
+):
     """`call()`'s result, tried again while `retryable(exc)` holds, attempts last and the next try
     would start before `deadline_s` seconds from now. The wait before try n+1 is full jitter
-    (uniform 0 to base_delay_s·2ⁿ⁻¹ s, as the AWS SDKs do), raised to `retry_after(exc)` seconds
-    when the server asked for longer (Retry-After; None when it did not). Raises the last error."""
+    (uniform 0 to base_delay_s·2ⁿ⁻¹ s, capped at max_delay_s when given, as the AWS SDKs do),
+    raised to `retry_after(exc)` seconds when the server asked for longer (Retry-After; None when
+    it did not). Raises the last error."""
     deadline = time.monotonic() + deadline_s
     for attempt in range(1, attempts + 1):
         try:
@@ -107,7 +117,10 @@ def retried(call, *, retryable, attempts: int, deadline_s: float, base_delay_s: 
                 raise
             import random  # only a retry pays for it
 
-            delay = max(random.uniform(0, base_delay_s * 2 ** (attempt - 1)), (retry_after and retry_after(exc)) or 0)
+            ceiling = base_delay_s * 2 ** (attempt - 1)
+            if max_delay_s is not None:
+                ceiling = min(ceiling, max_delay_s)
+            delay = max(random.uniform(0, ceiling), (retry_after and retry_after(exc)) or 0)
             if time.monotonic() + delay >= deadline:
                 raise
             time.sleep(delay)

@@ -11,6 +11,10 @@ Throttling can be switched on per table, for the outage tests: `POST /_glyph/thr
 makes every DynamoDB request naming table T answer ThrottlingException (or `code=`, e.g.
 ProvisionedThroughputExceededException) until `on=0`.
 
+Write conflicts, which serial requests never meet: after `POST /_glyph/conflicts?count=N` the
+next N TransactWriteItems naming a search index's stats item (`IXS#…`) are cancelled with
+TransactionConflict on it, as DynamoDB cancels transactions that write one item at once.
+
 For benchmarks that need a large table: `POST /_glyph/put_items` with `{"table", "items": [...]}`
 (items in DynamoDB's JSON, as PutItem takes them) stores them straight into moto's backend, as an
 unconditional PutItem each, ~5× faster than BatchWriteItem through moto's request layer.
@@ -222,6 +226,39 @@ def main() -> None:
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
         return throttled.get(json.loads(body or b"{}").get("TableName"))
 
+    conflicts = [0]  # how many more transactions naming a stats item to cancel
+
+    def conflict_control(environ, start_response):
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        with lock:
+            conflicts[0] = int(query.get("count", "0"))
+        start_response("204 No Content", [])
+        return []
+
+    def conflict_answer(environ) -> bytes | None:
+        """TransactionCanceledException with TransactionConflict on the search index's stats item
+        (`IXS#…`), as DynamoDB answers a transaction whose item another transaction is writing
+        (moto applies one request at a time, so it never does), while `conflicts` lasts."""
+        if not conflicts[0] or not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+            return None
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        actions = json.loads(body or b"{}").get("TransactItems", [])
+        keys = [(op.get("Key") or op.get("Item") or {}) for action in actions for op in action.values()]
+        hot = [key.get("pk", {}).get("S", "").startswith("IXS#") for key in keys]
+        with lock:
+            if not any(hot) or not conflicts[0]:
+                return None
+            conflicts[0] -= 1
+        reasons = [{"Code": "TransactionConflict"} if h else {"Code": "None"} for h in hot]
+        return json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                "CancellationReasons": reasons,
+            }
+        ).encode()
+
     def put_items(environ, start_response):
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
@@ -284,6 +321,8 @@ def main() -> None:
     def serial(environ, start_response):
         if environ.get("PATH_INFO") == "/_glyph/throttle":
             return throttle_control(environ, start_response)
+        if environ.get("PATH_INFO") == "/_glyph/conflicts":
+            return conflict_control(environ, start_response)
         if environ.get("PATH_INFO") == "/_glyph/put_items":
             return put_items(environ, start_response)
         with lock:
@@ -291,8 +330,8 @@ def main() -> None:
         if handled is not None:
             return handled
         code = throttle_code(environ)
-        if code:
-            answer = throttled_answer(code)
+        answer = throttled_answer(code) if code else conflict_answer(environ)
+        if answer:
             start_response(
                 "400 Bad Request",
                 [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(answer)))],
@@ -302,6 +341,11 @@ def main() -> None:
             return list(app(environ, start_response))
 
     KeepAliveHandler.app = staticmethod(serial)
+    # socketserver listens with a backlog of 5: a burst of new connections (50 writes at once
+    # through glyph serve, each thread with its own connection to DynamoDB) overflowed it on a
+    # loaded machine and some were reset (ConnectionResetError, twice in a row: a 503). DynamoDB
+    # accepts them; so does the emulator.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), KeepAliveHandler)
     server.daemon_threads = True
     print(server.server_port, flush=True)

@@ -35,6 +35,15 @@ def set_throttle(table: str, on: bool, code: str = "ThrottlingException") -> Non
     httpx.post(os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/throttle", params=params).raise_for_status()
 
 
+def set_conflicts(count: int) -> None:
+    """Make the moto server started by start_moto cancel the next `count` TransactWriteItems that
+    name a search index's stats item, with TransactionConflict on it (as DynamoDB does to
+    transactions that write one item at once)."""
+    httpx.post(
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] + "/_glyph/conflicts", params={"count": count}
+    ).raise_for_status()
+
+
 def _start_glyph(command: str, *args: str, env: dict[str, str], glyph: str = GLYPH) -> tuple[subprocess.Popen, dict]:
     """`glyph COMMAND ARGS --json`; returns the process and the JSON line it prints when ready.
 

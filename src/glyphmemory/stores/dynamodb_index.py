@@ -36,7 +36,7 @@ from collections import Counter
 
 from .. import names
 from ..aws.client import AwsError
-from ..errors import Unavailable
+from ..errors import Unavailable, retried
 from ..model import Memory
 from ..text_index import INDEX_VERSION, IndexStats, impact, memory_terms
 from . import dynamodb_similar as similar_bands
@@ -47,7 +47,11 @@ STATS_SK = "IXS"
 # Two actions a term, two more in the last and the memory's band items (dynamodb_similar.BANDS):
 # TransactWriteItems takes 100.
 TERMS_PER_TRANSACTION = 46
-_TRANSACTION_ATTEMPTS = 5
+# Every write in a namespace adds to its one stats item inside its transaction, so writers at
+# once cancel each other's (TransactionConflict): each is tried again after a full-jitter pause
+# (0-20 ms, 0-40 ms, ... at most 250 ms) for up to 4 s, then the write is a 503.
+_TRANSACTION_ATTEMPTS = 40
+_BUSY_DEADLINE_S = 4.0
 
 
 def digest(memory: Memory) -> str:
@@ -68,6 +72,26 @@ def stats_key(namespace: str) -> dict:
 
 class _GenerationChanged(Exception):
     """A rebuild started a new generation while a memory was being indexed."""
+
+
+class _Busy(Exception):
+    """A transaction was cancelled by another one on the same items (or a stale generation): try again."""
+
+
+def _retried(attempt):
+    """attempt()'s result, tried again while it raises _Busy (errors.retried, jittered, within
+    _BUSY_DEADLINE_S); Unavailable (503) when the index stays busy that long."""
+    try:
+        return retried(
+            attempt,
+            retryable=lambda exc: isinstance(exc, _Busy),
+            attempts=_TRANSACTION_ATTEMPTS,
+            deadline_s=_BUSY_DEADLINE_S,
+            base_delay_s=0.02,
+            max_delay_s=0.25,
+        )
+    except _Busy:
+        raise Unavailable("the search index is busy; retry in a moment") from None
 
 
 class DynamoIndex:
@@ -175,7 +199,8 @@ class DynamoIndex:
             self.add(memory)
             return True
         namespace = memory.namespace
-        for attempt in range(_TRANSACTION_ATTEMPTS):
+
+        def attempt() -> bool:
             gen = self._current_generation(namespace)
             put = self._op(
                 "Put",
@@ -193,9 +218,9 @@ class DynamoIndex:
                 return False  # an item holds this id
             if reasons and reasons[-1] == "ConditionalCheckFailed":
                 self._known_generation.pop(namespace, None)  # a rebuild started a generation: read it
-            else:
-                time.sleep(0.02 * (attempt + 1))  # another writer holds a term head or the stats
-        raise Unavailable("the search index is busy; retry in a moment")
+            raise _Busy  # or another writer's transaction held a term head or the stats
+
+        return _retried(attempt)
 
     def _term_actions(self, memory: Memory, gen: int, sign: int, chunk, length: int) -> list[dict]:
         """A posting Put (or Delete) and a head ADD for each (term, tf) of `chunk`."""
@@ -272,17 +297,19 @@ class DynamoIndex:
     def _transact(self, actions: list[dict]) -> bool:
         """Run one chunk: False when it went in now or had gone in before (a condition on a
         posting or on the memory's `ix` failed), True when the stats' generation changed."""
-        for attempt in range(_TRANSACTION_ATTEMPTS):
+
+        def attempt() -> bool:
             reasons = self._send_transaction(actions)
             if reasons is None:
                 return False
-            if "TransactionConflict" not in reasons:
-                stats_failed = "Update" in actions[-2] and actions[-2]["Update"]["Key"][names.PK]["S"].startswith(
-                    names.INDEX_STATS_PREFIX
-                )
-                return stats_failed and len(reasons) >= 2 and reasons[-2] == "ConditionalCheckFailed"
-            time.sleep(0.02 * (attempt + 1))  # another writer indexes the same memory: let it finish
-        raise Unavailable("the search index is busy; retry in a moment")
+            if "TransactionConflict" in reasons:
+                raise _Busy  # another writer indexes the same memory, or holds a term head or the stats
+            stats_failed = "Update" in actions[-2] and actions[-2]["Update"]["Key"][names.PK]["S"].startswith(
+                names.INDEX_STATS_PREFIX
+            )
+            return stats_failed and len(reasons) >= 2 and reasons[-2] == "ConditionalCheckFailed"
+
+        return _retried(attempt)
 
     def _send_transaction(self, actions: list[dict]) -> list[str] | None:
         """TransactWriteItems: None when it went in, else why each action failed (DynamoDB's

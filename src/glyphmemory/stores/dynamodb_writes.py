@@ -205,7 +205,11 @@ class MemoryWrites:
         ).get("Item")
         if claim is None or claim["memory_id"]["S"] != existing.id:
             return False  # deleted or taken over meanwhile: claim afresh
-        self._put_new({**memory_key(existing.id), **memory_attrs(existing)})  # lost race: fine
+        # The item alone, then its index: its writer is most often alive and sending the item
+        # with its index, and a transaction of every waiting writer on those same items would
+        # cancel the writer's own (TransactionConflict). A lost race is fine: the writer's is in.
+        if self._put_item_new({**memory_key(existing.id), **memory_attrs(existing)}):
+            self.index.add(existing)
         return True
 
     def _release_claim(self, memory: Memory) -> None:
