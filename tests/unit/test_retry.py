@@ -49,3 +49,13 @@ def test_retry_after_is_waited_for_and_a_wait_past_the_deadline_is_not():
     with pytest.raises(TimeoutError):  # asked to wait 60 s with 1 s left: the error, at once
         retried(call, retryable=lambda e: True, attempts=2, deadline_s=1, base_delay_s=0, retry_after=lambda e: 60)
     assert time.monotonic() - started < 0.5 and call.calls == 1
+
+
+def test_max_delay_caps_the_growing_wait(monkeypatch):
+    """Twelve tries with base 0.1 s would wait up to 204.8 s before the last; capped, each wait is
+    at most max_delay_s."""
+    waits = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    call = Flaky(*[TimeoutError()] * 11)
+    assert retried(call, retryable=lambda e: True, attempts=12, deadline_s=60, base_delay_s=0.1, max_delay_s=0.25)
+    assert len(waits) == 11 and max(waits) <= 0.25 and call.calls == 12
