@@ -87,7 +87,11 @@ def cmd_mcp(args) -> int:
     print(f"glyph mcp: serving {where} over stdio", file=sys.stderr, flush=True)
     # Memories' pages (search and fetch give their URLs): the server's, or glyph serve's default.
     pages = config.settings().public_url or server_url()
-    build_server(backend, pages, namespace).run("stdio")
+    import anyio
+
+    from glyphmemory.mcp_stdio import serve
+
+    anyio.run(serve, build_server(backend, pages, namespace))
     return EXIT_OK
 
 

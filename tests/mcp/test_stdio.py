@@ -200,3 +200,69 @@ def test_the_tools_fail_alike_over_http_and_in_process(tmp_path):
     assert missing.is_error and missing.content[0].text == missing_inside.content[0].text
     assert "404: " in missing.content[0].text
     assert refused is not None and refused == refused_inside and refused[1].startswith("400: ")
+
+
+def test_every_unreadable_line_is_answered_and_the_next_request_still_is(tmp_path):
+    """JSON-RPC 2.0 §5.1 over the real `glyph mcp` process's pipes: a line that is not JSON is
+    -32700 with id null, JSON that is no JSON-RPC message -32600, a request whose arguments hold a
+    lone surrogate escape -32602 with its id (each was dropped without an answer: the client
+    waited for ever); a log line says so without the line's content, and a good request after
+    them is answered."""
+    import subprocess
+    import threading
+
+    lines = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "garbage-secret",  # not JSON
+        '{"jsonrpc": "2.0", "id": 9, "method": "ping"',  # cut short
+        [],  # JSON, no message
+        {"jsonrpc": "1.0", "id": 3, "method": "ping"},  # a wrong version
+        {"id": 4},  # no method, no result
+        '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search_memories",'
+        '"arguments":{"query":"\\ud800secret"}}}',
+        '{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"save_memory",'
+        '"arguments":{"text":"a \\udfff b"}}}',
+        {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "recent_memories", "arguments": {}}},
+    ]
+    env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
+    proc = subprocess.Popen(
+        [GLYPH, "mcp"], env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdin.write("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    proc.stdin.flush()  # kept open until the last request's answer: EOF ends the server
+    watchdog = threading.Timer(30, proc.kill)  # a line left unanswered fails the test, not hangs it
+    watchdog.start()
+    answers = []
+    while not answers or answers[-1].get("id") != 5:
+        line = proc.stdout.readline()
+        assert line, "glyph mcp ended before answering"
+        answers.append(json.loads(line))
+    watchdog.cancel()
+    proc.stdin.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=30) == 0
+    errors = [(a["id"], a["error"]["code"]) for a in answers if "error" in a]
+    assert errors == [
+        (None, -32700),
+        (None, -32700),
+        (None, -32600),
+        (None, -32600),
+        (None, -32600),
+        (2, -32602),
+        ("s", -32602),
+    ]
+    assert answers[-1]["result"]["structuredContent"]["items"] == []
+    logged = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    refused = [e["code"] for e in logged if e["msg"] == "mcp.stdio.refused"]
+    assert refused == [code for _, code in errors]
+    assert "secret" not in stderr
