@@ -32,7 +32,7 @@ def test_similar_follows_edits_deletes_expiry_and_namespaces(server):  # noqa: F
     assert write(env, "Die Nutzerin bevorzugt pytest für Unit-Tests im Projekt")["similar"] == []
 
     expiring = write(env, "Пользователь предпочитает pytest для модульных тестов", "--ttl-days", "0.00002")
-    time.sleep(2.5)  # 0.00002 days is 1.7 s
+    time.sleep(3.2)  # 0.00002 days is 1.7 s, and an expiry is rounded up to the next whole second
     assert write(env, "Пользователь предпочитает pytest для всех модульных тестов")["similar"] == []
     assert expiring["id"]
 
