@@ -102,12 +102,15 @@ def retried(
     base_delay_s: float,
     retry_after=None,
     max_delay_s: float | None = None,
+    exact_retry_after: bool = False,
 ):
     """`call()`'s result, tried again while `retryable(exc)` holds, attempts last and the next try
     would start before `deadline_s` seconds from now. The wait before try n+1 is full jitter
     (uniform 0 to base_delay_s·2ⁿ⁻¹ s, capped at max_delay_s when given, as the AWS SDKs do),
     raised to `retry_after(exc)` seconds when the server asked for longer (Retry-After; None when
-    it did not). Raises the last error."""
+    it did not). With `exact_retry_after`, a server's Retry-After is waited for exactly instead
+    (capped at max_delay_s; the Messages API's rule for 429 and 529: its retry-after says when the
+    limit resets), and the jitter only when it gave none. Raises the last error."""
     deadline = time.monotonic() + deadline_s
     for attempt in range(1, attempts + 1):
         try:
@@ -120,7 +123,11 @@ def retried(
             ceiling = base_delay_s * 2 ** (attempt - 1)
             if max_delay_s is not None:
                 ceiling = min(ceiling, max_delay_s)
-            delay = max(random.uniform(0, ceiling), (retry_after and retry_after(exc)) or 0)
+            asked = retry_after(exc) if retry_after else None
+            if exact_retry_after and asked is not None:
+                delay = asked if max_delay_s is None else min(asked, max_delay_s)
+            else:
+                delay = max(random.uniform(0, ceiling), asked or 0)
             if time.monotonic() + delay >= deadline:
                 raise
             time.sleep(delay)

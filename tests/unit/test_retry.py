@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -59,3 +60,23 @@ def test_max_delay_caps_the_growing_wait(monkeypatch):
     call = Flaky(*[TimeoutError()] * 11)
     assert retried(call, retryable=lambda e: True, attempts=12, deadline_s=60, base_delay_s=0.1, max_delay_s=0.25)
     assert len(waits) == 11 and max(waits) <= 0.25 and call.calls == 12
+
+
+def test_exact_retry_after_waits_what_the_server_said_capped(monkeypatch):
+    """The Messages API's rule (bridge.claude): its retry-after exactly (0 is no wait at all, not
+    a jittered one), capped at max_delay_s; the jitter only when it said nothing."""
+    waits = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    said = iter([0.0, 7.0, 60.0, None])
+    call = Flaky(*[TimeoutError()] * 4)
+    assert retried(
+        call,
+        retryable=lambda e: True,
+        attempts=5,
+        deadline_s=math.inf,
+        base_delay_s=100,
+        retry_after=lambda e: next(said),
+        max_delay_s=20,
+        exact_retry_after=True,
+    )
+    assert waits[:3] == [0.0, 7.0, 20] and 0 <= waits[3] <= 20 and call.calls == 5

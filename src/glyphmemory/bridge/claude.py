@@ -12,8 +12,9 @@ The API key is read as the Anthropic SDKs read it (ANTHROPIC_API_KEY) and sent o
 from __future__ import annotations
 
 import json
-import random
-import time
+import math
+
+from ..errors import retried
 
 API_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -84,14 +85,19 @@ class Claude:
             "messages": messages,
             "stream": True,
         }
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return self._once(body, on_text)
-            except _Retry as retry:
-                if attempt == self.attempts:
-                    raise ClaudeError(retry.status, retry.detail) from None
-                time.sleep(retry.delay(attempt, self.max_delay_s))
-        raise AssertionError("unreachable")
+        try:
+            return retried(
+                lambda: self._once(body, on_text),
+                retryable=lambda exc: isinstance(exc, _Retry),
+                attempts=self.attempts,
+                deadline_s=math.inf,  # the attempts bound it; each wait is at most max_delay_s
+                base_delay_s=1.0,
+                retry_after=lambda exc: exc.retry_after,
+                max_delay_s=self.max_delay_s,
+                exact_retry_after=True,
+            )
+        except _Retry as retry:
+            raise ClaudeError(retry.status, retry.detail) from None
 
     def complete(self, system: list[dict], messages: list[dict]) -> str:
         parts: list[str] = []
@@ -145,11 +151,6 @@ class Claude:
 class _Retry(Exception):
     def __init__(self, status: int, detail: str, retry_after: float | None):
         self.status, self.detail, self.retry_after = status, detail, retry_after
-
-    def delay(self, attempt: int, cap: float) -> float:
-        if self.retry_after is not None:
-            return min(self.retry_after, cap)
-        return random.uniform(0, min(cap, 0.5 * 2**attempt))  # full jitter
 
 
 def _refuse(response) -> None:
