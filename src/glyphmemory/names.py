@@ -102,6 +102,7 @@ TOKEN_SIG_BYTES = 16  # 128-bit HMAC-SHA256 truncation
 MAX_TOKEN_TTL_S = 30 * 24 * 3600
 ROOT_KID = "root"
 KID_PATTERN = r"[a-z0-9][a-z0-9-]{0,23}"
+OAUTH_ID_PATTERN = r"[A-Za-z0-9_-]{16,64}"  # an OAuth client id or a connector grant id (base64url)
 MAX_KEY_NAME_CHARS = 64
 SCOPES = ("r", "w", "rw", "a")  # read, write, both, admin (keys; root key only)
 CHAT_TOKEN_TTL_S = 12 * 3600  # a chat's write token, `glyph url`'s and `glyph token`'s default

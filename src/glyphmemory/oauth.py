@@ -24,7 +24,7 @@ import os
 import re
 import time
 
-from . import b64url
+from . import b64url, names
 from .errors import GlyphError
 from .oauth_clients import TABLE, cimd_row, redirect_allowed, redirect_matches, split_redirects
 from .redirect_uris import MAX_REDIRECT_URI_CHARS, valid_redirect_uri
@@ -46,7 +46,7 @@ MAX_REDIRECT_URIS = 10  # older VS Code registers six at once
 CIMD_FRESH_S = 300  # a metadata document is fetched again after 5 minutes...
 CIMD_STALE_S = 24 * 3600  # ...and while its host cannot answer, a copy up to a day old serves
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}\Z")
-_ID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+_ID = re.compile(names.OAUTH_ID_PATTERN + r"\Z")  # with match(): the whole string
 
 
 class OAuthError(GlyphError):

@@ -103,3 +103,19 @@ def test_loopback_redirects_match_whatever_their_port():
     assert not redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:1/cb?x=1")
     assert not redirect_matches(CHATGPT[1], "https://chatgpt.com/connector/oauth/other")
     assert not redirect_matches("https://vscode.dev/redirect", "https://vscode.dev:444/redirect")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a" * 16, "A-b_" * 16, "x" * 15, "x" * 65, "a" * 20 + ".", "a" * 20 + "=", "a" * 20 + "\n", "é" * 20, ""],
+)
+def test_a_grant_or_client_id_has_one_rule_the_schema_and_the_check_share(value):
+    """The rule is names.OAUTH_ID_PATTERN: the DELETE /v1/connectors/{grant_id} schema states
+    it and the OAuth server checks ids with it (it was written twice)."""
+    import re
+
+    from glyphmemory import names, oauth
+    from glyphmemory.http.params import GRANT_ID
+
+    assert GRANT_ID.schema["pattern"] == f"^{names.OAUTH_ID_PATTERN}$"
+    assert bool(oauth._ID.match(value)) == bool(re.fullmatch(names.OAUTH_ID_PATTERN, value))

@@ -104,7 +104,7 @@ MEMORY_ID = Param(
     "memory_id", {"type": "string", "pattern": f"^{names.ULID_PATTERN}$"}, "Memory id (ULID).", where="path"
 )
 GRANT_ID = Param(
-    "grant_id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}, "Connector grant id.", where="path"
+    "grant_id", {"type": "string", "pattern": f"^{names.OAUTH_ID_PATTERN}$"}, "Connector grant id.", where="path"
 )
 KID = Param("kid", {"type": "string", "pattern": f"^{names.KID_PATTERN}$"}, "Key id.", where="path")
 TOKEN = Param("t", {"type": "string", "maxLength": names.MAX_TOKEN_CHARS}, "Window token.")
