@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from ..errors import GlyphError
+from ..errors import GlyphError, InvalidInput
 from ..http import log
+from ..http.core import parse_query
 from .core import Closed, Gone
 
 # The transport's own cap, far above the message limit (conversation.MAX_FRAME_BYTES) so that an
@@ -39,7 +40,11 @@ async def serve(bridge, auth, host: str, port: int, ready=None) -> None:
         return Response(status, reason, headers, body)
 
     def process_request(connection, request):
-        token = parse_qs(urlsplit(request.path).query).get("t", [None])[0]
+        try:  # the App's query rules: percent-encoded UTF-8 only, t at most once; other names ignored
+            token = parse_query(urlsplit(request.path).query, frozenset({"t"}), ignore_unknown=True).get("t")
+        except InvalidInput as error:
+            log.event("bridge_connect", level=30, status=400)
+            return refuse(400, "Bad Request", error.detail)
         if token is None:
             return refuse(
                 401, "Unauthorized", "connect with ?t=TOKEN: a window token of scope rw (glyph token --scope rw)"
