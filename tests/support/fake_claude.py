@@ -23,7 +23,9 @@ import math
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .fake_server import LocalServer
 
 API_KEY = "sk-ant-test-" + "k" * 40
 
@@ -32,26 +34,13 @@ def tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-class FakeClaude(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeClaude(LocalServer):
     def __init__(self, *, min_cache_tokens: int = 1024, chunk: int = 12, delay_s: float = 0.0, stall_s: float = 5.0):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.min_cache_tokens, self.chunk, self.delay_s, self.stall_s = min_cache_tokens, chunk, delay_s, stall_s
-        self.requests: list[dict] = []
         self.cache: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler)
 
     def replies(self) -> list[dict]:
         """The requests that were answered with a stream (not refused)."""

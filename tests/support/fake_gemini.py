@@ -10,8 +10,9 @@ next-speaker checks) gets a JSON text both accept. Every request is recorded (`r
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .fake_server import LocalServer
 
 # The CLI's own checks parse the model's JSON: its routing classifiers (model_choice, or
 # complexity_reasoning and complexity_score) and its next-speaker check.
@@ -24,23 +25,10 @@ CHECKS = {
 }
 
 
-class FakeGemini(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeGemini(LocalServer):
     def __init__(self, tool_suffix: str, arguments: dict):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.tool_suffix, self.arguments = tool_suffix, arguments
-        self.requests: list[dict] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler)
 
 
 def declared(body: dict, suffix: str) -> str | None:

@@ -12,28 +12,20 @@ reads what reached the model."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .fake_server import LocalServer
 
 
-class FakeOpenAI(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeOpenAI(LocalServer):
     def __init__(self, tool_suffix: str, arguments: dict):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.tool_suffix, self.arguments = tool_suffix, arguments
-        self.requests: list[dict] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
+        return super().url + "/v1"
 
 
 def find_tool(body: dict, suffix: str) -> tuple[str | None, str | None]:
