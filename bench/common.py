@@ -135,6 +135,7 @@ def index_items(memories: list[Memory], memory_items: list[dict], only: set[str]
     from collections import Counter
 
     from glyphmemory.stores import dynamodb_index as ix
+    from glyphmemory.stores.dynamodb_generations import marker, stats_key
     from glyphmemory.text_index import INDEX_VERSION, impact, memory_terms
 
     out, df, total = [], Counter(), 0
@@ -142,7 +143,7 @@ def index_items(memories: list[Memory], memory_items: list[dict], only: set[str]
         terms = Counter(memory_terms(memory.text, memory.tags))
         length = sum(terms.values())
         total += length
-        item["ix"] = {"S": ix.marker(1, memory)}
+        item["ix"] = {"S": marker(1, memory)}
         for term, tf in terms.items():
             df[term] += 1
             if only is None or term in only:
@@ -157,7 +158,7 @@ def index_items(memories: list[Memory], memory_items: list[dict], only: set[str]
                     {"pk": {"S": ix.posting_pk(namespace, 1, term)}, "sk": {"S": ix.HEAD_SK}, "df": {"N": str(n)}}
                 )
         stats = {"gen": 1, "ver": INDEX_VERSION, "n": len(memories), "len": total}
-        out.append(ix.stats_key(namespace) | {k: {"N": str(v)} for k, v in stats.items()} | {"ready": {"BOOL": True}})
+        out.append(stats_key(namespace) | {k: {"N": str(v)} for k, v in stats.items()} | {"ready": {"BOOL": True}})
     return out
 
 

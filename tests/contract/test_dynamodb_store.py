@@ -176,7 +176,7 @@ def test_a_write_after_a_rebuild_started_elsewhere_goes_into_the_new_generation(
     warm, other = DynamoStore(dynamo_table), DynamoStore(dynamo_table)
     memories = Memories(warm, Clock())
     memories.write(text="written before the rebuild", similar=False)
-    first = warm.index._known_generation["default"]
+    first = warm.index.generations.known["default"]
     assert other.reindex("default", restart=True, deadline_s=float("inf"))["done"]
     written = memories.write(text="written after the rebuild by the warm process", similar=False)[0]
     assert warm.index.read_stats("default")[1] == first + 1  # the new generation, ready

@@ -14,7 +14,7 @@ from glyphmemory.model import Clock, new_memory
 from glyphmemory.search import search_hits
 from glyphmemory.service import Memories
 from glyphmemory.stores.dynamodb import DynamoStore
-from glyphmemory.stores.dynamodb_index import stats_key
+from glyphmemory.stores.dynamodb_generations import stats_key
 from glyphmemory.stores.dynamodb_items import memory_attrs, memory_key
 from glyphmemory.stores.sqlite import SqliteStore
 

@@ -8,7 +8,8 @@ Items (DESIGN §16; names from glyphmemory.names):
   `df`, how many memories hold the term.
 - namespace stats `IXS#<ns>` / `IXS`: `gen` (the generation the postings are written under),
   `ready` (every memory indexed), `ver` (text_index.INDEX_VERSION), `n` memories, `len` terms
-  in all, `cur` where a rebuild walking the by-epoch index has got to.
+  in all, `cur` where a rebuild walking the by-epoch index has got to (dynamodb_generations:
+  the stats item, the generations and the rebuild).
 - on each memory item, `ix` = `<gen>:<digest of its text and tags>`: the memory is in the index
   of that generation, with that content. Indexing is conditional on it, so it happens once
   however often it is retried; a memory whose `ix` does not match is "unindexed".
@@ -30,20 +31,18 @@ skip them meanwhile); the term heads and stats still count it until a rebuild.
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections import Counter
 
 from .. import names
 from ..aws.client import AwsError
 from ..errors import Unavailable, retried
 from ..model import Memory
-from ..text_index import INDEX_VERSION, IndexStats, impact, memory_terms
+from ..text_index import IndexStats, impact, memory_terms
 from . import dynamodb_similar as similar_bands
+from .dynamodb_generations import GenerationChanged, Generations, marker, stats_key
 from .dynamodb_items import cancellation_codes, memory_from_attrs, memory_key
 
 HEAD_SK = "~"
-STATS_SK = "IXS"
 # Two actions a term, two more in the last and the memory's band items (dynamodb_similar.BANDS):
 # TransactWriteItems takes 100.
 TERMS_PER_TRANSACTION = 46
@@ -54,24 +53,8 @@ _TRANSACTION_ATTEMPTS = 40
 _BUSY_DEADLINE_S = 4.0
 
 
-def digest(memory: Memory) -> str:
-    return hashlib.sha256("\x00".join((memory.text, *memory.tags)).encode()).hexdigest()[:16]
-
-
-def marker(generation: int, memory: Memory) -> str:
-    return f"{generation}:{digest(memory)}"
-
-
 def posting_pk(namespace: str, generation: int, term: str) -> str:
     return f"{names.INDEX_PREFIX}{namespace}#{generation}#{term}"
-
-
-def stats_key(namespace: str) -> dict:
-    return {names.PK: {"S": names.INDEX_STATS_PREFIX + namespace}, names.SK: {"S": STATS_SK}}
-
-
-class _GenerationChanged(Exception):
-    """A rebuild started a new generation while a memory was being indexed."""
 
 
 class _Busy(Exception):
@@ -98,74 +81,30 @@ class DynamoIndex:
     def __init__(self, store):
         self.store = store
         self.table = store.table
-        self._known_generation: dict[str, int] = {}  # namespace → generation last read or written
-
-    # --- stats ------------------------------------------------------------------------------
-
-    def _stats(self, namespace: str, *, consistent: bool) -> dict | None:
-        return self.store._call("GetItem", Key=stats_key(namespace), ConsistentRead=consistent).get("Item")
-
-    def _generation(self, namespace: str) -> int:
-        """The namespace's current generation, creating its stats item (not ready) if missing."""
-        item = self._stats(namespace, consistent=True)
-        if item is None:
-            self._start_generation(namespace, None, _first_generation())
-            item = self._stats(namespace, consistent=True)
-        self._known_generation[namespace] = gen = int(item["gen"]["N"])
-        return gen
-
-    def _start_generation(self, namespace: str, old: int | None, new: int) -> None:
-        item = {
-            **stats_key(namespace),
-            "gen": {"N": str(new)},
-            "ver": {"N": str(INDEX_VERSION)},
-            "ready": {"BOOL": False},
-            "n": {"N": "0"},
-            "len": {"N": "0"},
-        }
-        if old is None:
-            condition, values = "attribute_not_exists(#pk)", None
-        else:
-            condition, values = "#gen = :old", {":old": {"N": str(old)}}
-        try:
-            self.store._call(
-                "PutItem",
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#pk": names.PK} if old is None else {"#gen": "gen"},
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except AwsError as exc:
-            if exc.code != "ConditionalCheckFailedException":
-                raise  # else another process started it first: theirs is as good
+        self.generations = Generations(store)
 
     def read_stats(self, namespace: str) -> tuple[IndexStats, int] | None:
         """(count and total length, generation), or None when the index is not ready."""
-        item = self._stats(namespace, consistent=False)
-        if item is None or not item["ready"]["BOOL"] or int(item["ver"]["N"]) != INDEX_VERSION:
-            return None
-        return IndexStats(int(item["n"]["N"]), int(item["len"]["N"])), int(item["gen"]["N"])
+        return self.generations.read_stats(namespace)
+
+    def rebuild(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
+        """Index what the namespace's current generation lacks (Generations.rebuild)."""
+        return self.generations.rebuild(namespace, restart=restart, deadline_s=deadline_s, add=self.add)
 
     # --- changes ----------------------------------------------------------------------------
 
     def add(self, memory: Memory, *, generation: int | None = None) -> None:
         """Index a memory (once: nothing happens when its `ix` already says so)."""
         for _ in range(4):
-            gen = self._current_generation(memory.namespace) if generation is None else generation
+            gen = self.generations.current(memory.namespace) if generation is None else generation
             try:
                 self._change(memory, gen, +1)
                 return
-            except _GenerationChanged:
+            except GenerationChanged:
                 if generation is not None:
                     raise
-                self._known_generation.pop(memory.namespace, None)  # read it again
+                self.generations.forget(memory.namespace)  # read it again
         raise Unavailable("the search index is being rebuilt; retry in a moment")
-
-    def _current_generation(self, namespace: str) -> int:
-        """The generation this process last read or wrote, else read: a stale one fails the
-        stats condition of the transaction that uses it (_GenerationChanged), never counts."""
-        known = self._known_generation.get(namespace)
-        return known if known is not None else self._generation(namespace)
 
     def remove(self, memory: Memory, held_marker: str | None) -> None:
         """Take a memory out of the index, if `held_marker` (its item's `ix`) says it is in."""
@@ -177,7 +116,7 @@ class DynamoIndex:
         gen = int(gen_text)  # if no longer the current one, the stats condition fails: nothing to do
         try:
             self._change(memory, gen, -1)
-        except _GenerationChanged:  # the new generation never had it; its band items may
+        except GenerationChanged:  # the new generation never had it; its band items may
             bands = similar_bands.actions(self.table, memory, -1)
             if bands:
                 self._send_transaction(bands)
@@ -201,7 +140,7 @@ class DynamoIndex:
         namespace = memory.namespace
 
         def attempt() -> bool:
-            gen = self._current_generation(namespace)
+            gen = self.generations.current(namespace)
             put = self._op(
                 "Put",
                 Item={**item, "ix": {"S": marker(gen, memory)}},
@@ -217,7 +156,7 @@ class DynamoIndex:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return False  # an item holds this id
             if reasons and reasons[-1] == "ConditionalCheckFailed":
-                self._known_generation.pop(namespace, None)  # a rebuild started a generation: read it
+                self.generations.forget(namespace)  # a rebuild started a generation: read it
             raise _Busy  # or another writer's transaction held a term head or the stats
 
         return _retried(attempt)
@@ -292,7 +231,7 @@ class DynamoIndex:
                     )
                 )
             if self._transact(actions) and last:
-                raise _GenerationChanged
+                raise GenerationChanged
 
     def _transact(self, actions: list[dict]) -> bool:
         """Run one chunk: False when it went in now or had gone in before (a condition on a
@@ -330,7 +269,7 @@ class DynamoIndex:
         between the item and the index)."""
         got = self.store._call("GetItem", Key=memory_key(memory.id), ConsistentRead=True).get("Item")
         if got is not None:
-            gen = self._current_generation(memory.namespace)
+            gen = self.generations.current(memory.namespace)
             held = memory_from_attrs(got)
             if got.get("ix", {}).get("S") != marker(gen, held):
                 self.add(held)
@@ -396,73 +335,9 @@ class DynamoIndex:
         for memory in missing:
             try:
                 self.add(memory, generation=generation)
-            except (AwsError, _GenerationChanged):
+            except (AwsError, GenerationChanged):
                 pass  # ranked from its text this time; the next search tries again
         return missing
-
-    # --- rebuilding -------------------------------------------------------------------------
-
-    def rebuild(self, namespace: str, *, restart: bool, deadline_s: float) -> dict:
-        """Walk the namespace oldest first from where the rebuild got to, indexing what the
-        current generation lacks, until done or `deadline_s` (time.monotonic()); `restart`
-        (or a namespace from before the index, or a new INDEX_VERSION) starts a new generation."""
-        item = self._stats(namespace, consistent=True)
-        if item is None:
-            self._start_generation(namespace, None, _first_generation())
-        elif restart or int(item["ver"]["N"]) != INDEX_VERSION:
-            self._start_generation(namespace, int(item["gen"]["N"]), int(item["gen"]["N"]) + 1)
-        item = self._stats(namespace, consistent=True)
-        gen = int(item["gen"]["N"])
-        indexed = 0
-        start = item["cur"]["M"] if "cur" in item else None
-        done = bool(item["ready"]["BOOL"])
-        now_s = time.time()
-        while not done and time.monotonic() < deadline_s:
-            params = {
-                "IndexName": names.GSI_BY_EPOCH,
-                "KeyConditionExpression": "#ns = :ns",
-                "ExpressionAttributeNames": {"#ns": names.GSI_PARTITION},
-                "ExpressionAttributeValues": {":ns": {"S": namespace}},
-                "ScanIndexForward": True,
-                "ConsistentRead": False,
-                "Limit": 100,
-            }
-            if start is not None:
-                params["ExclusiveStartKey"] = start
-            response = self.store._call("Query", **params)
-            for got in response.get("Items", []):
-                memory = memory_from_attrs(got)
-                if not memory.is_expired(now_s) and got.get("ix", {}).get("S") != marker(gen, memory):
-                    try:
-                        self.add(memory, generation=gen)
-                    except _GenerationChanged:
-                        return {"namespace": namespace, "indexed": indexed, "done": False}
-                    indexed += 1
-            start = response.get("LastEvaluatedKey")
-            done = start is None
-            update = "SET ready = :r" + (", cur = :c" if start else " REMOVE cur")
-            values = {":r": {"BOOL": done}, ":g": _n(gen)} | ({":c": {"M": start}} if start else {})
-            try:
-                self.store._call(
-                    "UpdateItem",
-                    Key=stats_key(namespace),
-                    UpdateExpression=update,
-                    ConditionExpression="gen = :g",
-                    ExpressionAttributeValues=values,
-                )
-            except AwsError as exc:
-                if exc.code != "ConditionalCheckFailedException":
-                    raise
-                return {"namespace": namespace, "indexed": indexed, "done": False}
-        return {"namespace": namespace, "indexed": indexed, "done": done}
-
-
-def _first_generation() -> int:
-    """The generation a namespace without a stats item starts: the time in milliseconds, not 1.
-    A stats item can be lost (deleted by hand, a partial restore) while postings and the
-    memories' `ix` of its generation remain: reusing that number would take every memory for
-    indexed and rank with counts started afresh at 0 (BM25's idf then goes negative)."""
-    return int(time.time() * 1000)
 
 
 def _n(value: int) -> dict:
