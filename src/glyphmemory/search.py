@@ -92,7 +92,7 @@ def _query_terms(query: str) -> list[str]:
 def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -> list[Hit]:
     """The best `limit` matches, best first (ties to the newer), each with the terms it matched."""
     from .model import Cursor, validate_namespace
-    from .text_index import FOLLOWED_HITS, memory_terms, rank, rerank, with_followers
+    from .text_index import FOLLOWED_HITS, by_score, memory_terms, rank, rerank, with_followers
 
     wanted = _query_terms(query)
     namespace = validate_namespace(namespace)
@@ -125,6 +125,12 @@ def search_hits(memories: Memories, query: str, *, namespace: str, limit: int) -
                 found.setdefault(after.id, after)
                 followers[memory_id] = after.id
     if followers:
+        # A follower holding some of the query's terms keeps its own score too, as it would
+        # have among the memories read: it is scored from its text (no further read).
+        have = {memory_id for memory_id, _, _ in ranked}
+        outside = {i: memory_terms(found[i].text, found[i].tags) for i in followers.values() if i not in have}
+        if outside:
+            ranked = sorted([*ranked, *rerank(wanted, outside, stats, len(outside))], key=by_score)
         ranked = with_followers(ranked, followers, limit)
     words = _query_words(query)
     return [(found[i], score, _matched(matched, words)) for i, score, matched in ranked]

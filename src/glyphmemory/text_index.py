@@ -240,7 +240,7 @@ def _ranked(terms: list[str], held: dict[str, dict[str, int]], doc_len: dict[str
             if when:
                 score *= 1 + _DATE_BONUS * ((when[1] in months) + (when[0] in years))
         scored.append((memory_id, score, [t for t in terms if t in tfs]))
-    scored.sort(key=lambda hit: (-round(hit[1], 9), _newest_first(hit[0])))
+    scored.sort(key=by_score)
     return [(memory_id, round(score, 4), matched) for memory_id, score, matched in scored[:limit]]
 
 
@@ -255,7 +255,8 @@ FOLLOWER_WEIGHT = 0.3
 def with_followers(ranked: Ranked, followers: dict[str, str], limit: int) -> Ranked:
     """`ranked` (best first) with each hit's follower (`followers`: hit id → the id of the memory
     that follows it, for some of the first FOLLOWED_HITS hits) given FOLLOWER_WEIGHT × the hit's
-    score; a follower not among the hits joins them, matching no term. Ties go to the newer."""
+    score; a follower not among the hits joins them with the share alone (search_hits first
+    adds it with its own score when it holds some of the query's terms). Ties go to the newer."""
     scores = {memory_id: [score, matched] for memory_id, score, matched in ranked}
     for memory_id, score, _ in ranked[:FOLLOWED_HITS]:
         follower = followers.get(memory_id)
@@ -267,3 +268,8 @@ def with_followers(ranked: Ranked, followers: dict[str, str], limit: int) -> Ran
 
 def _newest_first(memory_id: str) -> tuple:
     return tuple(-ord(c) for c in memory_id)
+
+
+def by_score(hit: tuple) -> tuple:
+    """The sort key of a ranked hit (memory id, score, …): best first, a tie to the newer."""
+    return -round(hit[1], 9), _newest_first(hit[0])

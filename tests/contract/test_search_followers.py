@@ -69,3 +69,18 @@ def test_an_expired_follower_is_not_shown(memories, store):
     reply = memories.write(text="they were scared, but we reassured them", session="s1", ttl_days=1)[0]
     later = Memories(store, Later())
     assert reply.id not in ids(search_hits(later, "kids accident", namespace="default", limit=5))
+
+
+def test_a_follower_beyond_the_memories_read_keeps_its_own_score(memories):
+    """A follower holding some of the query's words, too weakly to be among the `limit`
+    memories a search reads, is scored from its own text as well: it gets its hit's share on top
+    of its own score, and shows the words it holds (it once got the share alone, as if it held none)."""
+    question = memories.write(text="how did the kids take the accident?", session="s1")[0]
+    reply = memories.write(text="they were scared for a long while afterwards, the kids", session="s1")[0]
+    for n in range(5):  # each holds "kids" more strongly than the reply: they fill the memories read
+        memories.write(text=f"kids party {n} for the kids")
+    hits = search_hits(memories, "kids accident", namespace="default", limit=3)
+    by_id = {m.id: (score, matched) for m, score, matched in hits}
+    assert ids(hits)[0] == question.id and reply.id in by_id
+    assert by_id[reply.id][1] == ["kids"]
+    assert by_id[reply.id][0] > 0.3 * by_id[question.id][0]
