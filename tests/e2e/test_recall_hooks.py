@@ -180,7 +180,8 @@ def test_the_prompt_hook_shows_the_best_hits_of_each_namespace_that_matches_well
     assert "> Moved the staging database to Postgres 16" in out
     assert "> Staging is rebuilt from scratch each night" in out  # one word of the prompt, shown after
     assert out.index("Postgres 16") < out.index("rebuilt from scratch")
-    assert "## 2023-07-10 · `shop` · `" in out
+    assert out.startswith("GlyphMemory: saved memories that may bear on this prompt (namespace `shop`), ")
+    assert "\n2023-07-10 `" in out  # the day and the id, the namespace said once above
     # The default namespace's best hit holds 1 of the 5 terms: its search does not match well.
     assert "database plans" not in out and "Coffee" not in out and "approvals" not in out
 
@@ -192,6 +193,7 @@ def test_the_prompt_hook_shows_the_best_hits_of_each_namespace_that_matches_well
     )
     out = asked.stdout
     assert out.index("Postgres 16") < out.index("database plans") < out.index("rebuilt from scratch")
+    assert "` in `shop`\n> Moved the staging" in out and "` in `default`\n> The user reads" in out
     assert "Coffee" not in out and len(out.encode("utf-16-le")) // 2 <= 1500
 
 
