@@ -14,6 +14,7 @@ import pytest
 from glyphmemory.bridge.aws import BridgeDoor
 from glyphmemory.tokens import mint_window_token
 
+from ..support.bridge_queries import token_queries, websocket_connect_event
 from ..support.fake_claude import API_KEY, FakeClaude
 
 DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
@@ -88,6 +89,25 @@ def test_connect_is_authorised_by_a_read_write_token(lambdas):
         with pytest.raises(Exception, match="Unauthorized"):
             connect(bad)
     assert bridge.route({"requestContext": {"routeKey": "$connect", "connectionId": "c0"}}) == {"statusCode": 200}
+
+
+def test_connect_reads_the_token_by_the_apps_query_rules(lambdas):
+    """The authorizer applies the App's query rules as `glyph bridge` does, to the same query
+    strings (support.bridge_queries, test_local's test_a_window_token_is_read_by_the_apps_query_rules):
+    a t given twice (API Gateway's queryStringParameters held the last one, which was let in),
+    empty, or not UTF-8 is refused; other names are ignored, percent-encoded bytes decoded. An
+    authorizer can only refuse with 401 (its detail is in the log line, never the token)."""
+    _, _, key = lambdas
+    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 60)
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
+    answered, expected = {}, {}
+    for query, refused in token_queries(token):
+        expected[query] = key.kid if refused is None else "Unauthorized"
+        try:
+            answered[query] = bridge.authorize(websocket_connect_event(query, arn))["context"]["kid"]
+        except Exception as exc:  # an authorizer refuses by raising "Unauthorized"
+            answered[query] = str(exc)
+    assert answered == expected
 
 
 def test_the_route_returns_at_once_and_the_worker_streams_to_the_connection(lambdas):

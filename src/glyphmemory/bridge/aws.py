@@ -94,14 +94,25 @@ class BridgeDoor:
     # --- $connect's authorizer -------------------------------------------------------------------
 
     def authorize(self, event, context=None) -> dict:
+        """The $connect REQUEST authorizer: `?t=` read by the App's query rules, as `glyph bridge`
+        reads it (http.core.query_args on multiValueQueryStringParameters: queryStringParameters
+        holds only a name's last value), then a window token of scope rw. Any refusal raises
+        "Unauthorized": API Gateway answers the upgrade with 401."""
         from ..errors import Forbidden, InvalidInput, Unauthorized
+        from ..http.core import query_args
 
-        token = ((event or {}).get("queryStringParameters") or {}).get("t")
+        event = event or {}
+        single = event.get("queryStringParameters") or {}
+        values = event.get("multiValueQueryStringParameters") or {name: [v] for name, v in single.items()}
         try:
+            token = query_args(values, frozenset({"t"}), ignore_unknown=True).get("t")
             if not token:
                 raise PermissionError
             grant = self.door.app().auth.token(token, "rw")  # a message reads memories and writes turns
-        except (Unauthorized, Forbidden, InvalidInput, PermissionError):
+        except InvalidInput as error:  # its detail names the rule, never the value
+            log.event("bridge_connect", level=30, status=401, detail=error.detail)
+            raise Exception("Unauthorized") from None
+        except (Unauthorized, Forbidden, PermissionError):
             log.event("bridge_connect", level=30, status=401)
             raise Exception("Unauthorized") from None  # API Gateway answers the upgrade with 401
         return {

@@ -332,9 +332,17 @@ def urlencoded(text: str, what: str) -> list[tuple[str, str]]:
 
 
 def parse_query(raw: str, allowed: frozenset[str], *, ignore_unknown: bool = False) -> dict[str, str]:
+    """A query string's parameters by name (`urlencoded`, then `query_args`' rules)."""
     pairs: dict[str, list[str]] = {}
     for name, value in urlencoded(raw, "query string"):
         pairs.setdefault(name, []).append(value)
+    return query_args(pairs, allowed, ignore_unknown=ignore_unknown)
+
+
+def query_args(pairs: dict[str, list[str]], allowed: frozenset[str], *, ignore_unknown: bool = False) -> dict[str, str]:
+    """The App's rules on a query's decoded values by name (what API Gateway's
+    multiValueQueryStringParameters hold too): each name at most once, and only `allowed`
+    names (others ignored with `ignore_unknown`); InvalidInput saying which is not."""
     if ignore_unknown:
         pairs = {k: v for k, v in pairs.items() if k in allowed}
     unknown = sorted(set(pairs) - allowed)
