@@ -11,11 +11,6 @@ from glyphmemory.search import search_memories
 from glyphmemory.service import Memories
 
 
-@pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
-
-
 def test_context_is_newest_first_within_budget_with_marker_and_older_count(memories):
     for i in range(30):
         memories.write(text=f"memory {i}: " + "detail " * 40, tags=["t"] if i % 3 == 0 else None)

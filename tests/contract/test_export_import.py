@@ -17,11 +17,6 @@ SEPARATORS = ["\u2028", "\u2029", "\u0085"]
 
 
 @pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
-
-
-@pytest.fixture
 def fresh(request, tmp_path):
     """A second, empty store of the same kind as `store`."""
     from glyphmemory.stores.dynamodb import DynamoStore

@@ -33,11 +33,6 @@ LOOK_ALIKES = [
 ]
 
 
-@pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
-
-
 def all_of(memories: Memories, namespace: str = "default") -> list:
     return list(memories.iter_newest(namespace))
 

@@ -7,25 +7,11 @@ import time
 
 import pytest
 
-from glyphmemory.model import Clock, Cursor
+from glyphmemory.model import Cursor
 from glyphmemory.search import search_hits
 from glyphmemory.service import Memories
 
-
-class Later(Clock):
-    """Three days ahead: a memory written with ttl_days=1 has expired."""
-
-    def now_s(self) -> float:
-        return time.time() + 3 * 86_400
-
-
-@pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
-
-
-def ids(hits) -> list[str]:
-    return [m.id for m, _, _ in hits]
+from .test_search_index import Later, ids
 
 
 def test_following_is_the_next_unexpired_memory_of_the_namespace_in_time(memories, store):

@@ -20,11 +20,6 @@ class Later(Clock):
         return time.time() + 3 * 86_400
 
 
-@pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
-
-
 def ids(hits) -> list[str]:
     return [m.id for m, _, _ in hits]
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from glyphmemory.model import Clock, Cursor, new_memory
 from glyphmemory.service import Memories
-
-
-@pytest.fixture
-def memories(store, clock) -> Memories:
-    return Memories(store, clock)
 
 
 def write_many(memories: Memories, n: int, namespace: str = "default", **fields) -> list:
