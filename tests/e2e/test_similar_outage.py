@@ -6,16 +6,13 @@ DynamoDB through moto, behind an HTTP proxy that throttles the reads a search ma
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from ..support.forwarding_proxy import ForwardingProxy
 from ..support.processes import clean_env, start_glyph_serve, stop
 from .test_glyph_serve import bearer, glyph
 
@@ -26,50 +23,19 @@ THROTTLED = json.dumps(
 ).encode()
 
 
-class ThrottlingProxy:
+class ThrottlingProxy(ForwardingProxy):
     """Forwards to moto; while `throttle` is set, answers the calls in SEARCH_READS with 400
     ThrottlingException, as DynamoDB does, and counts them."""
 
     def __init__(self, target: str):
-        host, port = urlsplit(target).hostname, urlsplit(target).port
         self.throttle, self.throttled = False, 0
-        proxy = self
+        super().__init__(target)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if proxy.throttle and self.headers.get("X-Amz-Target") in SEARCH_READS:
-                    proxy.throttled += 1
-                    status, headers, data = 400, [("Content-Type", "application/x-amz-json-1.0")], THROTTLED
-                else:
-                    upstream = http.client.HTTPConnection(host, port, timeout=30)
-                    try:
-                        upstream.request("POST", self.path, body=body, headers=dict(self.headers.items()))
-                        answer = upstream.getresponse()
-                        status, headers, data = answer.status, answer.getheaders(), answer.read()
-                    finally:
-                        upstream.close()
-                self.send_response(status)
-                for k, v in headers:
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def answer(self, request, body):
+        if not (self.throttle and request.headers.get("X-Amz-Target") in SEARCH_READS):
+            return None
+        self.throttled += 1
+        return 400, [("Content-Type", "application/x-amz-json-1.0")], THROTTLED
 
 
 def test_a_write_is_answered_as_stored_when_the_look_for_similar_ones_is_throttled(dynamo_table, tmp_path):

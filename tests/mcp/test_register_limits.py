@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 
 from glyphmemory import oauth
 
+from ..support.fake_server import LocalServer
 from ..support.lambda_events import connector_function, make_event
 from ..support.processes import clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
@@ -145,14 +145,11 @@ class _TlsHost:
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(context)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd = LocalServer(Handler, tls=context)
         self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):
-        self.httpd.shutdown()
+        self.httpd.close()
 
 
 @pytest.mark.e2e

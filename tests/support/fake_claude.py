@@ -25,7 +25,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer
+from .fake_server import LocalServer, send_body
 
 API_KEY = "sk-ant-test-" + "k" * 40
 
@@ -94,14 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, status, json.dumps(body).encode(), "application/json", (headers or {}).items())
 
     def _event(self, name: str, data: dict) -> None:
         self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())

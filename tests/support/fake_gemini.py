@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer
+from .fake_server import LocalServer, send_body
 
 # The CLI's own checks parse the model's JSON: its routing classifiers (model_choice, or
 # complexity_reasoning and complexity_score) and its next-speaker check.
@@ -57,15 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def _send(self, status: int, data: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self) -> None:
-        self._send(200, json.dumps({"models": []}).encode(), "application/json")
+        send_body(self, 200, json.dumps({"models": []}).encode(), "application/json")
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -76,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append({"path": self.path, "body": body})
         path = self.path.split("?")[0]
         if path.endswith(":countTokens"):
-            self._send(200, json.dumps({"totalTokens": 10}).encode(), "application/json")
+            send_body(self, 200, json.dumps({"totalTokens": 10}).encode(), "application/json")
             return
         suffix = self.server.tool_suffix
         answered, tool = responses(body, suffix), declared(body, suffix)
@@ -92,6 +85,6 @@ class _Handler(BaseHTTPRequestHandler):
             "modelVersion": "gemini-fake",
         }
         if path.endswith(":streamGenerateContent"):
-            self._send(200, f"data: {json.dumps(reply)}\r\n\r\n".encode(), "text/event-stream")
+            send_body(self, 200, f"data: {json.dumps(reply)}\r\n\r\n".encode(), "text/event-stream")
         else:
-            self._send(200, json.dumps(reply).encode(), "application/json")
+            send_body(self, 200, json.dumps(reply).encode(), "application/json")

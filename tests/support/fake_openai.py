@@ -15,7 +15,7 @@ import json
 import time
 from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer
+from .fake_server import LocalServer, send_body
 
 
 class FakeOpenAI(LocalServer):
@@ -48,12 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # /models and the like: nothing to offer
-        data = json.dumps({"object": "list", "data": [], "models": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, 200, json.dumps({"object": "list", "data": [], "models": []}).encode(), "application/json")
 
     def _event(self, name: str, data: dict) -> None:
         data = {"type": name, **data}
@@ -68,9 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"raw": raw.decode("utf-8", "replace")}
         self.server.requests.append({"path": self.path, "body": body})
         if not self.path.rstrip("/").endswith("/responses"):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            send_body(self, 404, b"")
             return
         n = len(self.server.requests)
         items = body.get("input") or []

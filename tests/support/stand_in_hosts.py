@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from .fake_server import LocalServer, send_body
 
 _SITECUSTOMIZE = """
 import os
@@ -62,20 +63,13 @@ class StandInHosts:
                 stand_in.fetched.append(key)
                 doc = None if stand_in.down else stand_in.documents.get(key)
                 body = json.dumps(doc if doc is not None else {"error": "not found"}).encode()
-                self.send_response(404 if doc is None else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_body(self, 404 if doc is None else 200, body, "application/json")
 
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.hosts = hosts
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = LocalServer(Handler, tls=context)
 
     @property
     def port(self) -> int:
@@ -95,5 +89,4 @@ class StandInHosts:
         }
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.close()

@@ -5,28 +5,22 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from glyphmemory.aws.client import AWS_ROOTS, AwsError, AwsJsonClient, AwsUnreachable
 
+from ..support.fake_server import LocalServer, send_body
 
-class FakeAws(ThreadingHTTPServer):
+
+class FakeAws(LocalServer):
     """Answers each call with the next (status, body) of `script`, recording what it got."""
 
-    daemon_threads = True
-
     def __init__(self, script):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.script, self.calls, self.connections = list(script), [], set()
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(_Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,12 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.server.connections.add(self.client_address)
         status, answer = self.server.script.pop(0)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, status, json.dumps(answer).encode(), "application/x-amz-json-1.0")
 
 
 @pytest.fixture
