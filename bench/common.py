@@ -32,6 +32,21 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+def import_times(python: str, code: str) -> dict[str, float]:
+    """{module: self ms} of the imports `python -I -S -B -X importtime -c code` makes."""
+    import subprocess
+
+    err = subprocess.run(
+        [python, "-I", "-S", "-B", "-X", "importtime", "-c", code], capture_output=True, text=True
+    ).stderr
+    rows = {}
+    for line in err.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            rows[parts[2].strip()] = int(parts[0]) / 1000
+    return rows
+
+
 def corpus_texts() -> list[str]:
     return [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
 

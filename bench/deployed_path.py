@@ -13,8 +13,11 @@ process's CPU time is measured and the answer held back by cpu × (1/share − 1
 Beside it, the baseline in the same run: the same front, INIT, CPU share and proxy, with a
 process that makes the same AWS calls as the handler's context request (SSM GetParameter, two
 DynamoDB Queries) through boto3, given bytecode (as Lambda's runtime has) and the full CA bundle
-it would load. Then 20 runs of the real `glyph context --hook` per share, each from an empty
-GLYPH_HOME (no cached block to fall back on), counting the runs that loaded memories.
+it would load. Then 20 rounds per share of Claude Code's hooks (bench/deployed_hooks.py): the
+real `glyph context --hook`, each from an empty GLYPH_HOME (no cached block to fall back on),
+counting the runs that loaded memories, alternating with the real `glyph recall --hook` on
+LoCoMo's questions against a table of its turns, counting the runs that printed memories and
+those that gave up at the hook's 1.5 s.
 
     python bench/deployed_path.py [runs] [hooks] [shares…]
 """
@@ -22,7 +25,6 @@ GLYPH_HOME (no cached block to fall back on), counting the runs that loaded memo
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import ssl
 import statistics
@@ -36,7 +38,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import AWS_ENV, Moto, create_table, load_dynamodb, percentile, synthetic_memories  # noqa: E402
+from common import AWS_ENV, Moto, create_table, import_times, load_dynamodb, percentile, synthetic_memories  # noqa: E402
+from deployed_hooks import recall_table, run_hooks, search_imports  # noqa: E402
+from deployed_hooks import report as hook_report  # noqa: E402
 from deployed_sim import CALL_S, CONNECT_S, FRONT_S, INIT_S, CpuShare, Front, LatencyTlsProxy  # noqa: E402
 
 from glyphmemory import names  # noqa: E402
@@ -45,7 +49,6 @@ SHARES = (1.0, 0.5, 0.29)
 MEMORY_MB_PER_CORE = 1769  # Lambda gives one full vCPU at 1,769 MB
 GB_SECOND = 0.0000133334  # arm64 list price
 BOTO_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-GLYPH = str(Path(sys.executable).with_name("glyph"))
 
 HANDLER = r"""
 import json, resource, sys
@@ -207,6 +210,10 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
         load_dynamodb(table, stored)
         front, token, _ = setup.start(moto, table)
         key = setup.key
+        recall = recall_table()
+        if recall:
+            result["recall"] = {k: v for k, v in recall.items() if k in ("conversation", "memories")}
+            recall |= {"env": front.env | {names.ENV_STORE: f"dynamodb://{recall['table']}"}, "proxy": setup.proxy}
         variants = {
             "glyphmemory": (front.command, front.env),
             "boto3 baseline": (
@@ -234,60 +241,28 @@ def measure(runs: int = 15, hooks: int = 20, shares: tuple[float, ...] = SHARES)
                             row["cold"][name].append(cold_request(front.server_address[1], str(ca_pem), token))
                             row["process"][name] += front.process_s
                     front.command, front.env = variants["glyphmemory"]
-                    row["hook"] = run_hooks(hooks, front, ca_pem, key, newest, work)
+                    row["hook"] = run_hooks(hooks, front, ca_pem, key, newest, work, recall)
                 finally:
                     share.close()
                 result["shares"][share_value] = row
         finally:
             setup.stop()
     result["import_top"] = import_profile(python, setup.asset)
+    result["search_imports"] = search_imports(python, setup.asset, HANDLER_IMPORTS)
     setup.cleanup()
     return result
 
 
-def run_hooks(n: int, front: Front, ca_pem: Path, key, newest: str, work: Path) -> dict:
-    hooks_json = json.loads((Path(__file__).resolve().parents[1] / "skills" / "hooks" / "hooks.json").read_text())
-    command = hooks_json["hooks"]["SessionStart"][0]["hooks"][0]["command"].split()
-    loaded, first_try, walls = 0, 0, []
-    for _ in range(n):
-        home = work / f"home-{uuid.uuid4().hex[:6]}"  # empty: no cached block to fall back on
-        env = {
-            "PATH": f"{Path(GLYPH).parent}:/usr/bin:/bin",
-            "HOME": str(home),
-            names.ENV_HOME: str(home),
-            names.ENV_URL: f"https://127.0.0.1:{front.server_address[1]}",
-            names.ENV_KEY: f"{key.kid}:{key.secret_b32}",
-            "SSL_CERT_FILE": str(ca_pem),
-        }
-        before = front.requests
-        started = time.perf_counter()
-        proc = subprocess.run([GLYPH, *command[1:]], env=env, capture_output=True, text=True, timeout=30)
-        out = proc.stdout
-        if os.environ.get("BENCH_DEBUG"):
-            print(out[:300], proc.stderr[-2000:], file=sys.stderr)
-        walls.append(time.perf_counter() - started)
-        ok = newest in out and not out.startswith("GlyphMemory:")
-        loaded += ok
-        first_try += ok and front.requests - before == 1
-        time.sleep(0.3)  # let a retried request's abandoned process finish
-    return {"loaded": loaded, "first_try": first_try, "walls": walls}
+HANDLER_IMPORTS = (
+    "import handler; from glyphmemory import runtime, stores, aws; from glyphmemory.stores import dynamodb; "
+    "from glyphmemory.aws import client"
+)
 
 
 def import_profile(python: str, asset: Path, n: int = 8) -> list[tuple[str, float]]:
     """`-X importtime` of importing the handler and building the app, from the asset's bytecode."""
-    code = (
-        f"import sys; sys.path[:0] = [{str(asset)!r}]; import handler; "
-        "from glyphmemory import runtime, stores, aws; from glyphmemory.stores import dynamodb; from glyphmemory.aws import client"
-    )
-    err = subprocess.run(
-        [python, "-I", "-S", "-B", "-X", "importtime", "-c", code], capture_output=True, text=True
-    ).stderr
-    rows = []
-    for line in err.splitlines():
-        parts = line.removeprefix("import time:").split("|")
-        if len(parts) == 3 and parts[0].strip().isdigit():
-            rows.append((parts[2].strip(), int(parts[0]) / 1000))
-    return sorted(rows, key=lambda r: -r[1])[:n]
+    code = f"import sys; sys.path[:0] = [{str(asset)!r}]; {HANDLER_IMPORTS}"
+    return sorted(import_times(python, code).items(), key=lambda r: -r[1])[:n]
 
 
 def report(result: dict) -> str:
@@ -328,6 +303,7 @@ def report(result: dict) -> str:
         f"**{worst_p90 * 1000:.1f} ms, {'met' if all_loaded and worst_p90 <= 1.5 else 'NOT met'}** "
         f"({'every run loaded memories' if all_loaded else 'some runs loaded none'}).",
         "",
+        *hook_report(result),
         "What a cold request costs by memory size (our process's time from start to answer, billed as INIT plus "
         "duration, at the arm64 list price):",
         "",

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bridge  # noqa: E402
 import cli_start  # noqa: E402
 import cost  # noqa: E402
+import deployed_hooks  # noqa: E402
 import deployed_path  # noqa: E402
 import http_local  # noqa: E402
 import latency  # noqa: E402
@@ -103,15 +104,32 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+def with_deployed_hook(section: str, deployed: dict) -> str:
+    """The recall section with the prompt hook's figures on the deployed path (measured by
+    deployed_path) after its paragraph of the local ones, else before its goals."""
+    line = deployed_hooks.recall_line(deployed)
+    if line is None:
+        return section
+    local = section.find("against a local `glyph serve`")
+    at = section.find("\n\n", local) if local >= 0 else section.find("\n\n- Goal")
+    if at < 0:
+        at = len(section.rstrip("\n"))
+    return section[:at] + "\n\n" + line + section[at:]
+
+
 def main(argv: list[str]) -> int:
     plan = QUICK if "--quick" in argv else FULL
-    sections, took = [], {}
+    sections, results, took = {}, {}, {}
     for name, kwargs in plan.items():
         started = time.perf_counter()
         print(f"bench: {name} …", file=sys.stderr, flush=True)
         module = MODULES[name]
-        sections.append(module.report(module.measure(**kwargs)))
+        results[name] = module.measure(**kwargs)
+        sections[name] = module.report(results[name])
         took[name] = time.perf_counter() - started
+    if "recall" in sections and "deployed_path" in results:
+        sections["recall"] = with_deployed_hook(sections["recall"], results["deployed_path"])
+    sections = list(sections.values())
     goals = [
         f"{s.splitlines()[0].lstrip('# ')}: {g.strip()}"
         for s in sections

@@ -45,3 +45,6 @@ def test_the_quick_benchmark_plan_writes_every_section(tmp_path):
     verdicts = re.findall(r"^- .*Goal.*\*\*(\d+\.\d+)( ms)?×?, (met|NOT met)\*\*", text, re.M)
     assert len(verdicts) >= 9, text[:3000]
     assert "| 1,000 | 21 |" in text  # 20 most recent read 21 items at 1,000 memories too
+    # The prompt hook on the deployed path: in that section, and its line in the recall section.
+    assert "| CPU share | prompt hook wall p50 / p90 | session-start hook p50 / p90 |" in text
+    assert "On the deployed-path simulation (a cold function at 0.29" in text.split("## Recall at the right moment")[1]

@@ -58,3 +58,54 @@ def test_search_cost_measures_the_index_beside_the_old_scan():
     assert result["sqlite"]["index"]["p50"] > 0
     text = search_cost.report(result)
     assert "Search cost" in text and "Goal:" in text and "**met**" in text
+
+
+def _hook_tally(walls: list[float], printed: int, gave_up: int, calls: int) -> dict:
+    return {"walls": walls, "printed": printed, "gave_up": gave_up, "requests": len(walls), "aws_calls": calls}
+
+
+def test_the_prompt_hook_on_the_deployed_path_is_reported_beside_the_start_hook_and_in_the_recall_section():
+    run = load("run")
+    hooks = run.deployed_hooks
+    fast = {
+        "loaded": 4,
+        "first_try": 4,
+        "walls": [0.5, 0.6, 0.7, 0.8],
+        "aws_calls": 12,
+        "recall": _hook_tally([0.7, 0.8, 0.9, 1.0], 4, 0, 40) | {"deadline_s": 1.5},
+        "recall_project": _hook_tally([1.2, 1.3, 1.4, 1.45], 3, 0, 80) | {"deadline_s": 1.5},
+    }
+    slow = fast | {
+        "recall": _hook_tally([0.9, 1.52, 1.55, 1.6], 1, 3, 38) | {"deadline_s": 1.5},
+        "recall_project": _hook_tally([1.51, 1.52, 1.53, 1.6], 0, 4, 70) | {"deadline_s": 1.5},
+    }
+    result = {
+        "recall": {"conversation": "conv-26", "memories": 419},
+        "search_imports": {"ms": 1.9, "modules": ["glyphmemory.text_index", "glyphmemory.stores.dynamodb_index"]},
+        "shares": {1.0: {"hook": fast}, 0.29: {"hook": slow}},
+    }
+    text = "\n".join(hooks.report(result))
+    assert (
+        "| 1.00 | 850 / 1000 ms | 650 / 800 ms | 1.31× | 4/4 | 0/4 | 10.0 / 3.0 | 1350 / 1450 ms | 3/4 | 0/4 |" in text
+    )
+    assert (
+        "| 0.29 | 1535 / 1600 ms | 650 / 800 ms | 2.36× | 1/4 | 3/4 | 9.5 / 3.0 | 1525 / 1600 ms | 0/4 | 4/4 |" in text
+    )
+    assert "At the 0.29 share, without a project **it gives up most of the time** (3/4)" in text
+    assert "1.9 ms (`glyphmemory.text_index`, `glyphmemory.stores.dynamodb_index`" in text
+
+    section = (
+        "## Recall at the right moment (issue 26)\n\n"
+        "The hook as Claude Code runs it against a local `glyph serve` (40 prompts): p50 67 ms.\n\n"
+        "Near-duplicates: 114 labelled pairs.\n\n- Goal: hook p50 ≤ 0.3 s locally: **met** (67 ms)\n"
+    )
+    merged = run.with_deployed_hook(section, result)
+    line = "On the deployed-path simulation (a cold function at 0.29 of a core"
+    assert merged.index("against a local") < merged.index(line) < merged.index("Near-duplicates")
+    assert "p50 1535 ms, p90 1600 ms (the session-start hook in the same run: p50 650 ms)" in merged
+    assert "printed for 1 of 4 and gave up at 1.5 s for 3; in a project's folder (two cold requests)" in merged
+    assert merged.replace(hooks.recall_line(result) + "\n\n", "") == section
+
+    without = {k: v for k, v in result.items() if k != "recall"}  # LoCoMo's data was not there
+    assert run.with_deployed_hook(section, without) == section
+    assert "was not run" in hooks.report(without)[0]
