@@ -9,6 +9,7 @@ import pytest
 
 from glyphmemory.model import Cursor
 from glyphmemory.search import search_hits
+from glyphmemory.text_index import FOLLOWER_WEIGHT
 from glyphmemory.service import Memories
 
 from .test_search_index import Later, ids
@@ -69,4 +70,4 @@ def test_a_follower_beyond_the_memories_read_keeps_its_own_score(memories):
     by_id = {m.id: (score, matched) for m, score, matched in hits}
     assert ids(hits)[0] == question.id and reply.id in by_id
     assert by_id[reply.id][1] == ["kids"]
-    assert by_id[reply.id][0] > 0.3 * by_id[question.id][0]
+    assert by_id[reply.id][0] > FOLLOWER_WEIGHT * by_id[question.id][0]

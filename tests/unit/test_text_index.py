@@ -12,6 +12,7 @@ import pytest
 
 from glyphmemory.model import new_ulid
 from glyphmemory.text_index import (
+    FOLLOWER_WEIGHT,
     IndexStats,
     analyze,
     impact,
@@ -174,16 +175,17 @@ def test_rerank_scores_candidates_from_their_whole_terms_as_rank_would_from_ever
 def test_with_followers_gives_a_follower_a_share_of_its_hits_score():
     ranked = [("01A", 10.0, ["a"]), ("01B", 5.0, ["b"]), ("01C", 4.0, ["c"]), ("01D", 3.5, ["d"])]
     got = with_followers(ranked, {"01A": "01Z", "01B": "01C", "01D": "01Y"}, 10)
-    # 01C: 4 + 0.3 × 5 passes 01B; 01Z joins with 0.3 × 10 and no term; 01D is not among the
+    # 01C: 4 + 0.6 × 5 passes 01B; 01Z joins with 0.6 × 10 and no term; 01D is not among the
     # FOLLOWED_HITS (3) best, so its follower 01Y is not shown.
+    assert FOLLOWER_WEIGHT == 0.6
     assert got == [
         ("01A", 10.0, ["a"]),
-        ("01C", 5.5, ["c"]),
+        ("01C", 7.0, ["c"]),
+        ("01Z", 6.0, []),
         ("01B", 5.0, ["b"]),
         ("01D", 3.5, ["d"]),
-        ("01Z", 3.0, []),
     ]
-    assert with_followers(ranked, {"01A": "01Z"}, 2) == [("01A", 10.0, ["a"]), ("01B", 5.0, ["b"])]
+    assert with_followers(ranked, {"01A": "01Z"}, 2) == [("01A", 10.0, ["a"]), ("01Z", 6.0, [])]
     assert with_followers([], {}, 5) == []
 
 
