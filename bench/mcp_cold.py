@@ -50,40 +50,23 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
     """The connector's events (initialize, the SDK's initialize, tools/list), the memory
     function's `/v1/context` event, and the environment both run with."""
     sys.path.insert(0, str(ROOT))
-    from glyphmemory.keys import SUBKEY_OAUTH, derive_subkey, new_key
+    from glyphmemory.keys import new_key
     from glyphmemory.model import Clock
-    from glyphmemory.oauth import OAuth
     from glyphmemory.service import Memories
     from glyphmemory.stores.sqlite import SqliteStore
     from glyphmemory.tokens import mint_window_token
     from tests.infra.test_lambda_asset import event
+    from tests.support.mcp_requests import granted_access_token, initialize_request, mcp_headers
 
     key = new_key()
     store = SqliteStore(str(tmp / "g.db"))
     memories = Memories(store, Clock())
     for i in range(30):
         memories.write(text=f"memory {i}: the user keeps notes on their deployments")
-    grant = {"client_id": "c" * 22, "client_name": "bench", "kid": key.kid, "resource": f"https://{HOST}/mcp"}
-    grant.update(generation=1, created_at=1, used_at=2**40, expires_at=2**40)
-    store.records_put_if("oauth-grant", "g" * 22, grant, expected_version=0)
-    access = OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))._tokens("g" * 22, grant)["access_token"]
+    access = granted_access_token(store, key, HOST, client_name="bench")
     store.close()
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "claude-ai", "version": "1"},
-        },
-    }
-    headers = {
-        "x-glyph-public-host": HOST,
-        "authorization": f"Bearer {access}",
-        "content-type": "application/json",
-        "accept": "application/json, text/event-stream",
-    }
+    initialize = initialize_request(client={"name": "claude-ai", "version": "1"})
+    headers = mcp_headers(HOST, access)
     through_sdk = {**initialize, "params": {**initialize["params"], "_meta": {}}}
     tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
     mcp_events = {

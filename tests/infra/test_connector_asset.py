@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 
-from glyphmemory.keys import SUBKEY_OAUTH, derive_subkey, new_key
-from glyphmemory.oauth import OAuth
+from glyphmemory.keys import new_key
 from glyphmemory.stores.sqlite import SqliteStore
 from infra.bundling import build_lambda_asset, host_platform
 
+from ..support.mcp_requests import granted_access_token, initialize_request, mcp_headers
 from .test_lambda_asset import event, run_asset
 
 HOST = "glyph.example.com"
@@ -22,35 +22,12 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     key = new_key()
     db = tmp_path / "g.db"
     store = SqliteStore(str(db))
-    oauth = OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))
-    grant = {
-        "client_id": "c" * 22,
-        "client_name": "test",
-        "kid": key.kid,
-        "resource": f"https://{HOST}/mcp",
-        "generation": 1,
-        "created_at": 1,
-        "used_at": 2**40,
-        "expires_at": 2**40,
-    }
-    store.records_put_if("oauth-grant", "g" * 22, grant, expected_version=0)
-    access = oauth._tokens("g" * 22, grant)["access_token"]
+    access = granted_access_token(store, key, HOST)
     store.close()
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
     host = {"x-glyph-public-host": HOST}
-    mcp_headers = {
-        **host,
-        "authorization": f"Bearer {access}",
-        "content-type": "application/json",
-        "accept": "application/json, text/event-stream",
-    }
+    headers = mcp_headers(HOST, access)
     events = [
-        event("POST", "/mcp", headers=mcp_headers, body=initialize),
+        event("POST", "/mcp", headers=headers, body=initialize_request()),
         event("GET", "/.well-known/oauth-protected-resource/mcp", headers=host),
         event("GET", "/authorize", "client_id=nobody", headers=host),
     ]
@@ -62,7 +39,7 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     # The first answer without the SDK (issue 24 §5): it is imported by the first call needing it.
     assert "jinja2" in loaded["modules"] and not {"mcp", "mcp_types", "pydantic"} & set(loaded["modules"])
     tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
-    answers, loaded, stderr = run_asset(asset, [event("POST", "/mcp", headers=mcp_headers, body=tools_list)], env)
+    answers, loaded, stderr = run_asset(asset, [event("POST", "/mcp", headers=headers, body=tools_list)], env)
     assert answers[0]["statusCode"] == 200, stderr[-2000:]
     assert "save_memory" in {tool["name"] for tool in json.loads(answers[0]["body"])["result"]["tools"]}
     assert {"mcp", "pydantic_core"} <= set(loaded["modules"])

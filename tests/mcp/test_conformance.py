@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from ..support.bearer_proxy import BearerProxy
+from ..support.mcp_requests import initialize_params
 from ..support.processes import ROOT, clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
 
@@ -88,6 +89,6 @@ def test_completion_offers_the_owners_namespaces_best_match_first(signed_in):
         proxy.url,
         token,
         "initialize",
-        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+        initialize_params(),
     ).json()["result"]["capabilities"]
     assert "completions" in capabilities

@@ -14,15 +14,16 @@ from glyphmemory.mcp_first import HANDSHAKE_PROTOCOL_VERSIONS, first_answer
 from glyphmemory.mcp_http import handle_mcp, request_server
 from glyphmemory.tokens import Grant
 
+from ..support.mcp_requests import PROTOCOL_VERSION, initialize_request
+
 HOST = "glyph.example.com"
 BASE = f"https://{HOST}"
 HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 CLIENT = {"name": "claude-ai", "version": "0.1.0"}
 
 
-def _initialize(version="2025-06-18", capabilities=None, client=None, request_id=1):
-    params = {"protocolVersion": version, "capabilities": capabilities or {}, "clientInfo": client or CLIENT}
-    return {"jsonrpc": "2.0", "id": request_id, "method": "initialize", "params": params}
+def _initialize(version=PROTOCOL_VERSION, capabilities=None, client=None, request_id=1):
+    return initialize_request(request_id, client=client or CLIENT, version=version, capabilities=capabilities)
 
 
 def _request(message, headers=None, *, public_host=HOST, raw=None) -> Request:

@@ -14,6 +14,7 @@ import pytest
 from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.lambda_events import make_event
+from ..support.mcp_requests import initialize_params
 from .oauth_flow import pkce
 
 HOST = "glyph.example.com"
@@ -110,7 +111,7 @@ def test_the_connector_function_end_to_end(handler, root_key):
         handler,
         tokens["access_token"],
         "initialize",
-        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+        initialize_params(),
     )
     assert status == 200 and init["result"]["serverInfo"]["name"] == "glyphmemory"
     status, saved = _rpc(

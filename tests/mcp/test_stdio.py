@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from ..e2e.test_glyph_serve import glyph
+from ..support.mcp_requests import initialize_request
 from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
 
 pytestmark = pytest.mark.e2e
@@ -212,16 +213,7 @@ def test_every_unreadable_line_is_answered_and_the_next_request_still_is(tmp_pat
     import threading
 
     lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        initialize_request(),
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         "garbage-secret",  # not JSON
         '{"jsonrpc": "2.0", "id": 9, "method": "ping"',  # cut short
