@@ -9,8 +9,8 @@ import pytest
 
 from glyphmemory.model import Cursor
 from glyphmemory.search import search_hits
-from glyphmemory.text_index import FOLLOWER_WEIGHT
 from glyphmemory.service import Memories
+from glyphmemory.text_index import FOLLOWER_WEIGHT
 
 from .test_search_index import Later, ids
 

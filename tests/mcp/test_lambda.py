@@ -15,7 +15,7 @@ from glyphmemory.aws_lambda import LambdaDoor
 
 from ..support.lambda_events import make_event
 from ..support.mcp_requests import initialize_params
-from .oauth_flow import pkce
+from .oauth_flow import authorize_fields, pkce
 
 HOST = "glyph.example.com"
 BASE = f"https://{HOST}"
@@ -76,15 +76,7 @@ def test_the_connector_function_end_to_end(handler, root_key):
     assert status == 201
     client_id = json.loads(text)["client_id"]
     verifier, challenge = pkce()
-    fields = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "state": "s1",
-        "resource": BASE + "/mcp",
-    }
+    fields = authorize_fields(BASE, client_id, challenge, CALLBACK)
     status, headers, page = handler("GET", "/authorize", query=urlencode(fields))
     assert status == 200 and "Claude" in page and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "form-action 'self' https://claude.ai" in headers["Content-Security-Policy"]
@@ -94,7 +86,7 @@ def test_the_connector_function_end_to_end(handler, root_key):
     location = urlsplit(headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == CALLBACK
     answer = parse_qs(location.query)
-    assert answer["state"] == ["s1"] and answer["iss"] == [BASE]
+    assert answer["state"] == [fields["state"]] and answer["iss"] == [BASE]
     token_form = {
         "grant_type": "authorization_code",
         "code": answer["code"][0],

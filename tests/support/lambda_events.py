@@ -45,19 +45,12 @@ def connector_tokens(call, key, host: str, callback: str = "https://claude.ai/ap
 
     import pyotp
 
-    from ..mcp.oauth_flow import pkce
+    from ..mcp.oauth_flow import authorize_fields, pkce
 
     registered = json.dumps({"redirect_uris": [callback], "client_name": "Claude"})
     client_id = json.loads(call("POST", "/register", registered, "application/json")[2])["client_id"]
     verifier, challenge = pkce()
-    fields = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": callback,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": f"https://{host}/mcp",
-    }
+    fields = authorize_fields(f"https://{host}", client_id, challenge, callback)
     code = pyotp.TOTP(key.secret_b32).now()
     status, headers, _ = call("POST", "/authorize", urlencode({**fields, "kid": key.kid, "code": code}))
     assert status == 302
