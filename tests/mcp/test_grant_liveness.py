@@ -15,7 +15,7 @@ import pytest
 from glyphmemory.aws_lambda import LambdaDoor
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import connector_tokens, make_event
+from ..support.lambda_events import connector_tokens, function_caller
 from ..support.processes import clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
 
@@ -65,11 +65,7 @@ def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, mo
     door = LambdaDoor("all")
     host, callback = "glyph.example.com", "https://claude.ai/api/mcp/auth_callback"
 
-    def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
-        hdrs = {"x-glyph-public-host": host, "content-type": content_type, **headers}
-        result = door.handle(make_event(method, path, "", hdrs, body.encode()), None)
-        return result["statusCode"], result["headers"], result["body"]
-
+    call = function_caller(door, host)
     try:
         app = door.app()
         laptop, _ = app.keyring.add_device("laptop", time.time())

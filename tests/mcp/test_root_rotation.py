@@ -12,7 +12,7 @@ import boto3
 from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import Key, new_key
 
-from ..support.lambda_events import connector_tokens, make_event
+from ..support.lambda_events import connector_tokens, function_caller
 
 HOST = "glyph.example.com"
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
@@ -27,10 +27,7 @@ def test_a_rotated_root_key_ends_every_oauth_token(dynamo_table, root_key, monke
     monkeypatch.setenv("GLYPH_KEY_PARAM", PARAM)
     door = LambdaDoor("all", root_key_ttl_s=0)  # every event reads the key again
 
-    def call(method, path, body="", content_type="application/x-www-form-urlencoded", **headers):
-        hdrs = {"x-glyph-public-host": HOST, "content-type": content_type, **headers}
-        result = door.handle(make_event(method, path, "", hdrs, body.encode()), None)
-        return result["statusCode"], result["headers"], result["body"]
+    call = function_caller(door, HOST)
 
     def tools_list(access: str) -> int:
         rpc = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})

@@ -17,7 +17,7 @@ from glyphmemory.http import log
 from glyphmemory.runtime import build_app
 from glyphmemory.tokens import Grant, mint_window_token
 
-from ..support.lambda_events import connector_tokens, make_event
+from ..support.lambda_events import connector_tokens, function_caller
 
 HOST = "glyph.example.com"
 SECRET = "boom: the store's internals, with a token glyph_tok_123"  # must never be shown or logged
@@ -41,14 +41,7 @@ def function(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
     monkeypatch.setattr(log, "_threshold", None)
     door = LambdaDoor("all")
-
-    def call(method, path, body="", content_type="application/x-www-form-urlencoded", query="", **headers):
-        hdrs = {"x-glyph-public-host": HOST, "content-type": content_type, **headers}
-        result = door.handle(make_event(method, path, query, hdrs, body.encode()), None)
-        return result["statusCode"], result["headers"], result["body"]
-
-    call.door = door
-    yield call
+    yield function_caller(door, HOST)
     door.close()
 
 

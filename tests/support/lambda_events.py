@@ -6,6 +6,7 @@ import base64
 import copy
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 EVENT = json.loads((Path(__file__).parents[1] / "events" / "http_api_v2.json").read_text())
 
@@ -25,6 +26,40 @@ def make_event(method, path, query="", headers=None, body=None, b64=False) -> di
         event["body"] = base64.b64encode(raw).decode() if b64 else raw.decode()
         event["isBase64Encoded"] = b64
     return event
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def function_caller(door, host: str = "glyph.example.com"):
+    """call(method, path, body="", content_type=FORM, query="", **headers) → (status, headers,
+    body): one request to a function's `door` (a LambdaDoor) as API Gateway hands it over, at
+    the public `host`; content_type None sends none. `call.door` is the door."""
+
+    def call(method, path, body: str | bytes | None = "", content_type: str | None = FORM, query="", **headers):
+        sent = {"x-glyph-public-host": host, **({"content-type": content_type} if content_type else {}), **headers}
+        raw = body.encode() if isinstance(body, str) else body
+        result = door.handle(make_event(method, path, query, sent, raw), None)
+        return result["statusCode"], result["headers"], result["body"]
+
+    call.door = door
+    return call
+
+
+def page_caller(door, host: str = "glyph.example.com"):
+    """call(method, path, query="", *, form=None, cookie=None, headers=None) → (status, headers,
+    body): a browser's request to the page through `door` (function_caller), `form` posted
+    urlencoded, `cookie` the Cookie header."""
+    send = function_caller(door, host)
+
+    def call(method, path, query="", *, form=None, cookie=None, headers=None):
+        extra = {**(headers or {}), **({"cookie": cookie} if cookie else {})}
+        if form is None:
+            return send(method, path, None, None, query, **extra)
+        return send(method, path, urlencode(form), FORM, query, **extra)
+
+    call.door = door
+    return call
 
 
 def connector_function(monkeypatch, dynamo_table: str, root_key):

@@ -4,14 +4,13 @@ with API Gateway events, on DynamoDB (moto over HTTP): sign in, list, delete."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 import pyotp
 import pytest
 
 from glyphmemory.aws_lambda import LambdaDoor
 
-from ..support.lambda_events import make_event
+from ..support.lambda_events import page_caller
 
 HOST = "glyph.example.com"
 
@@ -21,20 +20,7 @@ def page(dynamo_table, root_key, monkeypatch):
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
     door = LambdaDoor("all")
-
-    def call(method, path, query="", *, form=None, cookie=None):
-        headers = {"x-glyph-public-host": HOST}
-        if cookie:
-            headers["cookie"] = cookie
-        body = None
-        if form is not None:
-            headers["content-type"] = "application/x-www-form-urlencoded"
-            body = urlencode(form).encode()
-        result = door.handle(make_event(method, path, query, headers, body), None)
-        return result["statusCode"], result["headers"], result["body"]
-
-    call.door = door
-    yield call
+    yield page_caller(door, HOST)
     door.close()
 
 

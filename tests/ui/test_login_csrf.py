@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -17,7 +16,7 @@ from glyphmemory.keys import load_key_file
 from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import connector_function, make_event
+from ..support.lambda_events import connector_function, page_caller
 from ..support.processes import clean_env, start_glyph_serve, stop
 
 CROSS_SITE = [
@@ -99,17 +98,7 @@ def test_the_one_time_link_asks_before_it_signs_in(served):
 @pytest.fixture
 def page(dynamo_table, root_key, monkeypatch):
     door = connector_function(monkeypatch, dynamo_table, root_key)
-
-    def call(method, path, query="", *, form=None, headers=None):
-        hdrs = {"x-glyph-public-host": "glyph.example.com", **(headers or {})}
-        body = None
-        if form is not None:
-            hdrs["content-type"] = "application/x-www-form-urlencoded"
-            body = urlencode(form).encode()
-        result = door.handle(make_event(method, path, query, hdrs, body), None)
-        return result["statusCode"], result["headers"], result["body"]
-
-    yield call
+    yield page_caller(door)
     door.close()
 
 

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import time
-from urllib.parse import urlencode
 
 import httpx
 import pyotp
@@ -21,7 +20,7 @@ from glyphmemory.keys import load_key_file, parse_key
 from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import make_event
+from ..support.lambda_events import page_caller
 from ..support.processes import clean_env, start_glyph_serve, stop
 
 SECRET_TEXT = "The alarm code is 2468"
@@ -160,18 +159,7 @@ def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table,
     monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
     monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
     door = LambdaDoor("all")
-
-    def call(method, path, *, form=None, cookie=None):
-        headers = {"x-glyph-public-host": "glyph.example.com"}
-        if cookie:
-            headers["cookie"] = cookie
-        body = None
-        if form is not None:
-            headers["content-type"] = "application/x-www-form-urlencoded"
-            body = urlencode(form).encode()
-        result = door.handle(make_event(method, path, "", headers, body), None)
-        return result["statusCode"], result["headers"], result["body"]
-
+    call = page_caller(door)
     try:
         app = door.app()
         app.memories.write(text=SECRET_TEXT)
