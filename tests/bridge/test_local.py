@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,10 @@ def history(ws, session: str) -> dict:
     return json.loads(ws.recv(timeout=10))
 
 
-@pytest.fixture
-def bridge(tmp_path):
+@contextmanager
+def running_bridge(tmp_path, **settings):
+    """glyph serve and glyph bridge on one GLYPH_HOME under tmp_path, the bridge calling a fake
+    Messages API, with these settings (GLYPH_BRIDGE_*) on top: the Bridge, stopped after."""
     fake = FakeClaude(min_cache_tokens=50)
     home = str(tmp_path / "home")
     env = clean_env(
@@ -68,17 +71,24 @@ def bridge(tmp_path):
         ANTHROPIC_API_KEY=API_KEY,
         ANTHROPIC_BASE_URL=fake.url,
         GLYPH_BRIDGE_MODEL="claude-test",
-        GLYPH_BRIDGE_TIMEOUT_S="1",
-        GLYPH_BRIDGE_BUDGET="3000",
+        **settings,
     )
     serve, api = start_glyph_serve(env)
     proc, url = start_glyph_bridge(env)
     b = Bridge(url, home, fake, proc)
     b.env = {**env, "GLYPH_URL": api}
-    yield b
-    stop(proc)
-    stop(serve)
-    fake.close()
+    try:
+        yield b
+    finally:
+        stop(proc)
+        stop(serve)
+        fake.close()
+
+
+@pytest.fixture
+def bridge(tmp_path):
+    with running_bridge(tmp_path, GLYPH_BRIDGE_TIMEOUT_S="1", GLYPH_BRIDGE_BUDGET="3000") as b:
+        yield b
 
 
 def test_replies_stream_with_memory_and_cache_breakpoints_in_every_call(bridge):

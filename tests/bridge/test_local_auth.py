@@ -17,9 +17,7 @@ from glyphmemory.keys import load_key_file, parse_key
 from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.fake_claude import API_KEY, FakeClaude
-from ..support.processes import clean_env, start_glyph_bridge, start_glyph_serve, stop
-from .test_local import Bridge, history, reply, say
+from .test_local import history, reply, running_bridge, say
 
 pytestmark = pytest.mark.e2e
 TTL_S = 6  # the bridge's session lifetime in these tests (GLYPH_BRIDGE_TTL_S)
@@ -27,23 +25,8 @@ TTL_S = 6  # the bridge's session lifetime in these tests (GLYPH_BRIDGE_TTL_S)
 
 @pytest.fixture
 def bridge(tmp_path):
-    fake = FakeClaude(min_cache_tokens=50)
-    home = str(tmp_path / "home")
-    env = clean_env(
-        GLYPH_HOME=home,
-        ANTHROPIC_API_KEY=API_KEY,
-        ANTHROPIC_BASE_URL=fake.url,
-        GLYPH_BRIDGE_MODEL="claude-test",
-        GLYPH_BRIDGE_TTL_S=str(TTL_S),
-    )
-    serve, api = start_glyph_serve(env)
-    proc, url = start_glyph_bridge(env)
-    b = Bridge(url, home, fake, proc)
-    b.env = {**env, "GLYPH_URL": api}
-    yield b
-    stop(proc)
-    stop(serve)
-    fake.close()
+    with running_bridge(tmp_path, GLYPH_BRIDGE_TTL_S=str(TTL_S)) as b:
+        yield b
 
 
 def device(bridge, name: str = "phone"):
