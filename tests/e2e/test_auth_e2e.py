@@ -14,7 +14,7 @@ from glyphmemory.basic_auth import hash_password
 from glyphmemory.keys import load_key_file
 from glyphmemory.tokens import mint_window_token
 
-from ..support.processes import clean_env, read_log, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served, read_log, start_glyph_serve, stop
 from .test_glyph_serve import glyph
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +26,9 @@ def guarded(tmp_path):
     """glyph serve with the basic-auth layer on; yields url, env, key and the server's stderr."""
     home = tmp_path / "home"
     env = clean_env(GLYPH_HOME=str(home), GLYPH_BASIC_AUTH="owner:" + hash_password(PASSWORD))
-    proc, url = start_glyph_serve(env)
-    key = load_key_file(str(home / "key.json"))
-    yield url, env, key
-    stop(proc)
+    with glyph_served(dict(env)) as url:  # env stays without GLYPH_URL
+        key = load_key_file(str(home / "key.json"))
+        yield url, env, key
 
 
 def basic(user="owner", password=PASSWORD):
@@ -82,9 +81,7 @@ def test_cli_init_and_keys(tmp_path):
     human = glyph(env, "init").stdout
     assert "using the root key" in human and ("█" in human or "▀" in human)  # a terminal QR code
     assert json.loads(glyph(env, "init", "--force", "--json").stdout)["otpauth_uri"] != first["otpauth_uri"]
-    proc, url = start_glyph_serve(env)
-    try:
-        env["GLYPH_URL"] = url
+    with glyph_served(env):
         added = glyph(env, "keys", "add", "phone").stdout
         assert "GLYPH_KEY=d" in added and "otpauth://" in added
         kid = added.split("added key ")[1].split()[0]
@@ -95,8 +92,6 @@ def test_cli_init_and_keys(tmp_path):
         refused = glyph(device, "recent", check=False)
         assert refused.returncode == 2 and "token" in refused.stderr
         assert glyph(env, "keys", "add", check=False).returncode == 1
-    finally:
-        stop(proc)
 
 
 def test_no_secret_reaches_a_log_line_or_an_error_body(tmp_path):

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served
 from .test_glyph_serve import glyph
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +28,7 @@ def browser():
 
 def test_a_browser_reads_and_writes_by_url(browser, tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    try:
-        env["GLYPH_URL"] = url
+    with glyph_served(env) as url:
         glyph(env, "write", "Written before the chat: the user works in Python")
         read_url = glyph(env, "url", "read").stdout.strip()
         long_text = "Decision log ✓ — " + "we keep the by-epoch GSI for newest-first reads; " * 30
@@ -61,5 +59,3 @@ def test_a_browser_reads_and_writes_by_url(browser, tmp_path):
         assert after.index("Short note") < after.index("Decision log") < after.index("Written before")
         bad_status, bad_text = visit(url + "/w?t=" + read_url.split("t=")[1] + "&z=%%%")
         assert bad_status == 400 and bad_text.startswith("Error 400:")
-    finally:
-        stop(proc)

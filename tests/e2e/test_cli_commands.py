@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+from ..support.processes import GLYPH, clean_env, glyph_served, start_glyph_serve, stop
 from .test_glyph_serve import glyph
 
 pytestmark = pytest.mark.e2e
@@ -34,9 +34,8 @@ def server(request, tmp_path):
             GLYPH_STORE="dynamodb://" + request.getfixturevalue("dynamo_table"),
             AWS_ENDPOINT_URL_DYNAMODB=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
         )
-    proc, url = start_glyph_serve(env)
-    yield {**env, "GLYPH_URL": url}
-    stop(proc)
+    with glyph_served(env) as url:
+        yield {**env, "GLYPH_URL": url}
 
 
 def test_every_command_works(server, tmp_path):
@@ -104,9 +103,7 @@ def test_nothing_is_lost_while_the_server_is_down(tmp_path):
 
 def test_a_corrupt_spool_line_is_set_aside_and_the_rest_delivered(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         spool = tmp_path / "home" / "spool.ndjson"
         spool.write_text(
             json.dumps({"payload": {"text": "first spooled"}})
@@ -119,8 +116,6 @@ def test_a_corrupt_spool_line_is_set_aside_and_the_rest_delivered(tmp_path):
         texts = [i["text"] for i in json.loads(result.stdout)["items"]]
         assert texts == ["second spooled", "first spooled"]
         assert (tmp_path / "home" / "spool.rejected.ndjson").read_text() == "{not json\n"
-    finally:
-        stop(proc)
 
 
 def test_a_corrupt_config_file_is_named(tmp_path):
@@ -161,17 +156,13 @@ def run_hook(env: dict) -> tuple[subprocess.CompletedProcess, float]:
 
 def test_the_session_start_hook_loads_context_under_the_cap(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         for i in range(40):
             glyph(env, "write", f"memory {i}: " + "a fairly long sentence about the project " * 25)
         result, seconds = run_hook(env)
         assert result.returncode == 0 and seconds < 2.0
         assert result.stdout.startswith("# GlyphMemory context") and "memory 39:" in result.stdout
         assert len(result.stdout) < 10_000 and "older memories not shown" in result.stdout
-    finally:
-        stop(proc)
 
 
 def test_the_hook_with_the_server_down_prints_one_line_and_exits_0(tmp_path):
@@ -186,13 +177,9 @@ def test_the_hook_with_the_server_down_prints_one_line_and_exits_0(tmp_path):
 
 def test_the_hook_prints_the_cached_block_with_its_age_when_the_server_is_gone(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         glyph(env, "write", "The deploy runs from CI, never from a laptop", "--tags", "decision")
         fresh, _ = run_hook(env)
-    finally:
-        stop(proc)
     assert fresh.stdout.startswith("# GlyphMemory context")
     cached = list((tmp_path / "home" / "context-cache").iterdir())
     assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == 0o600
@@ -285,9 +272,7 @@ def test_the_cli_shows_control_characters_of_old_memories_as_escapes(tmp_path):
     from glyphmemory.model import content_hash, new_ulid
 
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         glyph(env, "write", "an ordinary memory")
         text = "evil \x1b]52;c;ZXZpbA==\x07 memory"
         db = sqlite3.connect(tmp_path / "home" / "glyph.db")
@@ -303,30 +288,22 @@ def test_the_cli_shows_control_characters_of_old_memories_as_escapes(tmp_path):
         for args in (["recent"], ["get", memory_id], ["context"], ["search", "evil"]):
             out = glyph(env, *args).stdout
             assert "\x1b" not in out and "\x07" not in out and "\\x1b]52" in out, args
-    finally:
-        stop(proc)
 
 
 def test_glyph_write_warns_when_secrets_were_removed(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         result = glyph(env, "write", "the staging DB is postgres://app:Pw9xK2mQ7rT4@db.internal/main")
         assert (
             result.stdout.startswith("saved ")
             and "secrets were removed before saving (url-credentials)" in result.stderr
         )
         assert "Pw9xK2mQ7rT4" not in glyph(env, "recent").stdout
-    finally:
-        stop(proc)
 
 
 def test_glyph_edit_corrects_text_and_tags(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         m = json.loads(glyph(env, "write", "we ship on Fridays", "--json").stdout)
         other = json.loads(glyph(env, "write", "tea, not coffee", "--json").stdout)
         assert (
@@ -337,8 +314,6 @@ def test_glyph_edit_corrects_text_and_tags(tmp_path):
         clash = glyph(env, "edit", other["id"], "we ship on Thursdays", check=False)
         assert clash.returncode == 1 and m["id"] in clash.stderr
         assert glyph(env, "edit", m["id"], check=False).returncode == 1
-    finally:
-        stop(proc)
 
 
 def test_arguments_the_locale_cannot_decode_are_a_usage_error_naming_them(tmp_path):
@@ -346,10 +321,8 @@ def test_arguments_the_locale_cannot_decode_are_a_usage_error_naming_them(tmp_pa
     lone surrogates; every command that sends an argument refuses it on one stderr line naming
     the argument, exit 1 (usage), no traceback. File names are the file system's bytes: kept."""
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"), LC_ALL="C.UTF-8")
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
     bad = b"pytest \xff"
-    try:
+    with glyph_served(env):
         for args, name in [
             ([b"write", bad], b"TEXT"),
             ([b"write", b"fine words", b"--tags", bad], b"--tags"),
@@ -373,20 +346,14 @@ def test_arguments_the_locale_cannot_decode_are_a_usage_error_naming_them(tmp_pa
         assert exported.returncode == 0 and os.path.getsize(out) > 0, exported.stderr
         imported = subprocess.run([os.fsencode(GLYPH), b"import", out], env=env, capture_output=True)
         assert imported.returncode == 0, imported.stderr
-    finally:
-        stop(proc)
 
 
 def test_an_argument_no_url_can_hold_is_the_servers_refusal_not_a_traceback(tmp_path):
     """An id holding a letter beyond ASCII, a space or a "?": exit 1 with the server's sentence
     (the client %-encodes what a URL cannot hold as it is: it was a traceback, or a query)."""
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env):
         for args in (["get", "é"], ["delete", "a b"], ["get", "a?limit=1"]):
             result = glyph(env, *args, check=False)
             assert result.returncode == 1 and "Traceback" not in result.stderr, (args, result.stderr)
             assert "the server answered 404: no memory has that id" in result.stderr, (args, result.stderr)
-    finally:
-        stop(proc)

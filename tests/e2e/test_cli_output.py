@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+from ..support.processes import GLYPH, clean_env, glyph_served
 from .test_glyph_serve import glyph
 
 pytestmark = pytest.mark.e2e
@@ -17,9 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def served(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    yield {**env, "GLYPH_URL": url}
-    stop(proc)
+    with glyph_served(env) as url:
+        yield {**env, "GLYPH_URL": url}
 
 
 def run_without_reader(env: dict, *args: str) -> tuple[int, str]:

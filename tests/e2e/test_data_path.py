@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served
 from . import test_cli_commands
 from .test_glyph_serve import bearer, glyph
 
@@ -90,16 +90,12 @@ def test_export_import_into_a_fresh_server_then_export_is_byte_identical(server,
             GLYPH_STORE="dynamodb://" + new_dynamo_table(),
             AWS_ENDPOINT_URL_DYNAMODB=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
         )
-    proc, url = start_glyph_serve(fresh_env)
-    try:
-        fresh_env["GLYPH_URL"] = url
+    with glyph_served(fresh_env):
         assert glyph(fresh_env, "import", str(dump)).stdout.startswith("imported 4, 0 already there")
         assert glyph(fresh_env, "export").stdout.encode() == exported
         # A file another tool wrote with the separators raw and CRLF line ends imports too.
         raw = exported.decode().replace("\\u2028", "\u2028").replace("\\u2029", "\u2029").replace("\n", "\r\n")
         assert glyph(fresh_env, "import", "-", stdin=raw).stdout.startswith("imported 0, 4 already there")
-    finally:
-        stop(proc)
 
 
 def test_an_edit_to_a_look_alike_of_another_memory_is_409(server):

@@ -15,7 +15,7 @@ import pytest
 from glyphmemory.keys import load_key_file
 from glyphmemory.tokens import mint_window_token
 
-from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+from ..support.processes import GLYPH, clean_env, glyph_served
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +29,8 @@ def home(tmp_path):
 def served(home):
     """glyph serve on the embedded default: SQLite under GLYPH_HOME, key created on first run."""
     env = clean_env(GLYPH_HOME=str(home))
-    proc, url = start_glyph_serve(env)
-    yield url, env
-    stop(proc)
+    with glyph_served(dict(env)) as url:  # env stays without GLYPH_URL
+        yield url, env
 
 
 def glyph(env, *args, stdin=None, check=True):
@@ -188,12 +187,8 @@ def test_serve_on_dynamodb_runs_the_same_code(dynamo_table, tmp_path):
         GLYPH_STORE=f"dynamodb://{dynamo_table}",
         AWS_ENDPOINT_URL_DYNAMODB=os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
     )
-    proc, url = start_glyph_serve(env)
-    try:
-        env["GLYPH_URL"] = url
+    with glyph_served(env):
         glyph(env, "write", "stored in DynamoDB")
         glyph(env, "write", "stored in DynamoDB")
         page = json.loads(glyph(env, "recent", "--json").stdout)
         assert [i["text"] for i in page["items"]] == ["stored in DynamoDB"]
-    finally:
-        stop(proc)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+from ..support.processes import GLYPH, clean_env, glyph_served
 from .test_cli_commands import hook_command
 from .test_glyph_serve import glyph
 
@@ -22,10 +22,8 @@ AWKWARD = ["My Tools", "it's $HOME", 'say "hi" `now`', "a;b & c|d"]
 @pytest.fixture
 def served(tmp_path):
     env = clean_env(GLYPH_HOME=str(tmp_path / "home"))
-    proc, url = start_glyph_serve(env)
-    env["GLYPH_URL"] = url
-    yield env
-    stop(proc)
+    with glyph_served(env):
+        yield env
 
 
 @pytest.mark.parametrize("folder", AWKWARD)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ..support.processes import GLYPH, clean_env, start_glyph_serve, stop
+from ..support.processes import GLYPH, clean_env, glyph_served
 
 pytestmark = pytest.mark.e2e
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -25,9 +25,8 @@ def test_the_readme_has_examples_for_each_way_in():
 def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     env = clean_env(GLYPH_HOME=str(home), GLYPH_CLAUDE_DIR=str(home / "claude"))
-    proc, url = start_glyph_serve(env)
-    yield env, url
-    stop(proc)
+    with glyph_served(dict(env)) as url:  # env stays without GLYPH_URL
+        yield env, url
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.split()[0] + str(i) for i, b in enumerate(BLOCKS)])

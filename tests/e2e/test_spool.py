@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ..support.answering import AnsweringServer
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served, start_glyph_serve, stop
 from .test_glyph_serve import glyph
 
 pytestmark = pytest.mark.e2e
@@ -93,9 +93,8 @@ def served(tmp_path):
     """glyph serve refusing secrets (GLYPH_REDACT=refuse): (its GLYPH_HOME, the CLI's env)."""
     home = tmp_path / "home"
     env = clean_env(GLYPH_HOME=str(home), GLYPH_REDACT="refuse")
-    proc, url = start_glyph_serve(env)
-    yield home, {**env, "GLYPH_URL": url}
-    stop(proc)
+    with glyph_served(env) as url:
+        yield home, {**env, "GLYPH_URL": url}
 
 
 def test_a_refused_entry_is_set_aside_with_its_status_and_the_rest_are_delivered(served):
@@ -249,12 +248,8 @@ def test_an_offline_edit_is_spooled_redacted_and_sent_by_the_next_command(tmp_pa
     home = tmp_path / "home"
     port = free_port()
     env = clean_env(GLYPH_HOME=str(home))
-    proc, url = start_glyph_serve(env, port=port)
-    env["GLYPH_URL"] = url
-    try:
+    with glyph_served(env, port=port):
         memory = json.loads(glyph(env, "write", "we ship on Fridays", "--json").stdout)
-    finally:
-        stop(proc)
     result = glyph(
         env, "edit", memory["id"], "we ship on Thursdays; deploy key AKIAABCDEFGHIJKLMNOP", "--tags", "release"
     )

@@ -16,7 +16,7 @@ from glyphmemory.aws_lambda import LambdaDoor
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import connector_tokens, function_caller
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served
 from . import oauth_flow as f
 
 
@@ -24,9 +24,8 @@ from . import oauth_flow as f
 def served(tmp_path):
     home = str(tmp_path / "home")
     env = clean_env(GLYPH_HOME=home)
-    proc, url = start_glyph_serve(env)
-    yield url, home, {**env, "GLYPH_URL": url}
-    stop(proc)
+    with glyph_served(env) as url:
+        yield url, home, {**env, "GLYPH_URL": url}
 
 
 def _sign_in_as(url: str, kid: str, code: str) -> tuple[str, dict]:

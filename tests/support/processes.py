@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -88,6 +90,18 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def glyph_served(env: dict[str, str], **options) -> Iterator[str]:
+    """`glyph serve` (start_glyph_serve with `env` and its options: port, glyph) while the block
+    runs, stopped after it however it ends: its URL, also set in `env` as the CLI's GLYPH_URL."""
+    proc, url = start_glyph_serve(env, **options)
+    env["GLYPH_URL"] = url
+    try:
+        yield url
+    finally:
+        stop(proc)
 
 
 def read_log(proc: subprocess.Popen) -> list[str]:

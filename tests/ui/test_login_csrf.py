@@ -17,7 +17,7 @@ from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import connector_function, page_caller
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served
 
 CROSS_SITE = [
     {"Origin": "https://evil.example"},
@@ -32,9 +32,8 @@ CROSS_SITE = [
 def served(tmp_path):
     home = str(tmp_path / "home")
     env = clean_env(GLYPH_HOME=home)
-    proc, url = start_glyph_serve(env)
-    yield url, home, {**env, "GLYPH_URL": url}
-    stop(proc)
+    with glyph_served(env) as url:
+        yield url, home, {**env, "GLYPH_URL": url}
 
 
 def _token(home: str, scope: str = "rw") -> str:

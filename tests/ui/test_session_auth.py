@@ -21,7 +21,7 @@ from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import page_caller
-from ..support.processes import clean_env, start_glyph_serve, stop
+from ..support.processes import clean_env, glyph_served
 
 SECRET_TEXT = "The alarm code is 2468"
 
@@ -30,11 +30,10 @@ SECRET_TEXT = "The alarm code is 2468"
 def served(tmp_path):
     home = str(tmp_path / "home")
     env = clean_env(GLYPH_HOME=home)
-    proc, url = start_glyph_serve(env)
-    env = {**env, "GLYPH_URL": url}
-    memory = json.loads(glyph(env, "write", SECRET_TEXT, "--json").stdout)
-    yield url, home, env, memory["id"]
-    stop(proc)
+    with glyph_served(env) as url:
+        env = {**env, "GLYPH_URL": url}
+        memory = json.loads(glyph(env, "write", SECRET_TEXT, "--json").stdout)
+        yield url, home, env, memory["id"]
 
 
 def _token(key, scope: str = "rw", ttl_s: int = 600) -> str:
