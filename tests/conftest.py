@@ -10,7 +10,7 @@ import pytest
 from glyphmemory.keys import Key, new_key
 from glyphmemory.model import Clock
 
-from .support.processes import start_moto, stop
+from .support.processes import clean_env, glyph_served, start_moto, stop
 
 # boto3 must never find real credentials or a profile from the machine running the tests.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -85,3 +85,13 @@ def clock() -> Clock:
 @pytest.fixture
 def root_key() -> Key:
     return new_key()
+
+
+@pytest.fixture
+def served_home(tmp_path):
+    """glyph serve (a real process) on its own GLYPH_HOME under tmp_path, with its default
+    store: (its URL, the home, the CLI's environment naming it)."""
+    home = str(tmp_path / "home")
+    env = clean_env(GLYPH_HOME=home)
+    with glyph_served(env) as url:
+        yield url, home, env

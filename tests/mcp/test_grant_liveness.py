@@ -16,16 +16,7 @@ from glyphmemory.aws_lambda import LambdaDoor
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import connector_tokens, function_caller
-from ..support.processes import clean_env, glyph_served
 from . import oauth_flow as f
-
-
-@pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    env = clean_env(GLYPH_HOME=home)
-    with glyph_served(env) as url:
-        yield url, home, {**env, "GLYPH_URL": url}
 
 
 def _sign_in_as(url: str, kid: str, code: str) -> tuple[str, dict]:
@@ -38,8 +29,8 @@ def _sign_in_as(url: str, kid: str, code: str) -> tuple[str, dict]:
 
 
 @pytest.mark.e2e
-def test_a_grant_ends_with_the_device_key_that_signed_it_in(served):
-    url, home, env = served
+def test_a_grant_ends_with_the_device_key_that_signed_it_in(served_home):
+    url, home, env = served_home
     added = json.loads(glyph(env, "keys", "add", "laptop", "--json").stdout)
     laptop_client, laptop = _sign_in_as(url, added["kid"], pyotp.TOTP(added["secret"]).now())
     owner_client, owner = _sign_in_as(url, "root", f.owner_totp(home).now())

@@ -17,7 +17,6 @@ from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import connector_function, page_caller
-from ..support.processes import clean_env, glyph_served
 
 CROSS_SITE = [
     {"Origin": "https://evil.example"},
@@ -28,24 +27,16 @@ CROSS_SITE = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    env = clean_env(GLYPH_HOME=home)
-    with glyph_served(env) as url:
-        yield url, home, {**env, "GLYPH_URL": url}
-
-
 def _token(home: str, scope: str = "rw") -> str:
     key = load_key_file(os.path.join(home, "key.json"))
     return mint_window_token(key.kid, key.secret, scope, int(time.time()) + 600)
 
 
 @pytest.mark.e2e
-def test_a_sign_in_posted_from_another_site_is_refused(served):
+def test_a_sign_in_posted_from_another_site_is_refused(served_home):
     import httpx
 
-    url, home, _ = served
+    url, home, _ = served_home
     token = _token(home)
     totp = pyotp.TOTP(load_key_file(os.path.join(home, "key.json")).secret_b32)
     for headers in CROSS_SITE:
@@ -68,10 +59,10 @@ def test_a_sign_in_posted_from_another_site_is_refused(served):
 
 
 @pytest.mark.e2e
-def test_the_one_time_link_asks_before_it_signs_in(served):
+def test_the_one_time_link_asks_before_it_signs_in(served_home):
     import httpx
 
-    url, _, env = served
+    url, _, env = served_home
     link = json.loads(glyph(env, "ui", "--json").stdout)["url"]
     token = link.split("t=", 1)[1]
     # Another site sends the browser to the link: the page asks, nothing is used or set.
