@@ -97,20 +97,25 @@ def test_gemini_connects_to_glyph_mcp_in_a_trusted_folder(home):
 MEMORY = "The deploy runs from CI, never from a laptop"
 
 
+def _write_memory(env: dict, home) -> None:
+    """MEMORY written with `glyph write` through a glyph serve on env's home, stopped after
+    (env itself is left without GLYPH_URL)."""
+    from ..support.processes import glyph_served
+
+    served = dict(env)
+    with glyph_served(served):
+        run([GLYPH, "write", MEMORY], served, home)
+
+
 def test_codex_on_a_fake_model_calls_our_search_and_the_memory_reaches_the_model(home):
     """Codex's own turn loop, on a loopback Responses API: the model asks for search_memories,
     Codex calls it through the `glyph mcp` that `glyph install codex` configured, and the memory
     comes back in the next request's input."""
     from ..support.fake_openai import FakeOpenAI, find_tool
-    from ..support.processes import start_glyph_serve, stop
 
     codex = client("codex")
     env = env_for(home)
-    served, url = start_glyph_serve(dict(env))
-    try:
-        run([GLYPH, "write", MEMORY], {**env, "GLYPH_URL": url}, home)
-    finally:
-        stop(served)  # glyph mcp opens the same SQLite file itself
+    _write_memory(env, home)  # and stop: glyph mcp opens the same SQLite file itself
     run([GLYPH, "install", "codex"], env, home)
     fake = FakeOpenAI("search_memories", {"query": "deploy"})
     try:
@@ -149,15 +154,10 @@ def test_gemini_on_a_fake_model_calls_our_search_and_the_memory_reaches_the_mode
     the `glyph mcp` that `glyph install gemini` configured (--approval-mode yolo: no one is there
     to approve), and the memory comes back in the next request's contents."""
     from ..support.fake_gemini import FakeGemini, declared, responses
-    from ..support.processes import start_glyph_serve, stop
 
     gemini = client("gemini")
     env = env_for(home)
-    served, url = start_glyph_serve(dict(env))
-    try:
-        run([GLYPH, "write", MEMORY], {**env, "GLYPH_URL": url}, home)
-    finally:
-        stop(served)
+    _write_memory(env, home)
     project = home / "my project"
     project.mkdir()
     run([GLYPH, "install", "gemini"], env, project)

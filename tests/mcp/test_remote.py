@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 
+from ..support.mcp_requests import sdk_session
 from ..support.processes import clean_env, read_log, start_glyph_serve, stop
 from . import oauth_flow as f
 
@@ -53,10 +54,7 @@ def _sign_in_with_chromium(auth_url: str, next_code, shots: str) -> str:
 
 
 def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path):
-    import httpx2
-    from mcp import ClientSession
     from mcp.client.auth import OAuthClientProvider, TokenStorage
-    from mcp.client.streamable_http import streamable_http_client
     from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
     url, home, proc = served
@@ -104,12 +102,7 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
     )
 
     async def session_calls():
-        async with (
-            httpx2.AsyncClient(auth=auth, timeout=30) as http,
-            streamable_http_client(url + "/mcp", http_client=http) as (read, write),
-            ClientSession(read, write) as s,
-        ):
-            await s.initialize()
+        async with sdk_session(url, auth=auth) as s:
             names = {t.name for t in (await s.list_tools()).tools}
             saved = await s.call_tool("save_memory", {"text": "The user deploys on Fridays", "tags": ["ops"]})
             again = await s.call_tool("save_memory", {"text": "The user deploys on Fridays"})
@@ -160,12 +153,7 @@ def test_sdk_client_signs_in_with_chromium_and_uses_every_tool(served, tmp_path)
     auth.context.token_expiry_time = time.time() - 1
 
     async def after_expiry():
-        async with (
-            httpx2.AsyncClient(auth=auth, timeout=30) as http,
-            streamable_http_client(url + "/mcp", http_client=http) as (read, write),
-            ClientSession(read, write) as s,
-        ):
-            await s.initialize()
+        async with sdk_session(url, auth=auth) as s:
             return await s.call_tool("recent_memories", {"limit": 1})
 
     assert not anyio.run(after_expiry).is_error

@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 
+from ..support.mcp_requests import sdk_session
 from ..support.processes import clean_env, start_glyph_serve, stop
 from ..support.stand_in_hosts import StandInHosts
 from . import oauth_flow as f
@@ -108,18 +109,9 @@ def _sign_in(world, client_id: str, redirect: str, *, client_name: str) -> dict:
 
 def _search_and_fetch(url: str, access_token: str, text: str) -> tuple:
     """save_memory, then search and fetch as ChatGPT calls them, through the SDK's client."""
-    import httpx2
-    from mcp import ClientSession
-    from mcp.client.streamable_http import streamable_http_client
 
     async def calls():
-        headers = {"Authorization": f"Bearer {access_token}"}
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=30) as http,
-            streamable_http_client(url + "/mcp", http_client=http) as (read, write),
-            ClientSession(read, write) as s,
-        ):
-            await s.initialize()
+        async with sdk_session(url, headers={"Authorization": f"Bearer {access_token}"}) as s:
             saved = await s.call_tool("save_memory", {"text": text})
             found = await s.call_tool("search", {"query": text.split()[-1]})
             first = found.structured_content["results"][0]

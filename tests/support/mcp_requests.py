@@ -1,7 +1,10 @@
 """What a connector client sends to `/mcp`: its `initialize` request, the headers of a
-Streamable HTTP POST, and a bearer token of a grant written straight into the store."""
+Streamable HTTP POST, a bearer token of a grant written straight into the store, and the MCP
+SDK's own client session."""
 
 from __future__ import annotations
+
+from contextlib import asynccontextmanager
 
 PROTOCOL_VERSION = "2025-06-18"
 TEST_CLIENT = {"name": "t", "version": "1"}
@@ -48,3 +51,20 @@ def granted_access_token(store, key, host: str, client_name: str = "test") -> st
     }
     store.records_put_if("oauth-grant", "g" * 22, grant, expected_version=0)
     return OAuth(store, derive_subkey(key.secret, SUBKEY_OAUTH))._tokens("g" * 22, grant)["access_token"]
+
+
+@asynccontextmanager
+async def sdk_session(url: str, **http_options):
+    """The MCP SDK's ClientSession with glyph serve's `url`/mcp over Streamable HTTP, initialized;
+    `http_options` go to its httpx2.AsyncClient (auth=, headers=)."""
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        httpx2.AsyncClient(timeout=30, **http_options) as http,
+        streamable_http_client(url + "/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
