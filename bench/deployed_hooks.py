@@ -222,7 +222,7 @@ def report(result: dict) -> list[str]:
         most = (
             "**it gives up most of the time**"
             if gave_up > n / 2
-            else "it rarely gives up"
+            else "it gave up at times"
             if gave_up
             else "it never gave up"
         )
