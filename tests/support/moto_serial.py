@@ -301,19 +301,15 @@ def main() -> None:
             kind = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
             invocations.append({"function": path.split("/")[3], "type": kind, "payload": json.loads(body or b"{}")})
             return reply(start_response, "202 Accepted", None)
-        if method == "DELETE" and "/@connections/" in path:
+        if method in ("DELETE", "POST") and "/@connections/" in path:
             connection = unquote(path.rsplit("/", 1)[1])
             if connection in gone:
                 headers = [("x-amzn-errortype", "GoneException")]
                 return reply(start_response, "410 Gone", {"message": "Gone"}, headers)
-            gone.add(connection)
-            closed.append(connection)
-            return reply(start_response, "204 No Content", None)
-        if method == "POST" and "/@connections/" in path:
-            connection = unquote(path.rsplit("/", 1)[1])
-            if connection in gone:
-                headers = [("x-amzn-errortype", "GoneException")]
-                return reply(start_response, "410 Gone", {"message": "Gone"}, headers)
+            if method == "DELETE":
+                gone.add(connection)
+                closed.append(connection)
+                return reply(start_response, "204 No Content", None)
             frames.setdefault(connection, []).append(body.decode())
             return reply(start_response, "200 OK", None)
         return None
