@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from ..support.answering import AnsweringServer
 from ..support.processes import clean_env, start_glyph_serve, stop
 from .test_cli_commands import run_hook
 from .test_glyph_serve import glyph
@@ -58,13 +57,6 @@ def test_every_path_of_the_hook_stays_within_its_budget_in_utf16_units(served):
     assert utf16(cached.stdout) <= BUDGET
     offline = glyph(env, "context", "--cached", "--budget", str(BUDGET)).stdout
     assert utf16(offline) <= BUDGET and offline.startswith("# GlyphMemory context")
-
-
-@pytest.fixture
-def answering():
-    server = AnsweringServer()
-    yield server
-    server.close()
 
 
 def test_a_block_counted_in_characters_or_a_long_refusal_is_cut_to_the_budget(answering, tmp_path):

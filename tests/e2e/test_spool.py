@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ..support.answering import AnsweringServer
 from ..support.processes import clean_env, glyph_served, start_glyph_serve, stop
 from .test_glyph_serve import glyph
 
@@ -118,13 +117,6 @@ def test_a_refused_entry_is_set_aside_with_its_status_and_the_rest_are_delivered
     assert "AKIAABCDEFGHIJKLMNOP" not in (home / "spool.rejected.ndjson").read_text()  # redacted there too
     assert "refused a spooled memory (422:" in result.stderr and "(400:" in result.stderr
     assert "not reachable" not in result.stderr and "delivered 2 spooled memories" in result.stderr
-
-
-@pytest.fixture
-def answering():
-    server = AnsweringServer()
-    yield server
-    server.close()
 
 
 @pytest.mark.parametrize(

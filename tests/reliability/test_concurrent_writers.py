@@ -4,13 +4,12 @@ Lambda handler on moto): every acknowledged write is stored, none twice."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
-from ..support.processes import ROOT, stop
+from ..support import writer
+from ..support.processes import stop
 from .conftest import lambda_get, read_all, serve
 
 pytestmark = pytest.mark.e2e
@@ -24,16 +23,7 @@ DYNAMO_WRITES = 25
 
 def run_writers(args_for, env) -> list[dict]:
     """Start the writer processes together; return every write each one reported."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.support.writer", *args_for(w)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for w in range(WRITERS)
-    ]
+    procs = [writer.spawn(args_for(w), env) for w in range(WRITERS)]
     records = []
     for proc in procs:
         out, _ = proc.communicate(timeout=600)

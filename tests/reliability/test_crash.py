@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from ..support.processes import ROOT, stop
+from ..support import writer
+from ..support.processes import stop
 from .conftest import serve
 
 pytestmark = pytest.mark.e2e
@@ -26,16 +25,7 @@ class Writers:
     def __init__(self, url: str, env: dict, prefix: str):
         self.records: list[dict] = []
         self.lock = threading.Lock()
-        self.procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "tests.support.writer", "http", url, f"{prefix} writer {w}", "100000"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for w in range(WRITERS)
-        ]
+        self.procs = [writer.spawn(["http", url, f"{prefix} writer {w}", "100000"], env) for w in range(WRITERS)]
         self.readers = [threading.Thread(target=self._drain, args=(p,)) for p in self.procs]
         for reader in self.readers:
             reader.start()

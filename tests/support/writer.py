@@ -13,9 +13,20 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A writer process (`python -m tests.support.writer ARGS` from the repository's root), its
+    JSON lines on a text pipe."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.writer", *args], cwd=root, env=env, stdout=subprocess.PIPE, text=True
+    )
 
 
 def http_writes(url: str, prefix: str, n: int):
