@@ -11,14 +11,13 @@ import json
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 
 from glyphmemory import oauth
 
-from ..support.fake_server import LocalServer
+from ..support.fake_server import LocalServer, QuietHandler
 from ..support.lambda_events import connector_function, make_event
 from ..support.processes import clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
@@ -120,7 +119,7 @@ class _TlsHost:
         self.requests = 0
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 host.requests += 1
                 body = (bodies or {}).get(self.path)
@@ -139,9 +138,6 @@ class _TlsHost:
                         time.sleep(drip_s)
                 except OSError:
                     pass
-
-            def log_message(self, *args):
-                pass
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(context)

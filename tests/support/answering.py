@@ -4,21 +4,17 @@ or a failing one would say, to see how the CLI takes it."""
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     def _answer(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         status, body, media = self.server.answer
         send_body(self, status, body if isinstance(body, bytes) else body.encode(), media)
 
     do_GET = do_POST = do_PATCH = do_DELETE = _answer  # noqa: N815
-
-    def log_message(self, *args):
-        pass
 
 
 class AnsweringServer(LocalServer):

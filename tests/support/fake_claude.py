@@ -23,9 +23,8 @@ import math
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 API_KEY = "sk-ant-test-" + "k" * 40
 
@@ -86,12 +85,9 @@ class FakeClaude(LocalServer):
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
     server: FakeClaude
-
-    def log_message(self, *args) -> None:
-        pass
 
     def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
         send_body(self, status, json.dumps(body).encode(), "application/json", (headers or {}).items())

@@ -10,9 +10,8 @@ next-speaker checks) gets a JSON text both accept. Every request is recorded (`r
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 # The CLI's own checks parse the model's JSON: its routing classifiers (model_choice, or
 # complexity_reasoning and complexity_score) and its next-speaker check.
@@ -50,12 +49,9 @@ def responses(body: dict, suffix: str) -> list[dict]:
     ]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
     server: FakeGemini
-
-    def log_message(self, *args) -> None:
-        pass
 
     def do_GET(self) -> None:
         send_body(self, 200, json.dumps({"models": []}).encode(), "application/json")

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from http.server import BaseHTTPRequestHandler
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 
 class FakeOpenAI(LocalServer):
@@ -40,12 +39,9 @@ def find_tool(body: dict, suffix: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
     server: FakeOpenAI
-
-    def log_message(self, *args) -> None:
-        pass
 
     def do_GET(self) -> None:  # /models and the like: nothing to offer
         send_body(self, 200, json.dumps({"object": "list", "data": [], "models": []}).encode(), "application/json")

@@ -14,6 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 _OWN_HEADERS = frozenset({"content-length", "server", "date", "connection", "keep-alive", "transfer-encoding"})
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs no line per request (http.server writes each to stderr)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 class LocalServer(ThreadingHTTPServer):
     """Serves `handler` on 127.0.0.1 from construction until `close()`, over TLS with `tls` (a
     server-side context holding its certificate); `requests` collects what the handler records.

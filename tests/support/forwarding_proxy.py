@@ -8,7 +8,7 @@ import http.client
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 # RFC 9110 §7.6.1: headers of one connection, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -35,7 +35,7 @@ class ForwardingProxy(LocalServer):
         return None
 
 
-class _Forwarding(BaseHTTPRequestHandler):
+class _Forwarding(QuietHandler):
     protocol_version = "HTTP/1.1"
     server: ForwardingProxy
 
@@ -56,6 +56,3 @@ class _Forwarding(BaseHTTPRequestHandler):
         send_body(self, status, data, headers=[(k, v) for k, v in headers_back if k.lower() not in HOP_BY_HOP])
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = _forward
-
-    def log_message(self, *args) -> None:
-        pass

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import ssl
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from .fake_server import LocalServer, send_body
+from .fake_server import LocalServer, QuietHandler, send_body
 
 _SITECUSTOMIZE = """
 import os
@@ -57,16 +56,13 @@ class StandInHosts:
         ca.issue_cert(*hosts).configure_cert(context)
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 key = (self.headers.get("Host", "").split(":")[0], self.path)
                 stand_in.fetched.append(key)
                 doc = None if stand_in.down else stand_in.documents.get(key)
                 body = json.dumps(doc if doc is not None else {"error": "not found"}).encode()
                 send_body(self, 404 if doc is None else 200, body, "application/json")
-
-            def log_message(self, *args):
-                pass
 
         self.hosts = hosts
         self.httpd = LocalServer(Handler, tls=context)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from glyphmemory.aws.client import AWS_ROOTS, AwsError, AwsJsonClient, AwsUnreachable
 
-from ..support.fake_server import LocalServer, send_body
+from ..support.fake_server import LocalServer, QuietHandler, send_body
 
 
 class FakeAws(LocalServer):
@@ -23,11 +22,8 @@ class FakeAws(LocalServer):
         super().__init__(_Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
