@@ -55,7 +55,7 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
     from glyphmemory.service import Memories
     from glyphmemory.stores.sqlite import SqliteStore
     from glyphmemory.tokens import mint_window_token
-    from tests.infra.test_lambda_asset import event
+    from tests.support.lambda_events import make_event
     from tests.support.mcp_requests import granted_access_token, initialize_request, mcp_headers
 
     key = new_key()
@@ -70,11 +70,11 @@ def _setup(tmp: Path) -> tuple[dict, dict, dict]:
     through_sdk = {**initialize, "params": {**initialize["params"], "_meta": {}}}
     tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
     mcp_events = {
-        name: event("POST", "/mcp", headers=headers, body=body)
+        name: make_event("POST", "/mcp", headers=headers, body=body)
         for name, body in (("initialize", initialize), ("sdk", through_sdk), ("tools", tools_list))
     }
     token = mint_window_token(key.kid, key.secret, "r", int(time.time()) + 3600)
-    context_event = event("GET", "/v1/context", headers={"authorization": f"Bearer {token}"})
+    context_event = make_event("GET", "/v1/context", headers={"authorization": f"Bearer {token}"})
     env = {
         "PATH": "/usr/bin:/bin",
         "GLYPH_STORE": f"sqlite:///{tmp / 'g.db'}",

@@ -11,8 +11,9 @@ from glyphmemory.keys import new_key
 from glyphmemory.stores.sqlite import SqliteStore
 from infra.bundling import build_lambda_asset, host_platform
 
+from ..support.lambda_events import make_event
 from ..support.mcp_requests import granted_access_token, initialize_request, mcp_headers
-from .test_lambda_asset import event, run_asset
+from .test_lambda_asset import run_asset
 
 HOST = "glyph.example.com"
 
@@ -27,9 +28,9 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     host = {"x-glyph-public-host": HOST}
     headers = mcp_headers(HOST, access)
     events = [
-        event("POST", "/mcp", headers=headers, body=initialize_request()),
-        event("GET", "/.well-known/oauth-protected-resource/mcp", headers=host),
-        event("GET", "/authorize", "client_id=nobody", headers=host),
+        make_event("POST", "/mcp", headers=headers, body=initialize_request()),
+        make_event("GET", "/.well-known/oauth-protected-resource/mcp", headers=host),
+        make_event("GET", "/authorize", "client_id=nobody", headers=host),
     ]
     env = {"PATH": "/usr/bin:/bin", "GLYPH_STORE": f"sqlite:///{db}", "GLYPH_KEY": f"{key.kid}:{key.secret_b32}"}
     answers, loaded, stderr = run_asset(asset, events, env)
@@ -39,7 +40,7 @@ def test_the_connector_asset_answers_initialize(tmp_path):
     # The first answer without the SDK (issue 24 §5): it is imported by the first call needing it.
     assert "jinja2" in loaded["modules"] and not {"mcp", "mcp_types", "pydantic"} & set(loaded["modules"])
     tools_list = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
-    answers, loaded, stderr = run_asset(asset, [event("POST", "/mcp", headers=headers, body=tools_list)], env)
+    answers, loaded, stderr = run_asset(asset, [make_event("POST", "/mcp", headers=headers, body=tools_list)], env)
     assert answers[0]["statusCode"] == 200, stderr[-2000:]
     assert "save_memory" in {tool["name"] for tool in json.loads(answers[0]["body"])["result"]["tools"]}
     assert {"mcp", "pydantic_core"} <= set(loaded["modules"])

@@ -15,7 +15,8 @@ import pytest
 from glyphmemory.keys import new_key
 from infra.bundling import LAMBDA_PYTHON, build_lambda_asset, lambda_python
 
-EVENT = json.loads((Path(__file__).parents[1] / "events" / "http_api_v2.json").read_text())
+from ..support.lambda_events import make_event
+
 RUNNER = r"""
 import importlib._bootstrap_external as external, json, sys
 sys.path[:0] = [sys.argv[1]]          # the asset, as Lambda's /var/task; nothing else
@@ -50,16 +51,6 @@ def run_asset(
     return answers, loaded, result.stderr
 
 
-def event(method, path, query="", headers=None, body=None):
-    e = json.loads(json.dumps(EVENT))
-    e["rawPath"], e["rawQueryString"] = path, query
-    e["requestContext"]["http"].update(method=method, path=path)
-    e["headers"].update(headers or {})
-    if body is not None:
-        e["body"] = json.dumps(body)
-    return e
-
-
 def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     asset = build_lambda_asset(tmp_path / "asset")
     key = new_key()
@@ -74,10 +65,10 @@ def test_the_asset_is_self_contained(tmp_path, dynamo_table, moto_url):
     token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 300)
     auth = {"authorization": f"Bearer {token}", "content-type": "application/json"}
     events = [
-        event("GET", "/v1/health"),
-        event("POST", "/v1/memories", headers=auth, body={"text": "from the packaged Lambda"}),
-        event("GET", "/v1/memories", "limit=5", headers=auth),
-        event("GET", "/v1/memories"),
+        make_event("GET", "/v1/health"),
+        make_event("POST", "/v1/memories", headers=auth, body={"text": "from the packaged Lambda"}),
+        make_event("GET", "/v1/memories", "limit=5", headers=auth),
+        make_event("GET", "/v1/memories"),
     ]
     env = {
         "PATH": "/usr/bin:/bin",
@@ -141,9 +132,9 @@ def test_a_cold_start_that_does_not_search_or_write_loads_nothing_of_search(tmp_
         "AWS_REGION": "us-east-1",
     }
     events = [
-        event("GET", "/v1/health"),
-        event("GET", "/v1/context", "budget=9000&format=md", headers=auth),
-        event("GET", "/v1/memories", "limit=5", headers=auth),
+        make_event("GET", "/v1/health"),
+        make_event("GET", "/v1/context", "budget=9000&format=md", headers=auth),
+        make_event("GET", "/v1/memories", "limit=5", headers=auth),
     ]
     answers, loaded, stderr = run_asset(asset, events, env)
     assert [a["statusCode"] for a in answers] == [200, 200, 200], stderr[-1500:]
@@ -156,7 +147,7 @@ def test_a_cold_start_that_does_not_search_or_write_loads_nothing_of_search(tmp_
         "snowballstemmer",
     }
     assert not search_modules & set(loaded["all"])
-    searched, loaded, _ = run_asset(asset, [event("GET", "/v1/search", "q=anything", headers=auth)], env)
+    searched, loaded, _ = run_asset(asset, [make_event("GET", "/v1/search", "q=anything", headers=auth)], env)
     assert searched[0]["statusCode"] == 200 and "glyphmemory.stores.dynamodb_index" in loaded["all"]
 
 
