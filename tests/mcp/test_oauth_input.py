@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 
-from ..support.processes import clean_env, read_log, start_glyph_serve, stop
+from ..support.processes import read_log
 from . import oauth_flow as f
 
 pytestmark = pytest.mark.e2e
@@ -51,21 +51,12 @@ GOOD_REDIRECTS = [
 ]
 
 
-@pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    db = str(tmp_path / "glyph.db")
-    proc, url = start_glyph_serve(clean_env(GLYPH_HOME=home, GLYPH_STORE="sqlite:///" + db.lstrip("/")))
-    yield url, home, proc, db
-    stop(proc)
-
-
 def _raw_register(url: str, body: bytes) -> httpx.Response:
     return httpx.post(url + "/register", content=body, headers={"Content-Type": "application/json"})
 
 
-def test_redirect_uris_are_checked_as_sent(served):
-    url, home, proc, db = served
+def test_redirect_uris_are_checked_as_sent(served_db):
+    url, home, proc, db = served_db
     for uri in BAD_REDIRECTS:
         r = _raw_register(url, json.dumps({"redirect_uris": [uri]}).encode())
         assert r.status_code == 400, (uri, r.status_code, r.text)
@@ -94,12 +85,12 @@ def test_redirect_uris_are_checked_as_sent(served):
         assert page.status_code == 400 and "location" not in page.headers
 
 
-def test_a_bad_redirect_uri_already_stored_never_reaches_a_header(served):
+def test_a_bad_redirect_uri_already_stored_never_reaches_a_header(served_db):
     """A registration stored before these checks (or written by any other path) is checked again
     where its URI would be used: the page refuses it, so no 302 and no CSP carry it."""
     from glyphmemory.stores.sqlite import SqliteStore
 
-    url, home, proc, db = served
+    url, home, proc, db = served_db
     store = SqliteStore(db)
     totp = f.owner_totp(home)
     for n, uri in enumerate(BAD_REDIRECTS[:7] + BAD_REDIRECTS[11:15]):
@@ -121,8 +112,8 @@ def test_a_bad_redirect_uri_already_stored_never_reaches_a_header(served):
     assert not [line for line in read_log(proc) if '"status":500' in line or "Traceback" in line]
 
 
-def test_register_answers_every_json_shape_in_rfc7591_terms(served):
-    url, _, proc, _ = served
+def test_register_answers_every_json_shape_in_rfc7591_terms(served_db):
+    url, _, proc, _ = served_db
     good = {"redirect_uris": [f.CALLBACK]}
     shapes = [
         *[{**good, "grant_types": v} for v in ([["x"]], [{}], [1], [None], "authorization_code", {}, 3, None)],
@@ -170,8 +161,8 @@ def test_register_answers_every_json_shape_in_rfc7591_terms(served):
     assert not [line for line in read_log(proc) if '"status":500' in line]
 
 
-def test_authorize_ignores_unknown_parameters(served):
-    url, home, _, _ = served
+def test_authorize_ignores_unknown_parameters(served_db):
+    url, home, _, _ = served_db
     client_id = f.register(url)
     verifier, challenge = f.pkce()
     fields = f.authorize_fields(url, client_id, challenge)
@@ -199,8 +190,8 @@ def test_authorize_ignores_unknown_parameters(served):
         "/ui/static/app.js?v=2",
     ],
 )
-def test_pages_ignore_unknown_query_parameters(served, path):
-    url = served[0]
+def test_pages_ignore_unknown_query_parameters(served_db, path):
+    url = served_db[0]
     r = httpx.get(url + path)
     assert r.status_code in (200, 303, 401), (path, r.status_code, r.text)
     assert not r.headers.get("content-type", "").startswith(("application/json", "application/problem+json")), path
@@ -216,8 +207,8 @@ def test_pages_ignore_unknown_query_parameters(served, path):
         ("GET", "/authorize?client_id=%FF", 400),
     ],
 )
-def test_pages_answer_their_refusals_as_pages(served, method, path, status):
-    url = served[0]
+def test_pages_answer_their_refusals_as_pages(served_db, method, path, status):
+    url = served_db[0]
     r = httpx.request(method, url + path)
     assert r.status_code == status, (path, r.text)
     assert r.headers["content-type"].startswith("text/html"), (path, r.headers["content-type"])
@@ -226,8 +217,8 @@ def test_pages_answer_their_refusals_as_pages(served, method, path, status):
     assert httpx.get(url + "/v1/nope").headers["content-type"] == "application/problem+json"
 
 
-def test_a_bad_prompt_or_resource_argument_gets_the_apis_detail_and_one_log_line(served):
-    url, home, proc, _ = served
+def test_a_bad_prompt_or_resource_argument_gets_the_apis_detail_and_one_log_line(served_db):
+    url, home, proc, _ = served_db
     totp, used = f.owner_totp(home), set()
     _, tokens = f.tokens(url, totp, used)
     access = tokens["access_token"]

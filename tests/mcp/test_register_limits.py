@@ -23,24 +23,15 @@ from ..support.processes import clean_env, start_glyph_serve, stop
 from . import oauth_flow as f
 
 
-@pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    db = str(tmp_path / "glyph.db")
-    proc, url = start_glyph_serve(clean_env(GLYPH_HOME=home, GLYPH_STORE="sqlite:///" + db.lstrip("/")))
-    yield url, home, db
-    stop(proc)
-
-
 def _register(url: str, n: int = 0) -> httpx.Response:
     return httpx.post(url + "/register", json={"redirect_uris": [f"{f.CALLBACK}{n}"], "client_name": f"c{n}"})
 
 
 @pytest.mark.e2e
-def test_registrations_are_limited_and_live_hours_until_used(served):
+def test_registrations_are_limited_and_live_hours_until_used(served_db):
     from glyphmemory.stores.sqlite import SqliteStore
 
-    url, home, db = served
+    url, home, _, db = served_db
     answers = [_register(url, n) for n in range(oauth.REGISTER_PER_SOURCE + 2)]
     assert [a.status_code for a in answers[: oauth.REGISTER_PER_SOURCE]] == [201] * oauth.REGISTER_PER_SOURCE
     for refused in answers[oauth.REGISTER_PER_SOURCE :]:
