@@ -12,10 +12,8 @@ from urllib.parse import urlencode
 import pyotp
 import pytest
 
-from glyphmemory.aws_lambda import LambdaDoor
-
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import connector_tokens, function_caller
+from ..support.lambda_events import connector_function, connector_tokens, function_caller
 from . import oauth_flow as f
 
 
@@ -50,9 +48,7 @@ def test_a_grant_ends_with_the_device_key_that_signed_it_in(served_home):
 
 
 def test_a_grant_ends_with_its_device_key_on_dynamodb(dynamo_table, root_key, monkeypatch):
-    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
-    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    door = LambdaDoor("all")
+    door = connector_function(monkeypatch, dynamo_table, root_key)
     host, callback = "glyph.example.com", "https://claude.ai/api/mcp/auth_callback"
 
     call = function_caller(door, host)

@@ -11,13 +11,12 @@ from urllib.parse import urlencode
 import anyio
 import pytest
 
-from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.bridge.core import Bridge
 from glyphmemory.http import log
 from glyphmemory.runtime import build_app
 from glyphmemory.tokens import Grant, mint_window_token
 
-from ..support.lambda_events import connector_tokens, function_caller
+from ..support.lambda_events import connector_function, connector_tokens, function_caller
 
 HOST = "glyph.example.com"
 SECRET = "boom: the store's internals, with a token glyph_tok_123"  # must never be shown or logged
@@ -37,10 +36,8 @@ def error_lines(stderr: str) -> list[dict]:
 @pytest.fixture
 def function(dynamo_table, root_key, monkeypatch):
     """The connector function (every route) on a DynamoDB table (moto over HTTP)."""
-    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
-    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
     monkeypatch.setattr(log, "_threshold", None)
-    door = LambdaDoor("all")
+    door = connector_function(monkeypatch, dynamo_table, root_key)
     yield function_caller(door, HOST)
     door.close()
 

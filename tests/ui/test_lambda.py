@@ -8,18 +8,14 @@ import re
 import pyotp
 import pytest
 
-from glyphmemory.aws_lambda import LambdaDoor
-
-from ..support.lambda_events import page_caller
+from ..support.lambda_events import connector_function, page_caller
 
 HOST = "glyph.example.com"
 
 
 @pytest.fixture
 def page(dynamo_table, root_key, monkeypatch):
-    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
-    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    door = LambdaDoor("all")
+    door = connector_function(monkeypatch, dynamo_table, root_key)
     yield page_caller(door, HOST)
     door.close()
 

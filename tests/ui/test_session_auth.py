@@ -15,12 +15,11 @@ import httpx
 import pyotp
 import pytest
 
-from glyphmemory.aws_lambda import LambdaDoor
 from glyphmemory.keys import load_key_file, parse_key
 from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
-from ..support.lambda_events import page_caller
+from ..support.lambda_events import connector_function, page_caller
 from ..support.processes import clean_env, glyph_served
 
 SECRET_TEXT = "The alarm code is 2468"
@@ -155,9 +154,7 @@ def test_a_spent_sign_in_link_is_no_token_anywhere_else(served):
 
 
 def test_a_session_ends_when_its_device_key_is_revoked_on_dynamodb(dynamo_table, root_key, monkeypatch):
-    monkeypatch.setenv("GLYPH_STORE", "dynamodb://" + dynamo_table)
-    monkeypatch.setenv("GLYPH_KEY", f"{root_key.kid}:{root_key.secret_b32}")
-    door = LambdaDoor("all")
+    door = connector_function(monkeypatch, dynamo_table, root_key)
     call = page_caller(door)
     try:
         app = door.app()
