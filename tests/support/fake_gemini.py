@@ -57,11 +57,7 @@ class _Handler(QuietHandler):
         send_body(self, 200, json.dumps({"models": []}).encode(), "application/json")
 
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            body = {}
+        body = self.json_body()
         self.server.requests.append({"path": self.path, "body": body})
         path = self.path.split("?")[0]
         if path.endswith(":countTokens"):

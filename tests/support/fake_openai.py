@@ -52,11 +52,7 @@ class _Handler(QuietHandler):
         self.wfile.flush()
 
     def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            body = {"raw": raw.decode("utf-8", "replace")}
+        body = self.json_body()
         self.server.requests.append({"path": self.path, "body": body})
         if not self.path.rstrip("/").endswith("/responses"):
             send_body(self, 404, b"")

@@ -4,6 +4,7 @@ hosts), and `send_body`, the one way their handlers answer with a whole body."""
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
 from collections.abc import Iterable
@@ -19,6 +20,14 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+    def json_body(self):
+        """The request's body as JSON: {} when empty, {"raw": its text} when it is not JSON."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            return {"raw": raw.decode("utf-8", "replace")}
 
 
 class LocalServer(ThreadingHTTPServer):
