@@ -19,7 +19,7 @@ from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
 from ..mcp import oauth_flow as f
-from ..support.processes import ROOT, clean_env, glyph_served
+from ..support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -28,21 +28,20 @@ HOSTILE = ["<script>window.__xss = 1</script> looks like code", '<img src=x oner
 
 
 @pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    env = clean_env(GLYPH_HOME=home)
-    with glyph_served(env) as url:
-        key = load_key_file(os.path.join(home, "key.json"))
-        token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 600)
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
-            for i in range(248):
-                tags = ["travel"] if i % 10 == 0 else []
-                api.post(
-                    "/v1/memories", json={"text": f"Memory number {i:03d}: notes on the project", "tags": tags}
-                ).raise_for_status()
-            for text in HOSTILE:
-                api.post("/v1/memories", json={"text": text}).raise_for_status()
-        yield url, home, {**env, "GLYPH_URL": url}
+def served(served_home):
+    """served_home with 248 memories (every tenth tagged travel) and the HOSTILE ones."""
+    url, home, _ = served_home
+    key = load_key_file(os.path.join(home, "key.json"))
+    token = mint_window_token(key.kid, key.secret, "rw", int(time.time()) + 600)
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+        for i in range(248):
+            tags = ["travel"] if i % 10 == 0 else []
+            api.post(
+                "/v1/memories", json={"text": f"Memory number {i:03d}: notes on the project", "tags": tags}
+            ).raise_for_status()
+        for text in HOSTILE:
+            api.post("/v1/memories", json={"text": text}).raise_for_status()
+    return served_home
 
 
 @pytest.fixture

@@ -20,19 +20,16 @@ from glyphmemory.tokens import mint_window_token
 
 from ..e2e.test_glyph_serve import glyph
 from ..support.lambda_events import connector_function, page_caller
-from ..support.processes import clean_env, glyph_served
 
 SECRET_TEXT = "The alarm code is 2468"
 
 
 @pytest.fixture
-def served(tmp_path):
-    home = str(tmp_path / "home")
-    env = clean_env(GLYPH_HOME=home)
-    with glyph_served(env) as url:
-        env = {**env, "GLYPH_URL": url}
-        memory = json.loads(glyph(env, "write", SECRET_TEXT, "--json").stdout)
-        yield url, home, env, memory["id"]
+def served(served_home):
+    """served_home and the id of the one memory it holds (SECRET_TEXT)."""
+    url, home, env = served_home
+    memory = json.loads(glyph(env, "write", SECRET_TEXT, "--json").stdout)
+    return url, home, env, memory["id"]
 
 
 def _token(key, scope: str = "rw", ttl_s: int = 600) -> str:
