@@ -357,6 +357,6 @@ def test_memories_relevant_to_a_message_go_after_the_last_breakpoint(bridge):
     assert "> The staging database password rotates every 90 days via Vault" in added["text"]
     assert "cache_control" not in added and second_body["messages"][-2]["content"][-1]["cache_control"]
     # The turn is stored as typed: the next call's history does not carry the added memories.
-    assert history(ws_again := bridge.connect(), "recall")["turns"][-2]["text"] == asked["text"]
-    ws_again.close()
+    with bridge.connect() as ws_again:
+        assert history(ws_again, "recall")["turns"][-2]["text"] == asked["text"]
     assert second[-1]["usage"]["cache_read_input_tokens"] >= first[-1]["usage"]["cache_creation_input_tokens"]
