@@ -43,11 +43,13 @@ def fit_name(name: str) -> str | None:
 
 class BadProjectFile(ValueError):
     """A `.glyph` file whose `namespace =` line names no namespace; str(): one line naming the
-    file and the pattern."""
+    file and the pattern. A path holding what cannot be printed (a line break, U+2028, ESC: a
+    folder's name may) is shown as a Python literal, so it adds no line to the session's block."""
 
     def __init__(self, path: str, value: str):
+        shown = path if path.isprintable() else repr(path)
         super().__init__(
-            f"{path}: namespace {value!r} does not match {names.NAMESPACE_PATTERN}; fix the file or pass --ns"
+            f"{shown}: namespace {value!r} does not match {names.NAMESPACE_PATTERN}; fix the file or pass --ns"
         )
         self.path = path
 
