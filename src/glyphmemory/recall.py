@@ -36,8 +36,9 @@ def _header(namespaces: list[str]) -> str:
 
 
 def query_of(prompt: str) -> str:
-    """The prompt as a search query: at most names.MAX_QUERY_CHARS characters, cut at a space."""
-    text = " ".join(prompt.split())
+    """The prompt as a search query: at most names.MAX_QUERY_CHARS characters, cut at a space; a
+    lone surrogate (JSON allows `\\ud83d`, half an emoji; UTF-8 has no form for it) as `?`."""
+    text = " ".join(prompt.encode("utf-8", "replace").decode("utf-8").split())
     if len(text) <= names.MAX_QUERY_CHARS:
         return text
     cut = text[: names.MAX_QUERY_CHARS]

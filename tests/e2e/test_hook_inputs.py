@@ -194,3 +194,17 @@ def test_a_bad_glyph_file_in_a_folder_whose_name_breaks_lines_is_named_on_one_li
         )
         assert (written.returncode, written.stdout) == (1, ""), repr(odd)
         assert len(written.stderr.splitlines()) == 1 and "\x1b" not in written.stderr, (odd, written.stderr)
+
+
+def test_a_prompt_holding_a_lone_surrogate_still_recalls(served):  # noqa: F811
+    """Claude Code's JSON may carry a lone surrogate (`\\ud83d`: an emoji cut in half by a paste;
+    JSON allows it, UTF-8 has no form for it): the rest of the prompt is searched all the same.
+    Before, the search's URL could not hold it and the hook printed nothing."""
+    env, _ = served
+    glyph(env, "write", "The release train leaves on Thursdays at noon")
+    for prompt in ("\\ud83d when does the release train leave?", "when does the release train leave\\udc00"):
+        stdin = '{"session_id": "half-emoji", "cwd": "/", "prompt": "' + prompt + '"}'
+        asked = run_raw(env, PROMPT, stdin)
+        assert (asked.returncode, asked.stderr) == (0, "") and "release train leaves on Thursdays" in asked.stdout, (
+            prompt
+        )
