@@ -21,7 +21,9 @@ from . import config
 MAX_EVENT_BYTES = 1 << 20  # a prompt of Claude Code's is well under this
 MAX_AGE_S = 7 * 86400
 _WAIT_S = 0.2  # for stdin to have something: a hook run by hand has nothing to read
-_MEMORY_ID = re.compile(r"`([0-9A-HJKMNP-TV-Z]{26})`")  # an id as context blocks show it (md)
+# A memory's id as a context block (md) shows it: the last one on its heading line (its tags come
+# before it and may hold backticks; its text is quoted below, every line behind `> `).
+_MEMORY_ID = re.compile(r"^## .*`([0-9A-HJKMNP-TV-Z]{26})`", re.MULTILINE)
 
 
 def read_event() -> dict:

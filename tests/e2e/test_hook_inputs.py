@@ -208,3 +208,20 @@ def test_a_prompt_holding_a_lone_surrogate_still_recalls(served):  # noqa: F811
         assert (asked.returncode, asked.stderr) == (0, "") and "release train leaves on Thursdays" in asked.stdout, (
             prompt
         )
+
+
+def test_an_id_quoted_in_a_memorys_text_or_tag_does_not_hide_that_memory_from_the_prompt_hook(served):  # noqa: F811
+    """The prompt hook leaves out the memories the session's start block showed, read from the
+    block's headings. A memory whose text or tag holds another memory's id in backticks (as
+    blocks show ids) must not count as showing it: that memory would never be recalled in the
+    session. Before, every backticked id anywhere in the block counted."""
+    env, _ = served
+    held = json.loads(glyph(env, "write", "The release train leaves on Thursdays at noon", "--json").stdout)
+    glyph(env, "write", "Filler note about lunch options near the office " * 8)
+    glyph(env, "write", f"See `{held['id']}` for the schedule", "--tags", f"ref `{held['id']}`")
+    start = f"{Path(GLYPH).name} context --hook --budget 700"
+    started, _ = hook(env, "SessionStart", {"session_id": "quoted-id", "cwd": "/"}, command=start)
+    assert "See `" in started.stdout and "release train leaves" not in started.stdout  # B shown, A not
+    event = {"session_id": "quoted-id", "cwd": "/", "prompt": "when does the release train leave on Thursdays?"}
+    asked, _ = hook(env, "UserPromptSubmit", event)
+    assert asked.returncode == 0 and "release train leaves on Thursdays" in asked.stdout
