@@ -111,9 +111,11 @@ class Meter:
                 pk = key.get(names.PK, {}).get("S", "")
                 if kind == "Update" and pk.startswith(names.SIMILAR_PREFIX):
                     # A near-duplicate band item is billed whole: taken as full, SLOTS members
-                    # the size of this one (~300 bytes when a removal does not say).
+                    # the size of this one, its name (the memory id) and value (~300 bytes when a
+                    # removal does not say).
                     member = body.get("ExpressionAttributeValues", {}).get(":m")
-                    size = 40 + SIMILAR_SLOTS * (3 + (attr_size(member) if member else 300))
+                    name = body["ExpressionAttributeNames"]["#m"]
+                    size = 40 + SIMILAR_SLOTS * (len(name) + 3 + (attr_size(member) if member else 300))
                 elif kind == "Update" and pk.startswith(names.MEMORY_PREFIX):
                     size = self.mean_item
                     self.write += math.ceil(size / 1024)  # the GSI's copy

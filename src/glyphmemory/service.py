@@ -84,8 +84,8 @@ class Memories:
         text, kinds = clean_text(text, refuse=self.refuse_secrets)
         memory = new_memory(clock=self.clock, default_source=default_source, text=text, **fields)
         close: list[dict] = []
-        if similar:  # looked for before the put: on DynamoDB the new memory's band items may
-            # take the place of an older member (stores/dynamodb_similar)
+        if similar:  # looked for before the put: on DynamoDB the put reuses this read of the
+            # band items to choose which older members its own evict (stores/dynamodb_similar)
             try:
                 close = find_similar(self, memory.text, namespace=memory.namespace, exclude=memory.id)
             except Unavailable:  # advice only: the memory is stored, and the answer must say so

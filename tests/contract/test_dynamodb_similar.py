@@ -3,10 +3,13 @@ that stay bounded and follow the index. moto over HTTP."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import boto3
 
 from glyphmemory import names
-from glyphmemory.model import Clock
+from glyphmemory.model import Clock, is_memory_id
 from glyphmemory.service import Memories
 from glyphmemory.stores.dynamodb import DynamoStore
 from glyphmemory.stores.dynamodb_index import TERMS_PER_TRANSACTION
@@ -22,6 +25,12 @@ def _band_items(table: str) -> list[dict]:
         start = page.get("LastEvaluatedKey")
         if start is None:
             return items
+
+
+def _members(item: dict) -> set[str]:
+    """The memory ids a band item holds: its attributes named by a memory id (or, as stored
+    before, in slot attributes `s0`–`s3` holding the id as `i`)."""
+    return {name if is_memory_id(name) else value["M"]["i"]["S"] for name, value in item.items() if "M" in value}
 
 
 def test_a_writes_similar_check_makes_at_most_one_read_request(dynamo_table):
@@ -43,17 +52,15 @@ def test_a_writes_similar_check_makes_at_most_one_read_request(dynamo_table):
 
 
 def test_a_band_item_holds_at_most_its_slots_and_the_newest_are_found(dynamo_table):
-    """Memories of one term set share every band item: each keeps at most SLOTS members, and a
-    new one still finds recent ones (a newer member takes its slot's place)."""
+    """Memories of one term set share every band item: each keeps the SLOTS newest members, and
+    a new one still finds recent ones."""
     memories = Memories(DynamoStore(dynamo_table), Clock())
     words = ["alpaca", "wool", "blanket", "knitting", "pattern"]
     ids = []
     for i in range(3 * SLOTS):
         ids.append(memories.write(text=" ".join(words[i % 5 :] + words[: i % 5]) + "!" * i, similar=False)[0].id)
     bands = _band_items(dynamo_table)
-    members = [[v["M"]["i"]["S"] for k, v in item.items() if k[0] == "s" and k[1:].isdigit()] for item in bands]
-    assert len(bands) == 6 and all(0 < len(held) <= SLOTS for held in members)
-    assert all(ids[-1] in held for held in members)  # the newest is in every band item
+    assert len(bands) == 6 and all(_members(item) == set(ids[-SLOTS:]) for item in bands)  # the newest
     found = memories.write(text="a knitting pattern for an alpaca wool blanket").similar
     assert len(found) == 3 and {s["id"] for s in found} <= set(ids)
 
@@ -88,6 +95,98 @@ def test_a_memory_of_as_many_terms_as_one_transaction_holds_goes_in_one(dynamo_t
     sent = []
     store.client.observers.append(lambda op, params, answer: sent.append((op, params)))
     full = memories.write(text=" ".join(words), similar=False)[0]
-    assert [op for op, _ in sent] == ["PutItem", "TransactWriteItems"]
-    assert len(sent[1][1]["TransactItems"]) == 100
+    # Without a similar check, the put reads the band items itself (what its members evict).
+    assert [op for op, _ in sent] == ["PutItem", "BatchGetItem", "TransactWriteItems"]
+    assert len(sent[2][1]["TransactItems"]) == 100
     assert [s["id"] for s in memories.write(text=" ".join(words[1:])).similar] == [full.id]
+
+
+WORDS = ["alpaca", "wool", "blanket", "knitting", "pattern"]
+
+
+def _variant(i: int) -> str:
+    """The i-th wording of one fact: the same index terms (so the same band items), another text."""
+    return " ".join(WORDS[i % 5 :] + WORDS[: i % 5]) + "!" * i
+
+
+class _Past(Clock):
+    """A clock an hour behind: a memory it writes with a TTL of minutes has expired already."""
+
+    def now_s(self) -> float:
+        return super().now_s() - 3600
+
+
+def test_near_duplicates_are_all_kept_while_a_band_item_has_room(dynamo_table):
+    """SLOTS wordings of one fact share six band items and each item keeps all of them (a member
+    took a hash slot, so two of four collided in most items and the newer evicted the older)."""
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    ids = [memories.write(text=_variant(i))[0].id for i in range(SLOTS)]
+    bands = _band_items(dynamo_table)
+    assert len(bands) == 6 and all(_members(item) == set(ids) for item in bands)
+    found = memories.write(text=_variant(SLOTS)).similar
+    assert [s["id"] for s in found] == ids[:3]  # all of score 1.0: the oldest first
+
+
+def test_a_full_band_item_evicts_an_expired_member_first_then_the_oldest(dynamo_table):
+    store = DynamoStore(dynamo_table)
+    memories = Memories(store, Clock())
+    oldest = memories.write(text=_variant(0))[0].id
+    expired = Memories(store, _Past()).write(text=_variant(1), ttl_days=0.01)[0].id  # an hour ago + 14 min
+    rest = [memories.write(text=_variant(i))[0].id for i in (2, 3)]
+    fifth = memories.write(text=_variant(4))[0].id
+    assert all(_members(item) == {oldest, *rest, fifth} for item in _band_items(dynamo_table))
+    sixth = memories.write(text=_variant(5))[0].id
+    assert all(_members(item) == {*rest, fifth, sixth} for item in _band_items(dynamo_table))
+    assert expired not in {s["id"] for s in memories.write(text=_variant(6)).similar}
+
+
+def test_an_edit_out_of_the_near_duplicate_set_and_a_delete_remove_only_their_member(dynamo_table):
+    """A removal takes out the memory's own member wherever it is, and no other (it emptied the
+    memory's hash slot, whoever held it by then)."""
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    ids = [memories.write(text=_variant(i))[0].id for i in range(SLOTS)]
+    moved = memories.edit(ids[1], text="Invoices are emailed to finance every month")[0]
+    memories.delete(ids[2])
+    kept = {ids[0], ids[3]}
+    fact = [item for item in _band_items(dynamo_table) if _members(item) & kept]
+    assert len(fact) == 6 and all(_members(item) == kept for item in fact)
+    assert [s["id"] for s in memories.write(text="Invoices get emailed to finance every month").similar] == [moved.id]
+    assert {s["id"] for s in memories.write(text=_variant(SLOTS)).similar} == kept
+
+
+def test_two_writers_that_read_a_band_item_at_once_both_keep_their_members(dynamo_table):
+    """Writer x reads the band items (its similar check), writer y writes meanwhile, then x puts
+    from its stale read: a member is written under its own name, so neither overwrites the
+    other; the items hold SLOTS+1 until the next write to them trims them to SLOTS."""
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    first = [memories.write(text=_variant(i))[0].id for i in range(SLOTS - 1)]
+    x_store, y = DynamoStore(dynamo_table), Memories(DynamoStore(dynamo_table), Clock())
+    x = Memories(x_store, Clock())
+    written = []
+    put = x_store.put
+
+    def put_after_y(memory, **kwargs):
+        written.append(y.write(text=_variant(SLOTS))[0].id)
+        return put(memory, **kwargs)
+
+    x_store.put = put_after_y
+    x_id = x.write(text=_variant(SLOTS + 1))[0].id
+    assert all(_members(item) == {*first, *written, x_id} for item in _band_items(dynamo_table))
+    last = memories.write(text=_variant(SLOTS + 2))[0].id
+    assert all(_members(item) == {*first[2:], *written, x_id, last} for item in _band_items(dynamo_table))
+
+
+def test_writers_of_one_fact_at_once_all_succeed_and_all_keep_their_members(dynamo_table):
+    """SLOTS processes (a store each) write wordings of one fact at the same moment into empty
+    band items: every write is stored, and every band item holds all of them."""
+    barrier = threading.Barrier(SLOTS)
+
+    def write(i: int) -> str:
+        memories = Memories(DynamoStore(dynamo_table), Clock())
+        barrier.wait()
+        return memories.write(text=_variant(i))[0].id
+
+    with ThreadPoolExecutor(SLOTS) as pool:
+        ids = set(pool.map(write, range(SLOTS)))
+    bands = _band_items(dynamo_table)
+    assert len(ids) == SLOTS and len(bands) == 6 and all(_members(item) == ids for item in bands)

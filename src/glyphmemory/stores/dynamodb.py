@@ -63,6 +63,13 @@ class DynamoStore(MemoryWrites, MemoryReads, Records):
 
         return DynamoIndex(self)
 
+    @cached_property
+    def band_reads(self):
+        """The band items a write's similar check read, for its put (dynamodb_similar.BandReads)."""
+        from .dynamodb_similar import BandReads
+
+        return BandReads()
+
     def _call(self, operation: str, **params):
         """Run one DynamoDB call on the table; throttling and outages become Unavailable (503)."""
         return self._send(operation, {"TableName": self.table, **params})

@@ -138,6 +138,7 @@ class DynamoIndex:
             self.add(memory)
             return True
         namespace = memory.namespace
+        held = similar_bands.held_items(self.store, memory)  # what its band members evict
 
         def attempt() -> bool:
             gen = self.generations.current(namespace)
@@ -148,7 +149,7 @@ class DynamoIndex:
                 ExpressionAttributeNames={"#pk": names.PK},
             )
             actions = [put, *self._term_actions(memory, gen, +1, sorted(terms.items()), sum(terms.values()))]
-            actions += similar_bands.actions(self.table, memory, +1)
+            actions += similar_bands.actions(self.table, memory, +1, held)
             actions.append(self._stats_action(memory, gen, +1, sum(terms.values())))
             reasons = self._send_transaction(actions)
             if reasons is None:
@@ -204,7 +205,8 @@ class DynamoIndex:
             actions = self._term_actions(memory, gen, sign, chunk, length)
             last = number == max(len(chunks), 1)
             if last:
-                actions += similar_bands.actions(self.table, memory, sign)
+                held = similar_bands.held_items(self.store, memory) if sign > 0 else None
+                actions += similar_bands.actions(self.table, memory, sign, held)
                 actions.append(self._stats_action(memory, gen, sign, length))
                 # The memory's `ix` says it is in (set only if not yet, and only while the item
                 # holds the text and tags indexed: a copy read before an edit or a repeat must
