@@ -231,15 +231,10 @@ def test_a_write_token_learns_no_other_memory_from_a_write_or_an_edit(api):
     by_url = api.call("GET", "/w", f"t={w}&m=" + quote(probe), scope=None)
     assert by_url["statusCode"] == 201
     assert owner["id"] not in by_url["body"] and "31 left 12" not in by_url["body"].split("\n", 1)[1]
-    written_by_url = by_url["body"].split()[1]
     status, written = api.json("POST", "/v1/memories", body={"text": probe + " again"}, scope="w")
     assert status == 201 and written["similar"] == []
-    first_probe = written["id"]
     status, written = api.json("POST", "/v1/memories", body={"text": probe + " once more"}, scope="rw")
-    # The owner's own write still hears of them: the vault memories, the closest first (on DynamoDB
-    # which of them depends on the band items' bounded slots, so not always the first one).
-    vault = {owner["id"], written_by_url, first_probe}
-    assert written["similar"] and {s["id"] for s in written["similar"]} <= vault
+    assert owner["id"] in [s["id"] for s in written["similar"]]  # the owner's own write still hears of it
     edit = api.call("PATCH", f"/v1/memories/{owner['id']}", body={"tags": ["x"]}, scope="w")
     assert edit["statusCode"] == 403 and secret not in edit["body"]
     status, edited = api.json("PATCH", f"/v1/memories/{owner['id']}", body={"tags": ["x"]}, scope="rw")
