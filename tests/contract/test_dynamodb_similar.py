@@ -190,3 +190,15 @@ def test_writers_of_one_fact_at_once_all_succeed_and_all_keep_their_members(dyna
         ids = set(pool.map(write, range(SLOTS)))
     bands = _band_items(dynamo_table)
     assert len(ids) == SLOTS and len(bands) == 6 and all(_members(item) == ids for item in bands)
+
+
+def test_a_repeat_that_changes_the_expiry_updates_its_member_in_place(dynamo_table):
+    """The repeat takes the member out and puts it back with its new expiry (none: the repeat
+    has no TTL), in every item, and evicts no other member to make room for itself."""
+    memories = Memories(DynamoStore(dynamo_table), Clock())
+    ids = [memories.write(text=_variant(i), ttl_days=1 if i == 1 else None)[0].id for i in range(SLOTS)]
+    assert all("x" in item[ids[1]]["M"] for item in _band_items(dynamo_table))
+    again = memories.write(text=_variant(1))
+    assert again.repeat.changed and again[0].expires_at is None
+    bands = _band_items(dynamo_table)
+    assert all(_members(item) == set(ids) and "x" not in item[ids[1]]["M"] for item in bands)
