@@ -45,3 +45,21 @@ def test_a_text_with_no_utf8_form_is_a_400_frame_and_no_turn(bridge, text):
     history: list[dict] = []
     bridge.prepare(grant, json.dumps({"type": "history", "session": "s"}), history.append)
     assert [t["text"] for t in history[0]["turns"]][0] == "hello"
+
+
+def test_a_search_the_store_cannot_answer_leaves_recall_out_not_the_message(bridge, monkeypatch):
+    """The memories relevant to a message are a bonus, as in the prompt hook: a store that throttles
+    the search (Unavailable) still lets the message be answered, without them."""
+    from glyphmemory.errors import Unavailable
+
+    bridge, grant = bridge
+    bridge.memories.write(text="The staging database password rotates every 90 days via Vault")
+
+    def throttled(*args, **kwargs):
+        raise Unavailable("the store is throttling")
+
+    monkeypatch.setattr(bridge.memories.store, "index_postings", throttled)
+    posted: list[dict] = []
+    frame = json.dumps({"type": "message", "session": "s", "id": "m1", "text": "How often does the password rotate?"})
+    bridge.answer(bridge.prepare(grant, frame, posted.append), posted.append)
+    assert posted[-1]["type"] == "done" and not any(p["type"] == "error" for p in posted)

@@ -282,9 +282,11 @@ class Bridge:
 
     def _recall(self, messages: list[dict], namespace: str, known: set[str]) -> str:
         """glyphmemory.recall for the newest user message: the project's namespace and the default
-        one, leaving out what the block shows; "" when nothing matches well."""
+        one, leaving out what the block shows; "" when nothing matches well. A namespace whose
+        search the store cannot answer now (Unavailable: throttled, down) is left out, as the
+        prompt hook leaves out what it cannot get in time: the message is answered without it."""
         from .. import recall
-        from ..errors import InvalidInput
+        from ..errors import InvalidInput, Unavailable
         from ..search import search_hits
 
         if not messages or messages[-1]["role"] != "user":
@@ -297,6 +299,9 @@ class Bridge:
             try:
                 found = search_hits(self.memories, query, namespace=ns, limit=recall.RECALL_HITS)
             except InvalidInput:
+                continue
+            except Unavailable as error:  # as the prompt hook: the message goes on without them
+                self.log("bridge_recall_skipped", namespace=ns, status=error.status)
                 continue
             hits += [{**m.to_json(), "score": score, "matched": matched} for m, score, matched in found]
         return recall.render(recall.pick(hits, query, known))
