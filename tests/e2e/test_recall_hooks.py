@@ -109,6 +109,15 @@ def test_the_prompt_hook_adds_what_matches_and_the_start_block_lacks(served, tmp
     assert "> The staging database password rotates every 90 days via Vault" in asked.stdout
     assert len(asked.stdout.encode("utf-16-le")) // 2 <= 1500
 
+    # The question with a log pasted before it: it matches by its own sentence.
+    pasted = (
+        'Traceback (most recent call last): File "/srv/app/worker.py", line 88, in run: '
+        "psycopg.errors.OperationalError: connection refused; the nightly job stalled. "
+        "How often does the staging database password rotate?"
+    )
+    long, _ = hook(env, "UserPromptSubmit", {"session_id": "abc", "cwd": str(tmp_path), "prompt": pasted})
+    assert "> The staging database password rotates every 90 days via Vault" in long.stdout
+
     # Already in this session's start block: not repeated. Another session has not seen it.
     same = {"cwd": str(tmp_path), "prompt": "When does the release train leave on Thursdays?"}
     assert hook(env, "UserPromptSubmit", {**same, "session_id": "abc"})[0].stdout == ""

@@ -57,3 +57,36 @@ def test_known_memories_and_a_prompt_that_matches_nothing_well_print_nothing():
     assert recall.render([]) == ""
     weak = [{**h, "matched": ["staging"]} for h in hits]
     assert recall.pick(weak, "staging database migrations rollback", set()) == []
+
+
+TRACEBACK = (
+    'Traceback (most recent call last): File "/srv/app/worker.py", line 88, in run: '
+    "psycopg.errors.UndefinedTable: relation users_v2 does not exist; the job queue stalled overnight."
+)
+
+
+def matched(prompt: recall.Prompt, words: list[str]) -> dict:
+    return {"id": "01J0000000000000000000000A", "namespace": "shop", "text": "", "matched": words}
+
+
+def test_a_question_with_pasted_text_matches_by_its_sentence():
+    """A prompt is often a question with a log or a paragraph pasted around it: a memory holding
+    3 of one sentence's terms (and 43 % of them) matches, though it holds few of the whole's."""
+    for text in (
+        f"How do the database migrations run on staging? I got this: {TRACEBACK}",
+        f"{TRACEBACK} How do the database migrations run on staging?",
+    ):
+        prompt = recall.Prompt(recall.query_of(text))
+        assert len(prompt.terms) > 20
+        assert prompt.matches_well(matched(prompt, ["database", "migrations", "staging"]))
+        assert not prompt.matches_well(matched(prompt, ["database", "staging"]))  # 2 terms of a sentence
+        assert not prompt.matches_well(matched(prompt, ["database", "overnight", "worker"]))  # 3, of 3 sentences
+
+
+def test_a_prompt_of_one_sentence_is_judged_as_a_whole_as_before():
+    prompt = recall.Prompt("Which database plans for staging?")
+    assert prompt.parts == []  # one sentence: the whole is the only part
+    assert prompt.matches_well(matched(prompt, ["database", "staging"]))  # 2 of 3
+    assert not prompt.matches_well(matched(prompt, ["staging"]))
+    one = recall.Prompt("Vault?")
+    assert one.matches_well(matched(one, ["Vault"])) and not one.matches_well(matched(one, []))
