@@ -6,7 +6,8 @@ the near-duplicate warning of a write.
    what the hook prints (glyphmemory.recall over the product's search, leaving out what the
    session-start block shows), beside the session-start block alone (the newest memories within
    the hook's 9,000 units) measured the same way; and the share of prompts from ANOTHER
-   conversation for which it prints anything. Goals: ≥ 60 % and ≤ 10 %.
+   conversation for which it prints anything. Goals: ≥ 60 % and ≤ 10 %. Beside them, the same with
+   about PASTE_CHARS characters of a third conversation pasted after each question (no goal).
 2. The hook's wall time as Claude Code runs it (`glyph recall --hook`, JSON on stdin) against a
    local `glyph serve` holding one conversation, p50/p90. Goal: p50 ≤ 0.3 s.
 3. The similar-pairs set (tests/data/similar_pairs.jsonl, written before the scorer): precision
@@ -36,6 +37,7 @@ from common import ROOT, load_sqlite, percentile, synthetic_memories  # noqa: E4
 
 PAIRS = ROOT / "tests" / "data" / "similar_pairs.jsonl"
 START_BUDGET = 9000  # the SessionStart hook's (skills/hooks/hooks.json)
+PASTE_CHARS = 120  # text pasted after a question, for the prompts that are more than a question
 
 
 def _hit_json(memory, score, matched) -> dict:
@@ -69,21 +71,28 @@ def measure_locomo(convs: list[dict]) -> dict:
                 return recall.pick([_hit_json(*h) for h in hits], query, known)
 
             parts = [counts["all"], counts["tuned" if conv["id"] in locomo.TUNE else "held_out"]]
-            for qa in conv["qa"]:
+            # Pasted text comes from a conversation that is neither this one nor the other below.
+            third = convs[(at + 2) % len(convs)]["turns"] if len(convs) >= 3 else None
+            for i, qa in enumerate(conv["qa"]):
                 evidence = set(qa["evidence"])
                 shown = set().union(*(turns_of_text[h["text"]] for h in printed(qa["question"]))) or set()
+                pasted = printed(f"{qa['question']} {_paste(third, i)}") if third else []
+                shown_pasted = set().union(*(turns_of_text[h["text"]] for h in pasted)) or set()
                 for tally in parts:
                     tally["questions"] += 1
                     tally["hook"] += bool(evidence & shown)
+                    tally["pasted"] += bool(evidence & shown_pasted)
                     tally["start"] += bool(evidence & start_turns)
                     tally["either"] += bool(evidence & (shown | start_turns))
             other = convs[(at + 1) % len(convs)]
             if other is not conv:
-                for qa in other["qa"]:
+                for i, qa in enumerate(other["qa"]):
                     said = bool(printed(qa["question"]))
+                    said_pasted = bool(third and printed(f"{qa['question']} {_paste(third, i)}"))
                     for tally in parts:
                         tally["foreign"] += 1
                         tally["foreign_printed"] += said
+                        tally["foreign_pasted"] += said_pasted
     result = {}
     for part, tally in counts.items():
         n, f = max(1, tally["questions"]), max(1, tally["foreign"])
@@ -94,12 +103,24 @@ def measure_locomo(convs: list[dict]) -> dict:
             "either_pct": 100 * tally["either"] / n,
             "foreign": tally["foreign"],
             "foreign_pct": 100 * tally["foreign_printed"] / f,
+            "pasted_pct": 100 * tally["pasted"] / n if len(convs) >= 3 else None,
+            "foreign_pasted_pct": 100 * tally["foreign_pasted"] / f,
         }
         if part == "all":
             result.update(figures)
         else:
             result[part] = figures
     return result
+
+
+def _paste(turns: list, at: int, size: int = PASTE_CHARS) -> str:
+    """About `size` characters of a third conversation's turns (their text, without the
+    speaker), from a place that moves with `at`: text pasted beside a question."""
+    text, j = "", (at * 7) % max(1, len(turns) - 10)
+    while len(text) < size and j < len(turns):
+        text += turns[j][3].split(": ", 1)[-1] + " "
+        j += 1
+    return text.strip()
 
 
 def measure_hook_time(conv: dict, runs: int) -> dict:
@@ -226,6 +247,17 @@ def measure(
     }
 
 
+def _pasted_line(lo: dict) -> str:
+    if lo["pasted_pct"] is None:
+        return "A prompt that is more than its question: not measured (it needs three conversations).\n\n"
+    return (
+        f"A prompt that is more than its question (about {PASTE_CHARS} characters of a third conversation's "
+        f"turns pasted after it): evidence in what the hook prints {lo['pasted_pct']:.1f} %; prints for another "
+        f"conversation's question so pasted {lo['foreign_pasted_pct']:.1f} % (the pasted turns are the same kind "
+        "of talk as every conversation's, so some of what it prints then matches the pasted text).\n\n"
+    )
+
+
 def _verdict(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
@@ -241,6 +273,7 @@ def report(result: dict) -> str:
         f"| both | {lo['either_pct']:.1f} % |\n\n"
         f"Prompts from another conversation for which the hook prints anything: {lo['foreign_pct']:.1f} % "
         f"of {lo['foreign']}.\n\n"
+        + _pasted_line(lo)
         + "".join(
             f"- {label}: evidence in what the hook prints {lo[part]['hook_pct']:.1f} % of {lo[part]['questions']}, "
             f"prints for another conversation's prompt {lo[part]['foreign_pct']:.1f} %\n"
