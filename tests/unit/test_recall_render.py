@@ -90,3 +90,24 @@ def test_a_prompt_of_one_sentence_is_judged_as_a_whole_as_before():
     assert not prompt.matches_well(matched(prompt, ["staging"]))
     one = recall.Prompt("Vault?")
     assert one.matches_well(matched(one, ["Vault"])) and not one.matches_well(matched(one, []))
+
+
+def test_a_long_prompt_is_searched_by_its_beginning_and_its_end():
+    """A question after a long paste (or before it) is still in the query, and is judged as a
+    sentence of its own; the query stays within the search's limit."""
+    from glyphmemory import names
+
+    paste = "\n".join(f"line {n}: worker heartbeat ok, queue depth {n * 3}" for n in range(40))
+    for text in (
+        f"{paste}\nWhy does the staging database refuse connections?",
+        f"Why does the staging database refuse connections?\n{paste}",
+    ):
+        query = recall.query_of(text)
+        assert len(query) <= names.MAX_QUERY_CHARS and " … " in query
+        assert "staging database refuse connections" in query
+        prompt = recall.Prompt(query)
+        assert prompt.matches_well(matched(prompt, ["staging", "database", "connections"]))
+    short = "Why does the staging database refuse connections?"
+    assert recall.query_of(f"  {short}\n") == short
+    unbroken = "x" * 2000  # no space to cut at: the ends as they are
+    assert recall.query_of(unbroken) == f"{'x' * recall.QUERY_END_CHARS} … {'x' * recall.QUERY_END_CHARS}"
