@@ -11,6 +11,9 @@ The SessionStart hook goes one step further: without a `.glyph` file, a git work
 name (the nearest directory above holding `.git`, a folder or a worktree's file), made to fit the
 pattern, is the project. No process is started and nothing is read but the `.glyph` file: the
 hook runs at every session start.
+
+A `.glyph` file counts only when this user (or root) owns it: one that another user put in a
+shared folder such as /tmp is passed over, as git passes over a repository of dubious ownership.
 """
 
 from __future__ import annotations
@@ -77,6 +80,21 @@ def read_file(path: str) -> str | None:
     return None
 
 
+def _yours(path: str) -> bool:
+    """`path` is a regular file owned by this user (or root): a `.glyph` file that someone else
+    put in a folder others may write (/tmp, a shared drive) does not choose your namespace, as
+    git refuses a repository of "dubious ownership". Where there are no user ids (Windows), any
+    regular file."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    owner = getattr(os, "getuid", None)
+    return stat.S_ISREG(info.st_mode) and (owner is None or info.st_uid in (owner(), 0))
+
+
 def find(start: str, *, git: bool) -> tuple[str, str] | None:
     """(namespace, where it came from: the `.glyph` file's path or the work tree's folder) for a
     directory, or None. `git`: whether a git work tree's name counts (the hook's fallback).
@@ -90,7 +108,7 @@ def find(start: str, *, git: bool) -> tuple[str, str] | None:
     work_tree = None
     while True:
         candidate = os.path.join(here, FILE_NAME)
-        if os.path.isfile(candidate):
+        if _yours(candidate):
             name = read_file(candidate)
             if name is not None:
                 return name, candidate
