@@ -44,22 +44,39 @@ def _header(namespaces: list[str]) -> str:
 
 
 def query_of(prompt: str) -> str:
-    """The prompt as a search query of at most names.MAX_QUERY_CHARS characters; a lone surrogate
-    (JSON allows `\\ud83d`, half an emoji; UTF-8 has no form for it) as `?`. A longer prompt
-    keeps its first and its last QUERY_END_CHARS, each cut at a space, with " … " between: a
-    question is often before or after what was pasted with it (a log, a file). A line break
-    ends a sentence (`Prompt.parts`): a line followed by another gets "." unless it ends with a mark.
+    """The prompt as a search query of at most names.MAX_QUERY_CHARS characters and
+    names.SEARCH_MAX_TERMS terms (the search looks up the first that many, text_index.query_terms);
+    a lone surrogate (JSON allows `\\ud83d`, half an emoji; UTF-8 has no form for it) as `?`. A
+    longer prompt keeps its beginning and its end, each at most QUERY_END_CHARS characters (cut at
+    a space) and half the terms, with " … " between: a question is often before or after what was
+    pasted with it (a log, a file), and a log's first 200 characters alone may hold 32 terms. A
+    line break ends a sentence (`Prompt.parts`): a line followed by another gets "." unless it
+    ends with a mark.
     """
+    from .text_index import query_terms
+
     lines = [" ".join(line.split()) for line in prompt.encode("utf-8", "replace").decode("utf-8").splitlines()]
     lines = [line for line in lines if line]
     text = " ".join(line if line[-1] in _SENTENCE_MARKS else f"{line}." for line in lines[:-1])
     text = f"{text} {lines[-1]}" if text else "".join(lines[-1:])
-    if len(text) <= names.MAX_QUERY_CHARS:
+    if len(text) <= names.MAX_QUERY_CHARS and len(query_terms(text)) <= names.SEARCH_MAX_TERMS:
         return text
-    head, tail = text[:QUERY_END_CHARS], text[-QUERY_END_CHARS:]
-    head = head[: head.rfind(" ")] if " " in head else head
-    tail = tail[tail.find(" ") + 1 :] if " " in tail else tail
-    return f"{head} … {tail}"
+    return f"{_end_of(text, last=False)} … {_end_of(text, last=True)}"
+
+
+def _end_of(text: str, *, last: bool) -> str:
+    """`text`'s first (or `last`) QUERY_END_CHARS characters, cut at a space when it holds one,
+    made shorter until they hold at most half of names.SEARCH_MAX_TERMS terms."""
+    from .text_index import query_terms
+
+    size = QUERY_END_CHARS
+    while True:
+        end = text[-size:] if last else text[:size]
+        if " " in end and len(text) > size:
+            end = end[end.find(" ") + 1 :] if last else end[: end.rfind(" ")]
+        if size <= 1 or len(query_terms(end)) <= names.SEARCH_MAX_TERMS // 2:
+            return end
+        size = min(size - 1, len(end)) * 7 // 8
 
 
 class Prompt:

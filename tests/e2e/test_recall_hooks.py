@@ -222,3 +222,31 @@ def test_the_prompt_hook_loads_neither_argparse_nor_the_other_commands(tmp_path)
     assert (done.stdout, done.stderr) == ("0 []\n", "")
     # Any other command line still goes through the parser: the same command with --ns, and --help.
     assert "namespace" in subprocess.run([GLYPH, "recall", "--help"], env=env, capture_output=True, text=True).stdout
+
+
+# A log as it is pasted: every line holds new terms (paths, numbers, names), so its first 200
+# characters alone hold more than the search's 32 terms.
+DENSE_LOG = """Traceback (most recent call last):
+  File "/srv/app/worker.py", line 88, in handle
+    result = client.fetch(url, timeout=timeout)
+  File "/srv/app/http_client.py", line 41, in fetch
+    raise FetchError(f"{resp.status} from {url}")
+app.errors.FetchError: 503 from https://billing.internal/api/v2/charges
+2026-11-30T10:02:11Z WARN retrying in 4s attempt=2/5 queue=billing-sync
+2026-11-30T10:02:23Z ERROR giving up queue=billing-sync job=8812"""
+
+
+def test_a_question_beside_a_dense_log_is_searched_and_printed(served, tmp_path):  # noqa: F811
+    """The question's terms are searched whatever the paste holds: before or after a log whose
+    beginning alone holds more terms than a search looks up (names.SEARCH_MAX_TERMS), in a
+    prompt shorter than a query (500 characters) or longer."""
+    env, _ = served
+    glyph(env, "write", "Postgres version is 15; the connection pool size is 20 in production")
+    for i in range(10):
+        glyph(env, "write", f"Note {i}: the weekly report lists open incidents and their owners")
+    question = "Which postgres version do we run in production?"
+    longer = f"{DENSE_LOG}\n{DENSE_LOG.replace('billing', 'mail')}"
+    for prompt in (f"{DENSE_LOG}\n{question}", f"{question}\n{DENSE_LOG}", f"{longer}\n{question}"):
+        asked, _ = hook(env, "UserPromptSubmit", {"session_id": "dense", "cwd": str(tmp_path), "prompt": prompt})
+        assert (asked.returncode, asked.stderr) == (0, "")
+        assert "> Postgres version is 15; the connection pool size is 20 in production" in asked.stdout, prompt

@@ -111,3 +111,25 @@ def test_a_long_prompt_is_searched_by_its_beginning_and_its_end():
     assert recall.query_of(f"  {short}\n") == short
     unbroken = "x" * 2000  # no space to cut at: the ends as they are
     assert recall.query_of(unbroken) == f"{'x' * recall.QUERY_END_CHARS} … {'x' * recall.QUERY_END_CHARS}"
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "\n".join(f"2026-11-30T10:{n:02d}:11Z WARN job={8800 + n} queue=q{n} host=w{n}.internal" for n in range(12)),
+        "/".join(f"segment{n}" for n in range(80)),  # no space to cut at
+        "本番環境のデータベースが夜間に停止しました。" * 12,  # a script without spaces
+    ],
+)
+def test_a_long_prompts_query_holds_its_questions_terms_within_the_search_limit(paste):
+    """The search looks up a query's first names.SEARCH_MAX_TERMS terms: the beginning of a
+    dense paste must not take them all, whichever end the question is at."""
+    from glyphmemory import names
+    from glyphmemory.text_index import query_terms
+
+    question = "Which postgres version runs in production?"
+    for text in (f"{paste}\n{question}", f"{question}\n{paste}"):
+        query = recall.query_of(text)
+        terms = query_terms(query)
+        assert len(query) <= names.MAX_QUERY_CHARS and len(terms) <= names.SEARCH_MAX_TERMS
+        assert {"postgr", "version", "product"} <= set(terms)
