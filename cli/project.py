@@ -12,8 +12,9 @@ name (the nearest directory above holding `.git`, a folder or a worktree's file)
 pattern, is the project. No process is started and nothing is read but the `.glyph` file: the
 hook runs at every session start.
 
-A `.glyph` file counts only when this user (or root) owns it: one that another user put in a
-shared folder such as /tmp is passed over, as git passes over a repository of dubious ownership.
+A `.glyph` file counts only when this user (or root) owns it (a symbolic link: it and its file):
+one that another user put in a shared folder such as /tmp is passed over, as git passes over a
+repository of dubious ownership.
 """
 
 from __future__ import annotations
@@ -83,16 +84,17 @@ def read_file(path: str) -> str | None:
 def _yours(path: str) -> bool:
     """`path` is a regular file owned by this user (or root): a `.glyph` file that someone else
     put in a folder others may write (/tmp, a shared drive) does not choose your namespace, as
-    git refuses a repository of "dubious ownership". Where there are no user ids (Windows), any
-    regular file."""
+    git refuses a repository of "dubious ownership". A symbolic link counts when both it (whoever
+    placed it chose it, whatever it points to) and its file are. Where there are no user ids
+    (Windows), any regular file."""
     import stat
 
     try:
-        info = os.stat(path)
+        info, entry = os.stat(path), os.lstat(path)
     except (OSError, ValueError):
         return False
     owner = getattr(os, "getuid", None)
-    return stat.S_ISREG(info.st_mode) and (owner is None or info.st_uid in (owner(), 0))
+    return stat.S_ISREG(info.st_mode) and (owner is None or {info.st_uid, entry.st_uid} <= {owner(), 0})
 
 
 def find(start: str, *, git: bool) -> tuple[str, str] | None:

@@ -42,3 +42,22 @@ def test_a_glyph_file_another_user_owns_is_passed_over(tmp_path):
 def test_a_folder_named_glyph_is_no_project_file(tmp_path):
     (tmp_path / "a" / ".glyph").mkdir(parents=True)
     assert find(str(tmp_path / "a"), git=False) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file to another user needs root")
+def test_a_glyph_symlink_counts_only_when_both_it_and_its_file_are_yours(tmp_path):
+    """Whoever placed the `.glyph` entry chose it, whatever it points to: another user's symlink
+    in a shared folder, pointing to a file you (or root) own that names a namespace, is passed
+    over too; and your symlink to another user's file is theirs to change."""
+    mine = write(tmp_path / "home" / "app", "mine")
+    theirs = write(tmp_path / "elsewhere", "theirs")
+    os.chown(theirs, NOBODY, NOBODY)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / ".glyph").symlink_to(mine)
+    assert find(str(shared), git=False) == ("mine", str(shared / ".glyph"))  # yours, to your file
+    os.lchown(shared / ".glyph", NOBODY, NOBODY)
+    assert find(str(shared), git=False) is None  # theirs, to your file
+    (shared / ".glyph").unlink()
+    (shared / ".glyph").symlink_to(theirs)
+    assert find(str(shared), git=False) is None  # yours, to their file
