@@ -7,8 +7,9 @@ nothing at all when no namespace's search matches well.
 MIN_COVERAGE of the prompt's search terms (`coverage`: the search's `matched` words, and a month
 or year the prompt names that the memory was written in, as the search's ranking counts it),
 and at least two of them when the prompt has two or more; or, in a prompt of several sentences,
-MIN_COVERAGE of one sentence's terms and SENTENCE_MIN_TERMS of them (a question with a log or a
-paragraph pasted around it is judged by its question too). Then the namespace's hits are shown
+MIN_COVERAGE of its first or its last sentence's terms and SENTENCE_MIN_TERMS of them (a
+question with a log or a paragraph pasted before or after it is judged by its question too;
+a sentence inside the paste is not, nor one too short to count, such as "Thanks!"). Then the namespace's hits are shown
 in the search's order: the evidence is often a hit that holds fewer of the prompt's words than
 the first (a reply after the question, a memory naming the thing by another word). A raw BM25
 score could not make this decision: it grows with the namespace's size and the prompt's length.
@@ -81,8 +82,9 @@ def _end_of(text: str, *, last: bool) -> str:
 
 class Prompt:
     """A query's search terms (the search's own: text_index.query_terms, at most
-    names.SEARCH_MAX_TERMS), the months and years it names, and the terms of each of its
-    sentences (`parts`: those of SENTENCE_MIN_TERMS terms or more, when there are several)."""
+    names.SEARCH_MAX_TERMS), the months and years it names, and the terms of its first and its
+    last sentence of SENTENCE_MIN_TERMS terms or more (`parts`, when there are several: a
+    question is before or after what was pasted with it)."""
 
     def __init__(self, query: str):
         from .text_index import query_dates, query_terms
@@ -90,8 +92,12 @@ class Prompt:
         self.terms = query_terms(query)[: names.SEARCH_MAX_TERMS]
         self.months, self.years = query_dates(self.terms)
         searched = set(self.terms)
-        parts = ([t for t in query_terms(sentence) if t in searched] for sentence in _SENTENCE_END.split(query))
-        self.parts = [set(part) for part in parts if SENTENCE_MIN_TERMS <= len(part) < len(self.terms)]
+        parts = ({t for t in query_terms(sentence) if t in searched} for sentence in _SENTENCE_END.split(query))
+        parts = [part for part in parts if SENTENCE_MIN_TERMS <= len(part) < len(self.terms)]
+        # The ends only: a sentence inside a paste that shares 3 common words with a memory says
+        # nothing about the prompt (LoCoMo, 120 characters pasted: another conversation's
+        # question printed 30.7 % → 12.3 %, evidence 36.4 % → 35.0 %).
+        self.parts = parts[:1] + parts[-1:] if len(parts) > 1 else parts
 
     def held(self, hit: dict) -> set[str]:
         """The terms `hit` holds. A hit is an API search item: its `matched` words, and its

@@ -250,3 +250,26 @@ def test_a_question_beside_a_dense_log_is_searched_and_printed(served, tmp_path)
         asked, _ = hook(env, "UserPromptSubmit", {"session_id": "dense", "cwd": str(tmp_path), "prompt": prompt})
         assert (asked.returncode, asked.stderr) == (0, "")
         assert "> Postgres version is 15; the connection pool size is 20 in production" in asked.stdout, prompt
+
+
+def test_a_pasted_texts_inner_sentence_does_not_make_the_hook_speak(served, tmp_path):  # noqa: F811
+    """A prompt's question is at its beginning or its end, beside what was pasted: only those
+    sentences are judged alone (the first and the last of at least 3 terms; a greeting or a
+    'Thanks!' is too short to count). A line inside the paste that shares 3 common words with a
+    memory ('make sure', 'keep', 'short') says nothing about the prompt."""
+    env, _ = served
+    glyph(env, "write", "Release checklist: keep the changelog short, make sure the version matches the tag")
+    glyph(env, "write", "The staging database password rotates every 90 days via Vault")
+    for i in range(10):
+        glyph(env, "write", f"Note {i}: the weekly report lists open incidents and their owners")
+    recipe = (
+        "Can you translate this recipe into German?\nPreheat the oven to 200 degrees.\n"
+        "Make sure the butter is soft and keep the dough short so it stays crisp.\n"
+        "Bake for 25 minutes until golden.\nServe warm with cream."
+    )
+    question = "How often does the staging database password rotate?"
+    event = {"session_id": "inner", "cwd": str(tmp_path)}
+    assert hook(env, "UserPromptSubmit", {**event, "prompt": recipe})[0].stdout == ""
+    for prompt in (f"Hi!\n{question}\n{DENSE_LOG}", f"{DENSE_LOG}\n{question}\nThanks!"):
+        asked, _ = hook(env, "UserPromptSubmit", {**event, "prompt": prompt})
+        assert "> The staging database password rotates every 90 days via Vault" in asked.stdout, prompt
