@@ -29,6 +29,7 @@ RECALL_HITS = 10  # asked of each namespace's search
 GATE_HITS = 3  # a namespace's hits that decide whether its search matches the prompt well
 MIN_COVERAGE = 0.43  # of the terms: 1 of 2 and 4 of 9 pass, 3 of 7 does not
 QUERY_END_CHARS = 200  # of a prompt longer than a query: its first and last this many characters
+READ_END_CHARS = 16384  # of a huge prompt, only each end this long is read (then made a query)
 SENTENCE_MIN_TERMS = 3  # a sentence of a longer prompt matches when a hit holds this many of its terms
 _SENTENCE_MARKS = ".!?;:…"
 _SENTENCE_END = re.compile(f"(?<=[{_SENTENCE_MARKS}])\\s+")
@@ -52,10 +53,13 @@ def query_of(prompt: str) -> str:
     a space) and half the terms, with " … " between: a question is often before or after what was
     pasted with it (a log, a file), and a log's first 200 characters alone may hold 32 terms. A
     line break ends a sentence (`Prompt.parts`): a line followed by another gets "." unless it
-    ends with a mark.
+    ends with a mark. Only READ_END_CHARS of each end of a huge prompt are read (a paste of
+    megabytes in short lines took 0.4 s).
     """
     from .text_index import query_terms
 
+    if len(prompt) > 2 * READ_END_CHARS:  # a paste of megabytes: its middle is never kept
+        prompt = f"{prompt[:READ_END_CHARS]}\n{prompt[-READ_END_CHARS:]}"
     lines = [" ".join(line.split()) for line in prompt.encode("utf-8", "replace").decode("utf-8").splitlines()]
     lines = [line for line in lines if line]
     text = " ".join(line if line[-1] in _SENTENCE_MARKS else f"{line}." for line in lines[:-1])

@@ -133,3 +133,21 @@ def test_a_long_prompts_query_holds_its_questions_terms_within_the_search_limit(
         terms = query_terms(query)
         assert len(query) <= names.MAX_QUERY_CHARS and len(terms) <= names.SEARCH_MAX_TERMS
         assert {"postgr", "version", "product"} <= set(terms)
+
+
+def test_a_huge_prompt_costs_the_query_no_more_than_its_ends():
+    """Only a prompt's ends make its query: 4 MB of short lines (a pasted column, a log) costs
+    about what 64 KB of them does, not 60 times more (the hook has 1.5 s in all)."""
+    import time
+
+    def seconds(prompt: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            recall.query_of(prompt)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    small, huge = "ok\n" * 20_000, "ok\n" * 1_400_000
+    assert recall.query_of(huge + "Which postgres version?").endswith("ok. Which postgres version?")
+    assert seconds(huge) < 10 * seconds(small)
