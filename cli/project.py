@@ -85,8 +85,8 @@ def _yours(path: str) -> bool:
     """`path` is a regular file owned by this user (or root): a `.glyph` file that someone else
     put in a folder others may write (/tmp, a shared drive) does not choose your namespace, as
     git refuses a repository of "dubious ownership". A symbolic link counts when both it (whoever
-    placed it chose it, whatever it points to) and its file are. Where there are no user ids
-    (Windows), any regular file."""
+    placed it chose it, whatever it points to) and its file are. Under sudo, the user who ran it
+    (SUDO_UID) counts too. Where there are no user ids (Windows), any regular file."""
     import stat
 
     try:
@@ -94,7 +94,12 @@ def _yours(path: str) -> bool:
     except (OSError, ValueError):
         return False
     owner = getattr(os, "getuid", None)
-    return stat.S_ISREG(info.st_mode) and (owner is None or {info.st_uid, entry.st_uid} <= {owner(), 0})
+    if owner is None:
+        return stat.S_ISREG(info.st_mode)
+    trusted = {owner(), 0}
+    if owner() == 0 and (sudo := os.environ.get("SUDO_UID", "")).isdecimal():
+        trusted.add(int(sudo))  # `sudo glyph …` in your own folder: yours still counts, as git does
+    return stat.S_ISREG(info.st_mode) and {info.st_uid, entry.st_uid} <= trusted
 
 
 def find(start: str, *, git: bool) -> tuple[str, str] | None:

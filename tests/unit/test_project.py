@@ -61,3 +61,15 @@ def test_a_glyph_symlink_counts_only_when_both_it_and_its_file_are_yours(tmp_pat
     (shared / ".glyph").unlink()
     (shared / ".glyph").symlink_to(theirs)
     assert find(str(shared), git=False) is None  # yours, to their file
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file to another user needs root")
+def test_under_sudo_the_glyph_file_of_the_user_who_ran_it_counts(tmp_path, monkeypatch):
+    path = write(tmp_path / "repo", "mine")
+    os.chown(path, NOBODY, NOBODY)
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    assert find(str(tmp_path / "repo"), git=False) is None
+    monkeypatch.setenv("SUDO_UID", str(NOBODY))  # `sudo glyph …` run by that user
+    assert find(str(tmp_path / "repo"), git=False) == ("mine", path)
+    monkeypatch.setenv("SUDO_UID", "not a number")
+    assert find(str(tmp_path / "repo"), git=False) is None
