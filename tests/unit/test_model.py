@@ -86,6 +86,17 @@ def test_iso_time_has_milliseconds():
     assert iso_from_epoch_us(1_700_000_000_123_456) == "2023-11-14T22:13:20.123Z"
 
 
+def test_iso_time_matches_datetime_at_every_edge():
+    """Rendered by arithmetic: the same text datetime gives, at day, leap-day and range ends."""
+    from datetime import UTC, datetime
+
+    for at in ("1970-01-01T00:00:00", "2024-02-29T23:59:59", "2100-03-01T00:00:00", "9999-12-31T23:59:59"):
+        epoch_us = int(datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()) * 1_000_000 + 999_999
+        assert iso_from_epoch_us(epoch_us) == at + ".999Z"
+    assert iso_from_epoch_us(-1) == "1970-01-01T00:00:00.000Z"  # clamped, as before
+    assert iso_from_epoch_us(10**20) == "9999-12-31T23:59:59.999Z"
+
+
 def test_domain_imports_no_storage_driver():
     import subprocess
 
