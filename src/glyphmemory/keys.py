@@ -24,15 +24,20 @@ class Key:
     """A key id and its base32 secret. A plain class: dataclasses would import inspect
     (10 ms) at every CLI start."""
 
-    __slots__ = ("kid", "secret_b32")
+    __slots__ = ("kid", "secret_b32", "_decoded")
 
     def __init__(self, kid: str, secret_b32: str):
         self.kid = kid
         self.secret_b32 = secret_b32
+        self._decoded: tuple[str, bytes] | None = None  # (secret_b32, its bytes)
 
     @property
     def secret(self) -> bytes:
-        return decode_secret(self.secret_b32)
+        """The secret's bytes, decoded once (every request's token check reads them)."""
+        decoded = self._decoded
+        if decoded is None or decoded[0] is not self.secret_b32:
+            decoded = self._decoded = (self.secret_b32, decode_secret(self.secret_b32))
+        return decoded[1]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Key) and (self.kid, self.secret_b32) == (other.kid, other.secret_b32)
