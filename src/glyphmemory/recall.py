@@ -4,7 +4,7 @@ the prompt well, less those the session holds already, within RECALL_BUDGET UTF-
 nothing at all when no namespace's search matches well.
 
 "Well" is decided once per namespace, from its GATE_HITS best hits: one of them holds at least
-MIN_COVERAGE of the prompt's search terms (`coverage`: the search's `matched` words, and a month
+MIN_COVERAGE of the prompt's search terms (`Prompt.held`: the search's `matched` words, and a month
 or year the prompt names that the memory was written in, as the search's ranking counts it),
 and at least two of them when the prompt has two or more; or, in a prompt of several sentences,
 MIN_COVERAGE of its first or its last sentence's terms and SENTENCE_MIN_TERMS of them (a
@@ -123,11 +123,6 @@ class Prompt:
             ):
                 held.add(term)
         return held & set(self.terms)
-
-    def coverage(self, hit: dict) -> tuple[int, float]:
-        """(how many of the terms `hit` holds, that count's share of the terms, 0–1)."""
-        count = len(self.held(hit))
-        return count, count / len(self.terms) if self.terms else 0.0
 
     def matches_well(self, hit: dict) -> bool:
         """`hit` holds MIN_COVERAGE of the prompt's terms and two of them (one of a one-term
